@@ -1,0 +1,13 @@
+//! The conformance kit: the checks every archon plugin must pass, run by
+//! `archon plugins check` on a loaded library and callable from a plugin's own tests
+//! (through [`TunerClient::in_process`](crate::TunerClient::in_process)).
+//!
+//! Each check is independent and records what it saw, so a failing plugin gets a full
+//! table, not just the first failure.
+
+pub mod fixtures;
+mod report;
+mod tuner_checks;
+
+pub use report::{CheckOutcome, ConformanceReport};
+pub use tuner_checks::check_tuner;

@@ -1,0 +1,51 @@
+//! # archon-plugin-api
+//!
+//! Everything a third party needs to write an archon plugin — a search algorithm
+//! compiled as its own library and loaded by the `archon` host at run time.
+//!
+//! - Write a plain Rust type implementing [`Tuner`] (classic, multi-trial NAS) or
+//!   [`Cell`] (a search-space building block), and export it with [`export_plugin!`].
+//!   The macro generates the stable ABI (abi_stable) and guards every entry point so a
+//!   panic reaches the host as an error.
+//! - Search spaces and architectures use NNI's classic-NAS JSON format: see [`space`].
+//! - Tensors cross the boundary without copies through [`OwnedTensor`] (ownership
+//!   moves) and [`TensorRef`] (a loan for one call); no plugin code needs `unsafe`.
+//! - [`conformance`] holds the checks `archon plugins check` runs; run them from your
+//!   own tests with [`TunerClient::in_process`].
+//!
+//! A plugin must be built against the same tch and libtorch as the host
+//! ([`TCH_VERSION`], [`LIBTORCH_VERSION`]) and a semver-compatible plugin-api.
+#![deny(missing_docs)]
+
+#[doc(hidden)]
+pub mod abi;
+mod cell;
+pub mod conformance;
+mod error;
+mod export;
+mod guard;
+mod options;
+#[doc(hidden)]
+pub mod private;
+pub mod space;
+mod tensor;
+mod tuner;
+mod version;
+
+#[doc(hidden)]
+pub use private as __private;
+
+pub use abi::PluginKind;
+pub use cell::{Cell, CellClient};
+pub use error::{ErrorKind, PluginError, Result};
+pub use options::Options;
+pub use space::{Architecture, SearchSpace, Selection};
+pub use tensor::{OwnedTensor, TensorRef};
+pub use tuner::{Metric, ParameterId, Tuner, TunerClient};
+pub use version::{
+    api_compatible, check_compatibility, Incompatibility, LIBTORCH_VERSION, PLUGIN_API_VERSION,
+    TCH_VERSION,
+};
+
+/// tch, re-exported so that a plugin uses exactly the host's version.
+pub use tch;

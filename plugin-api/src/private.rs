@@ -1,0 +1,23 @@
+//! Items the export macro expands to. Not part of the author surface.
+
+pub use crate::abi::{PluginMetadata, PluginMod, PluginModRef};
+pub use crate::cell::new_cell;
+pub use crate::tuner::new_tuner;
+pub use abi_stable::library::{
+    CheckTypeLayout, LibHeader, RootModuleResult, __call_root_module_loader,
+};
+pub use abi_stable::prefix_type::PrefixTypeTrait;
+
+use crate::abi::{CellBox, TunerBox};
+use crate::error::PluginError;
+use abi_stable::std_types::{RResult, RStr};
+
+/// `new_tuner` of a plugin that has no tuner.
+pub extern "C" fn unsupported_tuner(_: RStr<'_>) -> RResult<TunerBox, PluginError> {
+    RResult::RErr(PluginError::unsupported("this plugin provides no tuner"))
+}
+
+/// `new_cell` of a plugin that has no cell.
+pub extern "C" fn unsupported_cell(_: RStr<'_>) -> RResult<CellBox, PluginError> {
+    RResult::RErr(PluginError::unsupported("this plugin provides no cell"))
+}

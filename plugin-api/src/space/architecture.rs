@@ -1,0 +1,230 @@
+//! Architectures (a trial's parameters): one selection per choice point of a space.
+
+use super::search_space::{describe, ChoiceKind, SearchSpace};
+use crate::error::{PluginError, Result};
+use serde_json::{Map, Value};
+
+/// What one choice point picked: candidate indices into its list.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Selection {
+    /// One candidate (`layer_choice`, `choice`).
+    One(usize),
+    /// A set of candidates, ascending and distinct (`input_choice`).
+    Many(Vec<usize>),
+}
+
+/// An architecture of one search space: a selection for each of its choice points, in
+/// the space's order. Build one with [`Architecture::new`] or parse and validate one
+/// with [`Architecture::from_json`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Architecture {
+    selections: Vec<Selection>,
+}
+
+fn bad(path: &str, what: impl std::fmt::Display) -> PluginError {
+    PluginError::invalid_input(format!("architecture: at {path}: {what}"))
+}
+
+impl Architecture {
+    /// An architecture from one selection per choice point of `space`, checked against it.
+    pub fn new(space: &SearchSpace, selections: Vec<Selection>) -> Result<Self> {
+        if selections.len() != space.choices().len() {
+            return Err(PluginError::invalid_input(format!(
+                "architecture: {} selections for a space of {} choices",
+                selections.len(),
+                space.choices().len()
+            )));
+        }
+        for (choice, selection) in space.choices().iter().zip(&selections) {
+            check_selection(space, choice.name(), selection)?;
+        }
+        Ok(Architecture { selections })
+    }
+
+    /// The selections, one per choice point in the space's order.
+    pub fn selections(&self) -> &[Selection] {
+        &self.selections
+    }
+
+    /// Parses and validates NNI-format parameters (`{"name": {"_value": ..., "_idx": ...}}`)
+    /// against `space`: every choice present, no unknown keys, indices in range and
+    /// consistent with values, the right number of inputs chosen.
+    pub fn from_json(space: &SearchSpace, value: &Value) -> Result<Self> {
+        let Value::Object(map) = value else {
+            return Err(PluginError::invalid_input(format!(
+                "architecture: expected an object {{\"choice name\": {{\"_value\": ..., \"_idx\": ...}}}}, found {}",
+                describe(value)
+            )));
+        };
+        if let Some(unknown) = map.keys().find(|k| space.choice(k).is_none()) {
+            return Err(bad(
+                &format!("\"{unknown}\""),
+                "no such choice in the search space",
+            ));
+        }
+        let mut selections = Vec::with_capacity(space.choices().len());
+        for choice in space.choices() {
+            let path = format!("\"{}\"", choice.name());
+            let entry = map.get(choice.name()).ok_or_else(|| {
+                PluginError::invalid_input(format!(
+                    "architecture: the choice \"{}\" is missing",
+                    choice.name()
+                ))
+            })?;
+            let Value::Object(entry) = entry else {
+                return Err(bad(
+                    &path,
+                    format!(
+                        "expected {{\"_value\": ..., \"_idx\": ...}}, found {}",
+                        describe(entry)
+                    ),
+                ));
+            };
+            if let Some(key) = entry.keys().find(|k| *k != "_value" && *k != "_idx") {
+                return Err(bad(
+                    &path,
+                    format!("unknown key \"{key}\" (expected \"_value\" and \"_idx\")"),
+                ));
+            }
+            let idx = entry
+                .get("_idx")
+                .ok_or_else(|| bad(&path, "missing \"_idx\""))?;
+            let idx_path = format!("{path}._idx");
+            let selection = match choice.kind() {
+                ChoiceKind::Input { .. } => {
+                    let Value::Array(items) = idx else {
+                        return Err(bad(
+                            &idx_path,
+                            format!(
+                                "an input choice takes a list of indices, found {}",
+                                describe(idx)
+                            ),
+                        ));
+                    };
+                    let mut indices = Vec::with_capacity(items.len());
+                    for (i, item) in items.iter().enumerate() {
+                        indices.push(index(&format!("{idx_path}[{i}]"), item)?);
+                    }
+                    let mut sorted = indices.clone();
+                    sorted.sort_unstable();
+                    Selection::Many(sorted)
+                }
+                _ => Selection::One(index(&idx_path, idx)?),
+            };
+            check_selection(space, choice.name(), &selection)?;
+            if let Some(given) = entry.get("_value") {
+                let expected = selection_value(space, choice.name(), &selection);
+                let same = match (given, &expected) {
+                    (Value::Array(g), Value::Array(e)) => {
+                        let mut g = g.clone();
+                        g.sort_by_key(|v| v.to_string());
+                        let mut e = e.clone();
+                        e.sort_by_key(|v| v.to_string());
+                        g == e
+                    }
+                    (g, e) => g == e,
+                };
+                if !same {
+                    return Err(bad(
+                        &format!("{path}._value"),
+                        format!("{given} does not match _idx, which selects {expected}"),
+                    ));
+                }
+            }
+            selections.push(selection);
+        }
+        Ok(Architecture { selections })
+    }
+
+    /// The architecture in NNI's format: `{"name": {"_value": ..., "_idx": ...}}`.
+    pub fn to_json(&self, space: &SearchSpace) -> Value {
+        let map: Map<String, Value> = space
+            .choices()
+            .iter()
+            .zip(&self.selections)
+            .map(|(choice, selection)| {
+                let idx = match selection {
+                    Selection::One(i) => serde_json::json!(i),
+                    Selection::Many(v) => serde_json::json!(v),
+                };
+                let value = selection_value(space, choice.name(), selection);
+                (
+                    choice.name().to_string(),
+                    serde_json::json!({"_value": value, "_idx": idx}),
+                )
+            })
+            .collect();
+        Value::Object(map)
+    }
+}
+
+fn index(path: &str, value: &Value) -> Result<usize> {
+    value.as_u64().map(|i| i as usize).ok_or_else(|| {
+        bad(
+            path,
+            format!(
+                "expected a candidate index (whole number ≥ 0), found {}",
+                describe(value)
+            ),
+        )
+    })
+}
+
+fn selection_value(space: &SearchSpace, name: &str, selection: &Selection) -> Value {
+    let Some((_, choice)) = space.choice(name) else {
+        return Value::Null;
+    };
+    match selection {
+        Selection::One(i) => choice.candidate_value(*i),
+        Selection::Many(v) => Value::Array(v.iter().map(|i| choice.candidate_value(*i)).collect()),
+    }
+}
+
+fn check_selection(space: &SearchSpace, name: &str, selection: &Selection) -> Result<()> {
+    let Some((_, choice)) = space.choice(name) else {
+        return Err(bad(
+            &format!("\"{name}\""),
+            "no such choice in the search space",
+        ));
+    };
+    let path = format!("\"{name}\"._idx");
+    let n = choice.num_candidates();
+    match (choice.kind(), selection) {
+        (ChoiceKind::Input { n_chosen, .. }, Selection::Many(indices)) => {
+            if let Some(&i) = indices.iter().find(|&&i| i >= n) {
+                return Err(bad(
+                    &path,
+                    format!("index {i} is out of range: \"{name}\" has {n} candidates (0..={})", n - 1),
+                ));
+            }
+            if indices.windows(2).any(|w| w[0] >= w[1]) {
+                return Err(bad(
+                    &path,
+                    "indices must be distinct (each input chosen at most once)",
+                ));
+            }
+            if let Some(k) = n_chosen {
+                if indices.len() != *k {
+                    return Err(bad(
+                        &path,
+                        format!("{} inputs chosen, but n_chosen is {k}", indices.len()),
+                    ));
+                }
+            }
+            Ok(())
+        }
+        (ChoiceKind::Input { .. }, Selection::One(_)) => Err(bad(
+            &path,
+            "an input choice takes a list of indices",
+        )),
+        (_, Selection::One(i)) if *i >= n => Err(bad(
+            &path,
+            format!("index {i} is out of range: \"{name}\" has {n} candidates (0..={})", n - 1),
+        )),
+        (_, Selection::One(_)) => Ok(()),
+        (_, Selection::Many(_)) => Err(bad(
+            &path,
+            format!("a {} takes one index, not a list", choice.type_name()),
+        )),
+    }
+}

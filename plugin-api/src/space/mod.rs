@@ -1,0 +1,29 @@
+//! Search spaces and architectures in NNI's classic-NAS JSON format, with validators
+//! that say exactly what is wrong and where.
+//!
+//! A search space is a JSON object of named choice points:
+//!
+//! ```json
+//! {
+//!   "conv1": {"_type": "layer_choice", "_value": ["conv3x3", "conv5x5", "maxpool"]},
+//!   "skip":  {"_type": "input_choice", "_value": {"candidates": ["x0", "x1", "x2"], "n_chosen": 2}},
+//!   "width": {"_type": "choice", "_value": [16, 32, 64]}
+//! }
+//! ```
+//!
+//! An architecture (a trial's parameters) picks from each:
+//!
+//! ```json
+//! {
+//!   "conv1": {"_value": "conv5x5", "_idx": 1},
+//!   "skip":  {"_value": ["x0", "x2"], "_idx": [0, 2]},
+//!   "width": {"_value": 32, "_idx": 1}
+//! }
+//! ```
+
+mod architecture;
+mod enumeration;
+mod search_space;
+
+pub use architecture::{Architecture, Selection};
+pub use search_space::{ChoiceKind, ChoicePoint, SearchSpace};

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# One-time (idempotent) set-up for a fresh machine: Debian packages, libtorch from
+# PyPI's torch wheel, and the project-local `.libtorch` link that cargo builds against.
+#
+# libtorch is installed once per version into a cache outside the clone
+# (ARCHON_CACHE, default ~/.cache/archon) so that fresh clones (CI) reuse it.
+set -euo pipefail
+
+TORCH_VERSION=2.13.0   # the version tch 0.26 expects (see plugin-api's TENSOR_LAYER)
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cache="${ARCHON_CACHE:-$HOME/.cache/archon}"
+dest="$cache/torch-$TORCH_VERSION"
+
+say() { printf '[setup] %s\n' "$*" >&2; }
+
+# --- Debian packages -------------------------------------------------------------
+need_apt=()
+[ -d /usr/share/datasets/fashion-mnist ] || need_apt+=(dataset-fashion-mnist)
+command -v cc >/dev/null || need_apt+=(gcc g++)
+if [ ${#need_apt[@]} -gt 0 ]; then
+    say "installing Debian packages: ${need_apt[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+fi
+
+# --- libtorch from the torch wheel -----------------------------------------------
+if [ ! -f "$dest/.archon-complete" ]; then
+    say "installing torch==$TORCH_VERSION from PyPI into $dest (about 80 s, 4.7 GB)"
+    mkdir -p "$cache"
+    rm -rf "$dest.partial"
+    python3 -m pip install --quiet --no-input --disable-pip-version-check \
+        --target "$dest.partial" "torch==$TORCH_VERSION"
+    installed="$(sed -n "s/^__version__ = '\(.*\)'/\1/p" "$dest.partial/torch/version.py")"
+    case "$installed" in
+        "$TORCH_VERSION"|"$TORCH_VERSION"+*) ;;
+        *) say "error: pip installed torch '$installed', expected $TORCH_VERSION"; exit 1 ;;
+    esac
+    rm -rf "$dest"
+    mv "$dest.partial" "$dest"
+    touch "$dest/.archon-complete"
+fi
+
+# The project-local, git-ignored folder that .cargo/config.toml points tch at.
+if [ "$(readlink "$root/.libtorch" 2>/dev/null)" != "$dest" ]; then
+    rm -rf "$root/.libtorch"
+    ln -s "$dest" "$root/.libtorch"
+fi
+say "libtorch $TORCH_VERSION ready at .libtorch -> $dest"
