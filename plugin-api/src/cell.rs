@@ -80,7 +80,9 @@ impl CellClient {
 
     /// Creates an author's cell in this process, through the plugin adapter.
     pub fn in_process<C: Cell>(options: &str) -> Result<Self> {
-        new_cell::<C>(options.into()).into_result().map(Self::from_box)
+        new_cell::<C>(options.into())
+            .into_result()
+            .map(Self::from_box)
     }
 
     /// The cell's description.

@@ -39,7 +39,11 @@ impl Options {
         match self.map.keys().find(|k| !known.contains(&k.as_str())) {
             Some(key) => Err(PluginError::invalid_input(format!(
                 "options: {plugin} has no option \"{key}\" (known: {})",
-                if known.is_empty() { "none".to_string() } else { known.join(", ") }
+                if known.is_empty() {
+                    "none".to_string()
+                } else {
+                    known.join(", ")
+                }
             ))),
             None => Ok(()),
         }
@@ -62,7 +66,9 @@ impl Options {
         match self.map.get(key) {
             None | Some(Value::Null) => Ok(None),
             Some(v) => v.as_f64().map(Some).ok_or_else(|| {
-                PluginError::invalid_input(format!("options: \"{key}\" must be a number, found {v}"))
+                PluginError::invalid_input(format!(
+                    "options: \"{key}\" must be a number, found {v}"
+                ))
             }),
         }
     }
@@ -72,7 +78,9 @@ impl Options {
         match self.map.get(key) {
             None | Some(Value::Null) => Ok(None),
             Some(v) => v.as_bool().map(Some).ok_or_else(|| {
-                PluginError::invalid_input(format!("options: \"{key}\" must be true or false, found {v}"))
+                PluginError::invalid_input(format!(
+                    "options: \"{key}\" must be true or false, found {v}"
+                ))
             }),
         }
     }
@@ -84,7 +92,11 @@ impl Options {
             Some(Value::String(s)) if allowed.contains(&s.as_str()) => Ok(Some(s.clone())),
             Some(v) => Err(PluginError::invalid_input(format!(
                 "options: \"{key}\" must be one of {}, found {v}",
-                allowed.iter().map(|a| format!("\"{a}\"")).collect::<Vec<_>>().join(", ")
+                allowed
+                    .iter()
+                    .map(|a| format!("\"{a}\""))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ))),
         }
     }

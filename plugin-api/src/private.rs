@@ -4,7 +4,7 @@ pub use crate::abi::{PluginMetadata, PluginMod, PluginModRef};
 pub use crate::cell::new_cell;
 pub use crate::tuner::new_tuner;
 pub use abi_stable::library::{
-    CheckTypeLayout, LibHeader, RootModuleResult, __call_root_module_loader,
+    __call_root_module_loader, CheckTypeLayout, LibHeader, RootModuleResult,
 };
 pub use abi_stable::prefix_type::PrefixTypeTrait;
 

@@ -129,8 +129,12 @@ impl<T: Tuner> TunerAbi for TunerAdapter<T> {
             Ok(match arch {
                 Some(arch) => {
                     // Re-check: a tuner must never hand out an invalid architecture.
-                    let arch = Architecture::new(&space, arch.selections().to_vec())
-                        .map_err(|e| PluginError::internal(format!("the tuner generated an invalid architecture: {e}")))?;
+                    let arch =
+                        Architecture::new(&space, arch.selections().to_vec()).map_err(|e| {
+                            PluginError::internal(format!(
+                                "the tuner generated an invalid architecture: {e}"
+                            ))
+                        })?;
                     ROption::RSome(arch.to_json(&space).to_string().into())
                 }
                 None => ROption::RNone,
@@ -147,7 +151,8 @@ impl<T: Tuner> TunerAbi for TunerAdapter<T> {
     ) -> RResult<(), PluginError> {
         let mut run = || {
             let space = self.space()?;
-            let arch = Architecture::from_json(space, &parse_json("parameters", parameters.as_str())?)?;
+            let arch =
+                Architecture::from_json(space, &parse_json("parameters", parameters.as_str())?)?;
             let metric = Metric::from_json(&parse_json("metric", metric.as_str())?)?;
             self.tuner.call("receive_trial_result", |t| {
                 t.receive_trial_result(id, &arch, &metric)
@@ -215,7 +220,9 @@ impl TunerClient {
     /// uses, so that a plugin's own tests can run the conformance kit without loading
     /// a library.
     pub fn in_process<T: Tuner>(options: &str) -> Result<Self> {
-        new_tuner::<T>(options.into()).into_result().map(Self::from_box)
+        new_tuner::<T>(options.into())
+            .into_result()
+            .map(Self::from_box)
     }
 
     /// Replaces the search space (NNI-format JSON text).
@@ -227,14 +234,21 @@ impl TunerClient {
     pub fn generate_parameters(&mut self, id: ParameterId) -> Result<Option<Value>> {
         match self.inner.generate_parameters(id).into_result()? {
             ROption::RSome(text) => serde_json::from_str(text.as_str()).map(Some).map_err(|e| {
-                PluginError::internal(format!("the plugin returned parameters that are not JSON: {e}"))
+                PluginError::internal(format!(
+                    "the plugin returned parameters that are not JSON: {e}"
+                ))
             }),
             ROption::RNone => Ok(None),
         }
     }
 
     /// Reports trial `id`'s final metric.
-    pub fn receive_trial_result(&mut self, id: ParameterId, parameters: &str, metric: &str) -> Result<()> {
+    pub fn receive_trial_result(
+        &mut self,
+        id: ParameterId,
+        parameters: &str,
+        metric: &str,
+    ) -> Result<()> {
         self.inner
             .receive_trial_result(id, parameters.into(), metric.into())
             .into_result()
@@ -247,7 +261,10 @@ impl TunerClient {
 
     /// The tuner's state as JSON text.
     pub fn save_state(&self) -> Result<String> {
-        self.inner.save_state().into_result().map(RString::into_string)
+        self.inner
+            .save_state()
+            .into_result()
+            .map(RString::into_string)
     }
 
     /// Restores a state from [`save_state`](Self::save_state).
@@ -255,4 +272,3 @@ impl TunerClient {
         self.inner.load_state(state.into()).into_result()
     }
 }
-

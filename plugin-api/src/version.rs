@@ -77,7 +77,10 @@ pub fn check_compatibility(
             host: PLUGIN_API_VERSION.into(),
         });
     }
-    for (what, plugin, host) in [("tch", tch, TCH_VERSION), ("libtorch", libtorch, LIBTORCH_VERSION)] {
+    for (what, plugin, host) in [
+        ("tch", tch, TCH_VERSION),
+        ("libtorch", libtorch, LIBTORCH_VERSION),
+    ] {
         if plugin != host {
             return Err(Incompatibility {
                 what,

@@ -21,8 +21,7 @@ pub trait TunerAbi: Send {
 
     /// Parameters (architecture JSON) for the trial `parameter_id`, or `RNone` once
     /// the tuner has no more trials to offer (e.g. a finite space is exhausted).
-    fn generate_parameters(&mut self, parameter_id: u64)
-        -> RResult<ROption<RString>, PluginError>;
+    fn generate_parameters(&mut self, parameter_id: u64) -> RResult<ROption<RString>, PluginError>;
 
     /// The final result of trial `parameter_id`: its parameters and its metric (JSON).
     fn receive_trial_result(

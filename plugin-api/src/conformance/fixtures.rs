@@ -69,4 +69,10 @@ pub fn large_space() -> String {
 }
 
 /// The fixed-size fixtures, in the order the kit runs them.
-pub const FIXED: [FixtureSpace; 5] = [LAYER_CHOICE, INPUT_CHOICES, PLAIN_CHOICES, SMALL_MIXED, SINGLETON];
+pub const FIXED: [FixtureSpace; 5] = [
+    LAYER_CHOICE,
+    INPUT_CHOICES,
+    PLAIN_CHOICES,
+    SMALL_MIXED,
+    SINGLETON,
+];

@@ -46,7 +46,13 @@ impl ConformanceReport {
 
 impl fmt::Display for ConformanceReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let width = self.checks.iter().map(|c| c.name.len()).max().unwrap_or(5).max(5);
+        let width = self
+            .checks
+            .iter()
+            .map(|c| c.name.len())
+            .max()
+            .unwrap_or(5)
+            .max(5);
         writeln!(f, "{:<width$}  result  detail", "check")?;
         for c in &self.checks {
             let result = if c.passed { "PASS" } else { "FAIL" };

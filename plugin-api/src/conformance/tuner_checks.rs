@@ -49,8 +49,15 @@ fn ctx<T>(what: &str, r: Result<T>) -> std::result::Result<T, String> {
     r.map_err(|e| format!("{what}: {}", show(&e)))
 }
 
-fn tuner_on(factory: &TunerFactory<'_>, seed: u64, space: &str) -> std::result::Result<TunerClient, String> {
-    let mut t = ctx("creating the tuner", factory(&format!(r#"{{"seed": {seed}}}"#)))?;
+fn tuner_on(
+    factory: &TunerFactory<'_>,
+    seed: u64,
+    space: &str,
+) -> std::result::Result<TunerClient, String> {
+    let mut t = ctx(
+        "creating the tuner",
+        factory(&format!(r#"{{"seed": {seed}}}"#)),
+    )?;
     ctx("update_search_space", t.update_search_space(space))?;
     Ok(t)
 }
@@ -66,8 +73,9 @@ fn generate(
     for id in first..first + n {
         match ctx("generate_parameters", t.generate_parameters(id))? {
             Some(p) => {
-                Architecture::from_json(space, &p)
-                    .map_err(|e| format!("parameters {p} for id {id} are invalid: {}", e.message()))?;
+                Architecture::from_json(space, &p).map_err(|e| {
+                    format!("parameters {p} for id {id} are invalid: {}", e.message())
+                })?;
                 out.push(p);
             }
             None => break,
@@ -88,7 +96,10 @@ fn valid_parameters(factory: &TunerFactory<'_>) -> std::result::Result<String, S
         let n = fixture.size.unwrap_or(20).min(20) as u64;
         let got = generate(&mut t, &space, 0, n).map_err(|e| format!("{}: {e}", fixture.name))?;
         if got.is_empty() {
-            return Err(format!("{}: the tuner generated nothing on a fresh space", fixture.name));
+            return Err(format!(
+                "{}: the tuner generated nothing on a fresh space",
+                fixture.name
+            ));
         }
         seen.push(format!("{} ({})", fixture.name, got.len()));
     }
@@ -101,7 +112,10 @@ fn large_space(factory: &TunerFactory<'_>) -> std::result::Result<String, String
     let mut t = tuner_on(factory, 2, &json)?;
     let got = generate(&mut t, &space, 0, 50)?;
     if got.len() != 50 {
-        return Err(format!("only {} of 50 parameters on a space of 8^60 architectures", got.len()));
+        return Err(format!(
+            "only {} of 50 parameters on a space of 8^60 architectures",
+            got.len()
+        ));
     }
     Ok("50 valid parameters from 8^60 architectures".into())
 }
@@ -126,11 +140,23 @@ fn any_order(factory: &TunerFactory<'_>) -> std::result::Result<String, String> 
         return Err("fewer than 4 parameters on a 24-architecture space".into());
     }
     ctx("trial_end before its result", t.trial_end(1, true))?;
-    ctx("result after trial_end", t.receive_trial_result(1, &p[1].to_string(), "0.5"))?;
-    ctx("result", t.receive_trial_result(0, &p[0].to_string(), r#"{"default": 0.7, "loss": 1.2}"#))?;
+    ctx(
+        "result after trial_end",
+        t.receive_trial_result(1, &p[1].to_string(), "0.5"),
+    )?;
+    ctx(
+        "result",
+        t.receive_trial_result(0, &p[0].to_string(), r#"{"default": 0.7, "loss": 1.2}"#),
+    )?;
     ctx("trial_end after its result", t.trial_end(0, true))?;
-    ctx("trial_end of a failed trial without result", t.trial_end(3, false))?;
-    ctx("result of a late trial", t.receive_trial_result(2, &p[2].to_string(), "0.1"))?;
+    ctx(
+        "trial_end of a failed trial without result",
+        t.trial_end(3, false),
+    )?;
+    ctx(
+        "result of a late trial",
+        t.receive_trial_result(2, &p[2].to_string(), "0.1"),
+    )?;
     generate(&mut t, &space, 4, 2)?;
     Ok("accepted results and trial ends in mixed order, then generated more".into())
 }
@@ -141,7 +167,10 @@ fn state_round_trip(factory: &TunerFactory<'_>) -> std::result::Result<String, S
     let mut a = tuner_on(factory, 11, json)?;
     let first = generate(&mut a, &space, 0, 5)?;
     for (i, p) in first.iter().enumerate() {
-        ctx("receive_trial_result", a.receive_trial_result(i as u64, &p.to_string(), &format!("{}", i as f64 / 10.0)))?;
+        ctx(
+            "receive_trial_result",
+            a.receive_trial_result(i as u64, &p.to_string(), &format!("{}", i as f64 / 10.0)),
+        )?;
         ctx("trial_end", a.trial_end(i as u64, true))?;
     }
     let state = ctx("save_state", a.save_state())?;
@@ -150,13 +179,20 @@ fn state_round_trip(factory: &TunerFactory<'_>) -> std::result::Result<String, S
     let next_a = generate(&mut a, &space, 5, 10)?;
     let next_b = generate(&mut b, &space, 5, 10)?;
     if next_a != next_b {
-        return Err("after load_state the restored tuner generated different parameters than the original".into());
+        return Err(
+            "after load_state the restored tuner generated different parameters than the original"
+                .into(),
+        );
     }
     let again = ctx("save_state after restore", b.save_state())?;
     if serde_json::from_str::<Value>(&again).is_err() {
         return Err("save_state after restore is not JSON".into());
     }
-    Ok(format!("restored tuner continued identically for {} trials ({} bytes of state)", next_a.len(), state.len()))
+    Ok(format!(
+        "restored tuner continued identically for {} trials ({} bytes of state)",
+        next_a.len(),
+        state.len()
+    ))
 }
 
 /// The call must fail with an ordinary (non-panic) error.
@@ -171,32 +207,78 @@ fn must_reject<T>(what: &str, r: Result<T>) -> std::result::Result<(), String> {
 fn bad_input(factory: &TunerFactory<'_>) -> std::result::Result<String, String> {
     must_reject("options that are not JSON", factory("{seed: 1"))?;
     must_reject("a seed that is not a number", factory(r#"{"seed": "abc"}"#))?;
-    must_reject("an unknown option", factory(r#"{"seed": 1, "no_such_option": true}"#))?;
+    must_reject(
+        "an unknown option",
+        factory(r#"{"seed": 1, "no_such_option": true}"#),
+    )?;
 
     let mut t = ctx("creating the tuner", factory(r#"{"seed": 5}"#))?;
-    must_reject("generate_parameters before any search space", t.generate_parameters(0))?;
+    must_reject(
+        "generate_parameters before any search space",
+        t.generate_parameters(0),
+    )?;
     for (what, space) in [
         ("a search space that is not JSON", "{\"op\": "),
         ("a search space that is an array", "[1, 2]"),
-        ("an unknown _type", r#"{"op": {"_type": "uniform", "_value": [0, 1]}}"#),
-        ("an empty candidate list", r#"{"op": {"_type": "layer_choice", "_value": []}}"#),
-        ("n_chosen above the candidates", r#"{"in": {"_type": "input_choice", "_value": {"candidates": ["a"], "n_chosen": 2}}}"#),
+        (
+            "an unknown _type",
+            r#"{"op": {"_type": "uniform", "_value": [0, 1]}}"#,
+        ),
+        (
+            "an empty candidate list",
+            r#"{"op": {"_type": "layer_choice", "_value": []}}"#,
+        ),
+        (
+            "n_chosen above the candidates",
+            r#"{"in": {"_type": "input_choice", "_value": {"candidates": ["a"], "n_chosen": 2}}}"#,
+        ),
     ] {
         must_reject(what, t.update_search_space(space))?;
     }
     let json = fixtures::SMALL_MIXED.json;
     let space = parse(json);
-    ctx("update_search_space after bad ones", t.update_search_space(json))?;
+    ctx(
+        "update_search_space after bad ones",
+        t.update_search_space(json),
+    )?;
     let p = generate(&mut t, &space, 0, 1)?;
-    let p = p.first().ok_or("no parameters on a valid space after bad ones")?.to_string();
-    must_reject("parameters that are not JSON", t.receive_trial_result(0, "{", "0.5"))?;
-    must_reject("parameters with an unknown choice", t.receive_trial_result(0, r#"{"nope": {"_value": 1, "_idx": 0}}"#, "0.5"))?;
-    must_reject("an index out of range", t.receive_trial_result(0, r#"{"op": {"_value": "conv", "_idx": 9}, "in": {"_value": ["x0"], "_idx": [0]}}"#, "0.5"))?;
-    must_reject("a metric that is a string", t.receive_trial_result(0, &p, "\"good\""))?;
-    must_reject("a metric object without default", t.receive_trial_result(0, &p, r#"{"acc": 0.5}"#))?;
+    let p = p
+        .first()
+        .ok_or("no parameters on a valid space after bad ones")?
+        .to_string();
+    must_reject(
+        "parameters that are not JSON",
+        t.receive_trial_result(0, "{", "0.5"),
+    )?;
+    must_reject(
+        "parameters with an unknown choice",
+        t.receive_trial_result(0, r#"{"nope": {"_value": 1, "_idx": 0}}"#, "0.5"),
+    )?;
+    must_reject(
+        "an index out of range",
+        t.receive_trial_result(
+            0,
+            r#"{"op": {"_value": "conv", "_idx": 9}, "in": {"_value": ["x0"], "_idx": [0]}}"#,
+            "0.5",
+        ),
+    )?;
+    must_reject(
+        "a metric that is a string",
+        t.receive_trial_result(0, &p, "\"good\""),
+    )?;
+    must_reject(
+        "a metric object without default",
+        t.receive_trial_result(0, &p, r#"{"acc": 0.5}"#),
+    )?;
     must_reject("a saved state that is not JSON", t.load_state("not json"))?;
-    must_reject("a saved state of the wrong shape", t.load_state("[1, 2, 3]"))?;
-    ctx("a valid result after bad input", t.receive_trial_result(0, &p, "0.5"))?;
+    must_reject(
+        "a saved state of the wrong shape",
+        t.load_state("[1, 2, 3]"),
+    )?;
+    ctx(
+        "a valid result after bad input",
+        t.receive_trial_result(0, &p, "0.5"),
+    )?;
     generate(&mut t, &space, 1, 1)?;
     Ok("rejected 17 malformed inputs with errors and kept working".into())
 }
@@ -209,15 +291,30 @@ fn exhaustion(factory: &TunerFactory<'_>) -> std::result::Result<String, String>
         let limit = size * 10;
         let got = generate(&mut t, &space, 0, limit)?;
         if got.len() as u64 >= limit {
-            return Err(format!("{}: still generating after {limit} trials on a space of {size} architectures", fixture.name));
+            return Err(format!(
+                "{}: still generating after {limit} trials on a space of {size} architectures",
+                fixture.name
+            ));
         }
         let distinct: HashSet<String> = got.iter().map(Value::to_string).collect();
         if distinct.len() as u64 != size {
-            return Err(format!("{}: stopped after {} distinct of {size} architectures", fixture.name, distinct.len()));
+            return Err(format!(
+                "{}: stopped after {} distinct of {size} architectures",
+                fixture.name,
+                distinct.len()
+            ));
         }
         for id in limit..limit + 3 {
-            if ctx("generate_parameters after exhaustion", t.generate_parameters(id))?.is_some() {
-                return Err(format!("{}: generated parameters again after saying no more trials", fixture.name));
+            if ctx(
+                "generate_parameters after exhaustion",
+                t.generate_parameters(id),
+            )?
+            .is_some()
+            {
+                return Err(format!(
+                    "{}: generated parameters again after saying no more trials",
+                    fixture.name
+                ));
             }
         }
     }

@@ -5,7 +5,9 @@ use crate::error::{PluginError, Result};
 use serde_json::{Map, Value};
 
 /// What one choice point picked: candidate indices into its list.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum Selection {
     /// One candidate (`layer_choice`, `choice`).
     One(usize),
@@ -194,7 +196,10 @@ fn check_selection(space: &SearchSpace, name: &str, selection: &Selection) -> Re
             if let Some(&i) = indices.iter().find(|&&i| i >= n) {
                 return Err(bad(
                     &path,
-                    format!("index {i} is out of range: \"{name}\" has {n} candidates (0..={})", n - 1),
+                    format!(
+                        "index {i} is out of range: \"{name}\" has {n} candidates (0..={})",
+                        n - 1
+                    ),
                 ));
             }
             if indices.windows(2).any(|w| w[0] >= w[1]) {
@@ -213,13 +218,15 @@ fn check_selection(space: &SearchSpace, name: &str, selection: &Selection) -> Re
             }
             Ok(())
         }
-        (ChoiceKind::Input { .. }, Selection::One(_)) => Err(bad(
-            &path,
-            "an input choice takes a list of indices",
-        )),
+        (ChoiceKind::Input { .. }, Selection::One(_)) => {
+            Err(bad(&path, "an input choice takes a list of indices"))
+        }
         (_, Selection::One(i)) if *i >= n => Err(bad(
             &path,
-            format!("index {i} is out of range: \"{name}\" has {n} candidates (0..={})", n - 1),
+            format!(
+                "index {i} is out of range: \"{name}\" has {n} candidates (0..={})",
+                n - 1
+            ),
         )),
         (_, Selection::One(_)) => Ok(()),
         (_, Selection::Many(_)) => Err(bad(

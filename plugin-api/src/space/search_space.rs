@@ -117,7 +117,10 @@ impl SearchSpace {
 
     /// The choice point called `name`, with its position.
     pub fn choice(&self, name: &str) -> Option<(usize, &ChoicePoint)> {
-        self.choices.iter().enumerate().find(|(_, c)| c.name == name)
+        self.choices
+            .iter()
+            .enumerate()
+            .find(|(_, c)| c.name == name)
     }
 
     /// The space back in NNI's JSON format.
@@ -214,12 +217,12 @@ fn parse_choice(name: &str, entry: &Value) -> Result<ChoicePoint> {
                 values: values.clone(),
             }
         }
-        other => {
-            return Err(bad(
-                &format!("{path}._type"),
-                format!("unknown type {other:?}; archon reads {SUPPORTED_TYPES} (NNI's classic-NAS format)"),
-            ))
-        }
+        other => return Err(bad(
+            &format!("{path}._type"),
+            format!(
+                "unknown type {other:?}; archon reads {SUPPORTED_TYPES} (NNI's classic-NAS format)"
+            ),
+        )),
     };
     Ok(ChoicePoint {
         name: name.to_string(),
@@ -245,7 +248,10 @@ fn names(path: &str, value: &Value) -> Result<Vec<String>> {
         let Value::String(s) = item else {
             return Err(bad(
                 &format!("{path}[{i}]"),
-                format!("expected a candidate name (string), found {}", describe(item)),
+                format!(
+                    "expected a candidate name (string), found {}",
+                    describe(item)
+                ),
             ));
         };
         if out.contains(s) {

@@ -1,0 +1,35 @@
+//! The archon host as a library: everything the binary does, callable from tests.
+
+pub mod cli;
+mod commands;
+pub mod plugins;
+
+use anyhow::Result;
+use std::process::ExitCode;
+
+/// Runs one invocation of `archon`.
+pub fn run(args: cli::Args) -> Result<ExitCode> {
+    init_logging(args.verbose, args.quiet);
+    let search_path = plugins::SearchPath::from_env(&args.plugin_dirs);
+    match args.command {
+        cli::Command::Plugins(cmd) => commands::plugins::run(cmd, &search_path),
+        cli::Command::Demo(demo) => commands::demo::run(&demo, &search_path),
+        cli::Command::Version => commands::version::run(&search_path),
+    }
+}
+
+fn init_logging(verbose: u8, quiet: bool) {
+    let level = match (quiet, verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn",
+        (false, 1) => "debug",
+        (false, _) => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("ARCHON_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .without_time()
+        .try_init();
+}
