@@ -47,5 +47,8 @@ pub use version::{
     TCH_VERSION,
 };
 
+/// serde_json, re-exported for the JSON values in the author traits.
+pub use serde_json;
+
 /// tch, re-exported so that a plugin uses exactly the host's version.
 pub use tch;

@@ -217,12 +217,14 @@ fn parse_choice(name: &str, entry: &Value) -> Result<ChoicePoint> {
                 values: values.clone(),
             }
         }
-        other => return Err(bad(
-            &format!("{path}._type"),
-            format!(
+        other => {
+            return Err(bad(
+                &format!("{path}._type"),
+                format!(
                 "unknown type {other:?}; archon reads {SUPPORTED_TYPES} (NNI's classic-NAS format)"
             ),
-        )),
+            ))
+        }
     };
     Ok(ChoicePoint {
         name: name.to_string(),

@@ -10,6 +10,9 @@
 mod sampler;
 mod tuner;
 
+#[cfg(test)]
+mod tests;
+
 pub use tuner::RandomTuner;
 
 archon_plugin_api::export_plugin! {

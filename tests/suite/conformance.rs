@@ -1,0 +1,41 @@
+//! The conformance kit over every plugin in `plugins/`, loading the real built libraries.
+
+use crate::harness::{library, workspace_root};
+use archon::plugins::load;
+use archon_plugin_api::{conformance::check_tuner, PluginKind, TunerClient};
+use std::fs;
+
+/// The package names of the crates under `plugins/`.
+fn plugin_crates() -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(workspace_root().join("plugins"))
+        .unwrap()
+        .filter_map(|e| {
+            let manifest = fs::read_to_string(e.ok()?.path().join("Cargo.toml")).ok()?;
+            manifest.lines().find_map(|l| {
+                l.strip_prefix("name = ")
+                    .map(|v| v.trim().trim_matches('"').to_string())
+            })
+        })
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn every_plugin_passes_the_kit() {
+    let crates = plugin_crates();
+    assert!(crates.contains(&"archon-random".to_string()), "{crates:?}");
+    for name in crates {
+        let plugin = load(&library(&name)).unwrap_or_else(|e| panic!("{e}"));
+        assert!(!plugin.kinds.is_empty(), "{name} declares no kind");
+        if plugin.kinds.contains(&PluginKind::Tuner) {
+            let new_tuner = plugin.module().new_tuner();
+            let report = check_tuner(&|options: &str| {
+                new_tuner(options.into())
+                    .into_result()
+                    .map(TunerClient::from_box)
+            });
+            assert!(report.passed(), "{name} fails the tuner checks:\n{report}");
+        }
+    }
+}

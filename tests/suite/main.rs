@@ -1,0 +1,13 @@
+//! Integration tests over the real built artifacts: the `archon` binary, the plugin
+//! libraries in `plugins/`, the failure fixtures in `tests/fixtures/` and the
+//! out-of-tree example plugin. Build the workspace first (`cargo build --workspace`;
+//! `scripts/test.sh` does).
+
+mod harness;
+
+mod conformance;
+mod failures;
+mod panics;
+mod plugins_cli;
+mod tensor;
+mod third_party;
