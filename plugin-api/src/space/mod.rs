@@ -25,5 +25,8 @@ mod architecture;
 mod enumeration;
 mod search_space;
 
+#[cfg(test)]
+mod tests;
+
 pub use architecture::{Architecture, Selection};
 pub use search_space::{ChoiceKind, ChoicePoint, SearchSpace};
