@@ -1,8 +1,8 @@
 //! The conformance kit over every plugin in `plugins/`, loading the real built libraries.
 
-use crate::harness::{library, workspace_root};
 use archon::plugins::load;
 use archon_plugin_api::{conformance::check_tuner, PluginKind, TunerClient};
+use archon_tests::{library, workspace_root};
 use std::fs;
 
 /// The package names of the crates under `plugins/`.

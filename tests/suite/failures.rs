@@ -1,7 +1,7 @@
 //! The failure fixtures: each is refused with a one-line error naming the file, the
 //! problem and the fix; the host exits non-zero without crashing and keeps working.
 
-use crate::harness::{archon, library, run};
+use archon_tests::{archon, library, run};
 use std::{fs, path::Path};
 use tempfile::TempDir;
 

@@ -1,1 +1,79 @@
-//! Nothing here: the integration tests live in `main.rs` and its modules.
+//! The test harness: finding the built artifacts and running the `archon` binary in
+//! isolation. The tests themselves are in `main.rs` and its modules.
+
+use std::{
+    path::{Path, PathBuf},
+    process::{Command, Output},
+};
+
+/// The cargo output folder of this test build (…/target/debug).
+pub fn target_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    // …/target/debug/deps/suite-<hash>
+    exe.parent()
+        .and_then(Path::parent)
+        .expect("test executable lives in target/<profile>/deps")
+        .to_path_buf()
+}
+
+/// The workspace root.
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ is inside the workspace")
+        .to_path_buf()
+}
+
+/// A built library of this workspace by crate name (`fixture-panicking`).
+pub fn library(crate_name: &str) -> PathBuf {
+    let path = target_dir().join(format!(
+        "{}{}.{}",
+        std::env::consts::DLL_PREFIX,
+        crate_name.replace('-', "_"),
+        std::env::consts::DLL_EXTENSION
+    ));
+    assert!(
+        path.is_file(),
+        "{} is missing: run `cargo build --workspace` before the tests",
+        path.display()
+    );
+    path
+}
+
+/// The built `archon` binary.
+pub fn archon_bin() -> PathBuf {
+    let path = target_dir().join(format!("archon{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        path.is_file(),
+        "{} is missing: run `cargo build --workspace` first",
+        path.display()
+    );
+    path
+}
+
+/// `archon` with a clean plugin environment: no ARCHON_PLUGIN_PATH and an empty
+/// user data folder, so only the binary's own folder and `--plugin-dir`s count.
+pub fn archon(data_home: &Path) -> Command {
+    let mut cmd = Command::new(archon_bin());
+    cmd.env_remove("ARCHON_PLUGIN_PATH")
+        .env_remove("LD_LIBRARY_PATH")
+        .env("XDG_DATA_HOME", data_home)
+        .env("HOME", data_home);
+    cmd
+}
+
+/// Runs a command; returns (exit code, stdout, stderr). Fails the test if the process
+/// died from a signal (an abort or a crash).
+pub fn run(cmd: &mut Command) -> (i32, String, String) {
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = cmd.output().expect("spawn");
+    let stdout = String::from_utf8_lossy(&stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&stderr).into_owned();
+    let code = status.code().unwrap_or_else(|| {
+        panic!("process died from a signal ({status}); stdout:\n{stdout}\nstderr:\n{stderr}")
+    });
+    (code, stdout, stderr)
+}

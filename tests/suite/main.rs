@@ -3,8 +3,6 @@
 //! out-of-tree example plugin. Build the workspace first (`cargo build --workspace`;
 //! `scripts/test.sh` does).
 
-mod harness;
-
 mod conformance;
 mod failures;
 mod panics;

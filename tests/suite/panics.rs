@@ -1,9 +1,9 @@
 //! A panic inside a loaded plugin comes back as an error in this very process (no
 //! abort), and poisons the object it happened in.
 
-use crate::harness::library;
 use archon::plugins::load;
 use archon_plugin_api::{ErrorKind, PluginError, TunerClient};
+use archon_tests::library;
 
 const SPACE: &str = r#"{"op": {"_type": "layer_choice", "_value": ["a", "b"]}}"#;
 const PARAMS: &str = r#"{"op": {"_value": "a", "_idx": 0}}"#;

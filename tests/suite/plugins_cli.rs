@@ -1,6 +1,6 @@
 //! `archon plugins list|info|check` and `archon demo` on the real `random` plugin.
 
-use crate::harness::{archon, library, run};
+use archon_tests::{archon, library, run};
 use std::fs;
 use tempfile::TempDir;
 
@@ -113,4 +113,52 @@ fn demo_is_reproducible_under_a_seed() {
     assert_eq!(once.0, 0);
     assert_eq!(once.1, twice.1);
     assert_ne!(once.1, other.1);
+}
+
+#[test]
+fn search_order_is_flags_then_env_then_binary_folder_then_data_folder() {
+    let home = TempDir::new().unwrap();
+    let (flag, env) = (TempDir::new().unwrap(), TempDir::new().unwrap());
+    let data = home.path().join("archon/plugins");
+    fs::create_dir_all(&data).unwrap();
+    let random = library("archon-random");
+    for dir in [flag.path(), env.path(), data.as_path()] {
+        fs::copy(&random, dir.join("librandom_copy.so")).unwrap();
+    }
+    let list = |with_flag: bool, with_env: bool| {
+        let mut cmd = archon(home.path());
+        if with_flag {
+            cmd.arg("--plugin-dir").arg(flag.path());
+        }
+        if with_env {
+            cmd.env("ARCHON_PLUGIN_PATH", env.path());
+        }
+        let (code, out, err) = run(cmd.args(["plugins", "list"]));
+        assert_eq!(code, 0, "{err}");
+        // The one copy that is accepted is the first in the search order.
+        let accepted: Vec<&str> = out
+            .lines()
+            .filter(|l| l.starts_with("random "))
+            .map(|l| l.split_whitespace().last().unwrap())
+            .collect();
+        assert_eq!(accepted.len(), 1, "{out}");
+        assert_eq!(
+            out.matches("a second plugin named \"random\"").count(),
+            1 + with_flag as usize + with_env as usize,
+            "{out}"
+        );
+        accepted[0].to_string()
+    };
+    assert!(list(true, true).starts_with(&flag.path().display().to_string()));
+    assert!(list(false, true).starts_with(&env.path().display().to_string()));
+    assert_eq!(list(false, false), random.display().to_string());
+    // The data folder's copy is found too (refused as a duplicate, naming its path).
+    let (_, out, _) = run(archon(home.path()).args(["plugins", "list"]));
+    assert!(
+        out.contains(&format!(
+            "{}: a second plugin named",
+            data.join("librandom_copy.so").display()
+        )),
+        "{out}"
+    );
 }

@@ -1,12 +1,12 @@
 //! Tensors through a loaded plugin and back: values, gradients to the host's leaf,
 //! and 10,000 round trips with flat memory (no leak, no double free).
 
-use crate::harness::library;
 use archon::plugins::load;
 use archon_plugin_api::{
     tch::{Device, Kind, Tensor},
     CellClient, ErrorKind,
 };
+use archon_tests::library;
 
 fn probe(w: f64) -> CellClient {
     let plugin = load(&library("fixture-tensor-probe")).expect("the tensor probe loads");
@@ -72,8 +72,11 @@ fn rss_bytes() -> u64 {
     pages * 4096
 }
 
+/// The measurement itself; run alone in a child process by the test below, so that
+/// other tests in this process do not move its memory.
 #[test]
-fn ten_thousand_round_trips_keep_memory_flat() {
+#[ignore = "run in its own process by ten_thousand_round_trips_keep_memory_flat"]
+fn round_trip_memory_probe() {
     let mut cell = probe(2.0);
     // 64 KiB per tensor: leaking one per trip would grow memory by 640 MiB.
     let x = Tensor::rand([16384], (Kind::Float, Device::Cpu)).set_requires_grad(true);
@@ -90,8 +93,36 @@ fn ten_thousand_round_trips_keep_memory_flat() {
     for i in 0..10_000 {
         trip(&mut cell, i);
     }
-    let after = rss_bytes();
-    let grown = after.saturating_sub(before);
+    println!("RSS-BEFORE {before} RSS-AFTER {}", rss_bytes());
+}
+
+#[test]
+fn ten_thousand_round_trips_keep_memory_flat() {
+    let exe = std::env::current_exe().unwrap();
+    let out = std::process::Command::new(exe)
+        .args([
+            "tensor::round_trip_memory_probe",
+            "--exact",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "probe failed: {stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let numbers: Vec<u64> = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("RSS-BEFORE "))
+        .expect("the probe prints its measurement")
+        .split(" RSS-AFTER ")
+        .map(|n| n.trim().parse().unwrap())
+        .collect();
+    let grown = numbers[1].saturating_sub(numbers[0]);
     assert!(
         grown < 16 << 20,
         "memory grew by {} KiB over 10,000 round trips",

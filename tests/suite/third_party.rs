@@ -1,7 +1,7 @@
 //! The out-of-tree example plugin builds on its own and loads into the `archon` binary
 //! built earlier, which is not rebuilt: swapping algorithms never rebuilds the host.
 
-use crate::harness::{archon, archon_bin, run, target_dir, workspace_root};
+use archon_tests::{archon, archon_bin, run, target_dir, workspace_root};
 use sha2::{Digest, Sha256};
 use std::{fs, process::Command};
 use tempfile::TempDir;
