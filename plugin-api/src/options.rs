@@ -49,40 +49,36 @@ impl Options {
         }
     }
 
-    /// An unsigned whole-number option.
-    pub fn u64(&self, key: &str) -> Result<Option<u64>> {
+    /// Option `key` read by `read`; `expected` says what it must be when `read` fails.
+    fn typed<T>(
+        &self,
+        key: &str,
+        expected: &str,
+        read: impl Fn(&Value) -> Option<T>,
+    ) -> Result<Option<T>> {
         match self.map.get(key) {
             None | Some(Value::Null) => Ok(None),
-            Some(v) => v.as_u64().map(Some).ok_or_else(|| {
+            Some(v) => read(v).map(Some).ok_or_else(|| {
                 PluginError::invalid_input(format!(
-                    "options: \"{key}\" must be a whole number ≥ 0, found {v}"
+                    "options: \"{key}\" must be {expected}, found {v}"
                 ))
             }),
         }
+    }
+
+    /// An unsigned whole-number option.
+    pub fn u64(&self, key: &str) -> Result<Option<u64>> {
+        self.typed(key, "a whole number ≥ 0", Value::as_u64)
     }
 
     /// A number option.
     pub fn f64(&self, key: &str) -> Result<Option<f64>> {
-        match self.map.get(key) {
-            None | Some(Value::Null) => Ok(None),
-            Some(v) => v.as_f64().map(Some).ok_or_else(|| {
-                PluginError::invalid_input(format!(
-                    "options: \"{key}\" must be a number, found {v}"
-                ))
-            }),
-        }
+        self.typed(key, "a number", Value::as_f64)
     }
 
     /// A boolean option.
     pub fn bool(&self, key: &str) -> Result<Option<bool>> {
-        match self.map.get(key) {
-            None | Some(Value::Null) => Ok(None),
-            Some(v) => v.as_bool().map(Some).ok_or_else(|| {
-                PluginError::invalid_input(format!(
-                    "options: \"{key}\" must be true or false, found {v}"
-                ))
-            }),
-        }
+        self.typed(key, "true or false", Value::as_bool)
     }
 
     /// A string option restricted to `allowed` values.
@@ -99,5 +95,43 @@ impl Options {
                     .join(", ")
             ))),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typed_getters_name_the_option() {
+        let o = Options::from_json_str(r#"{"n": 3, "x": "y", "b": 1, "m": "fast", "z": null}"#)
+            .unwrap();
+        assert_eq!(o.u64("n").unwrap(), Some(3));
+        assert_eq!(o.u64("z").unwrap(), None);
+        assert_eq!(o.u64("absent").unwrap(), None);
+        assert_eq!(o.f64("n").unwrap(), Some(3.0));
+        assert_eq!(
+            o.u64("x").unwrap_err().message(),
+            "options: \"x\" must be a whole number ≥ 0, found \"y\""
+        );
+        assert_eq!(
+            o.bool("b").unwrap_err().message(),
+            "options: \"b\" must be true or false, found 1"
+        );
+        assert_eq!(
+            o.one_of("m", &["fast", "slow"]).unwrap(),
+            Some("fast".into())
+        );
+        assert_eq!(
+            o.one_of("x", &["fast", "slow"]).unwrap_err().message(),
+            "options: \"x\" must be one of \"fast\", \"slow\", found \"y\""
+        );
+        assert!(o
+            .deny_unknown("t", &["n"])
+            .unwrap_err()
+            .message()
+            .starts_with("options: t has no option \"x\""));
+        assert!(Options::from_json_str("[1]").is_err());
+        assert!(Options::from_json_str("  ").unwrap().as_map().is_empty());
     }
 }
