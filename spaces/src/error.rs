@@ -23,6 +23,12 @@ pub enum SpacesError {
         /// What is wrong.
         reason: String,
     },
+    /// A space, its options or a setting is wrong.
+    #[error("{0}")]
+    Config(String),
+    /// An error from plugin-api (search space or architecture validation).
+    #[error("{0}")]
+    Plugin(#[from] archon_plugin_api::PluginError),
     /// A libtorch operation failed.
     #[error("tensor error: {0}")]
     Tensor(#[from] tch::TchError),

@@ -1,10 +1,15 @@
 //! # archon-spaces
 //!
-//! Search-space building blocks, the hub of published spaces, and the datasets their
-//! children train on. This release has the data layer: real Fashion-MNIST from
-//! Debian's `dataset-fashion-mnist` package, read from its IDX files into tensors.
+//! The model side of archon: choice primitives ([`choice`]), layers and operations
+//! ([`nn`]), the hub of published spaces ([`hub`]), supernets and children
+//! ([`Supernet`], [`Child`]), and the datasets they train on ([`data`]).
 
+pub mod choice;
 pub mod data;
 mod error;
+pub mod hub;
+mod network;
+pub mod nn;
 
 pub use error::{Result, SpacesError};
+pub use network::{search_space_of, Child, Supernet};

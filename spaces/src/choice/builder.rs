@@ -1,0 +1,94 @@
+//! Building a network as a supernet or as a child, recording its choice points.
+
+use crate::error::{Result, SpacesError};
+use archon_plugin_api::{space::ChoiceKind, Selection};
+use std::{cell::RefCell, collections::HashMap};
+
+/// One choice point of a network.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChoicePoint {
+    /// Unique within the network (its place, e.g. `cells.3.node2.edge0`).
+    pub id: String,
+    /// The decision it belongs to; points with one label share one decision (their
+    /// group). This is the key in the NNI-format search space.
+    pub label: String,
+    /// What it chooses among.
+    pub kind: ChoiceKind,
+}
+
+impl ChoicePoint {
+    /// The number of candidates.
+    pub fn num_candidates(&self) -> usize {
+        match &self.kind {
+            ChoiceKind::Layer { candidates } | ChoiceKind::Input { candidates, .. } => {
+                candidates.len()
+            }
+            ChoiceKind::Value { values } => values.len(),
+        }
+    }
+}
+
+/// Builds choice modules in supernet mode (all candidates) or child mode (only the
+/// selected ones), and records every choice point it builds.
+pub struct Builder<'a> {
+    child: Option<&'a HashMap<String, Selection>>,
+    points: RefCell<Vec<ChoicePoint>>,
+}
+
+impl<'a> Builder<'a> {
+    /// A builder for a supernet.
+    pub fn supernet() -> Self {
+        Builder {
+            child: None,
+            points: RefCell::new(Vec::new()),
+        }
+    }
+
+    /// A builder for the child with these selections (by label).
+    pub fn child(selections: &'a HashMap<String, Selection>) -> Self {
+        Builder {
+            child: Some(selections),
+            points: RefCell::new(Vec::new()),
+        }
+    }
+
+    /// Whether this builds a child.
+    pub fn is_child(&self) -> bool {
+        self.child.is_some()
+    }
+
+    /// Records a choice point. Points sharing a label must choose among the same
+    /// candidates. In child mode returns the selection for its label.
+    pub fn register(&self, id: &str, label: &str, kind: ChoiceKind) -> Result<Option<Selection>> {
+        let mut points = self.points.borrow_mut();
+        if points.iter().any(|p| p.id == id) {
+            return Err(SpacesError::Config(format!(
+                "two choice points with the id {id:?}"
+            )));
+        }
+        if let Some(other) = points.iter().find(|p| p.label == label) {
+            if other.kind != kind {
+                return Err(SpacesError::Config(format!(
+                    "choice points {:?} and {id:?} share the label {label:?} but choose among different candidates",
+                    other.id
+                )));
+            }
+        }
+        points.push(ChoicePoint {
+            id: id.into(),
+            label: label.into(),
+            kind,
+        });
+        match self.child {
+            None => Ok(None),
+            Some(selections) => selections.get(label).cloned().map(Some).ok_or_else(|| {
+                SpacesError::Config(format!("the architecture has no selection for {label:?}"))
+            }),
+        }
+    }
+
+    /// The choice points built so far, in build order.
+    pub fn into_points(self) -> Vec<ChoicePoint> {
+        self.points.into_inner()
+    }
+}

@@ -1,0 +1,97 @@
+//! `LayerChoice`: one of N candidate operations.
+
+use super::{Builder, Setting};
+use crate::{
+    error::{Result, SpacesError},
+    nn::{ops::is_zero_op, Block, BoxBlock, Ctx},
+};
+use archon_plugin_api::{space::ChoiceKind, Selection};
+use tch::{nn, Tensor};
+
+/// One of N candidate operations. Candidate `name` lives under `p / name`, in the
+/// supernet and in a child alike, so weights carry over by name.
+#[derive(Debug)]
+pub struct LayerChoice {
+    label: String,
+    names: Vec<String>,
+    inner: Inner,
+}
+
+#[derive(Debug)]
+enum Inner {
+    Supernet(Vec<BoxBlock>),
+    Child(BoxBlock),
+}
+
+impl LayerChoice {
+    /// Builds the choice `id` (decision `label`) among `names`; `make(name, path)`
+    /// builds one candidate.
+    pub fn new(
+        b: &Builder,
+        p: &nn::Path,
+        id: &str,
+        label: &str,
+        names: &[&str],
+        make: impl Fn(&str, &nn::Path) -> Result<BoxBlock>,
+    ) -> Result<Self> {
+        let kind = ChoiceKind::Layer {
+            candidates: names.iter().map(|s| s.to_string()).collect(),
+        };
+        let inner = match b.register(id, label, kind)? {
+            None => Inner::Supernet(
+                names
+                    .iter()
+                    .map(|n| make(n, &(p / *n)))
+                    .collect::<Result<Vec<_>>>()?,
+            ),
+            Some(Selection::One(i)) if i < names.len() => {
+                Inner::Child(make(names[i], &(p / names[i]))?)
+            }
+            Some(other) => {
+                return Err(SpacesError::Config(format!(
+                    "layer choice {label:?}: selection {other:?} is not one of its {} candidates",
+                    names.len()
+                )))
+            }
+        };
+        Ok(LayerChoice {
+            label: label.into(),
+            names: names.iter().map(|s| s.to_string()).collect(),
+            inner,
+        })
+    }
+}
+
+impl Block for LayerChoice {
+    fn forward(&self, xs: &Tensor, ctx: &Ctx) -> Tensor {
+        let candidates = match &self.inner {
+            Inner::Child(block) => return block.forward(xs, ctx),
+            Inner::Supernet(c) => c,
+        };
+        match ctx.settings().expect(&self.label) {
+            Setting::Fixed(indices) => {
+                let mut outs = indices.iter().map(|&i| candidates[i].forward(xs, ctx));
+                let first = outs.next().expect("settings are validated non-empty");
+                outs.fold(first, |acc, y| acc + y)
+            }
+            Setting::Weighted { indices, weights } => {
+                // The none op adds nothing (and its weight's gradient is zero): skip it.
+                let mut sum: Option<Tensor> = None;
+                for (k, &i) in indices.iter().enumerate() {
+                    if is_zero_op(&self.names[i]) {
+                        continue;
+                    }
+                    let y = candidates[i].forward(xs, ctx) * weights.get(k as i64);
+                    sum = Some(match sum {
+                        Some(acc) => acc + y,
+                        None => y,
+                    });
+                }
+                sum.unwrap_or_else(|| {
+                    // Only none ops are active: zeros of the right shape, tied to the weights.
+                    candidates[indices[0]].forward(xs, ctx) * weights.sum(weights.kind())
+                })
+            }
+        }
+    }
+}

@@ -1,0 +1,19 @@
+//! Choice points and how an algorithm sets them.
+//!
+//! A network is built once through a [`Builder`]: in *supernet* mode every candidate
+//! of every choice is built and the choices are recorded; in *child* mode only what
+//! an architecture selects is built. A supernet is steered only through [`Setting`]s,
+//! one per choice label: `Fixed` (single path) or `Weighted` (a differentiable
+//! mixture). Choices that share a label share one decision.
+
+mod builder;
+mod input_choice;
+mod layer_choice;
+mod repeat;
+mod setting;
+
+pub use builder::{Builder, ChoicePoint};
+pub use input_choice::{InputChoice, Reduction};
+pub use layer_choice::LayerChoice;
+pub use repeat::Repeat;
+pub use setting::{Setting, Settings};

@@ -1,0 +1,133 @@
+//! Settings: how an algorithm drives each choice of a supernet.
+
+use super::ChoicePoint;
+use crate::error::{Result, SpacesError};
+use archon_plugin_api::{space::ChoiceKind, Architecture, SearchSpace, Selection};
+use std::collections::HashMap;
+use tch::Tensor;
+
+/// How one choice (label) is driven.
+#[derive(Debug)]
+pub enum Setting {
+    /// Single path: only these candidates run (one for a layer choice, the chosen
+    /// inputs for an input choice). Several layer candidates are summed.
+    Fixed(Vec<usize>),
+    /// A differentiable mixture: `Σ weights[k] · candidate[indices[k]]`. `weights` is a
+    /// 1-D tensor of `indices.len()` entries — a softmax, a Gumbel-softmax sample or
+    /// binary gates; gradients flow back to it. Candidates not listed do not run.
+    Weighted {
+        /// The candidates taking part.
+        indices: Vec<usize>,
+        /// Their weights, shape `[indices.len()]`.
+        weights: Tensor,
+    },
+}
+
+impl Setting {
+    /// The candidates this setting activates.
+    pub fn indices(&self) -> &[usize] {
+        match self {
+            Setting::Fixed(i) | Setting::Weighted { indices: i, .. } => i,
+        }
+    }
+}
+
+/// The current setting of every choice label of a supernet.
+#[derive(Debug, Default)]
+pub struct Settings {
+    by_label: HashMap<String, Setting>,
+}
+
+impl Settings {
+    /// The setting of `label`.
+    pub fn get(&self, label: &str) -> Option<&Setting> {
+        self.by_label.get(label)
+    }
+
+    /// The setting of `label`; a supernet checks that every label is set before a
+    /// forward pass, so a missing one here is a bug in the caller.
+    pub(crate) fn expect(&self, label: &str) -> &Setting {
+        self.by_label.get(label).unwrap_or_else(|| {
+            panic!("choice {label:?} has no setting (Supernet::forward checks this)")
+        })
+    }
+
+    /// Sets `label`, after checking the setting against its choice point.
+    pub fn set(&mut self, point: &ChoicePoint, setting: Setting) -> Result<()> {
+        let n = point.num_candidates();
+        let label = &point.label;
+        let indices = setting.indices();
+        if let Some(&bad) = indices.iter().find(|&&i| i >= n) {
+            return Err(SpacesError::Config(format!(
+                "setting for {label:?}: candidate {bad} out of range (it has {n})"
+            )));
+        }
+        let mut sorted = indices.to_vec();
+        sorted.sort_unstable();
+        sorted.dedup();
+        if sorted.len() != indices.len() {
+            return Err(SpacesError::Config(format!(
+                "setting for {label:?}: a candidate appears twice in {indices:?}"
+            )));
+        }
+        let single = !matches!(point.kind, ChoiceKind::Input { .. });
+        if indices.is_empty() && single {
+            return Err(SpacesError::Config(format!(
+                "setting for {label:?}: a layer or value choice needs at least one candidate"
+            )));
+        }
+        if let Setting::Fixed(i) = &setting {
+            if i.len() > 1 && matches!(point.kind, ChoiceKind::Value { .. }) {
+                return Err(SpacesError::Config(format!(
+                    "setting for {label:?}: a value choice takes one fixed value, not {i:?}"
+                )));
+            }
+        }
+        if let Setting::Weighted { weights, .. } = &setting {
+            if weights.size() != [indices.len() as i64] {
+                return Err(SpacesError::Config(format!(
+                    "setting for {label:?}: weights of shape {:?} for {} candidates (expected [{}])",
+                    weights.size(),
+                    indices.len(),
+                    indices.len()
+                )));
+            }
+        }
+        self.by_label.insert(label.clone(), setting);
+        Ok(())
+    }
+
+    /// Labels of `points` that have no setting.
+    pub fn missing<'a>(&self, points: &'a [ChoicePoint]) -> Vec<&'a str> {
+        let mut out: Vec<&str> = points
+            .iter()
+            .filter(|p| !self.by_label.contains_key(&p.label))
+            .map(|p| p.label.as_str())
+            .collect();
+        out.dedup();
+        out
+    }
+
+    /// `Fixed` settings for every choice from an architecture of `space`.
+    pub fn from_architecture(
+        points: &[ChoicePoint],
+        space: &SearchSpace,
+        arch: &Architecture,
+    ) -> Result<Self> {
+        let mut settings = Settings::default();
+        for (choice, selection) in space.choices().iter().zip(arch.selections()) {
+            let indices = match selection {
+                Selection::One(i) => vec![*i],
+                Selection::Many(v) => v.clone(),
+            };
+            let point = points
+                .iter()
+                .find(|p| p.label == choice.name())
+                .ok_or_else(|| {
+                    SpacesError::Config(format!("no choice labelled {:?}", choice.name()))
+                })?;
+            settings.set(point, Setting::Fixed(indices))?;
+        }
+        Ok(settings)
+    }
+}

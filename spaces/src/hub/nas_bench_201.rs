@@ -1,0 +1,289 @@
+//! NAS-Bench-201 (Dong & Yang 2020): a cell of 4 nodes and 6 edges, each edge one of
+//! 5 operations (15,625 architectures), stacked in 3 stages of `cells_per_stage` cells
+//! with residual reduction blocks between stages. Every cell shares the one genotype,
+//! written in the benchmark's arch-string format
+//! `|op~0|+|op~0|op~1|+|op~0|op~1|op~2|`.
+
+use super::{check_options, int_option, SpaceConfig, SpaceEntry, SpaceFamily, SpaceOption};
+use crate::{
+    choice::{Builder, LayerChoice},
+    error::{Result, SpacesError},
+    nn::{
+        ops::{nb201_op, relu_conv_bn, BatchNorm, Relu, NB201_OPS},
+        Block, BoxBlock, Conv2d, Ctx, Linear, Sequential,
+    },
+};
+use archon_plugin_api::{Architecture, SearchSpace, Selection};
+use tch::{nn, Tensor};
+
+/// The NAS-Bench-201 space.
+pub struct NasBench201;
+
+inventory::submit!(SpaceEntry(&NasBench201));
+
+const OPTIONS: &[SpaceOption] = &[
+    SpaceOption {
+        name: "width",
+        default: "16",
+        help: "channels of the first stage",
+    },
+    SpaceOption {
+        name: "cells_per_stage",
+        default: "5",
+        help: "cells in each of the 3 stages",
+    },
+    SpaceOption {
+        name: "affine",
+        default: "true",
+        help: "learnable batch-norm scale and shift in the operations",
+    },
+];
+
+/// The edges (to, from) in arch-string order.
+const EDGES: [(usize, usize); 6] = [(1, 0), (2, 0), (2, 1), (3, 0), (3, 1), (3, 2)];
+
+fn edge_label(to: usize, from: usize) -> String {
+    format!("edge_{to}_{from}")
+}
+
+impl SpaceFamily for NasBench201 {
+    fn name(&self) -> &'static str {
+        "nas-bench-201"
+    }
+    fn description(&self) -> &'static str {
+        "NAS-Bench-201 cell space: 4 nodes, 6 edges, 5 ops, 15,625 architectures"
+    }
+    fn options(&self) -> &'static [SpaceOption] {
+        OPTIONS
+    }
+    fn build(&self, p: &nn::Path, b: &Builder, cfg: &SpaceConfig) -> Result<BoxBlock> {
+        let o = check_options(self, cfg)?;
+        let c = int_option(o, "nas-bench-201", "width", 16, 1)?;
+        let n = int_option(o, "nas-bench-201", "cells_per_stage", 5, 1)?;
+        let affine = o.bool("affine")?.unwrap_or(true);
+        let mut layers: Vec<Nb201Layer> = Vec::new();
+        let mut c_prev = c;
+        let mut index = 0;
+        for stage in 0..3 {
+            let c_stage = c << stage;
+            if stage > 0 {
+                layers.push(Nb201Layer::Reduce(ResidualReduce::new(
+                    &(p / "cells" / index),
+                    c_prev,
+                    c_stage,
+                )));
+                index += 1;
+            }
+            for _ in 0..n {
+                layers.push(Nb201Layer::Cell(Nb201Cell::new(
+                    &(p / "cells" / index),
+                    b,
+                    index,
+                    c_stage,
+                    affine,
+                )?));
+                index += 1;
+            }
+            c_prev = c_stage;
+        }
+        let stem = Sequential::new()
+            .push(Conv2d::new(
+                &(p / "stem" / "conv"),
+                cfg.input_channels,
+                c,
+                3,
+                1,
+                1,
+                1,
+                1,
+                false,
+            ))
+            .push(BatchNorm::new(&(p / "stem" / "bn"), c, true));
+        let last = Sequential::new()
+            .push(BatchNorm::new(&(p / "lastact" / "bn"), c_prev, true))
+            .push(Relu);
+        Ok(Box::new(Nb201Network {
+            stem,
+            layers,
+            last,
+            classifier: Linear::new(&(p / "classifier"), c_prev, cfg.num_classes),
+        }))
+    }
+}
+
+/// A NAS-Bench-201 cell: node j = Σ_{i<j} op_{j,i}(node i); the output is node 3.
+#[derive(Debug)]
+struct Nb201Cell {
+    edges: Vec<LayerChoice>,
+}
+
+impl Nb201Cell {
+    fn new(p: &nn::Path, b: &Builder, index: i64, c: i64, affine: bool) -> Result<Self> {
+        let edges = EDGES
+            .iter()
+            .map(|&(to, from)| {
+                let label = edge_label(to, from);
+                LayerChoice::new(
+                    b,
+                    &(p / label.as_str()),
+                    &format!("cells.{index}.{label}"),
+                    &label,
+                    &NB201_OPS,
+                    |name, path| nb201_op(name, path, c, affine),
+                )
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Nb201Cell { edges })
+    }
+}
+
+impl Block for Nb201Cell {
+    fn forward(&self, xs: &Tensor, ctx: &Ctx) -> Tensor {
+        let mut nodes = vec![xs.shallow_clone()];
+        let mut edge = 0;
+        for to in 1..4 {
+            let mut sum: Option<Tensor> = None;
+            for from in 0..to {
+                let y = self.edges[edge].forward(&nodes[from], ctx);
+                edge += 1;
+                sum = Some(match sum {
+                    Some(acc) => acc + y,
+                    None => y,
+                });
+            }
+            nodes.push(sum.expect("every node has an incoming edge"));
+        }
+        nodes.pop().expect("4 nodes")
+    }
+}
+
+/// The residual reduction block between stages: two ReLU-conv-BN (the first with
+/// stride 2) plus an average-pooled, 1×1-convolved shortcut.
+#[derive(Debug)]
+struct ResidualReduce {
+    conv_a: Sequential,
+    conv_b: Sequential,
+    shortcut: Conv2d,
+}
+
+impl ResidualReduce {
+    fn new(p: &nn::Path, c_in: i64, c_out: i64) -> Self {
+        ResidualReduce {
+            conv_a: relu_conv_bn(&(p / "conv_a"), c_in, c_out, 3, 2, 1, true),
+            conv_b: relu_conv_bn(&(p / "conv_b"), c_out, c_out, 3, 1, 1, true),
+            shortcut: Conv2d::new(&(p / "shortcut"), c_in, c_out, 1, 1, 0, 1, 1, false),
+        }
+    }
+}
+
+impl Block for ResidualReduce {
+    fn forward(&self, xs: &Tensor, ctx: &Ctx) -> Tensor {
+        let residual = self.shortcut.forward(
+            &xs.avg_pool2d([2, 2], [2, 2], [0, 0], false, true, None),
+            ctx,
+        );
+        self.conv_b.forward(&self.conv_a.forward(xs, ctx), ctx) + residual
+    }
+}
+
+#[derive(Debug)]
+enum Nb201Layer {
+    Cell(Nb201Cell),
+    Reduce(ResidualReduce),
+}
+
+#[derive(Debug)]
+struct Nb201Network {
+    stem: Sequential,
+    layers: Vec<Nb201Layer>,
+    last: Sequential,
+    classifier: Linear,
+}
+
+impl Block for Nb201Network {
+    fn forward(&self, xs: &Tensor, ctx: &Ctx) -> Tensor {
+        let mut out = self.stem.forward(xs, ctx);
+        for layer in &self.layers {
+            out = match layer {
+                Nb201Layer::Cell(c) => c.forward(&out, ctx),
+                Nb201Layer::Reduce(r) => r.forward(&out, ctx),
+            };
+        }
+        let out = self
+            .last
+            .forward(&out, ctx)
+            .adaptive_avg_pool2d([1, 1])
+            .flatten(1, -1);
+        self.classifier.forward(&out, ctx)
+    }
+}
+
+/// An architecture of the NAS-Bench-201 space in the benchmark's arch-string format.
+pub fn arch_string(space: &SearchSpace, arch: &Architecture) -> Result<String> {
+    let op = |to: usize, from: usize| -> Result<String> {
+        let label = edge_label(to, from);
+        let (i, choice) = space
+            .choice(&label)
+            .ok_or_else(|| SpacesError::Config(format!("not a NAS-Bench-201 space: no {label}")))?;
+        match &arch.selections()[i] {
+            Selection::One(k) => Ok(format!(
+                "{}~{from}",
+                choice.candidate_value(*k).as_str().unwrap_or("?")
+            )),
+            Selection::Many(_) => Err(SpacesError::Config(format!(
+                "{label} is not a layer choice"
+            ))),
+        }
+    };
+    let mut parts = Vec::new();
+    for to in 1..4 {
+        let ops = (0..to)
+            .map(|from| op(to, from))
+            .collect::<Result<Vec<_>>>()?;
+        parts.push(format!("|{}|", ops.join("|")));
+    }
+    Ok(parts.join("+"))
+}
+
+/// Parses a NAS-Bench-201 arch string into NNI-format parameters.
+pub fn parse_arch_string(text: &str) -> Result<serde_json::Value> {
+    let bad = |why: String| {
+        SpacesError::Config(format!("arch string {text:?}: {why}; expected e.g. |nor_conv_3x3~0|+|skip_connect~0|none~1|+|avg_pool_3x3~0|nor_conv_1x1~1|skip_connect~2|"))
+    };
+    let nodes: Vec<&str> = text.trim().split('+').collect();
+    if nodes.len() != 3 {
+        return Err(bad(format!("{} nodes instead of 3", nodes.len())));
+    }
+    let mut map = serde_json::Map::new();
+    for (j, node) in nodes.iter().enumerate() {
+        let to = j + 1;
+        let ops: Vec<&str> = node.trim_matches('|').split('|').collect();
+        if ops.len() != to {
+            return Err(bad(format!(
+                "node {to} has {} edges instead of {to}",
+                ops.len()
+            )));
+        }
+        for (from, op) in ops.iter().enumerate() {
+            let (name, src) = op
+                .split_once('~')
+                .ok_or_else(|| bad(format!("{op:?} is not op~input")))?;
+            if src != from.to_string() {
+                return Err(bad(format!(
+                    "edge {op:?} of node {to} should come from input {from}"
+                )));
+            }
+            let idx = NB201_OPS.iter().position(|o| *o == name).ok_or_else(|| {
+                bad(format!(
+                    "unknown op {name:?} (known: {})",
+                    NB201_OPS.join(", ")
+                ))
+            })?;
+            map.insert(
+                edge_label(to, from),
+                serde_json::json!({"_value": name, "_idx": idx}),
+            );
+        }
+    }
+    Ok(serde_json::Value::Object(map))
+}

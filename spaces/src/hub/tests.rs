@@ -1,0 +1,266 @@
+//! Every space: supernet ≡ child under one architecture, weighted gradients, hand
+//! counts of params and FLOPs, and NNI-format search spaces.
+
+use super::*;
+use crate::{choice::Setting, Child, Supernet};
+use archon_plugin_api::{space::ChoiceKind, Architecture, Options, TunerClient};
+use tch::{Device, Kind, Tensor};
+
+fn cfg(options: &str) -> SpaceConfig {
+    SpaceConfig {
+        options: Options::from_json_str(options).unwrap(),
+        ..SpaceConfig::default()
+    }
+}
+
+/// Small configurations of every space, fast enough for CPU tests.
+fn small_spaces() -> Vec<(&'static str, SpaceConfig)> {
+    vec![
+        ("darts", cfg(r#"{"width": 4, "cells": 3, "nodes": 2}"#)),
+        (
+            "nas-bench-201",
+            cfg(r#"{"width": 4, "cells_per_stage": 1}"#),
+        ),
+    ]
+}
+
+#[test]
+fn the_hub_lists_every_space() {
+    let names: Vec<&str> = spaces().iter().map(|s| s.name()).collect();
+    assert_eq!(names, ["darts", "nas-bench-201"]);
+    let e = space("dartz").err().unwrap().to_string();
+    assert_eq!(
+        e,
+        "no search space named \"dartz\" (known: darts, nas-bench-201)"
+    );
+}
+
+#[test]
+fn supernet_with_fixed_settings_equals_the_child() {
+    tch::manual_seed(0);
+    for (name, cfg) in small_spaces() {
+        let family = space(name).unwrap();
+        let mut supernet = Supernet::build(family, &cfg, Device::Cpu).unwrap();
+        let space = supernet.search_space().clone();
+        let size = space.size().unwrap();
+        let xs = Tensor::randn([3, 1, 28, 28], (Kind::Float, Device::Cpu));
+        for k in 0..4u128 {
+            let arch = space.architecture_at((k * 7919 + 13) % size).unwrap();
+            let json = arch.to_json(&space);
+            supernet.set_architecture(&arch).unwrap();
+            let mut child = Child::build(family, &cfg, &json, Device::Cpu).unwrap();
+            child.load_from_supernet(&supernet).unwrap();
+            let a = supernet.forward(&xs, false).unwrap();
+            let b = child.forward(&xs, false);
+            let diff = (a - b).abs().max().double_value(&[]);
+            assert!(
+                diff < 1e-5,
+                "{name}: supernet and child differ by {diff} for {json}"
+            );
+            assert!(
+                child.params()
+                    < supernet
+                        .var_store()
+                        .trainable_variables()
+                        .iter()
+                        .map(|t| t.numel() as u64)
+                        .sum::<u64>()
+            );
+        }
+    }
+}
+
+#[test]
+fn weighted_settings_pass_gradients_to_the_weights() {
+    for (name, cfg) in small_spaces() {
+        let family = space(name).unwrap();
+        let mut supernet = Supernet::build(family, &cfg, Device::Cpu).unwrap();
+        let mut alphas = Vec::new();
+        let points: Vec<_> = supernet.choices().to_vec();
+        let mut done = std::collections::HashSet::new();
+        for p in &points {
+            if !done.insert(p.label.clone()) {
+                continue;
+            }
+            let n = p.num_candidates();
+            let setting = match &p.kind {
+                ChoiceKind::Layer { .. } => {
+                    let alpha = Tensor::randn([n as i64], (Kind::Float, Device::Cpu))
+                        .set_requires_grad(true);
+                    let s = Setting::Weighted {
+                        indices: (0..n).collect(),
+                        weights: alpha.softmax(0, Kind::Float),
+                    };
+                    alphas.push((p.label.clone(), alpha));
+                    s
+                }
+                _ => Setting::Fixed((0..n).collect()),
+            };
+            supernet.set(&p.label, setting).unwrap();
+        }
+        let xs = Tensor::randn([2, 1, 28, 28], (Kind::Float, Device::Cpu));
+        let loss = supernet
+            .forward(&xs, true)
+            .unwrap()
+            .cross_entropy_for_logits(&Tensor::from_slice(&[1i64, 3]));
+        loss.backward();
+        for (label, alpha) in alphas {
+            let g = alpha.grad().abs().sum(Kind::Float).double_value(&[]);
+            assert!(
+                g > 0.0,
+                "{name}: no gradient reached the weights of {label}"
+            );
+        }
+    }
+}
+
+#[test]
+fn params_and_flops_match_hand_counts() {
+    // NAS-Bench-201, width 2, one cell per stage, on 1×8×8; edge_1_0 = nor_conv_1x1,
+    // every other edge skip_connect. Counted by hand in the comments.
+    let nb = cfg(r#"{"width": 2, "cells_per_stage": 1}"#);
+    let mut arch = serde_json::Map::new();
+    for (to, from) in [(1, 0), (2, 0), (2, 1), (3, 0), (3, 1), (3, 2)] {
+        let (op, idx) = if (to, from) == (1, 0) {
+            ("nor_conv_1x1", 2)
+        } else {
+            ("skip_connect", 1)
+        };
+        arch.insert(
+            format!("edge_{to}_{from}"),
+            serde_json::json!({"_value": op, "_idx": idx}),
+        );
+    }
+    let child = Child::build(
+        space("nas-bench-201").unwrap(),
+        &nb,
+        &serde_json::Value::Object(arch),
+        Device::Cpu,
+    )
+    .unwrap();
+    // stem 9C+2C=22, cells 8+24+80, reductions 240+928, last BN 16, classifier 90.
+    assert_eq!(child.params(), 1408);
+    // stem 1152, cells 256·3, reductions (1152+2304+128)·2, classifier 80.
+    assert_eq!(child.flops([1, 8, 8]), 9168);
+
+    // DARTS, width 2, one (reduction) cell of one node, on 1×8×8; the node takes
+    // skip_connect (a factorized reduce) from p0 and max_pool_3x3 from p1.
+    let darts = cfg(r#"{"width": 2, "cells": 1, "nodes": 1}"#);
+    let arch = serde_json::json!({
+        "reduce_n2_switch": {"_idx": [0, 1]},
+        "reduce_n2_p0": {"_idx": 3},
+        "reduce_n2_p1": {"_idx": 1}
+    });
+    let child = Child::build(space("darts").unwrap(), &darts, &arch, Device::Cpu).unwrap();
+    // stem 54+12, pre0 24+8, pre1 24+8, factorized reduce 8+8+8, classifier 40+10.
+    assert_eq!(child.params(), 204);
+    // stem 3456, pre0 1536, pre1 1536, factorized reduce 128+128, classifier 40.
+    assert_eq!(child.flops([1, 8, 8]), 6824);
+}
+
+#[test]
+fn search_spaces_are_nni_format_and_feed_the_random_tuner() {
+    let family = space("darts").unwrap();
+    let cfg = SpaceConfig::default();
+    let space = Child::space_of(family, &cfg).unwrap();
+    // 4 nodes: 4 switches and 2+3+4+5 edges, for normal and reduction cells.
+    assert_eq!(space.choices().len(), 36);
+    assert_eq!(
+        space.choice("normal_n5_switch").unwrap().1.num_candidates(),
+        5
+    );
+    // The JSON round-trips through the validator and drives the random tuner.
+    let text = space.to_json().to_string();
+    let mut tuner =
+        TunerClient::in_process::<archon_random::RandomTuner>(r#"{"seed": 1}"#).unwrap();
+    tuner.update_search_space(&text).unwrap();
+    let params = tuner.generate_parameters(0).unwrap().unwrap();
+    Architecture::from_json(&space, &params).unwrap();
+    let small = super::tests::cfg(r#"{"width": 4, "cells": 3}"#);
+    let child = Child::build(family, &small, &params, Device::Cpu).unwrap();
+    let out = child.forward(
+        &Tensor::randn([2, 1, 28, 28], (Kind::Float, Device::Cpu)),
+        true,
+    );
+    assert_eq!(out.size(), [2, 10]);
+}
+
+#[test]
+fn nas_bench_201_has_15625_architectures_and_arch_strings() {
+    let family = space("nas-bench-201").unwrap();
+    let space = Child::space_of(family, &SpaceConfig::default()).unwrap();
+    assert_eq!(space.size(), Some(15625));
+    let text =
+        "|nor_conv_3x3~0|+|skip_connect~0|none~1|+|avg_pool_3x3~0|nor_conv_1x1~1|skip_connect~2|";
+    let params = nb201_parse_arch_string(text).unwrap();
+    let arch = Architecture::from_json(&space, &params).unwrap();
+    assert_eq!(nb201_arch_string(&space, &arch).unwrap(), text);
+    let e = nb201_parse_arch_string("|nor_conv_3x3~0|+|conv~0|none~1|+|a~0|b~1|c~2|")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("unknown op \"conv\""), "{e}");
+}
+
+#[test]
+fn bad_options_and_settings_are_explained() {
+    let e = Supernet::build(
+        space("darts").unwrap(),
+        &cfg(r#"{"widht": 8}"#),
+        Device::Cpu,
+    )
+    .err()
+    .unwrap()
+    .to_string();
+    assert!(
+        e.contains("space darts has no option \"widht\" (known: width, cells, nodes, affine)"),
+        "{e}"
+    );
+    let e = Supernet::build(
+        space("darts").unwrap(),
+        &cfg(r#"{"cells": 0}"#),
+        Device::Cpu,
+    )
+    .err()
+    .unwrap()
+    .to_string();
+    assert!(e.contains("\"cells\" must be at least 1"), "{e}");
+    let mut s = Supernet::build(
+        space("nas-bench-201").unwrap(),
+        &cfg(r#"{"width": 2, "cells_per_stage": 1}"#),
+        Device::Cpu,
+    )
+    .unwrap();
+    let e = s
+        .set("edge_1_0", Setting::Fixed(vec![7]))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("candidate 7 out of range (it has 5)"), "{e}");
+    let e = s
+        .set("edge_9_9", Setting::Fixed(vec![0]))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("no choice labelled \"edge_9_9\""), "{e}");
+    let e = s
+        .set(
+            "edge_1_0",
+            Setting::Weighted {
+                indices: vec![0, 1],
+                weights: Tensor::ones([3], (Kind::Float, Device::Cpu)),
+            },
+        )
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("weights of shape [3] for 2 candidates"), "{e}");
+    s.set("edge_1_0", Setting::Fixed(vec![1])).unwrap();
+    let e = s
+        .forward(
+            &Tensor::zeros([1, 1, 28, 28], (Kind::Float, Device::Cpu)),
+            false,
+        )
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.starts_with("choices without a setting: edge_2_0, edge_2_1"),
+        "{e}"
+    );
+}

@@ -1,0 +1,202 @@
+//! Supernets and children: a space built with its weights, ready to run.
+
+use crate::{
+    choice::{Builder, ChoicePoint, Setting, Settings},
+    error::{Result, SpacesError},
+    hub::{SpaceConfig, SpaceFamily},
+    nn::{BoxBlock, Ctx},
+};
+use archon_plugin_api::{space::ChoiceKind, Architecture, SearchSpace};
+use std::{cell::Cell, collections::HashMap};
+use tch::{nn, Device, Tensor};
+
+/// The NNI-format search space of a set of choice points (one entry per label).
+pub fn search_space_of(points: &[ChoicePoint]) -> Result<SearchSpace> {
+    let mut map = serde_json::Map::new();
+    for p in points {
+        if map.contains_key(&p.label) {
+            continue;
+        }
+        let value = match &p.kind {
+            ChoiceKind::Layer { candidates } => {
+                serde_json::json!({"_type": "layer_choice", "_value": candidates})
+            }
+            ChoiceKind::Input {
+                candidates,
+                n_chosen,
+            } => {
+                serde_json::json!({"_type": "input_choice", "_value": {"candidates": candidates, "n_chosen": n_chosen}})
+            }
+            ChoiceKind::Value { values } => {
+                serde_json::json!({"_type": "choice", "_value": values})
+            }
+        };
+        map.insert(p.label.clone(), value);
+    }
+    Ok(SearchSpace::from_json(&serde_json::Value::Object(map))?)
+}
+
+/// A supernet: every candidate of every choice, with shared weights, steered by
+/// settings.
+pub struct Supernet {
+    vs: nn::VarStore,
+    net: BoxBlock,
+    points: Vec<ChoicePoint>,
+    space: SearchSpace,
+    settings: Settings,
+}
+
+impl Supernet {
+    /// Builds `family`'s supernet for `cfg` on `device`.
+    pub fn build(family: &dyn SpaceFamily, cfg: &SpaceConfig, device: Device) -> Result<Self> {
+        let vs = nn::VarStore::new(device);
+        let b = Builder::supernet();
+        let net = family.build(&vs.root(), &b, cfg)?;
+        let points = b.into_points();
+        let space = search_space_of(&points)?;
+        Ok(Supernet {
+            vs,
+            net,
+            points,
+            space,
+            settings: Settings::default(),
+        })
+    }
+
+    /// Every choice point, in build order.
+    pub fn choices(&self) -> &[ChoicePoint] {
+        &self.points
+    }
+
+    /// The NNI-format search space (one entry per label).
+    pub fn search_space(&self) -> &SearchSpace {
+        &self.space
+    }
+
+    /// The weights.
+    pub fn var_store(&self) -> &nn::VarStore {
+        &self.vs
+    }
+
+    /// Mutable access to the weights (for an optimizer or a device move).
+    pub fn var_store_mut(&mut self) -> &mut nn::VarStore {
+        &mut self.vs
+    }
+
+    /// Sets the choice `label`.
+    pub fn set(&mut self, label: &str, setting: Setting) -> Result<()> {
+        let point = self
+            .points
+            .iter()
+            .find(|p| p.label == label)
+            .ok_or_else(|| {
+                SpacesError::Config(format!("the supernet has no choice labelled {label:?}"))
+            })?;
+        self.settings.set(point, setting)
+    }
+
+    /// Fixes every choice to an architecture of this space.
+    pub fn set_architecture(&mut self, arch: &Architecture) -> Result<()> {
+        self.settings = Settings::from_architecture(&self.points, &self.space, arch)?;
+        Ok(())
+    }
+
+    /// Runs the supernet under the current settings (every choice must be set).
+    pub fn forward(&self, xs: &Tensor, train: bool) -> Result<Tensor> {
+        let missing = self.settings.missing(&self.points);
+        if !missing.is_empty() {
+            return Err(SpacesError::Config(format!(
+                "choices without a setting: {}",
+                missing.join(", ")
+            )));
+        }
+        Ok(self.net.forward(xs, &Ctx::new(train, &self.settings)))
+    }
+}
+
+/// A child network: one architecture of a space, with only its own weights.
+pub struct Child {
+    vs: nn::VarStore,
+    net: BoxBlock,
+    no_settings: Settings,
+}
+
+impl Child {
+    /// Builds the child of `family` for `arch` (an architecture of the space's search
+    /// space for `cfg`, e.g. from `archon space gen`).
+    pub fn build(
+        family: &dyn SpaceFamily,
+        cfg: &SpaceConfig,
+        arch: &serde_json::Value,
+        device: Device,
+    ) -> Result<Self> {
+        let space = Self::space_of(family, cfg)?;
+        let arch = Architecture::from_json(&space, arch)?;
+        let selections: HashMap<String, _> = space
+            .choices()
+            .iter()
+            .map(|c| c.name().to_string())
+            .zip(arch.selections().iter().cloned())
+            .collect();
+        let vs = nn::VarStore::new(device);
+        let b = Builder::child(&selections);
+        let net = family.build(&vs.root(), &b, cfg)?;
+        Ok(Child {
+            vs,
+            net,
+            no_settings: Settings::default(),
+        })
+    }
+
+    /// The search space of `family` for `cfg` (built on a throwaway CPU supernet).
+    pub fn space_of(family: &dyn SpaceFamily, cfg: &SpaceConfig) -> Result<SearchSpace> {
+        let vs = nn::VarStore::new(Device::Cpu);
+        let b = Builder::supernet();
+        family.build(&vs.root(), &b, cfg)?;
+        search_space_of(&b.into_points())
+    }
+
+    /// The weights.
+    pub fn var_store(&self) -> &nn::VarStore {
+        &self.vs
+    }
+
+    /// Mutable access to the weights.
+    pub fn var_store_mut(&mut self) -> &mut nn::VarStore {
+        &mut self.vs
+    }
+
+    /// Copies this child's weights from a supernet of the same space (weight sharing).
+    pub fn load_from_supernet(&mut self, supernet: &Supernet) -> Result<()> {
+        Ok(self.vs.copy(supernet.var_store())?)
+    }
+
+    /// Runs the child.
+    pub fn forward(&self, xs: &Tensor, train: bool) -> Tensor {
+        self.net.forward(xs, &Ctx::new(train, &self.no_settings))
+    }
+
+    /// The number of trainable parameters.
+    pub fn params(&self) -> u64 {
+        self.vs
+            .trainable_variables()
+            .iter()
+            .map(|t| t.numel() as u64)
+            .sum()
+    }
+
+    /// Multiply-accumulates of convolutions and linear layers for one example of
+    /// shape `[c, h, w]` (evaluation mode).
+    pub fn flops(&self, input: [i64; 3]) -> u64 {
+        let counter = Cell::new(0);
+        let xs = Tensor::zeros(
+            [1, input[0], input[1], input[2]],
+            (tch::Kind::Float, self.vs.device()),
+        );
+        let _logits = tch::no_grad(|| {
+            self.net
+                .forward(&xs, &Ctx::new(false, &self.no_settings).counting(&counter))
+        });
+        counter.get()
+    }
+}

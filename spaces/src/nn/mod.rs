@@ -1,0 +1,89 @@
+//! Layers for search spaces: the [`Block`] trait every layer implements, the forward
+//! context that carries the choice settings, and the operations of the published
+//! spaces.
+
+mod conv;
+pub mod ops;
+
+pub use conv::{Conv2d, Linear};
+
+use crate::choice::Settings;
+use std::cell::Cell;
+use tch::Tensor;
+
+/// What a forward pass needs besides its input: training or evaluation mode, the
+/// settings of the supernet's choice points, and an optional FLOP counter.
+pub struct Ctx<'a> {
+    /// Training mode (batch statistics, dropout, drop-path).
+    pub train: bool,
+    settings: &'a Settings,
+    flops: Option<&'a Cell<u64>>,
+}
+
+impl<'a> Ctx<'a> {
+    /// A context over `settings`.
+    pub fn new(train: bool, settings: &'a Settings) -> Self {
+        Ctx {
+            train,
+            settings,
+            flops: None,
+        }
+    }
+
+    /// The same context, counting multiply-accumulates into `counter`.
+    pub fn counting(mut self, counter: &'a Cell<u64>) -> Self {
+        self.flops = Some(counter);
+        self
+    }
+
+    /// The choice settings.
+    pub fn settings(&self) -> &Settings {
+        self.settings
+    }
+
+    /// Adds `macs` multiply-accumulates to the counter, if one is attached.
+    pub fn add_flops(&self, macs: u64) {
+        if let Some(c) = self.flops {
+            c.set(c.get() + macs);
+        }
+    }
+}
+
+/// A layer of a search space: a supernet part or a child network part.
+///
+/// Input and output are NCHW image tensors unless a layer says otherwise.
+pub trait Block: std::fmt::Debug + Send {
+    /// Applies the layer.
+    fn forward(&self, xs: &Tensor, ctx: &Ctx) -> Tensor;
+}
+
+/// A boxed layer.
+pub type BoxBlock = Box<dyn Block>;
+
+/// Layers applied one after the other.
+#[derive(Debug, Default)]
+pub struct Sequential {
+    layers: Vec<BoxBlock>,
+}
+
+impl Sequential {
+    /// An empty sequence.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Appends a layer.
+    pub fn push(mut self, layer: impl Block + 'static) -> Self {
+        self.layers.push(Box::new(layer));
+        self
+    }
+}
+
+impl Block for Sequential {
+    fn forward(&self, xs: &Tensor, ctx: &Ctx) -> Tensor {
+        let mut out = xs.shallow_clone();
+        for layer in &self.layers {
+            out = layer.forward(&out, ctx);
+        }
+        out
+    }
+}

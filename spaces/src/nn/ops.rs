@@ -1,0 +1,309 @@
+//! The candidate operations of the published cell spaces (DARTS, NAS-Bench-201), as
+//! in their papers' reference code.
+
+use super::{Block, BoxBlock, Conv2d, Ctx, Sequential};
+use crate::error::{Result, SpacesError};
+use tch::{nn, nn::ModuleT, Tensor};
+
+/// Batch normalisation over channels.
+#[derive(Debug)]
+pub struct BatchNorm(nn::BatchNorm);
+
+impl BatchNorm {
+    /// BN over `c` channels under `p`; `affine` adds a learnt scale and shift.
+    pub fn new(p: &nn::Path, c: i64, affine: bool) -> Self {
+        BatchNorm(nn::batch_norm2d(
+            p,
+            c,
+            nn::BatchNormConfig {
+                affine,
+                ..Default::default()
+            },
+        ))
+    }
+}
+
+impl Block for BatchNorm {
+    fn forward(&self, xs: &Tensor, ctx: &Ctx) -> Tensor {
+        self.0.forward_t(xs, ctx.train)
+    }
+}
+
+/// ReLU.
+#[derive(Debug)]
+pub struct Relu;
+
+impl Block for Relu {
+    fn forward(&self, xs: &Tensor, _: &Ctx) -> Tensor {
+        xs.relu()
+    }
+}
+
+/// The identity (`skip_connect` at stride 1).
+#[derive(Debug)]
+pub struct Identity;
+
+impl Block for Identity {
+    fn forward(&self, xs: &Tensor, _: &Ctx) -> Tensor {
+        xs.shallow_clone()
+    }
+}
+
+/// The `none` operation: zeros of the output's shape, no computation.
+#[derive(Debug)]
+pub struct Zero {
+    stride: i64,
+}
+
+impl Zero {
+    /// A zero op of the given stride.
+    pub fn new(stride: i64) -> Self {
+        Zero { stride }
+    }
+}
+
+impl Block for Zero {
+    fn forward(&self, xs: &Tensor, _: &Ctx) -> Tensor {
+        if self.stride == 1 {
+            xs.zeros_like()
+        } else {
+            xs.slice(2, 0, None, self.stride)
+                .slice(3, 0, None, self.stride)
+                .zeros_like()
+        }
+    }
+}
+
+/// Whether a block is the `none` op (so mixtures can skip it: it adds nothing).
+pub fn is_zero_op(name: &str) -> bool {
+    name == "none"
+}
+
+/// 3×3 max or average pooling (average excludes padding, as in DARTS).
+#[derive(Debug)]
+pub struct Pool {
+    max: bool,
+    stride: i64,
+}
+
+impl Block for Pool {
+    fn forward(&self, xs: &Tensor, _: &Ctx) -> Tensor {
+        if self.max {
+            xs.max_pool2d([3, 3], [self.stride, self.stride], [1, 1], [1, 1], false)
+        } else {
+            xs.avg_pool2d(
+                [3, 3],
+                [self.stride, self.stride],
+                [1, 1],
+                false,
+                false,
+                None,
+            )
+        }
+    }
+}
+
+/// ReLU → conv → BN.
+pub fn relu_conv_bn(
+    p: &nn::Path,
+    c_in: i64,
+    c_out: i64,
+    kernel: i64,
+    stride: i64,
+    padding: i64,
+    affine: bool,
+) -> Sequential {
+    Sequential::new()
+        .push(Relu)
+        .push(Conv2d::new(
+            &(p / "conv"),
+            c_in,
+            c_out,
+            kernel,
+            stride,
+            padding,
+            1,
+            1,
+            false,
+        ))
+        .push(BatchNorm::new(&(p / "bn"), c_out, affine))
+}
+
+/// DARTS's dilated separable convolution: ReLU → depthwise (dilated) → pointwise → BN.
+pub fn dil_conv(
+    p: &nn::Path,
+    c_in: i64,
+    c_out: i64,
+    kernel: i64,
+    stride: i64,
+    padding: i64,
+    dilation: i64,
+    affine: bool,
+) -> Sequential {
+    Sequential::new()
+        .push(Relu)
+        .push(Conv2d::new(
+            &(p / "depthwise"),
+            c_in,
+            c_in,
+            kernel,
+            stride,
+            padding,
+            dilation,
+            c_in,
+            false,
+        ))
+        .push(Conv2d::new(
+            &(p / "pointwise"),
+            c_in,
+            c_out,
+            1,
+            1,
+            0,
+            1,
+            1,
+            false,
+        ))
+        .push(BatchNorm::new(&(p / "bn"), c_out, affine))
+}
+
+/// DARTS's separable convolution: two dilated-conv units of dilation 1, the first
+/// with the stride.
+pub fn sep_conv(
+    p: &nn::Path,
+    c_in: i64,
+    c_out: i64,
+    kernel: i64,
+    stride: i64,
+    padding: i64,
+    affine: bool,
+) -> Sequential {
+    Sequential::new()
+        .push(dil_conv(
+            &(p / "unit1"),
+            c_in,
+            c_in,
+            kernel,
+            stride,
+            padding,
+            1,
+            affine,
+        ))
+        .push(dil_conv(
+            &(p / "unit2"),
+            c_in,
+            c_out,
+            kernel,
+            1,
+            padding,
+            1,
+            affine,
+        ))
+}
+
+/// Halves the resolution with two offset stride-2 1×1 convolutions, concatenated.
+#[derive(Debug)]
+pub struct FactorizedReduce {
+    conv1: Conv2d,
+    conv2: Conv2d,
+    bn: BatchNorm,
+}
+
+impl FactorizedReduce {
+    /// `c_in → c_out` channels (`c_out` even), half the height and width.
+    pub fn new(p: &nn::Path, c_in: i64, c_out: i64, affine: bool) -> Self {
+        FactorizedReduce {
+            conv1: Conv2d::new(&(p / "conv1"), c_in, c_out / 2, 1, 2, 0, 1, 1, false),
+            conv2: Conv2d::new(
+                &(p / "conv2"),
+                c_in,
+                c_out - c_out / 2,
+                1,
+                2,
+                0,
+                1,
+                1,
+                false,
+            ),
+            bn: BatchNorm::new(&(p / "bn"), c_out, affine),
+        }
+    }
+}
+
+impl Block for FactorizedReduce {
+    fn forward(&self, xs: &Tensor, ctx: &Ctx) -> Tensor {
+        let x = xs.relu();
+        // The shifted branch is padded back to the full size so that odd sizes work.
+        let shifted = x
+            .slice(2, 1, None, 1)
+            .slice(3, 1, None, 1)
+            .constant_pad_nd([0, 1, 0, 1]);
+        let out = Tensor::cat(
+            &[
+                self.conv1.forward(&x, ctx),
+                self.conv2.forward(&shifted, ctx),
+            ],
+            1,
+        );
+        self.bn.forward(&out, ctx)
+    }
+}
+
+/// The 8 operations of the DARTS space.
+pub const DARTS_OPS: [&str; 8] = [
+    "none",
+    "max_pool_3x3",
+    "avg_pool_3x3",
+    "skip_connect",
+    "sep_conv_3x3",
+    "sep_conv_5x5",
+    "dil_conv_3x3",
+    "dil_conv_5x5",
+];
+
+/// A DARTS operation on `c` channels.
+pub fn darts_op(name: &str, p: &nn::Path, c: i64, stride: i64, affine: bool) -> Result<BoxBlock> {
+    Ok(match name {
+        "none" => Box::new(Zero::new(stride)),
+        "max_pool_3x3" => Box::new(Pool { max: true, stride }),
+        "avg_pool_3x3" => Box::new(Pool { max: false, stride }),
+        "skip_connect" if stride == 1 => Box::new(Identity),
+        "skip_connect" => Box::new(FactorizedReduce::new(p, c, c, affine)),
+        "sep_conv_3x3" => Box::new(sep_conv(p, c, c, 3, stride, 1, affine)),
+        "sep_conv_5x5" => Box::new(sep_conv(p, c, c, 5, stride, 2, affine)),
+        "dil_conv_3x3" => Box::new(dil_conv(p, c, c, 3, stride, 2, 2, affine)),
+        "dil_conv_5x5" => Box::new(dil_conv(p, c, c, 5, stride, 4, 2, affine)),
+        other => return Err(unknown_op(other, &DARTS_OPS)),
+    })
+}
+
+/// The 5 operations of NAS-Bench-201.
+pub const NB201_OPS: [&str; 5] = [
+    "none",
+    "skip_connect",
+    "nor_conv_1x1",
+    "nor_conv_3x3",
+    "avg_pool_3x3",
+];
+
+/// A NAS-Bench-201 operation on `c` channels (stride 1 inside cells).
+pub fn nb201_op(name: &str, p: &nn::Path, c: i64, affine: bool) -> Result<BoxBlock> {
+    Ok(match name {
+        "none" => Box::new(Zero::new(1)),
+        "skip_connect" => Box::new(Identity),
+        "nor_conv_1x1" => Box::new(relu_conv_bn(p, c, c, 1, 1, 0, affine)),
+        "nor_conv_3x3" => Box::new(relu_conv_bn(p, c, c, 3, 1, 1, affine)),
+        "avg_pool_3x3" => Box::new(Pool {
+            max: false,
+            stride: 1,
+        }),
+        other => return Err(unknown_op(other, &NB201_OPS)),
+    })
+}
+
+fn unknown_op(name: &str, known: &[&str]) -> SpacesError {
+    SpacesError::Config(format!(
+        "unknown operation {name:?} (known: {})",
+        known.join(", ")
+    ))
+}
