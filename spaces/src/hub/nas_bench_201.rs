@@ -143,8 +143,8 @@ impl Block for Nb201Cell {
         let mut edge = 0;
         for to in 1..4 {
             let mut sum: Option<Tensor> = None;
-            for from in 0..to {
-                let y = self.edges[edge].forward(&nodes[from], ctx);
+            for state in &nodes[..to] {
+                let y = self.edges[edge].forward(state, ctx);
                 edge += 1;
                 sum = Some(match sum {
                     Some(acc) => acc + y,

@@ -130,6 +130,7 @@ pub fn relu_conv_bn(
 }
 
 /// DARTS's dilated separable convolution: ReLU → depthwise (dilated) → pointwise → BN.
+#[allow(clippy::too_many_arguments)] // the reference code's signature
 pub fn dil_conv(
     p: &nn::Path,
     c_in: i64,
