@@ -6,10 +6,13 @@
 
 pub mod choice;
 pub mod data;
+mod device;
 mod error;
 pub mod hub;
 mod network;
 pub mod nn;
+pub mod train;
 
+pub use device::parse_device;
 pub use error::{Result, SpacesError};
 pub use network::{search_space_of, Child, Supernet};

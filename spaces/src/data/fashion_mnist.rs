@@ -120,6 +120,14 @@ impl FashionMnist {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+
+    /// The split as a generic in-memory dataset.
+    pub fn into_dataset(self) -> super::Dataset {
+        super::Dataset {
+            images: self.images,
+            labels: self.labels,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -2,6 +2,8 @@
 
 mod fashion_mnist;
 mod idx;
+mod split;
 
 pub use fashion_mnist::{FashionMnist, Split, CLASSES, DEFAULT_DIR};
 pub use idx::{read_idx_file, IdxArray};
+pub use split::{permutation, Dataset};

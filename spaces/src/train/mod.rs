@@ -1,0 +1,8 @@
+//! Training and evaluating a fixed child network: what a classic-NAS trial runs and
+//! what "retrain the found architecture" runs.
+
+mod augment;
+mod trainer;
+
+pub use augment::Augment;
+pub use trainer::{evaluate, save_weights, train, EpochReport, Progress, TrainConfig};

@@ -1,0 +1,232 @@
+//! The training loop: SGD with momentum and weight decay, cosine learning rate,
+//! gradient clipping, augmentation; evaluation by accuracy.
+
+use super::Augment;
+use crate::{data::Dataset, error::Result, Child};
+use std::time::Instant;
+use tch::{nn, nn::OptimizerConfig, Kind};
+
+/// Hyper-parameters of child training (defaults as DARTS retraining, shorter).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrainConfig {
+    /// Passes over the training data.
+    pub epochs: usize,
+    /// Examples per step.
+    pub batch_size: i64,
+    /// Initial learning rate.
+    pub lr: f64,
+    /// Final learning rate of the cosine schedule.
+    pub lr_min: f64,
+    /// SGD momentum.
+    pub momentum: f64,
+    /// L2 weight decay.
+    pub weight_decay: f64,
+    /// Gradient-norm clip (0: off).
+    pub grad_clip: f64,
+    /// Augmentations of training batches.
+    pub augment: Augment,
+    /// Seed for shuffling and augmentation.
+    pub seed: u64,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        TrainConfig {
+            epochs: 1,
+            batch_size: 64,
+            lr: 0.025,
+            lr_min: 0.0,
+            momentum: 0.9,
+            weight_decay: 3e-4,
+            grad_clip: 5.0,
+            augment: Augment::default(),
+            seed: 0,
+        }
+    }
+}
+
+/// Where training is, for progress bars.
+#[derive(Debug, Clone, Copy)]
+pub struct Progress {
+    /// Epoch, from 0.
+    pub epoch: usize,
+    /// Step within the epoch, from 0.
+    pub step: usize,
+    /// Steps per epoch.
+    pub steps: usize,
+    /// This step's loss.
+    pub loss: f64,
+}
+
+/// What one epoch achieved.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EpochReport {
+    /// Epoch, from 0.
+    pub epoch: usize,
+    /// The learning rate used.
+    pub lr: f64,
+    /// Mean training loss.
+    pub train_loss: f64,
+    /// Training accuracy (on augmented batches).
+    pub train_accuracy: f64,
+    /// Accuracy on the validation data.
+    pub valid_accuracy: f64,
+    /// Wall-clock seconds of the epoch, evaluation included.
+    pub seconds: f64,
+}
+
+/// Trains `child` on `train` and evaluates it on `valid` after every epoch.
+pub fn train(
+    child: &mut Child,
+    train: &Dataset,
+    valid: &Dataset,
+    cfg: &TrainConfig,
+    on_step: &mut dyn FnMut(Progress),
+) -> Result<Vec<EpochReport>> {
+    tch::manual_seed(cfg.seed as i64);
+    let device = child.var_store().device();
+    let mut opt = nn::Sgd {
+        momentum: cfg.momentum,
+        dampening: 0.0,
+        wd: cfg.weight_decay,
+        nesterov: false,
+    }
+    .build(child.var_store(), cfg.lr)?;
+    let n = train.len() as i64;
+    let steps = ((n + cfg.batch_size - 1) / cfg.batch_size).max(1) as usize;
+    let mut reports = Vec::with_capacity(cfg.epochs);
+    for epoch in 0..cfg.epochs {
+        let start = Instant::now();
+        let progress = epoch as f64 / cfg.epochs.max(1) as f64;
+        let lr = cfg.lr_min
+            + 0.5 * (cfg.lr - cfg.lr_min) * (1.0 + (std::f64::consts::PI * progress).cos());
+        opt.set_lr(lr);
+        let order = crate::data::permutation(train.len(), cfg.seed.wrapping_add(epoch as u64));
+        let (mut loss_sum, mut correct, mut seen) = (0.0, 0i64, 0i64);
+        for step in 0..steps {
+            let begin = step as i64 * cfg.batch_size;
+            let idx = order.narrow(0, begin, cfg.batch_size.min(n - begin));
+            let xs = cfg
+                .augment
+                .apply(&train.images.index_select(0, &idx))
+                .to_device(device);
+            let ys = train.labels.index_select(0, &idx).to_device(device);
+            let logits = child.forward(&xs, true);
+            let loss = logits.cross_entropy_for_logits(&ys);
+            if cfg.grad_clip > 0.0 {
+                opt.backward_step_clip_norm(&loss, cfg.grad_clip);
+            } else {
+                opt.backward_step(&loss);
+            }
+            let loss = loss.double_value(&[]);
+            loss_sum += loss * ys.size()[0] as f64;
+            correct += logits
+                .argmax(-1, false)
+                .eq_tensor(&ys)
+                .sum(Kind::Int64)
+                .int64_value(&[]);
+            seen += ys.size()[0];
+            on_step(Progress {
+                epoch,
+                step,
+                steps,
+                loss,
+            });
+        }
+        let valid_accuracy = evaluate(child, valid, cfg.batch_size.max(256));
+        reports.push(EpochReport {
+            epoch,
+            lr,
+            train_loss: loss_sum / seen.max(1) as f64,
+            train_accuracy: correct as f64 / seen.max(1) as f64,
+            valid_accuracy,
+            seconds: start.elapsed().as_secs_f64(),
+        });
+    }
+    Ok(reports)
+}
+
+/// Accuracy of `child` on `data` (evaluation mode, no gradients).
+pub fn evaluate(child: &Child, data: &Dataset, batch_size: i64) -> f64 {
+    let device = child.var_store().device();
+    let n = data.len() as i64;
+    if n == 0 {
+        return 0.0;
+    }
+    let mut correct = 0i64;
+    tch::no_grad(|| {
+        let mut begin = 0;
+        while begin < n {
+            let len = batch_size.min(n - begin);
+            let xs = data.images.narrow(0, begin, len).to_device(device);
+            let ys = data.labels.narrow(0, begin, len).to_device(device);
+            correct += child
+                .forward(&xs, false)
+                .argmax(-1, false)
+                .eq_tensor(&ys)
+                .sum(Kind::Int64)
+                .int64_value(&[]);
+            begin += len;
+        }
+    });
+    correct as f64 / n as f64
+}
+
+/// Saves a child's weights as safetensors.
+pub fn save_weights(child: &Child, path: &std::path::Path) -> Result<()> {
+    Ok(child.var_store().save(path)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{
+        data::{FashionMnist, Split},
+        hub::{space, SpaceConfig},
+    };
+    use archon_plugin_api::Options;
+    use tch::Device;
+
+    #[test]
+    fn a_small_darts_child_learns_fashion_mnist() {
+        let cfg = SpaceConfig {
+            options: Options::from_json_str(r#"{"width": 8, "cells": 3, "nodes": 2}"#).unwrap(),
+            ..SpaceConfig::default()
+        };
+        let arch = serde_json::json!({
+            "normal_n2_switch": {"_idx": [0, 1]}, "normal_n2_p0": {"_idx": 4}, "normal_n2_p1": {"_idx": 3},
+            "normal_n3_switch": {"_idx": [1, 2]}, "normal_n3_p1": {"_idx": 6}, "normal_n3_p2": {"_idx": 4}, "normal_n3_p0": {"_idx": 0},
+            "reduce_n2_switch": {"_idx": [0, 1]}, "reduce_n2_p0": {"_idx": 1}, "reduce_n2_p1": {"_idx": 4},
+            "reduce_n3_switch": {"_idx": [0, 2]}, "reduce_n3_p0": {"_idx": 3}, "reduce_n3_p1": {"_idx": 0}, "reduce_n3_p2": {"_idx": 4}
+        });
+        tch::manual_seed(0);
+        let mut child = Child::build(space("darts").unwrap(), &cfg, &arch, Device::Cpu).unwrap();
+        let train_set = FashionMnist::load(None, Split::Train)
+            .unwrap()
+            .into_dataset()
+            .subset(3000, 1);
+        let test_set = FashionMnist::load(None, Split::Test)
+            .unwrap()
+            .into_dataset()
+            .subset(1000, 2);
+        let tc = TrainConfig {
+            epochs: 3,
+            lr: 0.05,
+            ..TrainConfig::default()
+        };
+        let mut steps = 0;
+        let reports = train(&mut child, &train_set, &test_set, &tc, &mut |_| steps += 1).unwrap();
+        assert_eq!(steps, 3 * 47);
+        assert!(reports[2].train_loss < reports[0].train_loss, "{reports:?}");
+        // Chance is 10 %.
+        assert!(reports[2].valid_accuracy > 0.5, "{reports:?}");
+        let dir = std::env::temp_dir().join(format!("archon-train-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("child.safetensors");
+        save_weights(&child, &path).unwrap();
+        let mut again = Child::build(space("darts").unwrap(), &cfg, &arch, Device::Cpu).unwrap();
+        again.var_store_mut().load(&path).unwrap();
+        assert_eq!(evaluate(&again, &test_set, 500), reports[2].valid_accuracy);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
