@@ -28,6 +28,11 @@ pub enum Command {
     Plugins(PluginsCommand),
     /// Drive a tuner plugin through a toy search space end to end.
     Demo(DemoArgs),
+    /// The hub of search spaces: list, show, generate NNI-format JSON.
+    #[command(subcommand)]
+    Space(SpaceCommand),
+    /// Train a fixed architecture of a space on Fashion-MNIST and report its accuracy.
+    Train(TrainArgs),
     /// Show archon's versions and where it looks for plugins.
     Version,
 }
@@ -61,4 +66,86 @@ pub struct DemoArgs {
     /// Seed for the tuner.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
+}
+
+/// The space a command works on and its options.
+#[derive(Debug, ClapArgs)]
+pub struct SpaceArgs {
+    /// A space option, `KEY=VALUE` (repeatable; see `archon space show NAME`).
+    #[arg(long = "option", value_name = "KEY=VALUE")]
+    pub options: Vec<String>,
+    /// The input shape, `CxHxW` (default: Fashion-MNIST's 1x28x28).
+    #[arg(long, default_value = "1x28x28")]
+    pub input: String,
+    /// The number of classes.
+    #[arg(long, default_value_t = 10)]
+    pub classes: i64,
+}
+
+/// `archon space ...`
+#[derive(Debug, Subcommand)]
+pub enum SpaceCommand {
+    /// Every space in the hub.
+    List,
+    /// A space's options, choices and size.
+    Show {
+        /// The space's name.
+        name: String,
+        #[command(flatten)]
+        space: SpaceArgs,
+    },
+    /// Write a space's NNI-format search space JSON (NNI's `ss_gen`).
+    Gen {
+        /// The space's name.
+        name: String,
+        #[command(flatten)]
+        space: SpaceArgs,
+        /// Write to this file instead of standard output.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
+}
+
+/// `archon train`
+#[derive(Debug, ClapArgs)]
+pub struct TrainArgs {
+    /// The space the architecture belongs to.
+    #[arg(long)]
+    pub space: String,
+    /// The architecture: a JSON file, inline JSON (NNI parameters), or for
+    /// nas-bench-201 an arch string.
+    #[arg(long)]
+    pub arch: String,
+    #[command(flatten)]
+    pub space_args: SpaceArgs,
+    /// Epochs.
+    #[arg(long, default_value_t = 1)]
+    pub epochs: usize,
+    /// Batch size.
+    #[arg(long, default_value_t = 64)]
+    pub batch_size: i64,
+    /// Initial learning rate (cosine-annealed to 0).
+    #[arg(long, default_value_t = 0.025)]
+    pub lr: f64,
+    /// Cutout side in pixels (0: off).
+    #[arg(long, default_value_t = 0)]
+    pub cutout: i64,
+    /// Train on this many training images (a seeded subset; default: all 60,000).
+    #[arg(long)]
+    pub train_subset: Option<usize>,
+    /// Test on this many test images (default: all 10,000).
+    #[arg(long)]
+    pub test_subset: Option<usize>,
+    /// The folder with Fashion-MNIST's IDX files.
+    #[arg(long, default_value = archon_spaces::data::DEFAULT_DIR)]
+    pub data_dir: PathBuf,
+    /// cpu, cuda, cuda:N or auto.
+    #[arg(long, default_value = "auto")]
+    pub device: String,
+    /// Seed for initialisation, shuffling and augmentation.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Save the trained weights here (safetensors).
+    #[arg(long)]
+    pub save: Option<PathBuf>,
 }

@@ -27,10 +27,10 @@ pub enum SpacesError {
     #[error("{0}")]
     Config(String),
     /// An error from plugin-api (search space or architecture validation).
-    #[error("{0}")]
+    #[error(transparent)]
     Plugin(#[from] archon_plugin_api::PluginError),
     /// A libtorch operation failed.
-    #[error("tensor error: {0}")]
+    #[error(transparent)]
     Tensor(#[from] tch::TchError),
 }
 

@@ -7,5 +7,6 @@ mod conformance;
 mod failures;
 mod panics;
 mod plugins_cli;
+mod spaces_cli;
 mod tensor;
 mod third_party;

@@ -2,4 +2,7 @@
 
 pub mod demo;
 pub mod plugins;
+pub mod space;
+mod space_config;
+pub mod train;
 pub mod version;

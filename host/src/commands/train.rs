@@ -1,0 +1,116 @@
+//! `archon train`: train one architecture of a space on Fashion-MNIST, report its test
+//! accuracy, params and FLOPs, optionally save the weights.
+
+use super::space_config::space_config;
+use crate::cli::TrainArgs;
+use anyhow::{bail, Context, Result};
+use archon_spaces::{
+    data::{FashionMnist, Split},
+    hub,
+    hub::nb201_parse_arch_string,
+    parse_device,
+    train::{evaluate, save_weights, train, Augment, TrainConfig},
+    Child,
+};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::{path::Path, process::ExitCode, time::Instant};
+
+/// Reads `--arch`: a file, inline JSON, or a NAS-Bench-201 arch string.
+fn architecture(arg: &str, space: &str) -> Result<serde_json::Value> {
+    let text = if Path::new(arg).is_file() {
+        std::fs::read_to_string(arg).with_context(|| format!("reading {arg}"))?
+    } else {
+        arg.to_string()
+    };
+    let trimmed = text.trim();
+    if trimmed.starts_with('|') && space == "nas-bench-201" {
+        return Ok(nb201_parse_arch_string(trimmed)?);
+    }
+    if !trimmed.starts_with('{') && !Path::new(arg).exists() {
+        bail!("--arch {arg:?}: no such file, and not inline JSON (NNI parameters such as {{\"op\": {{\"_idx\": 1}}}})");
+    }
+    serde_json::from_str(trimmed).with_context(|| format!("--arch {arg:?}: not valid JSON"))
+}
+
+/// Runs `archon train`.
+pub fn run(args: &TrainArgs) -> Result<ExitCode> {
+    let family = hub::space(&args.space)?;
+    let cfg = space_config(&args.space_args)?;
+    if (cfg.input_channels, cfg.image_size, cfg.num_classes) != (1, 28, 10) {
+        bail!("archon train uses Fashion-MNIST (1x28x28, 10 classes); drop --input/--classes");
+    }
+    let device = parse_device(&args.device)?;
+    let arch = architecture(&args.arch, family.name())?;
+    archon_plugin_api::tch::manual_seed(args.seed as i64);
+    let mut child = Child::build(family, &cfg, &arch, device)?;
+    println!(
+        "{} child on {device:?}: {} params, {} MFLOPs (multiply-adds per image)",
+        family.name(),
+        child.params(),
+        child.flops([1, 28, 28]) as f64 / 1e6
+    );
+    let train_set = FashionMnist::load(Some(&args.data_dir), Split::Train)?.into_dataset();
+    let test_set = FashionMnist::load(Some(&args.data_dir), Split::Test)?.into_dataset();
+    let train_set = train_set.subset(args.train_subset.unwrap_or(usize::MAX), args.seed);
+    let test_set = test_set.subset(
+        args.test_subset.unwrap_or(usize::MAX),
+        args.seed.wrapping_add(1),
+    );
+    println!(
+        "Fashion-MNIST: {} training and {} test images",
+        train_set.len(),
+        test_set.len()
+    );
+    let tc = TrainConfig {
+        epochs: args.epochs,
+        batch_size: args.batch_size,
+        lr: args.lr,
+        augment: Augment {
+            cutout: args.cutout,
+            ..Augment::default()
+        },
+        seed: args.seed,
+        ..TrainConfig::default()
+    };
+    let bar = ProgressBar::new(0);
+    bar.set_style(
+        ProgressStyle::with_template("epoch {prefix} [{bar:30}] {pos}/{len} loss {msg} ({eta})")?
+            .progress_chars("=> "),
+    );
+    let start = Instant::now();
+    let reports = train(&mut child, &train_set, &test_set, &tc, &mut |p| {
+        if p.step == 0 {
+            bar.set_length(p.steps as u64);
+            bar.set_position(0);
+            bar.set_prefix(format!("{}/{}", p.epoch + 1, args.epochs));
+        }
+        bar.inc(1);
+        bar.set_message(format!("{:.3}", p.loss));
+    })?;
+    bar.finish_and_clear();
+    for r in &reports {
+        println!(
+            "epoch {:>3}: lr {:.4}  train loss {:.4}  train acc {:.4}  test acc {:.4}  ({:.1} s)",
+            r.epoch + 1,
+            r.lr,
+            r.train_loss,
+            r.train_accuracy,
+            r.valid_accuracy,
+            r.seconds
+        );
+    }
+    let accuracy = reports
+        .last()
+        .map(|r| r.valid_accuracy)
+        .unwrap_or_else(|| evaluate(&child, &test_set, 256));
+    println!(
+        "test accuracy {accuracy:.4} after {:.1} s",
+        start.elapsed().as_secs_f64()
+    );
+    if let Some(path) = &args.save {
+        save_weights(&child, path)
+            .with_context(|| format!("saving weights to {}", path.display()))?;
+        println!("weights saved to {}", path.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}

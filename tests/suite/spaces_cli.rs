@@ -1,0 +1,125 @@
+//! `archon space list|show|gen` and `archon train` end to end.
+
+use archon_plugin_api::{Architecture, SearchSpace};
+use archon_tests::{archon, run};
+use tempfile::TempDir;
+
+#[test]
+fn space_list_shows_the_hub() {
+    let home = TempDir::new().unwrap();
+    let (code, out, err) = run(archon(home.path()).args(["space", "list"]));
+    assert_eq!(code, 0, "{err}");
+    for name in ["darts", "nas-bench-201"] {
+        assert!(
+            out.lines().any(|l| l.starts_with(name)),
+            "{name} missing from:\n{out}"
+        );
+    }
+}
+
+#[test]
+fn space_gen_writes_nni_json_that_validates() {
+    let home = TempDir::new().unwrap();
+    let file = home.path().join("nb201.json");
+    let (code, _, err) = run(archon(home.path())
+        .args(["space", "gen", "nas-bench-201", "-o"])
+        .arg(&file));
+    assert_eq!(code, 0, "{err}");
+    let space = SearchSpace::from_json_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    assert_eq!(space.size(), Some(15625));
+    let first = space.architecture_at(0).unwrap();
+    assert!(Architecture::from_json(&space, &first.to_json(&space)).is_ok());
+
+    let (code, out, _) =
+        run(archon(home.path()).args(["space", "gen", "darts", "--option", "nodes=2"]));
+    assert_eq!(code, 0);
+    let darts = SearchSpace::from_json_str(&out).unwrap();
+    assert_eq!(darts.choices().len(), 2 * (2 + 2 + 3));
+}
+
+#[test]
+fn space_options_are_checked() {
+    let home = TempDir::new().unwrap();
+    let (code, _, err) =
+        run(archon(home.path()).args(["space", "show", "darts", "--option", "widht=3"]));
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("space darts has no option \"widht\" (known: width, cells, nodes, affine)"),
+        "{err}"
+    );
+    let (code, _, err) =
+        run(archon(home.path()).args(["space", "gen", "darts", "--input", "1x28"]));
+    assert_eq!(code, 1);
+    assert!(err.contains("--input \"1x28\": expected CxHxW"), "{err}");
+    let (code, _, err) = run(archon(home.path()).args(["space", "gen", "resnet"]));
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("no search space named \"resnet\" (known: darts, nas-bench-201)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn train_runs_a_nas_bench_201_child_on_fashion_mnist() {
+    let home = TempDir::new().unwrap();
+    let weights = home.path().join("child.safetensors");
+    let (code, out, err) = run(archon(home.path())
+        .args(["train", "--space", "nas-bench-201", "--arch"])
+        .arg("|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|")
+        .args(["--option", "width=4", "--option", "cells_per_stage=1", "--epochs", "1"])
+        .args(["--train-subset", "600", "--test-subset", "300", "--device", "cpu", "--save"])
+        .arg(&weights));
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(
+        out.contains("Fashion-MNIST: 600 training and 300 test images"),
+        "{out}"
+    );
+    let accuracy: f64 = out
+        .lines()
+        .find_map(|l| l.strip_prefix("test accuracy "))
+        .and_then(|l| l.split_whitespace().next())
+        .and_then(|a| a.parse().ok())
+        .unwrap_or_else(|| panic!("no test accuracy in:\n{out}"));
+    assert!((0.0..=1.0).contains(&accuracy));
+    assert!(weights.is_file());
+}
+
+#[test]
+fn train_explains_bad_architectures() {
+    let home = TempDir::new().unwrap();
+    let (code, _, err) = run(archon(home.path()).args([
+        "train",
+        "--space",
+        "darts",
+        "--arch",
+        "{\"x\": 1}",
+        "--device",
+        "cpu",
+    ]));
+    assert_eq!(code, 1);
+    assert_eq!(
+        err.lines().next().unwrap(),
+        "error: architecture: at \"x\": no such choice in the search space (invalid input)"
+    );
+    let (code, _, err) = run(archon(home.path()).args([
+        "train",
+        "--space",
+        "nas-bench-201",
+        "--arch",
+        "|x~0|",
+        "--device",
+        "cpu",
+    ]));
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("arch string \"|x~0|\": 1 nodes instead of 3"),
+        "{err}"
+    );
+    let (code, _, err) =
+        run(archon(home.path()).args(["train", "--space", "darts", "--arch", "missing.json"]));
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("--arch \"missing.json\": no such file, and not inline JSON"),
+        "{err}"
+    );
+}
