@@ -1,8 +1,10 @@
 //! The hub of published search spaces. Each space registers itself with `inventory`;
 //! [`spaces`] lists them and [`space`] finds one by name.
 
+mod cell_network;
 mod darts;
 mod nas_bench_201;
+mod nds;
 
 #[cfg(test)]
 mod tests;

@@ -15,23 +15,38 @@ fn cfg(options: &str) -> SpaceConfig {
 
 /// Small configurations of every space, fast enough for CPU tests.
 fn small_spaces() -> Vec<(&'static str, SpaceConfig)> {
+    let cells = r#"{"width": 4, "cells": 3, "nodes": 2}"#;
     vec![
-        ("darts", cfg(r#"{"width": 4, "cells": 3, "nodes": 2}"#)),
+        ("darts", cfg(cells)),
         (
             "nas-bench-201",
             cfg(r#"{"width": 4, "cells_per_stage": 1}"#),
         ),
+        ("nasnet", cfg(cells)),
+        ("enas-micro", cfg(cells)),
+        ("amoebanet", cfg(cells)),
+        ("pnas", cfg(cells)),
     ]
 }
 
 #[test]
 fn the_hub_lists_every_space() {
     let names: Vec<&str> = spaces().iter().map(|s| s.name()).collect();
-    assert_eq!(names, ["darts", "nas-bench-201"]);
-    let e = space("dartz").err().unwrap().to_string();
     assert_eq!(
-        e,
-        "no search space named \"dartz\" (known: darts, nas-bench-201)"
+        names,
+        [
+            "amoebanet",
+            "darts",
+            "enas-micro",
+            "nas-bench-201",
+            "nasnet",
+            "pnas"
+        ]
+    );
+    let e = space("dartz").err().unwrap().to_string();
+    assert!(
+        e.starts_with("no search space named \"dartz\" (known: amoebanet, darts,"),
+        "{e}"
     );
 }
 
@@ -152,6 +167,22 @@ fn params_and_flops_match_hand_counts() {
         "reduce_n2_p1": {"_idx": 1}
     });
     let child = Child::build(space("darts").unwrap(), &darts, &arch, Device::Cpu).unwrap();
+    // stem 54+12, pre0 24+8, pre1 24+8, factorized reduce 8+8+8, classifier 40+10.
+    assert_eq!(child.params(), 204);
+    // stem 3456, pre0 1536, pre1 1536, factorized reduce 128+128, classifier 40.
+    assert_eq!(child.flops([1, 8, 8]), 6824);
+}
+
+#[test]
+fn nds_params_and_flops_match_hand_counts() {
+    // ENAS micro, width 2, one (reduction) cell of one node, on 1×8×8: slot 0 takes
+    // skip_connect (a factorized reduce) of p0, slot 1 avg_pool_3x3 of p1.
+    let enas = cfg(r#"{"width": 2, "cells": 1, "nodes": 1}"#);
+    let arch = serde_json::json!({
+        "reduce_n2_i0": {"_idx": [0]}, "reduce_n2_op0": {"_idx": 0},
+        "reduce_n2_i1": {"_idx": [1]}, "reduce_n2_op1": {"_idx": 3}
+    });
+    let child = Child::build(space("enas-micro").unwrap(), &enas, &arch, Device::Cpu).unwrap();
     // stem 54+12, pre0 24+8, pre1 24+8, factorized reduce 8+8+8, classifier 40+10.
     assert_eq!(child.params(), 204);
     // stem 3456, pre0 1536, pre1 1536, factorized reduce 128+128, classifier 40.

@@ -3,13 +3,13 @@
 use super::{Block, Ctx};
 use tch::{nn, Tensor};
 
-/// A 2-D convolution (weights `[out, in/groups, k, k]`), optionally with a bias.
+/// A 2-D convolution (weights `[out, in/groups, kh, kw]`), optionally with a bias.
 #[derive(Debug)]
 pub struct Conv2d {
     weight: Tensor,
     bias: Option<Tensor>,
-    stride: i64,
-    padding: i64,
+    stride: [i64; 2],
+    padding: [i64; 2],
     dilation: i64,
     groups: i64,
 }
@@ -40,10 +40,36 @@ impl Conv2d {
         Conv2d {
             weight: conv.ws,
             bias: conv.bs,
-            stride,
-            padding,
+            stride: [stride; 2],
+            padding: [padding; 2],
             dilation,
             groups,
+        }
+    }
+
+    /// A rectangular convolution (`kernel`, `stride`, `padding` as `[h, w]`), no bias.
+    pub fn rect(
+        p: &nn::Path,
+        c_in: i64,
+        c_out: i64,
+        kernel: [i64; 2],
+        stride: [i64; 2],
+        padding: [i64; 2],
+    ) -> Self {
+        let cfg = nn::ConvConfigND::<[i64; 2]> {
+            stride,
+            padding,
+            bias: false,
+            ..Default::default()
+        };
+        let conv = nn::conv(p, c_in, c_out, kernel, cfg);
+        Conv2d {
+            weight: conv.ws,
+            bias: None,
+            stride,
+            padding,
+            dilation: 1,
+            groups: 1,
         }
     }
 }
@@ -53,8 +79,8 @@ impl Block for Conv2d {
         let out = xs.conv2d(
             &self.weight,
             self.bias.as_ref(),
-            [self.stride],
-            [self.padding],
+            self.stride,
+            self.padding,
             [self.dilation],
             self.groups,
         );

@@ -79,26 +79,40 @@ pub fn is_zero_op(name: &str) -> bool {
     name == "none"
 }
 
-/// 3×3 max or average pooling (average excludes padding, as in DARTS).
+/// k×k max or average pooling, "same" padding (average excludes padding, as in DARTS).
 #[derive(Debug)]
 pub struct Pool {
     max: bool,
+    kernel: i64,
     stride: i64,
+}
+
+impl Pool {
+    /// Max pooling.
+    pub fn max(kernel: i64, stride: i64) -> Self {
+        Pool {
+            max: true,
+            kernel,
+            stride,
+        }
+    }
+    /// Average pooling.
+    pub fn avg(kernel: i64, stride: i64) -> Self {
+        Pool {
+            max: false,
+            kernel,
+            stride,
+        }
+    }
 }
 
 impl Block for Pool {
     fn forward(&self, xs: &Tensor, _: &Ctx) -> Tensor {
+        let (k, s, p) = (self.kernel, self.stride, self.kernel / 2);
         if self.max {
-            xs.max_pool2d([3, 3], [self.stride, self.stride], [1, 1], [1, 1], false)
+            xs.max_pool2d([k, k], [s, s], [p, p], [1, 1], false)
         } else {
-            xs.avg_pool2d(
-                [3, 3],
-                [self.stride, self.stride],
-                [1, 1],
-                false,
-                false,
-                None,
-            )
+            xs.avg_pool2d([k, k], [s, s], [p, p], false, false, None)
         }
     }
 }
@@ -168,8 +182,9 @@ pub fn dil_conv(
         .push(BatchNorm::new(&(p / "bn"), c_out, affine))
 }
 
-/// DARTS's separable convolution: two dilated-conv units of dilation 1, the first
-/// with the stride.
+/// DARTS's separable convolution: two dilated-conv units (of dilation `dilation`),
+/// the first with the stride.
+#[allow(clippy::too_many_arguments)] // the reference code's signature
 pub fn sep_conv(
     p: &nn::Path,
     c_in: i64,
@@ -177,6 +192,7 @@ pub fn sep_conv(
     kernel: i64,
     stride: i64,
     padding: i64,
+    dilation: i64,
     affine: bool,
 ) -> Sequential {
     Sequential::new()
@@ -187,7 +203,7 @@ pub fn sep_conv(
             kernel,
             stride,
             padding,
-            1,
+            dilation,
             affine,
         ))
         .push(dil_conv(
@@ -197,9 +213,32 @@ pub fn sep_conv(
             kernel,
             1,
             padding,
-            1,
+            dilation,
             affine,
         ))
+}
+
+/// ReLU → 1×k conv → k×1 conv → BN (NASNet's factorised k×k convolution).
+pub fn conv_1xk_kx1(p: &nn::Path, c: i64, k: i64, stride: i64, affine: bool) -> Sequential {
+    Sequential::new()
+        .push(Relu)
+        .push(Conv2d::rect(
+            &(p / "conv1xk"),
+            c,
+            c,
+            [1, k],
+            [1, stride],
+            [0, k / 2],
+        ))
+        .push(Conv2d::rect(
+            &(p / "convkx1"),
+            c,
+            c,
+            [k, 1],
+            [stride, 1],
+            [k / 2, 0],
+        ))
+        .push(BatchNorm::new(&(p / "bn"), c, affine))
 }
 
 /// Halves the resolution with two offset stride-2 1×1 convolutions, concatenated.
@@ -262,19 +301,82 @@ pub const DARTS_OPS: [&str; 8] = [
     "dil_conv_5x5",
 ];
 
-/// A DARTS operation on `c` channels.
-pub fn darts_op(name: &str, p: &nn::Path, c: i64, stride: i64, affine: bool) -> Result<BoxBlock> {
+/// NASNet's 13 operations (as in NNI's NDS spaces).
+pub const NASNET_OPS: [&str; 13] = [
+    "skip_connect",
+    "conv_3x1_1x3",
+    "conv_7x1_1x7",
+    "dil_conv_3x3",
+    "avg_pool_3x3",
+    "max_pool_3x3",
+    "max_pool_5x5",
+    "max_pool_7x7",
+    "conv_1x1",
+    "conv_3x3",
+    "sep_conv_3x3",
+    "sep_conv_5x5",
+    "sep_conv_7x7",
+];
+
+/// ENAS micro's 5 operations.
+pub const ENAS_OPS: [&str; 5] = [
+    "skip_connect",
+    "sep_conv_3x3",
+    "sep_conv_5x5",
+    "avg_pool_3x3",
+    "max_pool_3x3",
+];
+
+/// AmoebaNet's 8 operations.
+pub const AMOEBA_OPS: [&str; 8] = [
+    "skip_connect",
+    "sep_conv_3x3",
+    "sep_conv_5x5",
+    "sep_conv_7x7",
+    "avg_pool_3x3",
+    "max_pool_3x3",
+    "dil_sep_conv_3x3",
+    "conv_7x1_1x7",
+];
+
+/// PNAS's 8 operations.
+pub const PNAS_OPS: [&str; 8] = [
+    "sep_conv_3x3",
+    "sep_conv_5x5",
+    "sep_conv_7x7",
+    "conv_7x1_1x7",
+    "skip_connect",
+    "avg_pool_3x3",
+    "max_pool_3x3",
+    "dil_conv_3x3",
+];
+
+/// Every cell operation by name, on `c` channels (DARTS and the NDS family).
+pub fn cell_op(name: &str, p: &nn::Path, c: i64, stride: i64, affine: bool) -> Result<BoxBlock> {
     Ok(match name {
         "none" => Box::new(Zero::new(stride)),
-        "max_pool_3x3" => Box::new(Pool { max: true, stride }),
-        "avg_pool_3x3" => Box::new(Pool { max: false, stride }),
+        "max_pool_3x3" => Box::new(Pool::max(3, stride)),
+        "max_pool_5x5" => Box::new(Pool::max(5, stride)),
+        "max_pool_7x7" => Box::new(Pool::max(7, stride)),
+        "avg_pool_3x3" => Box::new(Pool::avg(3, stride)),
         "skip_connect" if stride == 1 => Box::new(Identity),
         "skip_connect" => Box::new(FactorizedReduce::new(p, c, c, affine)),
-        "sep_conv_3x3" => Box::new(sep_conv(p, c, c, 3, stride, 1, affine)),
-        "sep_conv_5x5" => Box::new(sep_conv(p, c, c, 5, stride, 2, affine)),
+        "conv_1x1" => Box::new(relu_conv_bn(p, c, c, 1, stride, 0, affine)),
+        "conv_3x3" => Box::new(relu_conv_bn(p, c, c, 3, stride, 1, affine)),
+        "conv_3x1_1x3" => Box::new(conv_1xk_kx1(p, c, 3, stride, affine)),
+        "conv_7x1_1x7" => Box::new(conv_1xk_kx1(p, c, 7, stride, affine)),
+        "sep_conv_3x3" => Box::new(sep_conv(p, c, c, 3, stride, 1, 1, affine)),
+        "sep_conv_5x5" => Box::new(sep_conv(p, c, c, 5, stride, 2, 1, affine)),
+        "sep_conv_7x7" => Box::new(sep_conv(p, c, c, 7, stride, 3, 1, affine)),
+        "dil_sep_conv_3x3" => Box::new(sep_conv(p, c, c, 3, stride, 2, 2, affine)),
         "dil_conv_3x3" => Box::new(dil_conv(p, c, c, 3, stride, 2, 2, affine)),
         "dil_conv_5x5" => Box::new(dil_conv(p, c, c, 5, stride, 4, 2, affine)),
-        other => return Err(unknown_op(other, &DARTS_OPS)),
+        other => {
+            return Err(unknown_op(
+                other,
+                &[&DARTS_OPS[..], &NASNET_OPS[..], &["dil_sep_conv_3x3"]].concat(),
+            ))
+        }
     })
 }
 
@@ -294,10 +396,7 @@ pub fn nb201_op(name: &str, p: &nn::Path, c: i64, affine: bool) -> Result<BoxBlo
         "skip_connect" => Box::new(Identity),
         "nor_conv_1x1" => Box::new(relu_conv_bn(p, c, c, 1, 1, 0, affine)),
         "nor_conv_3x3" => Box::new(relu_conv_bn(p, c, c, 3, 1, 1, affine)),
-        "avg_pool_3x3" => Box::new(Pool {
-            max: false,
-            stride: 1,
-        }),
+        "avg_pool_3x3" => Box::new(Pool::avg(3, 1)),
         other => return Err(unknown_op(other, &NB201_OPS)),
     })
 }

@@ -1,0 +1,160 @@
+//! The skeleton the cell spaces share (DARTS and NNI's NDS family: NASNet, ENAS
+//! micro, AmoebaNet, PNAS): a 3×3 stem of 3·width channels, `cells` stacked cells
+//! with reduction cells (stride 2, channels doubled) at 1/3 and 2/3 of the depth,
+//! each cell preprocessing its two inputs (the outputs of the two cells before it) to
+//! its width, then global average pooling and a linear classifier.
+
+use super::{check_options, int_option, SpaceConfig, SpaceFamily, SpaceOption};
+use crate::{
+    error::Result,
+    nn::{
+        ops::{relu_conv_bn, BatchNorm, FactorizedReduce},
+        Block, BoxBlock, Conv2d, Ctx, Linear, Sequential,
+    },
+};
+use tch::{nn, Tensor};
+
+/// The part of a cell after preprocessing: takes the two preprocessed inputs and
+/// returns the concatenation of its `nodes` intermediate nodes.
+pub(crate) trait CellBody: std::fmt::Debug + Send {
+    fn forward(&self, inputs: [Tensor; 2], ctx: &Ctx) -> Tensor;
+}
+
+/// What a cell body is built for.
+pub(crate) struct CellSpec {
+    /// Position in the stack.
+    pub index: i64,
+    /// "normal" or "reduce": the label prefix (cells of one kind share decisions).
+    pub kind: &'static str,
+    /// Channels of each node.
+    pub c: i64,
+    /// Whether the cell halves the resolution (ops on its inputs use stride 2).
+    pub reduction: bool,
+    /// Intermediate nodes.
+    pub nodes: i64,
+    /// Learnable batch-norm parameters in the operations.
+    pub affine: bool,
+}
+
+/// The options of a cell space, with the family's default number of nodes.
+pub(crate) const fn cell_options(nodes_default: &'static str) -> [SpaceOption; 4] {
+    [
+        SpaceOption {
+            name: "width",
+            default: "16",
+            help: "channels of the first cell (C)",
+        },
+        SpaceOption {
+            name: "cells",
+            default: "8",
+            help: "number of stacked cells",
+        },
+        SpaceOption {
+            name: "nodes",
+            default: nodes_default,
+            help: "intermediate nodes per cell",
+        },
+        SpaceOption {
+            name: "affine",
+            default: "true",
+            help: "learnable batch-norm scale and shift in the operations",
+        },
+    ]
+}
+
+/// Builds the network of a cell space; `body` builds each cell's body.
+pub(crate) fn cell_network(
+    family: &dyn SpaceFamily,
+    p: &nn::Path,
+    cfg: &SpaceConfig,
+    nodes_default: i64,
+    body: impl Fn(&nn::Path, &CellSpec) -> Result<Box<dyn CellBody>>,
+) -> Result<BoxBlock> {
+    let o = check_options(family, cfg)?;
+    let name = family.name();
+    let c = int_option(o, name, "width", 16, 2)?;
+    let cells = int_option(o, name, "cells", 8, 1)?;
+    let nodes = int_option(o, name, "nodes", nodes_default, 1)?;
+    let affine = o.bool("affine")?.unwrap_or(true);
+
+    let stem_c = 3 * c;
+    let stem = Sequential::new()
+        .push(Conv2d::new(
+            &(p / "stem" / "conv"),
+            cfg.input_channels,
+            stem_c,
+            3,
+            1,
+            1,
+            1,
+            1,
+            false,
+        ))
+        .push(BatchNorm::new(&(p / "stem" / "bn"), stem_c, true));
+    let (mut c_pp, mut c_p, mut c_cur) = (stem_c, stem_c, c);
+    let mut reduction_prev = false;
+    let mut built = Vec::new();
+    for index in 0..cells {
+        let reduction = index == cells / 3 || index == 2 * cells / 3;
+        if reduction {
+            c_cur *= 2;
+        }
+        let cp = p / "cells" / index;
+        let pre0: BoxBlock = if reduction_prev {
+            Box::new(FactorizedReduce::new(&(&cp / "pre0"), c_pp, c_cur, affine))
+        } else {
+            Box::new(relu_conv_bn(&(&cp / "pre0"), c_pp, c_cur, 1, 1, 0, affine))
+        };
+        let pre1: BoxBlock = Box::new(relu_conv_bn(&(&cp / "pre1"), c_p, c_cur, 1, 1, 0, affine));
+        let spec = CellSpec {
+            index,
+            kind: if reduction { "reduce" } else { "normal" },
+            c: c_cur,
+            reduction,
+            nodes,
+            affine,
+        };
+        built.push(Cell {
+            pre0,
+            pre1,
+            body: body(&cp, &spec)?,
+        });
+        reduction_prev = reduction;
+        (c_pp, c_p) = (c_p, nodes * c_cur);
+    }
+    Ok(Box::new(CellNetwork {
+        stem,
+        cells: built,
+        classifier: Linear::new(&(p / "classifier"), c_p, cfg.num_classes),
+    }))
+}
+
+#[derive(Debug)]
+struct Cell {
+    pre0: BoxBlock,
+    pre1: BoxBlock,
+    body: Box<dyn CellBody>,
+}
+
+#[derive(Debug)]
+struct CellNetwork {
+    stem: Sequential,
+    cells: Vec<Cell>,
+    classifier: Linear,
+}
+
+impl Block for CellNetwork {
+    fn forward(&self, xs: &Tensor, ctx: &Ctx) -> Tensor {
+        let s = self.stem.forward(xs, ctx);
+        let (mut s0, mut s1) = (s.shallow_clone(), s);
+        for cell in &self.cells {
+            let out = cell.body.forward(
+                [cell.pre0.forward(&s0, ctx), cell.pre1.forward(&s1, ctx)],
+                ctx,
+            );
+            (s0, s1) = (s1, out);
+        }
+        let pooled = s1.adaptive_avg_pool2d([1, 1]).flatten(1, -1);
+        self.classifier.forward(&pooled, ctx)
+    }
+}
