@@ -36,6 +36,27 @@ pub fn search_space_of(points: &[ChoicePoint]) -> Result<SearchSpace> {
     Ok(SearchSpace::from_json(&serde_json::Value::Object(map))?)
 }
 
+/// Fails if a space built two parameters at one path (tch would silently rename the
+/// second `name__N`, and weights would no longer carry over between supernet and child).
+fn check_unique_paths(family: &dyn SpaceFamily, vs: &nn::VarStore) -> Result<()> {
+    let vars = vs.variables();
+    let mut clashes: Vec<&String> = vars
+        .keys()
+        .filter(|name| {
+            name.rsplit_once("__")
+                .is_some_and(|(_, n)| n.parse::<u64>().is_ok())
+        })
+        .collect();
+    clashes.sort();
+    match clashes.first() {
+        Some(name) => Err(SpacesError::Config(format!(
+            "space {} builds two parameters at one path ({name}): a bug in the space",
+            family.name()
+        ))),
+        None => Ok(()),
+    }
+}
+
 /// A supernet: every candidate of every choice, with shared weights, steered by
 /// settings.
 pub struct Supernet {
@@ -52,6 +73,7 @@ impl Supernet {
         let vs = nn::VarStore::new(device);
         let b = Builder::supernet();
         let net = family.build(&vs.root(), &b, cfg)?;
+        check_unique_paths(family, &vs)?;
         let points = b.into_points();
         let space = search_space_of(&points)?;
         Ok(Supernet {
@@ -141,6 +163,7 @@ impl Child {
         let vs = nn::VarStore::new(device);
         let b = Builder::child(&selections);
         let net = family.build(&vs.root(), &b, cfg)?;
+        check_unique_paths(family, &vs)?;
         Ok(Child {
             vs,
             net,

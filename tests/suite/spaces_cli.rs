@@ -61,7 +61,7 @@ fn space_options_are_checked() {
     let (code, _, err) = run(archon(home.path()).args(["space", "gen", "resnet"]));
     assert_eq!(code, 1);
     assert!(
-        err.contains("no search space named \"resnet\" (known: amoebanet, darts, enas-micro, nas-bench-201, nasnet, pnas)"),
+        err.contains("no search space named \"resnet\" (known: amoebanet, darts, enas-macro, enas-micro, nas-bench-201, nasnet, pnas)"),
         "{err}"
     );
 }

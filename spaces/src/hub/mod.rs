@@ -3,6 +3,7 @@
 
 mod cell_network;
 mod darts;
+mod enas_macro;
 mod nas_bench_201;
 mod nds;
 

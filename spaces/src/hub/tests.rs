@@ -26,6 +26,7 @@ fn small_spaces() -> Vec<(&'static str, SpaceConfig)> {
         ("enas-micro", cfg(cells)),
         ("amoebanet", cfg(cells)),
         ("pnas", cfg(cells)),
+        ("enas-macro", cfg(r#"{"width": 4, "layers": 6}"#)),
     ]
 }
 
@@ -37,6 +38,7 @@ fn the_hub_lists_every_space() {
         [
             "amoebanet",
             "darts",
+            "enas-macro",
             "enas-micro",
             "nas-bench-201",
             "nasnet",
@@ -187,6 +189,22 @@ fn nds_params_and_flops_match_hand_counts() {
     assert_eq!(child.params(), 204);
     // stem 3456, pre0 1536, pre1 1536, factorized reduce 128+128, classifier 40.
     assert_eq!(child.flops([1, 8, 8]), 6824);
+}
+
+#[test]
+fn enas_macro_params_and_flops_match_hand_counts() {
+    // Width 2, 3 layers (reductions after layers 0 and 1), on 1×8×8: pools only, no
+    // skip into layer 1, the stem skipped into layer 2.
+    let macro_cfg = cfg(r#"{"width": 2, "layers": 3}"#);
+    let arch = serde_json::json!({
+        "layer_0": {"_idx": 5}, "layer_1": {"_idx": 4}, "skip_1": {"_idx": []},
+        "layer_2": {"_idx": 5}, "skip_2": {"_idx": [0]}
+    });
+    let child = Child::build(space("enas-macro").unwrap(), &macro_cfg, &arch, Device::Cpu).unwrap();
+    // stem 18+4, three 1×1 pre-convs 4 each, two factorized reduces 8 each, classifier 30.
+    assert_eq!(child.params(), 80);
+    // stem 1152, pre-convs 256+64+16, reduces 2·64 then 3·16, classifier 20.
+    assert_eq!(child.flops([1, 8, 8]), 1684);
 }
 
 #[test]
