@@ -209,7 +209,11 @@ impl Block for EnasMacroNetwork {
                 let chosen: Vec<Tensor> =
                     active.iter().map(|&i| outputs[i].shallow_clone()).collect();
                 if let Some(s) = skip.reduce(chosen, weights.as_ref()) {
-                    out = out + s;
+                    // Not `+=`: that adds in place, into a ReLU output autograd still needs.
+                    #[allow(clippy::assign_op_pattern)]
+                    {
+                        out = out + s;
+                    }
                 }
             }
             outputs.push(layer.bn.forward(&out, ctx));
