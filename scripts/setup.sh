@@ -16,6 +16,7 @@ say() { printf '[setup] %s\n' "$*" >&2; }
 # --- Debian packages -------------------------------------------------------------
 need_apt=()
 [ -d /usr/share/datasets/fashion-mnist ] || need_apt+=(dataset-fashion-mnist)
+[ -f /usr/share/games/fortunes/people ] || need_apt+=(fortunes)
 command -v cc >/dev/null || need_apt+=(gcc g++)
 if [ ${#need_apt[@]} -gt 0 ]; then
     say "installing Debian packages: ${need_apt[*]}"

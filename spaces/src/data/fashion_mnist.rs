@@ -124,7 +124,7 @@ impl FashionMnist {
     /// The split as a generic in-memory dataset.
     pub fn into_dataset(self) -> super::Dataset {
         super::Dataset {
-            images: self.images,
+            inputs: self.images,
             labels: self.labels,
         }
     }

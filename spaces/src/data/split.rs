@@ -2,11 +2,11 @@
 
 use tch::{Device, Kind, Tensor};
 
-/// Images and labels held in memory.
+/// Examples and labels held in memory.
 #[derive(Debug)]
 pub struct Dataset {
-    /// `[N, C, H, W]` float.
-    pub images: Tensor,
+    /// `[N, C, H, W]` float images, or `[N, L]` int64 token ids.
+    pub inputs: Tensor,
     /// `[N]` int64.
     pub labels: Tensor,
 }
@@ -25,7 +25,7 @@ impl Dataset {
     /// The examples at `indices`.
     pub fn select(&self, indices: &Tensor) -> Dataset {
         Dataset {
-            images: self.images.index_select(0, indices),
+            inputs: self.inputs.index_select(0, indices),
             labels: self.labels.index_select(0, indices),
         }
     }
@@ -50,7 +50,7 @@ impl Dataset {
     /// The same data on `device`.
     pub fn to_device(&self, device: Device) -> Dataset {
         Dataset {
-            images: self.images.to_device(device),
+            inputs: self.inputs.to_device(device),
             labels: self.labels.to_device(device),
         }
     }
@@ -80,7 +80,7 @@ mod tests {
 
     fn toy(n: i64) -> Dataset {
         Dataset {
-            images: Tensor::arange(n, (Kind::Float, Device::Cpu)).view([n, 1, 1, 1]),
+            inputs: Tensor::arange(n, (Kind::Float, Device::Cpu)).view([n, 1, 1, 1]),
             labels: Tensor::arange(n, (Kind::Int64, Device::Cpu)),
         }
     }

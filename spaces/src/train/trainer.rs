@@ -108,7 +108,7 @@ pub fn train(
             let idx = order.narrow(0, begin, cfg.batch_size.min(n - begin));
             let xs = cfg
                 .augment
-                .apply(&train.images.index_select(0, &idx))
+                .apply(&train.inputs.index_select(0, &idx))
                 .to_device(device);
             let ys = train.labels.index_select(0, &idx).to_device(device);
             let logits = child.forward(&xs, true);
@@ -158,7 +158,7 @@ pub fn evaluate(child: &Child, data: &Dataset, batch_size: i64) -> f64 {
         let mut begin = 0;
         while begin < n {
             let len = batch_size.min(n - begin);
-            let xs = data.images.narrow(0, begin, len).to_device(device);
+            let xs = data.inputs.narrow(0, begin, len).to_device(device);
             let ys = data.labels.narrow(0, begin, len).to_device(device);
             correct += child
                 .forward(&xs, false)
