@@ -80,6 +80,9 @@ pub struct SpaceArgs {
     /// The number of classes.
     #[arg(long, default_value_t = 10)]
     pub classes: i64,
+    /// The vocabulary size, for text spaces.
+    #[arg(long, default_value_t = 10000)]
+    pub vocab: i64,
 }
 
 /// `archon space ...`

@@ -208,14 +208,20 @@ impl Child {
             .sum()
     }
 
-    /// Multiply-accumulates of convolutions and linear layers for one example of
-    /// shape `[c, h, w]` (evaluation mode).
+    /// Multiply-accumulates of convolutions, linear layers, recurrent and attention
+    /// layers for one image of shape `[c, h, w]` (evaluation mode).
     pub fn flops(&self, input: [i64; 3]) -> u64 {
-        let counter = Cell::new(0);
-        let xs = Tensor::zeros(
+        self.flops_for(&Tensor::zeros(
             [1, input[0], input[1], input[2]],
             (tch::Kind::Float, self.vs.device()),
-        );
+        ))
+    }
+
+    /// Multiply-accumulates for one example given as a batch of one (e.g. `[1, L]`
+    /// token ids for a text space).
+    pub fn flops_for(&self, example: &Tensor) -> u64 {
+        let counter = Cell::new(0);
+        let xs = example.to_device(self.vs.device());
         let _logits = tch::no_grad(|| {
             self.net
                 .forward(&xs, &Ctx::new(false, &self.no_settings).counting(&counter))

@@ -42,6 +42,7 @@ pub fn space_config(args: &SpaceArgs) -> Result<SpaceConfig> {
         input_channels: dims[0],
         image_size: dims[1],
         num_classes: args.classes,
+        vocab_size: args.vocab,
         options: Options::from_json_str(&serde_json::Value::Object(map).to_string())?,
     })
 }

@@ -6,6 +6,7 @@ mod darts;
 mod enas_macro;
 mod nas_bench_201;
 mod nds;
+mod textnas;
 
 #[cfg(test)]
 mod tests;
@@ -31,6 +32,8 @@ pub struct SpaceConfig {
     pub image_size: i64,
     /// Number of classes.
     pub num_classes: i64,
+    /// Vocabulary size, for text spaces (0 for image data).
+    pub vocab_size: i64,
     /// The space's options (see [`SpaceFamily::options`]).
     pub options: Options,
 }
@@ -42,6 +45,7 @@ impl Default for SpaceConfig {
             input_channels: 1,
             image_size: 28,
             num_classes: 10,
+            vocab_size: 0,
             options: Options::default(),
         }
     }

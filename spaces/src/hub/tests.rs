@@ -9,7 +9,20 @@ use tch::{Device, Kind, Tensor};
 fn cfg(options: &str) -> SpaceConfig {
     SpaceConfig {
         options: Options::from_json_str(options).unwrap(),
+        vocab_size: 50,
         ..SpaceConfig::default()
+    }
+}
+
+/// A batch of `n` inputs for a space: token ids (with padding) for text, else images.
+fn input_for(name: &str, n: i64) -> Tensor {
+    if name == "textnas" {
+        let tokens = Tensor::randint_low(1, 50, [n, 12], (Kind::Int64, Device::Cpu));
+        // The last 4 positions of the first example are padding.
+        let _ = tokens.get(0).narrow(0, 8, 4).fill_(0);
+        tokens
+    } else {
+        Tensor::randn([n, 1, 28, 28], (Kind::Float, Device::Cpu))
     }
 }
 
@@ -27,6 +40,7 @@ fn small_spaces() -> Vec<(&'static str, SpaceConfig)> {
         ("amoebanet", cfg(cells)),
         ("pnas", cfg(cells)),
         ("enas-macro", cfg(r#"{"width": 4, "layers": 6}"#)),
+        ("textnas", cfg(r#"{"width": 8, "layers": 7}"#)),
     ]
 }
 
@@ -42,7 +56,8 @@ fn the_hub_lists_every_space() {
             "enas-micro",
             "nas-bench-201",
             "nasnet",
-            "pnas"
+            "pnas",
+            "textnas"
         ]
     );
     let e = space("dartz").err().unwrap().to_string();
@@ -60,7 +75,7 @@ fn supernet_with_fixed_settings_equals_the_child() {
         let mut supernet = Supernet::build(family, &cfg, Device::Cpu).unwrap();
         let space = supernet.search_space().clone();
         let size = space.size().unwrap();
-        let xs = Tensor::randn([3, 1, 28, 28], (Kind::Float, Device::Cpu));
+        let xs = input_for(name, 3);
         for k in 0..4u128 {
             let arch = space.architecture_at((k * 7919 + 13) % size).unwrap();
             let json = arch.to_json(&space);
@@ -115,7 +130,7 @@ fn weighted_settings_pass_gradients_to_the_weights() {
             };
             supernet.set(&p.label, setting).unwrap();
         }
-        let xs = Tensor::randn([2, 1, 28, 28], (Kind::Float, Device::Cpu));
+        let xs = input_for(name, 2);
         let loss = supernet
             .forward(&xs, true)
             .unwrap()
@@ -205,6 +220,30 @@ fn enas_macro_params_and_flops_match_hand_counts() {
     assert_eq!(child.params(), 80);
     // stem 1152, pre-convs 256+64+16, reduces 2·64 then 3·16, classifier 20.
     assert_eq!(child.flops([1, 8, 8]), 1684);
+}
+
+#[test]
+fn textnas_params_and_flops_match_hand_counts() {
+    // Width 4, one layer of conv_1, a vocabulary of 5 words, 2 classes, 6 tokens.
+    let text = SpaceConfig {
+        num_classes: 2,
+        vocab_size: 5,
+        ..cfg(r#"{"width": 4, "layers": 1}"#)
+    };
+    let child = Child::build(
+        space("textnas").unwrap(),
+        &text,
+        &serde_json::json!({"op_0": {"_idx": 0}}),
+        Device::Cpu,
+    )
+    .unwrap();
+    // embedding 5·4, 1-wide conv 4·4, classifier 4·2+2 (batch norms are not affine).
+    assert_eq!(child.params(), 46);
+    // conv: 6 positions × 4 channels × 4 inputs; classifier 4·2.
+    assert_eq!(
+        child.flops_for(&Tensor::ones([1, 6], (Kind::Int64, Device::Cpu))),
+        104
+    );
 }
 
 #[test]

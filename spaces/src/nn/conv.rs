@@ -111,7 +111,10 @@ impl Linear {
 impl Block for Linear {
     fn forward(&self, xs: &Tensor, ctx: &Ctx) -> Tensor {
         let size = self.inner.ws.size();
-        ctx.add_flops((size[0] * size[1]) as u64);
+        // Per example: one [in → out] product for every row (e.g. every token).
+        let dims = xs.size();
+        let rows: i64 = dims[1..dims.len() - 1].iter().product();
+        ctx.add_flops((size[0] * size[1] * rows) as u64);
         xs.apply(&self.inner)
     }
 }

@@ -18,6 +18,7 @@ pub struct Ctx<'a> {
     pub train: bool,
     settings: &'a Settings,
     flops: Option<&'a Cell<u64>>,
+    mask: Option<&'a Tensor>,
 }
 
 impl<'a> Ctx<'a> {
@@ -27,7 +28,24 @@ impl<'a> Ctx<'a> {
             train,
             settings,
             flops: None,
+            mask: None,
         }
+    }
+
+    /// The same context with a sequence mask (`[N, L]` float, 1 for tokens, 0 for
+    /// padding) for the layers of text spaces.
+    pub fn with_mask<'b>(&'b self, mask: &'b Tensor) -> Ctx<'b> {
+        Ctx {
+            train: self.train,
+            settings: self.settings,
+            flops: self.flops,
+            mask: Some(mask),
+        }
+    }
+
+    /// The sequence mask, if this is a text forward pass.
+    pub fn mask(&self) -> Option<&'a Tensor> {
+        self.mask
     }
 
     /// The same context, counting multiply-accumulates into `counter`.

@@ -23,6 +23,20 @@ impl BatchNorm {
     }
 }
 
+impl BatchNorm {
+    /// BN over the `c` channels of sequences `[N, c, L]`.
+    pub fn new_1d(p: &nn::Path, c: i64, affine: bool) -> Self {
+        BatchNorm(nn::batch_norm1d(
+            p,
+            c,
+            nn::BatchNormConfig {
+                affine,
+                ..Default::default()
+            },
+        ))
+    }
+}
+
 impl Block for BatchNorm {
     fn forward(&self, xs: &Tensor, ctx: &Ctx) -> Tensor {
         self.0.forward_t(xs, ctx.train)

@@ -26,10 +26,14 @@ impl Default for Augment {
 }
 
 impl Augment {
-    /// Augments a batch `[N, C, H, W]`.
+    /// Augments a batch of images `[N, C, H, W]`; anything else (token ids) passes
+    /// through unchanged.
     pub fn apply(&self, xs: &Tensor) -> Tensor {
         let mut out = xs.shallow_clone();
         let size = xs.size();
+        if size.len() != 4 {
+            return out;
+        }
         let (n, h, w) = (size[0], size[2], size[3]);
         if self.crop_padding > 0 {
             let p = self.crop_padding;

@@ -229,4 +229,45 @@ mod tests {
         assert_eq!(evaluate(&again, &test_set, 500), reports[2].valid_accuracy);
         std::fs::remove_dir_all(&dir).unwrap();
     }
+
+    #[test]
+    fn a_textnas_child_beats_the_majority_class_on_fortunes() {
+        use crate::data::{TextTask, Vocab, FORTUNES_CLASSES, FORTUNES_DIR};
+        let task =
+            TextTask::fortunes(std::path::Path::new(FORTUNES_DIR), &FORTUNES_CLASSES).unwrap();
+        let (train_task, test_task) = task.split(0.2, 3);
+        let vocab = Vocab::build(&train_task.texts, 2, 8000);
+        let (train_set, test_set) = (
+            vocab.dataset(&train_task, 48),
+            vocab.dataset(&test_task, 48),
+        );
+        let cfg = SpaceConfig {
+            num_classes: task.classes.len() as i64,
+            vocab_size: vocab.len() as i64,
+            options: Options::from_json_str(r#"{"width": 32, "layers": 2}"#).unwrap(),
+            ..SpaceConfig::default()
+        };
+        let arch = serde_json::json!({
+            "op_0": {"_idx": 1}, "input_1": {"_idx": [0]}, "op_1": {"_idx": 5}, "skip_1": {"_idx": []}
+        });
+        tch::manual_seed(0);
+        let mut child = Child::build(space("textnas").unwrap(), &cfg, &arch, Device::Cpu).unwrap();
+        let tc = TrainConfig {
+            epochs: 6,
+            lr: 0.1,
+            augment: crate::train::Augment {
+                crop_padding: 0,
+                flip: false,
+                cutout: 0,
+            },
+            ..TrainConfig::default()
+        };
+        let reports = train(&mut child, &train_set, &test_set, &tc, &mut |_| {}).unwrap();
+        let baseline = test_task.majority_fraction();
+        let accuracy = reports.last().unwrap().valid_accuracy;
+        assert!(
+            accuracy > baseline + 0.1,
+            "accuracy {accuracy} vs majority baseline {baseline}: {reports:?}"
+        );
+    }
 }
