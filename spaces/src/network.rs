@@ -189,9 +189,35 @@ impl Child {
         &mut self.vs
     }
 
-    /// Copies this child's weights from a supernet of the same space (weight sharing).
+    /// Copies this child's weights from a supernet of the same space (weight
+    /// sharing). Where a value choice made the child's tensor smaller, it takes the
+    /// supernet's slice: the first channels, and the centre of convolution kernels.
     pub fn load_from_supernet(&mut self, supernet: &Supernet) -> Result<()> {
-        Ok(self.vs.copy(supernet.var_store())?)
+        let source = supernet.var_store().variables();
+        let device = self.vs.device();
+        for (name, mut target) in self.vs.variables() {
+            let src = source
+                .get(&name)
+                .ok_or_else(|| SpacesError::Config(format!("the supernet has no parameter {name:?}: was it built from the same space and options?")))?;
+            let (want, have) = (target.size(), src.size());
+            if want.len() != have.len() || want.iter().zip(&have).any(|(w, h)| w > h) {
+                return Err(SpacesError::Config(format!("parameter {name:?}: the child's shape {want:?} does not fit in the supernet's {have:?}")));
+            }
+            let mut slice = src.shallow_clone();
+            for (d, (&w, &h)) in want.iter().zip(&have).enumerate() {
+                if w != h {
+                    // Kernel dimensions of a 4-D weight are centred; channels are a prefix.
+                    let start = if want.len() == 4 && d >= 2 {
+                        (h - w) / 2
+                    } else {
+                        0
+                    };
+                    slice = slice.narrow(d as i64, start, w);
+                }
+            }
+            tch::no_grad(|| target.copy_(&slice.to_device(device)));
+        }
+        Ok(())
     }
 
     /// Runs the child.

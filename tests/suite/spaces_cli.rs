@@ -9,14 +9,7 @@ fn space_list_shows_the_hub() {
     let home = TempDir::new().unwrap();
     let (code, out, err) = run(archon(home.path()).args(["space", "list"]));
     assert_eq!(code, 0, "{err}");
-    for name in [
-        "amoebanet",
-        "darts",
-        "enas-micro",
-        "nas-bench-201",
-        "nasnet",
-        "pnas",
-    ] {
+    for name in ["amoebanet", "darts", "enas-macro", "enas-micro", "nas-bench-201", "nasnet", "pnas", "proxylessnas", "textnas"] {
         assert!(
             out.lines().any(|l| l.starts_with(name)),
             "{name} missing from:\n{out}"
@@ -61,7 +54,7 @@ fn space_options_are_checked() {
     let (code, _, err) = run(archon(home.path()).args(["space", "gen", "resnet"]));
     assert_eq!(code, 1);
     assert!(
-        err.contains("no search space named \"resnet\" (known: amoebanet, darts, enas-macro, enas-micro, nas-bench-201, nasnet, pnas)"),
+        err.contains("no search space named \"resnet\" (known: amoebanet, darts, enas-macro, enas-micro, nas-bench-201, nasnet, pnas, proxylessnas, textnas)"),
         "{err}"
     );
 }

@@ -11,9 +11,11 @@ mod input_choice;
 mod layer_choice;
 mod repeat;
 mod setting;
+mod value_choice;
 
 pub use builder::{Builder, ChoicePoint};
 pub use input_choice::{InputChoice, Reduction};
 pub use layer_choice::LayerChoice;
 pub use repeat::Repeat;
 pub use setting::{Setting, Settings};
+pub use value_choice::{Value, ValueChoice};

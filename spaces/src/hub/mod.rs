@@ -6,6 +6,7 @@ mod darts;
 mod enas_macro;
 mod nas_bench_201;
 mod nds;
+mod proxylessnas;
 mod textnas;
 
 #[cfg(test)]

@@ -41,6 +41,7 @@ fn small_spaces() -> Vec<(&'static str, SpaceConfig)> {
         ("pnas", cfg(cells)),
         ("enas-macro", cfg(r#"{"width": 4, "layers": 6}"#)),
         ("textnas", cfg(r#"{"width": 8, "layers": 7}"#)),
+        ("proxylessnas", cfg(r#"{"width": 4, "max_depth": 2}"#)),
     ]
 }
 
@@ -57,6 +58,7 @@ fn the_hub_lists_every_space() {
             "nas-bench-201",
             "nasnet",
             "pnas",
+            "proxylessnas",
             "textnas"
         ]
     );
@@ -116,7 +118,7 @@ fn weighted_settings_pass_gradients_to_the_weights() {
             }
             let n = p.num_candidates();
             let setting = match &p.kind {
-                ChoiceKind::Layer { .. } => {
+                ChoiceKind::Layer { .. } | ChoiceKind::Value { .. } => {
                     let alpha = Tensor::randn([n as i64], (Kind::Float, Device::Cpu))
                         .set_requires_grad(true);
                     let s = Setting::Weighted {
@@ -244,6 +246,35 @@ fn textnas_params_and_flops_match_hand_counts() {
         child.flops_for(&Tensor::ones([1, 6], (Kind::Int64, Device::Cpu))),
         104
     );
+}
+
+#[test]
+fn proxylessnas_params_and_flops_match_hand_counts() {
+    // Width 2 (stages of 3, 5, 10, 12 channels), one block per stage, kernel 3 and
+    // expansion 3 everywhere, on 1×8×8.
+    let chain = cfg(r#"{"width": 2, "max_depth": 1}"#);
+    let mut arch = serde_json::Map::new();
+    for i in 0..4 {
+        for key in [
+            format!("s{i}_depth"),
+            format!("s{i}_b0_k"),
+            format!("s{i}_b0_e"),
+        ] {
+            arch.insert(key, serde_json::json!({"_idx": 0}));
+        }
+    }
+    let child = Child::build(
+        space("proxylessnas").unwrap(),
+        &chain,
+        &serde_json::Value::Object(arch),
+        Device::Cpu,
+    )
+    .unwrap();
+    // stem 22; blocks 114, 199, 440, 1074 (expand, depthwise, project + their BNs);
+    // head 192+32; classifier 170.
+    assert_eq!(child.params(), 2243);
+    // stem 1152; blocks 1920, 936, 585, 930; head 192; classifier 160.
+    assert_eq!(child.flops([1, 8, 8]), 5875);
 }
 
 #[test]

@@ -3,9 +3,11 @@
 //! spaces.
 
 mod conv;
+mod mbconv;
 pub mod ops;
 
 pub use conv::{Conv2d, Linear};
+pub use mbconv::MbConv;
 
 use crate::choice::Settings;
 use std::cell::Cell;
