@@ -150,7 +150,7 @@ impl Block for MbConv {
             Value::Mixture(m) => {
                 let mask = mixed_mask(&m, |k| {
                     let off = (k_max - k) / 2;
-                    let mut full = Tensor::zeros([k_max, k_max], (Kind::Float, device));
+                    let full = Tensor::zeros([k_max, k_max], (Kind::Float, device));
                     let _ = full.narrow(0, off, k).narrow(1, off, k).fill_(1.0);
                     full
                 });
