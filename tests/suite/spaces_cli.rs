@@ -9,7 +9,18 @@ fn space_list_shows_the_hub() {
     let home = TempDir::new().unwrap();
     let (code, out, err) = run(archon(home.path()).args(["space", "list"]));
     assert_eq!(code, 0, "{err}");
-    for name in ["amoebanet", "darts", "enas-macro", "enas-micro", "nas-bench-201", "nasnet", "pnas", "proxylessnas", "textnas"] {
+    for name in [
+        "amoebanet",
+        "darts",
+        "enas-macro",
+        "enas-micro",
+        "nas-bench-201",
+        "nasnet",
+        "pnas",
+        "proxylessnas",
+        "shufflenet",
+        "textnas",
+    ] {
         assert!(
             out.lines().any(|l| l.starts_with(name)),
             "{name} missing from:\n{out}"
@@ -54,7 +65,7 @@ fn space_options_are_checked() {
     let (code, _, err) = run(archon(home.path()).args(["space", "gen", "resnet"]));
     assert_eq!(code, 1);
     assert!(
-        err.contains("no search space named \"resnet\" (known: amoebanet, darts, enas-macro, enas-micro, nas-bench-201, nasnet, pnas, proxylessnas, textnas)"),
+        err.contains("no search space named \"resnet\" (known: amoebanet, darts, enas-macro, enas-micro, nas-bench-201, nasnet, pnas, proxylessnas, shufflenet, textnas)"),
         "{err}"
     );
 }

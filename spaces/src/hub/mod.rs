@@ -7,6 +7,7 @@ mod enas_macro;
 mod nas_bench_201;
 mod nds;
 mod proxylessnas;
+mod shufflenet;
 mod textnas;
 
 #[cfg(test)]

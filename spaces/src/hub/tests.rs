@@ -42,6 +42,7 @@ fn small_spaces() -> Vec<(&'static str, SpaceConfig)> {
         ("enas-macro", cfg(r#"{"width": 4, "layers": 6}"#)),
         ("textnas", cfg(r#"{"width": 8, "layers": 7}"#)),
         ("proxylessnas", cfg(r#"{"width": 4, "max_depth": 2}"#)),
+        ("shufflenet", cfg(r#"{"width": 2, "blocks_per_stage": 1}"#)),
     ]
 }
 
@@ -59,6 +60,7 @@ fn the_hub_lists_every_space() {
             "nasnet",
             "pnas",
             "proxylessnas",
+            "shufflenet",
             "textnas"
         ]
     );
@@ -275,6 +277,30 @@ fn proxylessnas_params_and_flops_match_hand_counts() {
     assert_eq!(child.params(), 2243);
     // stem 1152; blocks 1920, 936, 585, 930; head 192; classifier 160.
     assert_eq!(child.flops([1, 8, 8]), 5875);
+}
+
+#[test]
+fn shufflenet_params_and_flops_match_hand_counts() {
+    // Width 2: stages of 8, 16, 32 (two blocks) and 64 channels, all choice_3, on
+    // 1×8×8 (only the first block halves the resolution: 8 → 4).
+    let spos = SpaceConfig {
+        image_size: 8,
+        ..cfg(r#"{"width": 2, "blocks_per_stage": 1}"#)
+    };
+    let arch: serde_json::Map<String, serde_json::Value> = (0..5)
+        .map(|i| (format!("block{i}"), serde_json::json!({"_idx": 0})))
+        .collect();
+    let child = Child::build(
+        space("shufflenet").unwrap(),
+        &spos,
+        &serde_json::Value::Object(arch),
+        Device::Cpu,
+    )
+    .unwrap();
+    // stem 22; blocks 126, 416, 1216, 752, 3968; head 8192+256; classifier 1290.
+    assert_eq!(child.params(), 16238);
+    // stem 1152; blocks 1824, 5376, 16896, 10496, 58368; head 131072; classifier 1280.
+    assert_eq!(child.flops([1, 8, 8]), 226464);
 }
 
 #[test]
