@@ -36,7 +36,7 @@ mod version;
 pub use private as __private;
 
 pub use abi::PluginKind;
-pub use cell::{Cell, CellClient};
+pub use cell::{Cell, CellClient, Init, ParamSpec};
 pub use error::{ErrorKind, PluginError, Result};
 pub use options::Options;
 pub use space::{Architecture, SearchSpace, Selection};

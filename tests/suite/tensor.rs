@@ -27,24 +27,41 @@ fn values(t: &Tensor) -> Vec<f32> {
 
 fn round_trip_with_gradients(device: Device) {
     let mut cell = probe(3.0);
+    let specs = cell.parameters().unwrap();
+    assert_eq!(
+        specs,
+        vec![archon_plugin_api::ParamSpec::new(
+            "scale",
+            &[1],
+            archon_plugin_api::Init::Ones
+        )]
+    );
     let xs = [0.0f32, 0.5, 1.0, 2.0];
     let x = Tensor::from_slice(&xs)
         .to_device(device)
         .set_requires_grad(true);
-    let y = cell.forward(&[&x]).unwrap();
+    let scale = Tensor::from_slice(&[2.0f32])
+        .to_device(device)
+        .set_requires_grad(true);
+    let y = cell.forward(&[&x], &[&scale]).unwrap();
     for (got, x) in values(&y).iter().zip(xs) {
         assert!(
-            (got - (3.0 * x + x.sin())).abs() < 1e-5,
+            (got - (3.0 * x + 2.0 * x.sin())).abs() < 1e-5,
             "y = {got} at x = {x}"
         );
     }
     y.sum(Kind::Float).backward();
     for (grad, x) in values(&x.grad()).iter().zip(xs) {
         assert!(
-            (grad - (3.0 + x.cos())).abs() < 1e-5,
+            (grad - (3.0 + 2.0 * x.cos())).abs() < 1e-5,
             "dy/dx = {grad} at x = {x}"
         );
     }
+    let dscale: f32 = xs.iter().map(|x| x.sin()).sum();
+    assert!(
+        (values(&scale.grad())[0] - dscale).abs() < 1e-5,
+        "dy/dscale"
+    );
 }
 
 #[test]
@@ -60,9 +77,13 @@ fn the_cell_describes_itself_and_rejects_bad_input() {
     let mut cell = probe(1.0);
     assert_eq!(cell.describe().unwrap()["inputs"], 1);
     let x = Tensor::ones([2], (Kind::Float, Device::Cpu));
-    let e = cell.forward(&[&x, &x]).unwrap_err();
+    let e = cell.forward(&[&x, &x], &[&x]).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidInput);
-    assert!(e.message().contains("takes 1 input, got 2"), "{e}");
+    assert!(
+        e.message()
+            .contains("takes 1 input and 1 parameter, got 2 and 1"),
+        "{e}"
+    );
 }
 
 /// Resident memory of this process in bytes.
@@ -80,8 +101,9 @@ fn round_trip_memory_probe() {
     let mut cell = probe(2.0);
     // 64 KiB per tensor: leaking one per trip would grow memory by 640 MiB.
     let x = Tensor::rand([16384], (Kind::Float, Device::Cpu)).set_requires_grad(true);
+    let scale = Tensor::ones([1], (Kind::Float, Device::Cpu)).set_requires_grad(true);
     let trip = |cell: &mut CellClient, i: usize| {
-        let y = cell.forward(&[&x]).unwrap();
+        let y = cell.forward(&[&x], &[&scale]).unwrap();
         if i.is_multiple_of(10) {
             y.sum(Kind::Float).backward();
         }
@@ -93,7 +115,7 @@ fn round_trip_memory_probe() {
     for i in 0..10_000 {
         trip(&mut cell, i);
     }
-    println!("RSS-BEFORE {before} RSS-AFTER {}", rss_bytes());
+    println!("\nRSS-BEFORE {before} RSS-AFTER {}", rss_bytes());
 }
 
 #[test]
@@ -117,7 +139,7 @@ fn ten_thousand_round_trips_keep_memory_flat() {
     );
     let numbers: Vec<u64> = stdout
         .lines()
-        .find_map(|l| l.strip_prefix("RSS-BEFORE "))
+        .find_map(|l| l.split_once("RSS-BEFORE ").map(|(_, rest)| rest))
         .expect("the probe prints its measurement")
         .split(" RSS-AFTER ")
         .map(|n| n.trim().parse().unwrap())
