@@ -83,6 +83,9 @@ pub struct SpaceArgs {
     /// The vocabulary size, for text spaces.
     #[arg(long, default_value_t = 10000)]
     pub vocab: i64,
+    /// A Cell plugin to build every cell of the `custom-cell` space with.
+    #[arg(long, value_name = "NAME|PATH")]
+    pub cell_plugin: Option<String>,
 }
 
 /// `archon space ...`

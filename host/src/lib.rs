@@ -14,8 +14,8 @@ pub fn run(args: cli::Args) -> Result<ExitCode> {
     match args.command {
         cli::Command::Plugins(cmd) => commands::plugins::run(cmd, &search_path),
         cli::Command::Demo(demo) => commands::demo::run(&demo, &search_path),
-        cli::Command::Space(cmd) => commands::space::run(cmd),
-        cli::Command::Train(train) => commands::train::run(&train),
+        cli::Command::Space(cmd) => commands::space::run(cmd, &search_path),
+        cli::Command::Train(train) => commands::train::run(&train, &search_path),
         cli::Command::Version => commands::version::run(&search_path),
     }
 }

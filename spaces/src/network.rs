@@ -36,6 +36,22 @@ pub fn search_space_of(points: &[ChoicePoint]) -> Result<SearchSpace> {
     Ok(SearchSpace::from_json(&serde_json::Value::Object(map))?)
 }
 
+/// Runs a forward pass, turning a panic (libtorch's shape errors, a failing cell
+/// plugin) into an error.
+fn guarded_forward(f: impl FnOnce() -> Tensor) -> Result<Tensor> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|payload| {
+        let message = payload
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_else(|| "unknown error".into());
+        SpacesError::Config(format!(
+            "forward pass failed: {}",
+            message.lines().next().unwrap_or_default()
+        ))
+    })
+}
+
 /// Fails if a space built two parameters at one path (tch would silently rename the
 /// second `name__N`, and weights would no longer carry over between supernet and child).
 fn check_unique_paths(family: &dyn SpaceFamily, vs: &nn::VarStore) -> Result<()> {
@@ -132,7 +148,7 @@ impl Supernet {
                 missing.join(", ")
             )));
         }
-        Ok(self.net.forward(xs, &Ctx::new(train, &self.settings)))
+        guarded_forward(|| self.net.forward(xs, &Ctx::new(train, &self.settings)))
     }
 }
 
@@ -221,8 +237,8 @@ impl Child {
     }
 
     /// Runs the child.
-    pub fn forward(&self, xs: &Tensor, train: bool) -> Tensor {
-        self.net.forward(xs, &Ctx::new(train, &self.no_settings))
+    pub fn forward(&self, xs: &Tensor, train: bool) -> Result<Tensor> {
+        guarded_forward(|| self.net.forward(xs, &Ctx::new(train, &self.no_settings)))
     }
 
     /// The number of trainable parameters.

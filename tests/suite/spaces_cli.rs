@@ -65,7 +65,7 @@ fn space_options_are_checked() {
     let (code, _, err) = run(archon(home.path()).args(["space", "gen", "resnet"]));
     assert_eq!(code, 1);
     assert!(
-        err.contains("no search space named \"resnet\" (known: amoebanet, darts, enas-macro, enas-micro, nas-bench-201, nasnet, pnas, proxylessnas, shufflenet, textnas)"),
+        err.contains("no search space named \"resnet\" (known: amoebanet, custom-cell, darts, enas-macro, enas-micro, nas-bench-201, nasnet, pnas, proxylessnas, shufflenet, textnas)"),
         "{err}"
     );
 }
@@ -131,6 +131,75 @@ fn train_explains_bad_architectures() {
     assert_eq!(code, 1);
     assert!(
         err.contains("--arch \"missing.json\": no such file, and not inline JSON"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_cell_plugin_trains_inside_the_cell_skeleton() {
+    let home = TempDir::new().unwrap();
+    let plugins = TempDir::new().unwrap();
+    let lib = archon_tests::library("fixture-conv-cell");
+    std::fs::copy(&lib, plugins.path().join(lib.file_name().unwrap())).unwrap();
+    let weights = home.path().join("custom.safetensors");
+    let (code, out, err) = run(archon(home.path())
+        .arg("--plugin-dir")
+        .arg(plugins.path())
+        .args([
+            "train",
+            "--space",
+            "custom-cell",
+            "--cell-plugin",
+            "conv-cell",
+            "--arch",
+            "{}",
+        ])
+        .args([
+            "--option", "width=4", "--option", "cells=3", "--option", "nodes=2", "--epochs", "2",
+            "--lr", "0.05",
+        ])
+        .args([
+            "--train-subset",
+            "2000",
+            "--test-subset",
+            "500",
+            "--device",
+            "cpu",
+            "--save",
+        ])
+        .arg(&weights));
+    assert_eq!(code, 0, "{out}\n{err}");
+    let accuracy: f64 = out
+        .lines()
+        .find_map(|l| l.strip_prefix("test accuracy "))
+        .and_then(|l| l.split_whitespace().next())
+        .and_then(|a| a.parse().ok())
+        .unwrap_or_else(|| panic!("no test accuracy in:\n{out}"));
+    // Chance is 0.10.
+    assert!(accuracy > 0.4, "accuracy {accuracy}:\n{out}");
+    // The plugin's weights are the host's: they are in the saved file.
+    let saved = std::fs::read(&weights).unwrap();
+    let header = String::from_utf8_lossy(&saved[..saved.len().min(64 << 10)]);
+    assert!(
+        header.contains("cells.0.plugin.a0") && header.contains("cells.2.plugin.bias1"),
+        "saved keys missing"
+    );
+}
+
+#[test]
+fn custom_cell_needs_a_cell_plugin() {
+    let home = TempDir::new().unwrap();
+    let (code, _, err) = run(archon(home.path()).args(["space", "show", "custom-cell"]));
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("space custom-cell needs a cell plugin: give --cell-plugin NAME"),
+        "{err}"
+    );
+    let (code, _, err) =
+        run(archon(home.path()).args(["space", "show", "custom-cell", "--cell-plugin", "random"]));
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("plugin \"random\" is not a cell plugin (it provides: tuner)"),
         "{err}"
     );
 }

@@ -2,12 +2,13 @@
 
 use super::space_config::space_config;
 use crate::cli::SpaceCommand;
+use crate::plugins::SearchPath;
 use anyhow::{Context, Result};
 use archon_spaces::{hub, Child, Supernet};
 use std::process::ExitCode;
 
 /// Runs a `space` subcommand.
-pub fn run(cmd: SpaceCommand) -> Result<ExitCode> {
+pub fn run(cmd: SpaceCommand, search_path: &SearchPath) -> Result<ExitCode> {
     match cmd {
         SpaceCommand::List => {
             for s in hub::spaces() {
@@ -16,7 +17,7 @@ pub fn run(cmd: SpaceCommand) -> Result<ExitCode> {
         }
         SpaceCommand::Show { name, space } => {
             let family = hub::space(&name)?;
-            let cfg = space_config(&space)?;
+            let cfg = space_config(&space, search_path)?;
             let supernet = Supernet::build(family, &cfg, archon_plugin_api::tch::Device::Cpu)?;
             let search_space = supernet.search_space();
             println!("{}: {}", family.name(), family.description());
@@ -47,7 +48,7 @@ pub fn run(cmd: SpaceCommand) -> Result<ExitCode> {
             output,
         } => {
             let family = hub::space(&name)?;
-            let cfg = space_config(&space)?;
+            let cfg = space_config(&space, search_path)?;
             let json = serde_json::to_string_pretty(&Child::space_of(family, &cfg)?.to_json())?;
             match output {
                 Some(path) => std::fs::write(&path, json + "\n")

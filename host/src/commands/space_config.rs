@@ -1,12 +1,40 @@
 //! Turning `--option KEY=VALUE`, `--input` and `--classes` into a space configuration.
 
-use crate::cli::SpaceArgs;
+use crate::{
+    cli::SpaceArgs,
+    plugins::{resolve, SearchPath},
+};
 use anyhow::{bail, Context, Result};
-use archon_plugin_api::Options;
-use archon_spaces::hub::SpaceConfig;
+use archon_plugin_api::{CellClient, Options, PluginError, PluginKind};
+use archon_spaces::hub::{CellPlugin, SpaceConfig};
+use std::sync::Arc;
+
+/// Loads the cell plugin `name` and wraps its constructor for the spaces crate.
+fn cell_plugin(name: &str, search_path: &SearchPath) -> Result<CellPlugin> {
+    let plugin = resolve(name, search_path)?;
+    let new_cell = plugin
+        .module()
+        .new_cell()
+        .filter(|_| plugin.kinds.contains(&PluginKind::Cell))
+        .with_context(|| {
+            format!(
+                "plugin {:?} is not a cell plugin (it provides: {})",
+                plugin.name,
+                plugin.kinds_text()
+            )
+        })?;
+    Ok(CellPlugin {
+        name: plugin.name.clone(),
+        create: Arc::new(move |options: &str| -> Result<CellClient, PluginError> {
+            new_cell(options.into())
+                .into_result()
+                .map(CellClient::from_box)
+        }),
+    })
+}
 
 /// The validated configuration of `args`.
-pub fn space_config(args: &SpaceArgs) -> Result<SpaceConfig> {
+pub fn space_config(args: &SpaceArgs, search_path: &SearchPath) -> Result<SpaceConfig> {
     let mut map = serde_json::Map::new();
     for option in &args.options {
         let Some((key, value)) = option.split_once('=') else {
@@ -43,6 +71,11 @@ pub fn space_config(args: &SpaceArgs) -> Result<SpaceConfig> {
         image_size: dims[1],
         num_classes: args.classes,
         vocab_size: args.vocab,
+        cell_plugin: args
+            .cell_plugin
+            .as_deref()
+            .map(|name| cell_plugin(name, search_path))
+            .transpose()?,
         options: Options::from_json_str(&serde_json::Value::Object(map).to_string())?,
     })
 }

@@ -3,6 +3,7 @@
 
 use super::space_config::space_config;
 use crate::cli::TrainArgs;
+use crate::plugins::SearchPath;
 use anyhow::{bail, Context, Result};
 use archon_spaces::{
     data::{FashionMnist, Split},
@@ -33,9 +34,9 @@ fn architecture(arg: &str, space: &str) -> Result<serde_json::Value> {
 }
 
 /// Runs `archon train`.
-pub fn run(args: &TrainArgs) -> Result<ExitCode> {
+pub fn run(args: &TrainArgs, search_path: &SearchPath) -> Result<ExitCode> {
     let family = hub::space(&args.space)?;
-    let cfg = space_config(&args.space_args)?;
+    let cfg = space_config(&args.space_args, search_path)?;
     if (cfg.input_channels, cfg.image_size, cfg.num_classes) != (1, 28, 10) {
         bail!("archon train uses Fashion-MNIST (1x28x28, 10 classes); drop --input/--classes");
     }
@@ -102,7 +103,8 @@ pub fn run(args: &TrainArgs) -> Result<ExitCode> {
     let accuracy = reports
         .last()
         .map(|r| r.valid_accuracy)
-        .unwrap_or_else(|| evaluate(&child, &test_set, 256));
+        .map(Ok)
+        .unwrap_or_else(|| evaluate(&child, &test_set, 256))?;
     println!(
         "test accuracy {accuracy:.4} after {:.1} s",
         start.elapsed().as_secs_f64()

@@ -2,6 +2,7 @@
 //! [`spaces`] lists them and [`space`] finds one by name.
 
 mod cell_network;
+mod custom_cell;
 mod darts;
 mod enas_macro;
 mod nas_bench_201;
@@ -25,6 +26,29 @@ use crate::{
 use archon_plugin_api::Options;
 use tch::nn;
 
+/// A cell plugin to drop into the cell skeleton (space `custom-cell`): its name and
+/// a constructor taking the cell's options as JSON text.
+#[derive(Clone)]
+pub struct CellPlugin {
+    /// The plugin's name (for messages).
+    pub name: String,
+    /// Creates one cell.
+    pub create: std::sync::Arc<
+        dyn Fn(
+                &str,
+            )
+                -> std::result::Result<archon_plugin_api::CellClient, archon_plugin_api::PluginError>
+            + Send
+            + Sync,
+    >,
+}
+
+impl std::fmt::Debug for CellPlugin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "CellPlugin({:?})", self.name)
+    }
+}
+
 /// What a space is built for: the data's shape and the space's own options.
 #[derive(Debug, Clone)]
 pub struct SpaceConfig {
@@ -36,6 +60,8 @@ pub struct SpaceConfig {
     pub num_classes: i64,
     /// Vocabulary size, for text spaces (0 for image data).
     pub vocab_size: i64,
+    /// The cell plugin for `custom-cell`.
+    pub cell_plugin: Option<CellPlugin>,
     /// The space's options (see [`SpaceFamily::options`]).
     pub options: Options,
 }
@@ -48,6 +74,7 @@ impl Default for SpaceConfig {
             image_size: 28,
             num_classes: 10,
             vocab_size: 0,
+            cell_plugin: None,
             options: Options::default(),
         }
     }

@@ -111,7 +111,7 @@ pub fn train(
                 .apply(&train.inputs.index_select(0, &idx))
                 .to_device(device);
             let ys = train.labels.index_select(0, &idx).to_device(device);
-            let logits = child.forward(&xs, true);
+            let logits = child.forward(&xs, true)?;
             let loss = logits.cross_entropy_for_logits(&ys);
             if cfg.grad_clip > 0.0 {
                 opt.backward_step_clip_norm(&loss, cfg.grad_clip);
@@ -133,7 +133,7 @@ pub fn train(
                 loss,
             });
         }
-        let valid_accuracy = evaluate(child, valid, cfg.batch_size.max(256));
+        let valid_accuracy = evaluate(child, valid, cfg.batch_size.max(256))?;
         reports.push(EpochReport {
             epoch,
             lr,
@@ -147,29 +147,26 @@ pub fn train(
 }
 
 /// Accuracy of `child` on `data` (evaluation mode, no gradients).
-pub fn evaluate(child: &Child, data: &Dataset, batch_size: i64) -> f64 {
+pub fn evaluate(child: &Child, data: &Dataset, batch_size: i64) -> Result<f64> {
     let device = child.var_store().device();
     let n = data.len() as i64;
     if n == 0 {
-        return 0.0;
+        return Ok(0.0);
     }
     let mut correct = 0i64;
-    tch::no_grad(|| {
+    tch::no_grad(|| -> Result<()> {
         let mut begin = 0;
         while begin < n {
             let len = batch_size.min(n - begin);
             let xs = data.inputs.narrow(0, begin, len).to_device(device);
             let ys = data.labels.narrow(0, begin, len).to_device(device);
-            correct += child
-                .forward(&xs, false)
-                .argmax(-1, false)
-                .eq_tensor(&ys)
-                .sum(Kind::Int64)
-                .int64_value(&[]);
+            let predicted = child.forward(&xs, false)?.argmax(-1, false);
+            correct += predicted.eq_tensor(&ys).sum(Kind::Int64).int64_value(&[]);
             begin += len;
         }
-    });
-    correct as f64 / n as f64
+        Ok(())
+    })?;
+    Ok(correct as f64 / n as f64)
 }
 
 /// Saves a child's weights as safetensors.
@@ -226,7 +223,10 @@ mod tests {
         save_weights(&child, &path).unwrap();
         let mut again = Child::build(space("darts").unwrap(), &cfg, &arch, Device::Cpu).unwrap();
         again.var_store_mut().load(&path).unwrap();
-        assert_eq!(evaluate(&again, &test_set, 500), reports[2].valid_accuracy);
+        assert_eq!(
+            evaluate(&again, &test_set, 500).unwrap(),
+            reports[2].valid_accuracy
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
