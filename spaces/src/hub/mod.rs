@@ -23,24 +23,21 @@ use crate::{
     error::{Result, SpacesError},
     nn::BoxBlock,
 };
-use archon_plugin_api::Options;
+use archon_plugin_api::{CellClient, Options, PluginError};
 use tch::nn;
 
+/// Creates one cell of a cell plugin from its options (JSON text).
+pub type CellConstructor =
+    dyn Fn(&str) -> std::result::Result<CellClient, PluginError> + Send + Sync;
+
 /// A cell plugin to drop into the cell skeleton (space `custom-cell`): its name and
-/// a constructor taking the cell's options as JSON text.
+/// its constructor.
 #[derive(Clone)]
 pub struct CellPlugin {
     /// The plugin's name (for messages).
     pub name: String,
     /// Creates one cell.
-    pub create: std::sync::Arc<
-        dyn Fn(
-                &str,
-            )
-                -> std::result::Result<archon_plugin_api::CellClient, archon_plugin_api::PluginError>
-            + Send
-            + Sync,
-    >,
+    pub create: std::sync::Arc<CellConstructor>,
 }
 
 impl std::fmt::Debug for CellPlugin {
