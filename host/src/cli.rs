@@ -112,7 +112,8 @@ pub enum SpaceCommand {
     },
 }
 
-/// `archon train`
+/// `archon train`: the space's input shape, classes and vocabulary come from the data
+/// (`--input`, `--classes` and `--vocab` are ignored).
 #[derive(Debug, ClapArgs)]
 pub struct TrainArgs {
     /// The space the architecture belongs to.
@@ -142,9 +143,20 @@ pub struct TrainArgs {
     /// Test on this many test images (default: all 10,000).
     #[arg(long)]
     pub test_subset: Option<usize>,
-    /// The folder with Fashion-MNIST's IDX files.
-    #[arg(long, default_value = archon_spaces::data::DEFAULT_DIR)]
-    pub data_dir: PathBuf,
+    /// The data: fashion-mnist, mnist, cifar10, cifar100, folder (class sub-folders
+    /// of PNG/JPEG), fortunes (Debian's fortunes, 6 topics) or tsv (label<TAB>text).
+    #[arg(long, default_value = "fashion-mnist")]
+    pub dataset: String,
+    /// Where the data is (a folder; the file for tsv). Defaults to the Debian
+    /// package's folder for fashion-mnist and fortunes.
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+    /// Images of a `folder` dataset are resized to this size.
+    #[arg(long, default_value_t = 32)]
+    pub image_size: u32,
+    /// Texts are cut or padded to this many tokens.
+    #[arg(long, default_value_t = 64)]
+    pub max_len: usize,
     /// cpu, cuda, cuda:N or auto.
     #[arg(long, default_value = "auto")]
     pub device: String,

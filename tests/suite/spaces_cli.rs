@@ -82,7 +82,7 @@ fn train_runs_a_nas_bench_201_child_on_fashion_mnist() {
         .arg(&weights));
     assert_eq!(code, 0, "{out}\n{err}");
     assert!(
-        out.contains("Fashion-MNIST: 600 training and 300 test images"),
+        out.contains("; 600 training and 300 test examples"),
         "{out}"
     );
     let accuracy: f64 = out
@@ -202,4 +202,73 @@ fn custom_cell_needs_a_cell_plugin() {
         err.contains("plugin \"random\" is not a cell plugin (it provides: tuner)"),
         "{err}"
     );
+}
+
+#[test]
+fn train_runs_a_textnas_child_on_fortunes() {
+    let home = TempDir::new().unwrap();
+    let arch = r#"{"op_0": {"_idx": 1}, "input_1": {"_idx": [0]}, "op_1": {"_idx": 5}, "skip_1": {"_idx": []}}"#;
+    let (code, out, err) = run(archon(home.path())
+        .args([
+            "train",
+            "--space",
+            "textnas",
+            "--dataset",
+            "fortunes",
+            "--arch",
+            arch,
+        ])
+        .args([
+            "--option",
+            "width=32",
+            "--option",
+            "layers=2",
+            "--epochs",
+            "4",
+            "--lr",
+            "0.1",
+            "--max-len",
+            "48",
+            "--device",
+            "cpu",
+        ]));
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(out.contains("data: fortunes: 6 classes"), "{out}");
+    let accuracy: f64 = out
+        .lines()
+        .find_map(|l| l.strip_prefix("test accuracy "))
+        .and_then(|l| l.split_whitespace().next())
+        .and_then(|a| a.parse().ok())
+        .unwrap_or_else(|| panic!("no test accuracy in:\n{out}"));
+    assert!(
+        accuracy > 0.32,
+        "accuracy {accuracy} (majority class 22 %):\n{out}"
+    );
+}
+
+#[test]
+fn unknown_datasets_and_missing_folders_are_explained() {
+    let home = TempDir::new().unwrap();
+    let (code, _, err) = run(archon(home.path()).args([
+        "train",
+        "--space",
+        "darts",
+        "--arch",
+        "{}",
+        "--dataset",
+        "imagenet",
+    ]));
+    assert_eq!(code, 1);
+    assert!(err.contains("--dataset \"imagenet\": unknown (known: fashion-mnist, mnist, cifar10, cifar100, folder, fortunes, tsv)"), "{err}");
+    let (code, _, err) = run(archon(home.path()).args([
+        "train",
+        "--space",
+        "darts",
+        "--arch",
+        "{}",
+        "--dataset",
+        "cifar10",
+    ]));
+    assert_eq!(code, 1);
+    assert!(err.contains("--dataset cifar10 needs --data-dir"), "{err}");
 }

@@ -1,5 +1,6 @@
 //! One module per CLI command.
 
+mod dataset;
 pub mod demo;
 pub mod plugins;
 pub mod space;

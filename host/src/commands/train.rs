@@ -1,12 +1,11 @@
-//! `archon train`: train one architecture of a space on Fashion-MNIST, report its test
+//! `archon train`: train one architecture of a space on a dataset, report its test
 //! accuracy, params and FLOPs, optionally save the weights.
 
-use super::space_config::space_config;
+use super::{dataset, space_config::space_config};
 use crate::cli::TrainArgs;
 use crate::plugins::SearchPath;
 use anyhow::{bail, Context, Result};
 use archon_spaces::{
-    data::{FashionMnist, Split},
     hub,
     hub::nb201_parse_arch_string,
     parse_device,
@@ -36,31 +35,36 @@ fn architecture(arg: &str, space: &str) -> Result<serde_json::Value> {
 /// Runs `archon train`.
 pub fn run(args: &TrainArgs, search_path: &SearchPath) -> Result<ExitCode> {
     let family = hub::space(&args.space)?;
-    let cfg = space_config(&args.space_args, search_path)?;
-    if (cfg.input_channels, cfg.image_size, cfg.num_classes) != (1, 28, 10) {
-        bail!("archon train uses Fashion-MNIST (1x28x28, 10 classes); drop --input/--classes");
-    }
+    let mut cfg = space_config(&args.space_args, search_path)?;
     let device = parse_device(&args.device)?;
     let arch = architecture(&args.arch, family.name())?;
-    archon_plugin_api::tch::manual_seed(args.seed as i64);
-    let mut child = Child::build(family, &cfg, &arch, device)?;
-    println!(
-        "{} child on {device:?}: {} params, {} MFLOPs (multiply-adds per image)",
-        family.name(),
-        child.params(),
-        child.flops([1, 28, 28]) as f64 / 1e6
-    );
-    let train_set = FashionMnist::load(Some(&args.data_dir), Split::Train)?.into_dataset();
-    let test_set = FashionMnist::load(Some(&args.data_dir), Split::Test)?.into_dataset();
-    let train_set = train_set.subset(args.train_subset.unwrap_or(usize::MAX), args.seed);
-    let test_set = test_set.subset(
+    let data = dataset::load(args)?;
+    (
+        cfg.input_channels,
+        cfg.image_size,
+        cfg.num_classes,
+        cfg.vocab_size,
+    ) = (data.channels, data.image_size, data.classes, data.vocab);
+    let train_set = data
+        .train
+        .subset(args.train_subset.unwrap_or(usize::MAX), args.seed);
+    let test_set = data.test.subset(
         args.test_subset.unwrap_or(usize::MAX),
         args.seed.wrapping_add(1),
     );
     println!(
-        "Fashion-MNIST: {} training and {} test images",
+        "data: {}; {} training and {} test examples",
+        data.summary,
         train_set.len(),
         test_set.len()
+    );
+    archon_plugin_api::tch::manual_seed(args.seed as i64);
+    let mut child = Child::build(family, &cfg, &arch, device)?;
+    println!(
+        "{} child on {device:?}: {} params, {} MFLOPs (multiply-adds per example)",
+        family.name(),
+        child.params(),
+        child.flops_for(&train_set.inputs.narrow(0, 0, 1)) as f64 / 1e6
     );
     let tc = TrainConfig {
         epochs: args.epochs,

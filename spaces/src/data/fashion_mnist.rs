@@ -1,5 +1,6 @@
 //! Fashion-MNIST (Xiao et al. 2017): 70,000 28×28 grey images of 10 clothing classes,
 //! from Debian's `dataset-fashion-mnist` package (installed by `scripts/setup.sh`).
+//! MNIST has the same files and format: load it with its folder.
 
 use super::idx::{read_idx_file, IdxArray};
 use crate::error::{Result, SpacesError};
@@ -51,8 +52,17 @@ impl FashionMnist {
             Split::Train => "train",
             Split::Test => "t10k",
         };
-        let images_path = dir.join(format!("{prefix}-images-idx3-ubyte.gz"));
-        let labels_path = dir.join(format!("{prefix}-labels-idx1-ubyte.gz"));
+        // Gzipped files as distributed, or the same names unpacked.
+        let pick = |name: String| {
+            let gz = dir.join(format!("{name}.gz"));
+            if gz.is_file() || !dir.join(&name).is_file() {
+                gz
+            } else {
+                dir.join(name)
+            }
+        };
+        let images_path = pick(format!("{prefix}-images-idx3-ubyte"));
+        let labels_path = pick(format!("{prefix}-labels-idx1-ubyte"));
         for path in [&images_path, &labels_path] {
             if !path.is_file() {
                 return Err(SpacesError::Read {
