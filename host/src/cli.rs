@@ -137,6 +137,12 @@ pub struct TrainArgs {
     /// Cutout side in pixels (0: off).
     #[arg(long, default_value_t = 0)]
     pub cutout: i64,
+    /// Drop-path probability reached at the last epoch (cell spaces; 0: off).
+    #[arg(long, default_value_t = 0.0)]
+    pub drop_path: f64,
+    /// Weight of the auxiliary head's loss (cell spaces with --option auxiliary=true).
+    #[arg(long, default_value_t = 0.4)]
+    pub aux_weight: f64,
     /// Train on this many training images (a seeded subset; default: all 60,000).
     #[arg(long)]
     pub train_subset: Option<usize>,

@@ -4,7 +4,7 @@ use crate::{
     choice::{Builder, ChoicePoint, Setting, Settings},
     error::{Result, SpacesError},
     hub::{SpaceConfig, SpaceFamily},
-    nn::{BoxBlock, Ctx},
+    nn::{AuxSlot, BoxBlock, Ctx},
 };
 use archon_plugin_api::{space::ChoiceKind, Architecture, SearchSpace};
 use std::{cell::Cell, collections::HashMap};
@@ -148,7 +148,8 @@ impl Supernet {
                 missing.join(", ")
             )));
         }
-        guarded_forward(|| self.net.forward(xs, &Ctx::new(train, &self.settings)))
+        let aux = AuxSlot::default();
+        guarded_forward(|| self.net.forward(xs, &Ctx::new(train, &self.settings, &aux)))
     }
 }
 
@@ -238,7 +239,24 @@ impl Child {
 
     /// Runs the child.
     pub fn forward(&self, xs: &Tensor, train: bool) -> Result<Tensor> {
-        guarded_forward(|| self.net.forward(xs, &Ctx::new(train, &self.no_settings)))
+        let aux = AuxSlot::default();
+        guarded_forward(|| {
+            self.net
+                .forward(xs, &Ctx::new(train, &self.no_settings, &aux))
+        })
+    }
+
+    /// Runs the child in training mode with drop-path probability `drop_path`;
+    /// returns the logits and, for a network with an auxiliary head, its logits.
+    pub fn forward_train(&self, xs: &Tensor, drop_path: f64) -> Result<(Tensor, Option<Tensor>)> {
+        let aux = AuxSlot::default();
+        let logits = guarded_forward(|| {
+            self.net.forward(
+                xs,
+                &Ctx::new(true, &self.no_settings, &aux).dropping_paths(drop_path),
+            )
+        })?;
+        Ok((logits, aux.into_inner()))
     }
 
     /// The number of trainable parameters.
@@ -264,9 +282,12 @@ impl Child {
     pub fn flops_for(&self, example: &Tensor) -> u64 {
         let counter = Cell::new(0);
         let xs = example.to_device(self.vs.device());
+        let aux = AuxSlot::default();
         let _logits = tch::no_grad(|| {
-            self.net
-                .forward(&xs, &Ctx::new(false, &self.no_settings).counting(&counter))
+            self.net.forward(
+                &xs,
+                &Ctx::new(false, &self.no_settings, &aux).counting(&counter),
+            )
         });
         counter.get()
     }

@@ -55,7 +55,9 @@ fn space_options_are_checked() {
         run(archon(home.path()).args(["space", "show", "darts", "--option", "widht=3"]));
     assert_eq!(code, 1);
     assert!(
-        err.contains("space darts has no option \"widht\" (known: width, cells, nodes, affine)"),
+        err.contains(
+            "space darts has no option \"widht\" (known: auxiliary, width, cells, nodes, affine)"
+        ),
         "{err}"
     );
     let (code, _, err) =

@@ -74,6 +74,8 @@ pub fn run(args: &TrainArgs, search_path: &SearchPath) -> Result<ExitCode> {
             cutout: args.cutout,
             ..Augment::default()
         },
+        drop_path: args.drop_path,
+        aux_weight: args.aux_weight,
         seed: args.seed,
         ..TrainConfig::default()
     };

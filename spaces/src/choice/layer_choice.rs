@@ -20,7 +20,7 @@ pub struct LayerChoice {
 #[derive(Debug)]
 enum Inner {
     Supernet(Vec<BoxBlock>),
-    Child(BoxBlock),
+    Child { index: usize, block: BoxBlock },
 }
 
 impl LayerChoice {
@@ -44,9 +44,10 @@ impl LayerChoice {
                     .map(|n| make(n, &(p / *n)))
                     .collect::<Result<Vec<_>>>()?,
             ),
-            Some(Selection::One(i)) if i < names.len() => {
-                Inner::Child(make(names[i], &(p / names[i]))?)
-            }
+            Some(Selection::One(i)) if i < names.len() => Inner::Child {
+                index: i,
+                block: make(names[i], &(p / names[i]))?,
+            },
             Some(other) => {
                 return Err(SpacesError::Config(format!(
                     "layer choice {label:?}: selection {other:?} is not one of its {} candidates",
@@ -62,10 +63,20 @@ impl LayerChoice {
     }
 }
 
+impl LayerChoice {
+    /// In a child: the name of the chosen candidate.
+    pub fn child_candidate(&self) -> Option<&str> {
+        match &self.inner {
+            Inner::Child { index, .. } => Some(&self.names[*index]),
+            Inner::Supernet(_) => None,
+        }
+    }
+}
+
 impl Block for LayerChoice {
     fn forward(&self, xs: &Tensor, ctx: &Ctx) -> Tensor {
         let candidates = match &self.inner {
-            Inner::Child(block) => return block.forward(xs, ctx),
+            Inner::Child { block, .. } => return block.forward(xs, ctx),
             Inner::Supernet(c) => c,
         };
         match ctx.settings().expect(&self.label) {

@@ -6,9 +6,10 @@
 
 use super::{check_options, int_option, SpaceConfig, SpaceFamily, SpaceOption};
 use crate::{
+    choice::LayerChoice,
     error::Result,
     nn::{
-        ops::{relu_conv_bn, BatchNorm, FactorizedReduce},
+        ops::{drop_path, relu_conv_bn, BatchNorm, FactorizedReduce, Relu},
         Block, BoxBlock, Conv2d, Ctx, Linear, Sequential,
     },
 };
@@ -37,8 +38,13 @@ pub(crate) struct CellSpec {
 }
 
 /// The options of a cell space, with the family's default number of nodes.
-pub(crate) const fn cell_options(nodes_default: &'static str) -> [SpaceOption; 4] {
+pub(crate) const fn cell_options(nodes_default: &'static str) -> [SpaceOption; 5] {
     [
+        SpaceOption {
+            name: "auxiliary",
+            default: "false",
+            help: "an auxiliary classifier after the second reduction cell (training only)",
+        },
         SpaceOption {
             name: "width",
             default: "16",
@@ -76,6 +82,7 @@ pub(crate) fn cell_network(
     let cells = int_option(o, name, "cells", 8, 1)?;
     let nodes = int_option(o, name, "nodes", nodes_default, 1)?;
     let affine = o.bool("affine")?.unwrap_or(true);
+    let auxiliary = o.bool("auxiliary")?.unwrap_or(false);
 
     let stem_c = 3 * c;
     let stem = Sequential::new()
@@ -94,6 +101,7 @@ pub(crate) fn cell_network(
     let (mut c_pp, mut c_p, mut c_cur) = (stem_c, stem_c, c);
     let mut reduction_prev = false;
     let mut built = Vec::new();
+    let mut aux = None;
     for index in 0..cells {
         let reduction = index == cells / 3 || index == 2 * cells / 3;
         if reduction {
@@ -121,10 +129,17 @@ pub(crate) fn cell_network(
         });
         reduction_prev = reduction;
         (c_pp, c_p) = (c_p, nodes * c_cur);
+        if auxiliary && index == 2 * cells / 3 {
+            aux = Some((
+                index as usize,
+                AuxiliaryHead::new(&(p / "auxiliary"), c_p, cfg.num_classes),
+            ));
+        }
     }
     Ok(Box::new(CellNetwork {
         stem,
         cells: built,
+        aux,
         classifier: Linear::new(&(p / "classifier"), c_p, cfg.num_classes),
     }))
 }
@@ -136,10 +151,52 @@ struct Cell {
     body: Box<dyn CellBody>,
 }
 
+/// DARTS's auxiliary head: ReLU → average pooling to 2×2 → 1×1 conv (128) → BN →
+/// ReLU → 2×2 conv (768) → BN → ReLU → linear.
+#[derive(Debug)]
+struct AuxiliaryHead {
+    features: Sequential,
+    classifier: Linear,
+}
+
+impl AuxiliaryHead {
+    fn new(p: &nn::Path, c: i64, classes: i64) -> Self {
+        AuxiliaryHead {
+            features: Sequential::new()
+                .push(Conv2d::new(&(p / "conv1"), c, 128, 1, 1, 0, 1, 1, false))
+                .push(BatchNorm::new(&(p / "bn1"), 128, true))
+                .push(Relu)
+                .push(Conv2d::new(&(p / "conv2"), 128, 768, 2, 1, 0, 1, 1, false))
+                .push(BatchNorm::new(&(p / "bn2"), 768, true))
+                .push(Relu),
+            classifier: Linear::new(&(p / "classifier"), 768, classes),
+        }
+    }
+
+    fn forward(&self, xs: &Tensor, ctx: &Ctx) -> Tensor {
+        let pooled = xs.relu().adaptive_avg_pool2d([2, 2]);
+        self.classifier
+            .forward(&self.features.forward(&pooled, ctx).flatten(1, -1), ctx)
+    }
+}
+
+/// Applies a cell edge. In a child trained with drop-path, the edge's output is
+/// dropped unless the edge is the identity (as in DARTS retraining).
+pub(crate) fn apply_edge(edge: &LayerChoice, stride: i64, x: &Tensor, ctx: &Ctx) -> Tensor {
+    let y = edge.forward(x, ctx);
+    let p = ctx.drop_path();
+    match edge.child_candidate() {
+        Some(name) if p > 0.0 && !(stride == 1 && name == "skip_connect") => drop_path(y, p),
+        _ => y,
+    }
+}
+
 #[derive(Debug)]
 struct CellNetwork {
     stem: Sequential,
     cells: Vec<Cell>,
+    /// The auxiliary head and the cell it follows.
+    aux: Option<(usize, AuxiliaryHead)>,
     classifier: Linear,
 }
 
@@ -147,12 +204,15 @@ impl Block for CellNetwork {
     fn forward(&self, xs: &Tensor, ctx: &Ctx) -> Tensor {
         let s = self.stem.forward(xs, ctx);
         let (mut s0, mut s1) = (s.shallow_clone(), s);
-        for cell in &self.cells {
-            let out = cell.body.forward(
-                [cell.pre0.forward(&s0, ctx), cell.pre1.forward(&s1, ctx)],
-                ctx,
-            );
+        for (i, cell) in self.cells.iter().enumerate() {
+            let inputs = [cell.pre0.forward(&s0, ctx), cell.pre1.forward(&s1, ctx)];
+            let out = cell.body.forward(inputs, ctx);
             (s0, s1) = (s1, out);
+            if let Some((after, head)) = &self.aux {
+                if *after == i && ctx.train {
+                    ctx.set_aux(head.forward(&s1, ctx));
+                }
+            }
         }
         let pooled = s1.adaptive_avg_pool2d([1, 1]).flatten(1, -1);
         self.classifier.forward(&pooled, ctx)

@@ -23,7 +23,7 @@ pub struct CustomCell;
 
 inventory::submit!(SpaceEntry(&CustomCell));
 
-const OPTIONS: [SpaceOption; 4] = cell_options("4");
+const OPTIONS: [SpaceOption; 5] = cell_options("4");
 
 impl SpaceFamily for CustomCell {
     fn name(&self) -> &'static str {

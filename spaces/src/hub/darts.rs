@@ -5,7 +5,7 @@
 //! reduction cells another.
 
 use super::{
-    cell_network::{cell_network, cell_options, CellBody, CellSpec},
+    cell_network::{apply_edge, cell_network, cell_options, CellBody, CellSpec},
     SpaceConfig, SpaceEntry, SpaceFamily, SpaceOption,
 };
 use crate::{
@@ -13,7 +13,7 @@ use crate::{
     error::Result,
     nn::{
         ops::{cell_op, DARTS_OPS},
-        Block, BoxBlock, Ctx,
+        BoxBlock, Ctx,
     },
 };
 use tch::{nn, Tensor};
@@ -23,7 +23,7 @@ pub struct Darts;
 
 inventory::submit!(SpaceEntry(&Darts));
 
-const OPTIONS: [SpaceOption; 4] = cell_options("4");
+const OPTIONS: [SpaceOption; 5] = cell_options("4");
 
 impl SpaceFamily for Darts {
     fn name(&self) -> &'static str {
@@ -49,6 +49,8 @@ struct DartsCell {
     /// Per node: its input choice and one edge per predecessor (`None` in a child
     /// for predecessors it does not use).
     nodes: Vec<(InputChoice, Vec<Option<LayerChoice>>)>,
+    /// Whether edges from the cell inputs have stride 2.
+    reduction: bool,
 }
 
 impl DartsCell {
@@ -88,7 +90,10 @@ impl DartsCell {
             }
             built.push((inputs, edges));
         }
-        Ok(DartsCell { nodes: built })
+        Ok(DartsCell {
+            nodes: built,
+            reduction: spec.reduction,
+        })
     }
 }
 
@@ -100,10 +105,9 @@ impl CellBody for DartsCell {
             let outs: Vec<Tensor> = active
                 .iter()
                 .map(|&i| {
-                    edges[i]
-                        .as_ref()
-                        .expect("a child builds the edges it uses")
-                        .forward(&states[i], ctx)
+                    let edge = edges[i].as_ref().expect("a child builds the edges it uses");
+                    let stride = if self.reduction && i < 2 { 2 } else { 1 };
+                    apply_edge(edge, stride, &states[i], ctx)
                 })
                 .collect();
             let node = choice

@@ -11,7 +11,7 @@
 //! only the copy for the input it chose.
 
 use super::{
-    cell_network::{cell_network, cell_options, CellBody, CellSpec},
+    cell_network::{apply_edge, cell_network, cell_options, CellBody, CellSpec},
     SpaceConfig, SpaceEntry, SpaceFamily, SpaceOption,
 };
 use crate::{
@@ -19,7 +19,7 @@ use crate::{
     error::Result,
     nn::{
         ops::{cell_op, AMOEBA_OPS, ENAS_OPS, NASNET_OPS, PNAS_OPS},
-        Block, BoxBlock, Ctx,
+        BoxBlock, Ctx,
     },
 };
 use tch::{nn, Tensor};
@@ -57,7 +57,7 @@ inventory::submit!(SpaceEntry(&ENAS_MICRO));
 inventory::submit!(SpaceEntry(&AMOEBANET));
 inventory::submit!(SpaceEntry(&PNAS));
 
-const OPTIONS: [SpaceOption; 4] = cell_options("5");
+const OPTIONS: [SpaceOption; 5] = cell_options("5");
 
 impl SpaceFamily for Nds {
     fn name(&self) -> &'static str {
@@ -86,6 +86,8 @@ struct Slot {
 #[derive(Debug)]
 struct NdsCell {
     nodes: Vec<[Slot; 2]>,
+    /// Whether ops on the cell inputs have stride 2.
+    reduction: bool,
 }
 
 impl NdsCell {
@@ -131,7 +133,10 @@ impl NdsCell {
             };
             nodes.push([slot(0)?, slot(1)?]);
         }
-        Ok(NdsCell { nodes })
+        Ok(NdsCell {
+            nodes,
+            reduction: spec.reduction,
+        })
     }
 }
 
@@ -145,10 +150,11 @@ impl CellBody for NdsCell {
                 let outs: Vec<Tensor> = active
                     .iter()
                     .map(|&i| {
-                        slot.ops[i]
+                        let op = slot.ops[i]
                             .as_ref()
-                            .expect("a child builds the ops it uses")
-                            .forward(&states[i], ctx)
+                            .expect("a child builds the ops it uses");
+                        let stride = if self.reduction && i < 2 { 2 } else { 1 };
+                        apply_edge(op, stride, &states[i], ctx)
                     })
                     .collect();
                 if let Some(y) = slot.input.reduce(outs, weights.as_ref()) {

@@ -305,6 +305,57 @@ fn shufflenet_params_and_flops_match_hand_counts() {
 }
 
 #[test]
+fn an_auxiliary_head_adds_training_logits_only() {
+    let family = space("darts").unwrap();
+    let arch = Child::space_of(family, &cfg(r#"{"width": 4, "cells": 3, "nodes": 2}"#))
+        .unwrap()
+        .architecture_at(12345)
+        .unwrap();
+    let json = arch.to_json(
+        &Child::space_of(family, &cfg(r#"{"width": 4, "cells": 3, "nodes": 2}"#)).unwrap(),
+    );
+    let plain = Child::build(
+        family,
+        &cfg(r#"{"width": 4, "cells": 3, "nodes": 2}"#),
+        &json,
+        Device::Cpu,
+    )
+    .unwrap();
+    let with_aux = Child::build(
+        family,
+        &cfg(r#"{"width": 4, "cells": 3, "nodes": 2, "auxiliary": true}"#),
+        &json,
+        Device::Cpu,
+    )
+    .unwrap();
+    assert!(with_aux.params() > plain.params());
+    let xs = input_for("darts", 4);
+    let (logits, aux) = with_aux.forward_train(&xs, 0.3).unwrap();
+    assert_eq!(logits.size(), [4, 10]);
+    assert_eq!(
+        aux.expect("training produces auxiliary logits").size(),
+        [4, 10]
+    );
+    assert!(plain.forward_train(&xs, 0.0).unwrap().1.is_none());
+    // Evaluation ignores the head and drop-path: it is deterministic.
+    let a = with_aux.forward(&xs, false).unwrap();
+    let b = with_aux.forward(&xs, false).unwrap();
+    assert!(a.equal(&b));
+}
+
+#[test]
+fn drop_path_zeroes_whole_examples_and_keeps_the_mean() {
+    tch::manual_seed(1);
+    let xs = Tensor::ones([4000, 2, 3, 3], (Kind::Float, Device::Cpu));
+    let out = crate::nn::ops::drop_path(xs, 0.25);
+    let per_example = out.sum_dim_intlist([1, 2, 3].as_slice(), false, Kind::Float);
+    let dropped = per_example.eq(0.0).sum(Kind::Int64).int64_value(&[]);
+    assert!((800..1200).contains(&dropped), "{dropped} of 4000 dropped");
+    let mean = out.mean(Kind::Float).double_value(&[]);
+    assert!((mean - 1.0).abs() < 0.05, "mean {mean}");
+}
+
+#[test]
 fn search_spaces_are_nni_format_and_feed_the_random_tuner() {
     let family = space("darts").unwrap();
     let cfg = SpaceConfig::default();
@@ -360,7 +411,9 @@ fn bad_options_and_settings_are_explained() {
     .unwrap()
     .to_string();
     assert!(
-        e.contains("space darts has no option \"widht\" (known: width, cells, nodes, affine)"),
+        e.contains(
+            "space darts has no option \"widht\" (known: auxiliary, width, cells, nodes, affine)"
+        ),
         "{e}"
     );
     let e = Supernet::build(

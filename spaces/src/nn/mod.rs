@@ -10,7 +10,7 @@ pub use conv::{Conv2d, Linear};
 pub use mbconv::MbConv;
 
 use crate::choice::Settings;
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use tch::Tensor;
 
 /// What a forward pass needs besides its input: training or evaluation mode, the
@@ -21,17 +21,44 @@ pub struct Ctx<'a> {
     settings: &'a Settings,
     flops: Option<&'a Cell<u64>>,
     mask: Option<&'a Tensor>,
+    drop_path: f64,
+    aux: &'a RefCell<Option<Tensor>>,
 }
 
+/// Where a network with an auxiliary head leaves its auxiliary logits.
+pub type AuxSlot = RefCell<Option<Tensor>>;
+
 impl<'a> Ctx<'a> {
-    /// A context over `settings`.
-    pub fn new(train: bool, settings: &'a Settings) -> Self {
+    /// A context over `settings`; auxiliary logits, if any, go to `aux`.
+    pub fn new(train: bool, settings: &'a Settings, aux: &'a AuxSlot) -> Self {
         Ctx {
             train,
             settings,
             flops: None,
             mask: None,
+            drop_path: 0.0,
+            aux,
         }
+    }
+
+    /// The same context dropping cell paths with probability `p` (training only).
+    pub fn dropping_paths(mut self, p: f64) -> Self {
+        self.drop_path = p;
+        self
+    }
+
+    /// The drop-path probability (0 unless training a child with drop-path).
+    pub fn drop_path(&self) -> f64 {
+        if self.train {
+            self.drop_path
+        } else {
+            0.0
+        }
+    }
+
+    /// Records auxiliary logits (from an auxiliary head).
+    pub fn set_aux(&self, logits: Tensor) {
+        *self.aux.borrow_mut() = Some(logits);
     }
 
     /// The same context with a sequence mask (`[N, L]` float, 1 for tokens, 0 for
@@ -42,6 +69,8 @@ impl<'a> Ctx<'a> {
             settings: self.settings,
             flops: self.flops,
             mask: Some(mask),
+            drop_path: self.drop_path,
+            aux: self.aux,
         }
     }
 

@@ -25,6 +25,10 @@ pub struct TrainConfig {
     pub grad_clip: f64,
     /// Augmentations of training batches.
     pub augment: Augment,
+    /// Drop-path probability at the last epoch (raised linearly from 0, as in DARTS).
+    pub drop_path: f64,
+    /// Weight of the auxiliary head's loss, for networks that have one.
+    pub aux_weight: f64,
     /// Seed for shuffling and augmentation.
     pub seed: u64,
 }
@@ -40,6 +44,8 @@ impl Default for TrainConfig {
             weight_decay: 3e-4,
             grad_clip: 5.0,
             augment: Augment::default(),
+            drop_path: 0.0,
+            aux_weight: 0.4,
             seed: 0,
         }
     }
@@ -111,8 +117,11 @@ pub fn train(
                 .apply(&train.inputs.index_select(0, &idx))
                 .to_device(device);
             let ys = train.labels.index_select(0, &idx).to_device(device);
-            let logits = child.forward(&xs, true)?;
-            let loss = logits.cross_entropy_for_logits(&ys);
+            let (logits, aux) = child.forward_train(&xs, cfg.drop_path * progress)?;
+            let mut loss = logits.cross_entropy_for_logits(&ys);
+            if let Some(aux) = aux {
+                loss = loss + aux.cross_entropy_for_logits(&ys) * cfg.aux_weight;
+            }
             if cfg.grad_clip > 0.0 {
                 opt.backward_step_clip_norm(&loss, cfg.grad_clip);
             } else {
