@@ -118,10 +118,13 @@ pub fn train(
                 .to_device(device);
             let ys = train.labels.index_select(0, &idx).to_device(device);
             let (logits, aux) = child.forward_train(&xs, cfg.drop_path * progress)?;
-            let mut loss = logits.cross_entropy_for_logits(&ys);
-            if let Some(aux) = aux {
-                loss = loss + aux.cross_entropy_for_logits(&ys) * cfg.aux_weight;
-            }
+            let loss = match aux {
+                Some(aux) => {
+                    logits.cross_entropy_for_logits(&ys)
+                        + aux.cross_entropy_for_logits(&ys) * cfg.aux_weight
+                }
+                None => logits.cross_entropy_for_logits(&ys),
+            };
             if cfg.grad_clip > 0.0 {
                 opt.backward_step_clip_norm(&loss, cfg.grad_clip);
             } else {
