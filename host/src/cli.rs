@@ -110,6 +110,22 @@ pub enum SpaceCommand {
         #[arg(short, long)]
         output: Option<PathBuf>,
     },
+    /// Time a space's supernet (weighted and single-path) and a child, per training step.
+    Bench {
+        /// The space's name.
+        name: String,
+        #[command(flatten)]
+        space: SpaceArgs,
+        /// Examples per step.
+        #[arg(long, default_value_t = 32)]
+        batch: i64,
+        /// Timed steps (after one warm-up step).
+        #[arg(long, default_value_t = 5)]
+        steps: usize,
+        /// cpu, cuda, cuda:N or auto.
+        #[arg(long, default_value = "auto")]
+        device: String,
+    },
 }
 
 /// `archon train`: the space's input shape, classes and vocabulary come from the data

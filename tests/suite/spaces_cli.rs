@@ -274,3 +274,41 @@ fn unknown_datasets_and_missing_folders_are_explained() {
     assert_eq!(code, 1);
     assert!(err.contains("--dataset cifar10 needs --data-dir"), "{err}");
 }
+
+#[test]
+fn space_bench_times_supernet_and_child_steps() {
+    let home = TempDir::new().unwrap();
+    let (code, out, err) = run(archon(home.path()).args([
+        "space",
+        "bench",
+        "nas-bench-201",
+        "--option",
+        "width=4",
+        "--option",
+        "cells_per_stage=1",
+        "--batch",
+        "4",
+        "--steps",
+        "1",
+        "--device",
+        "cpu",
+    ]));
+    assert_eq!(code, 0, "{out}\n{err}");
+    for row in [
+        "supernet, weighted (differentiable)",
+        "supernet, fixed single path (sampling)",
+        "child network",
+    ] {
+        let line = out
+            .lines()
+            .find(|l| l.starts_with(row))
+            .unwrap_or_else(|| panic!("no {row:?} in:\n{out}"));
+        let ms: f64 = line[row.len()..]
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(ms > 0.0, "{line}");
+    }
+}

@@ -4,6 +4,7 @@ mod dataset;
 pub mod demo;
 pub mod plugins;
 pub mod space;
+mod space_bench;
 mod space_config;
 pub mod train;
 pub mod version;

@@ -56,6 +56,22 @@ pub fn run(cmd: SpaceCommand, search_path: &SearchPath) -> Result<ExitCode> {
                 None => println!("{json}"),
             }
         }
+        SpaceCommand::Bench {
+            name,
+            space,
+            batch,
+            steps,
+            device,
+        } => {
+            let args = super::space_bench::BenchArgs {
+                name: &name,
+                space: &space,
+                batch,
+                steps,
+                device: &device,
+            };
+            super::space_bench::run(&args, search_path)?;
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -15,6 +15,7 @@ pub enum Setting {
     /// A differentiable mixture: `Σ weights[k] · candidate[indices[k]]`. `weights` is a
     /// 1-D tensor of `indices.len()` entries — a softmax, a Gumbel-softmax sample or
     /// binary gates; gradients flow back to it. Candidates not listed do not run.
+    /// A backward pass frees the graph that made `weights`: set it anew every step.
     Weighted {
         /// The candidates taking part.
         indices: Vec<usize>,
