@@ -312,3 +312,37 @@ fn space_bench_times_supernet_and_child_steps() {
         assert!(ms > 0.0, "{line}");
     }
 }
+
+#[test]
+fn space_gen_feeds_the_random_plugin_whose_architecture_trains() {
+    let home = TempDir::new().unwrap();
+    let (code, space_json, err) =
+        run(archon(home.path()).args(["space", "gen", "darts", "--option", "nodes=3"]));
+    assert_eq!(code, 0, "{err}");
+    // The real random plugin, loaded as the host loads it.
+    let plugin = archon::plugins::load(&archon_tests::library("archon-random")).unwrap();
+    let new_tuner = plugin.module().new_tuner();
+    let mut tuner = archon_plugin_api::TunerClient::from_box(
+        new_tuner(r#"{"seed": 5}"#.into()).into_result().unwrap(),
+    );
+    tuner.update_search_space(&space_json).unwrap();
+    let params = tuner.generate_parameters(0).unwrap().unwrap();
+    let arch_file = home.path().join("arch.json");
+    std::fs::write(&arch_file, params.to_string()).unwrap();
+    let (code, out, err) = run(archon(home.path())
+        .args(["train", "--space", "darts", "--arch"])
+        .arg(&arch_file)
+        .args([
+            "--option", "nodes=3", "--option", "width=4", "--option", "cells=3", "--epochs", "1",
+        ])
+        .args([
+            "--train-subset",
+            "256",
+            "--test-subset",
+            "128",
+            "--device",
+            "cpu",
+        ]));
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(out.contains("test accuracy "), "{out}");
+}
