@@ -128,6 +128,13 @@ pub fn run(args: &BenchArgs, search_path: &SearchPath) -> Result<()> {
                 .architecture_at(0)
                 .expect("a space has an architecture")
         });
+    supernet.set_architecture(&arch)?;
+    let same_path = time_ms(args.steps, || {
+        Ok(supernet
+            .forward(&xs, true)?
+            .cross_entropy_for_logits(&labels)
+            .f_backward()?)
+    })?;
     let child = Child::build(family, &cfg, &arch.to_json(&space), device)?;
     let child_ms = time_ms(args.steps, || {
         Ok(child
@@ -150,6 +157,7 @@ pub fn run(args: &BenchArgs, search_path: &SearchPath) -> Result<()> {
     for (what, ms) in [
         ("supernet, weighted (differentiable)", weighted),
         ("supernet, fixed single path (sampling)", fixed),
+        ("supernet, fixed to the child's path", same_path),
         ("child network", child_ms),
     ] {
         println!(
