@@ -31,8 +31,15 @@ pub enum Command {
     /// The hub of search spaces: list, show, generate NNI-format JSON.
     #[command(subcommand)]
     Space(SpaceCommand),
-    /// Train a fixed architecture of a space on Fashion-MNIST and report its accuracy.
+    /// Train a fixed architecture of a space on a dataset and report its accuracy.
     Train(TrainArgs),
+    /// Classic (multi-trial) NAS experiments.
+    #[command(subcommand)]
+    Experiment(ExperimentCommand),
+    /// The built-in trial: trains the architecture in ARCHON_PARAMETERS as the
+    /// experiment in ARCHON_EXPERIMENT_DIR configures (run by the manager).
+    #[command(hide = true)]
+    Trial,
     /// Show archon's versions and where it looks for plugins.
     Version,
 }
@@ -188,4 +195,83 @@ pub struct TrainArgs {
     /// Save the trained weights here (safetensors).
     #[arg(long)]
     pub save: Option<PathBuf>,
+    /// Also print each epoch's test accuracy as an `ARCHON_METRIC` line (the trial
+    /// protocol), the last one final.
+    #[arg(long)]
+    pub report_metrics: bool,
+}
+
+/// `archon experiment ...`
+#[derive(Debug, Subcommand)]
+pub enum ExperimentCommand {
+    /// Record a new experiment from a config (checked), without running it.
+    Create {
+        /// The experiment config (TOML).
+        config: PathBuf,
+        #[command(flatten)]
+        runs: RunsDir,
+    },
+    /// Create an experiment from a config and run it.
+    Run {
+        /// The experiment config (TOML).
+        config: PathBuf,
+        #[command(flatten)]
+        runs: RunsDir,
+    },
+    /// Continue a created, stopped or killed experiment.
+    Resume {
+        /// The experiment id.
+        id: String,
+        #[command(flatten)]
+        runs: RunsDir,
+    },
+    /// Every experiment in the runs folder.
+    List {
+        #[command(flatten)]
+        runs: RunsDir,
+    },
+    /// An experiment's trials.
+    Show {
+        /// The experiment id.
+        id: String,
+        #[command(flatten)]
+        runs: RunsDir,
+    },
+    /// Stop a running experiment (its trials get SIGTERM, then SIGKILL).
+    Stop {
+        /// The experiment id.
+        id: String,
+        #[command(flatten)]
+        runs: RunsDir,
+    },
+    /// The best architectures with their metrics, as NNI-style dicts.
+    Export {
+        /// The experiment id.
+        id: String,
+        /// How many.
+        #[arg(long, default_value_t = 1)]
+        top: usize,
+        /// json or table.
+        #[arg(long, default_value = "json")]
+        format: String,
+        #[command(flatten)]
+        runs: RunsDir,
+    },
+    /// A trial's output (or where every trial's logs are).
+    Logs {
+        /// The experiment id.
+        id: String,
+        /// The trial id.
+        trial: Option<u64>,
+        #[command(flatten)]
+        runs: RunsDir,
+    },
+}
+
+/// `--runs-dir`
+#[derive(Debug, ClapArgs)]
+pub struct RunsDir {
+    /// Where experiments are stored.
+    #[arg(long = "runs-dir", default_value = "archon-runs")]
+    pub path: PathBuf,
 }

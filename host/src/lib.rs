@@ -2,6 +2,7 @@
 
 pub mod cli;
 mod commands;
+pub mod experiment;
 pub mod plugins;
 
 use anyhow::Result;
@@ -16,6 +17,8 @@ pub fn run(args: cli::Args) -> Result<ExitCode> {
         cli::Command::Demo(demo) => commands::demo::run(&demo, &search_path),
         cli::Command::Space(cmd) => commands::space::run(cmd, &search_path),
         cli::Command::Train(train) => commands::train::run(&train, &search_path),
+        cli::Command::Experiment(cmd) => commands::experiment::run(cmd, &search_path),
+        cli::Command::Trial => commands::trial::run(&search_path),
         cli::Command::Version => commands::version::run(&search_path),
     }
 }

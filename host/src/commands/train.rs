@@ -9,7 +9,7 @@ use archon_spaces::{
     hub,
     hub::nb201_parse_arch_string,
     parse_device,
-    train::{evaluate, save_weights, train, Augment, TrainConfig},
+    train::{evaluate, save_weights, train, Augment, TrainConfig, TrainEvent},
     Child,
 };
 use indicatif::{ProgressBar, ProgressStyle};
@@ -85,27 +85,43 @@ pub fn run(args: &TrainArgs, search_path: &SearchPath) -> Result<ExitCode> {
             .progress_chars("=> "),
     );
     let start = Instant::now();
-    let reports = train(&mut child, &train_set, &test_set, &tc, &mut |p| {
-        if p.step == 0 {
-            bar.set_length(p.steps as u64);
-            bar.set_position(0);
-            bar.set_prefix(format!("{}/{}", p.epoch + 1, args.epochs));
-        }
-        bar.inc(1);
-        bar.set_message(format!("{:.3}", p.loss));
-    })?;
+    let epochs = args.epochs;
+    let report_metrics = args.report_metrics;
+    let reports = train(
+        &mut child,
+        &train_set,
+        &test_set,
+        &tc,
+        &mut |event| match event {
+            TrainEvent::Step(p) => {
+                if p.step == 0 {
+                    bar.set_length(p.steps as u64);
+                    bar.set_position(0);
+                    bar.set_prefix(format!("{}/{}", p.epoch + 1, epochs));
+                }
+                bar.inc(1);
+                bar.set_message(format!("{:.3}", p.loss));
+            }
+            TrainEvent::Epoch(r) => {
+                bar.suspend(|| {
+                println!(
+                    "epoch {:>3}: lr {:.4}  train loss {:.4}  train acc {:.4}  test acc {:.4}  ({:.1} s)",
+                    r.epoch + 1,
+                    r.lr,
+                    r.train_loss,
+                    r.train_accuracy,
+                    r.valid_accuracy,
+                    r.seconds
+                );
+                if report_metrics {
+                    let last = r.epoch + 1 == epochs;
+                    println!("ARCHON_METRIC {}", serde_json::json!({"default": r.valid_accuracy, "step": r.epoch + 1, "final": last}));
+                }
+            });
+            }
+        },
+    )?;
     bar.finish_and_clear();
-    for r in &reports {
-        println!(
-            "epoch {:>3}: lr {:.4}  train loss {:.4}  train acc {:.4}  test acc {:.4}  ({:.1} s)",
-            r.epoch + 1,
-            r.lr,
-            r.train_loss,
-            r.train_accuracy,
-            r.valid_accuracy,
-            r.seconds
-        );
-    }
     let accuracy = reports
         .last()
         .map(|r| r.valid_accuracy)

@@ -5,4 +5,4 @@ mod augment;
 mod trainer;
 
 pub use augment::Augment;
-pub use trainer::{evaluate, save_weights, train, EpochReport, Progress, TrainConfig};
+pub use trainer::{evaluate, save_weights, train, EpochReport, Progress, TrainConfig, TrainEvent};

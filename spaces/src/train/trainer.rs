@@ -81,13 +81,22 @@ pub struct EpochReport {
     pub seconds: f64,
 }
 
+/// What training tells its caller as it goes.
+#[derive(Debug, Clone)]
+pub enum TrainEvent {
+    /// A step finished.
+    Step(Progress),
+    /// An epoch finished (with its validation accuracy).
+    Epoch(EpochReport),
+}
+
 /// Trains `child` on `train` and evaluates it on `valid` after every epoch.
 pub fn train(
     child: &mut Child,
     train: &Dataset,
     valid: &Dataset,
     cfg: &TrainConfig,
-    on_step: &mut dyn FnMut(Progress),
+    on_event: &mut dyn FnMut(TrainEvent),
 ) -> Result<Vec<EpochReport>> {
     tch::manual_seed(cfg.seed as i64);
     let device = child.var_store().device();
@@ -138,22 +147,24 @@ pub fn train(
                 .sum(Kind::Int64)
                 .int64_value(&[]);
             seen += ys.size()[0];
-            on_step(Progress {
+            on_event(TrainEvent::Step(Progress {
                 epoch,
                 step,
                 steps,
                 loss,
-            });
+            }));
         }
         let valid_accuracy = evaluate(child, valid, cfg.batch_size.max(256))?;
-        reports.push(EpochReport {
+        let report = EpochReport {
             epoch,
             lr,
             train_loss: loss_sum / seen.max(1) as f64,
             train_accuracy: correct as f64 / seen.max(1) as f64,
             valid_accuracy,
             seconds: start.elapsed().as_secs_f64(),
-        });
+        };
+        on_event(TrainEvent::Epoch(report.clone()));
+        reports.push(report);
     }
     Ok(reports)
 }

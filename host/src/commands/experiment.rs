@@ -1,0 +1,289 @@
+//! `archon experiment create|run|resume|list|show|stop|export|logs`.
+
+use crate::{
+    cli::{ExperimentCommand, RunsDir},
+    experiment::{
+        config::ExperimentConfig,
+        manager,
+        store::{Store, TrialRecord, TrialStatus},
+    },
+    plugins::{resolve, SearchPath},
+};
+use anyhow::{bail, Context, Result};
+use std::{
+    path::{Path, PathBuf},
+    process::ExitCode,
+};
+
+/// Runs an `experiment` subcommand.
+pub fn run(cmd: ExperimentCommand, search_path: &SearchPath) -> Result<ExitCode> {
+    match cmd {
+        ExperimentCommand::Create { config, runs } => {
+            let dir = create(&config, &runs, search_path)?;
+            println!("created experiment {}", id_of(&dir));
+        }
+        ExperimentCommand::Run { config, runs } => {
+            let dir = create(&config, &runs, search_path)?;
+            println!("experiment {} ({})", id_of(&dir), dir.display());
+            finish(&dir, manager::run(&dir, search_path)?)?;
+        }
+        ExperimentCommand::Resume { id, runs } => {
+            let dir = experiment_dir(&runs, &id)?;
+            finish(&dir, manager::run(&dir, search_path)?)?;
+        }
+        ExperimentCommand::List { runs } => list(&runs)?,
+        ExperimentCommand::Show { id, runs } => show(&experiment_dir(&runs, &id)?)?,
+        ExperimentCommand::Stop { id, runs } => stop(&experiment_dir(&runs, &id)?)?,
+        ExperimentCommand::Export {
+            id,
+            top,
+            format,
+            runs,
+        } => export(&experiment_dir(&runs, &id)?, top, &format)?,
+        ExperimentCommand::Logs { id, trial, runs } => logs(&experiment_dir(&runs, &id)?, trial)?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn id_of(dir: &Path) -> String {
+    dir.file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("?")
+        .to_string()
+}
+
+fn experiment_dir(runs: &RunsDir, id: &str) -> Result<PathBuf> {
+    let dir = runs.path.join(id);
+    if !dir.join("experiment.db").is_file() {
+        bail!(
+            "no experiment {id:?} in {} (see `archon experiment list --runs-dir {}`)",
+            runs.path.display(),
+            runs.path.display()
+        );
+    }
+    Ok(dir)
+}
+
+/// Checks a config thoroughly (the tuner loads, the space builds) and records it.
+fn create(config: &Path, runs: &RunsDir, search_path: &SearchPath) -> Result<PathBuf> {
+    let text = std::fs::read_to_string(config)
+        .with_context(|| format!("reading the experiment config {}", config.display()))?;
+    let cfg = ExperimentConfig::parse(&text, config)?;
+    let config_dir = config
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+        .canonicalize()?;
+    manager::search_space_json(&cfg, &config_dir)
+        .with_context(|| format!("{}: [space]", config.display()))?;
+    resolve(&cfg.tuner.name, search_path)
+        .with_context(|| format!("{}: tuner.name", config.display()))?;
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)?
+        .as_nanos();
+    let id = format!(
+        "{}-{:08x}",
+        cfg.name.as_deref().unwrap_or("exp"),
+        (nanos as u64 ^ (std::process::id() as u64) << 32) as u32
+    );
+    let dir = runs.path.join(&id);
+    let store = Store::open(&dir)?;
+    store.set_meta("id", &id)?;
+    store.set_meta("config", &text)?;
+    store.set_meta("config_dir", &config_dir.display().to_string())?;
+    store.set_meta("created", &crate::experiment::store::now().to_string())?;
+    store.set_meta("status", "CREATED")?;
+    Ok(dir)
+}
+
+fn finish(dir: &Path, summary: manager::Summary) -> Result<()> {
+    println!(
+        "experiment {}: {} succeeded, {} failed",
+        id_of(dir),
+        summary.succeeded,
+        summary.failed
+    );
+    let store = Store::open(dir)?;
+    if let Some(best) = best_trials(&store, 1)?.first() {
+        println!(
+            "best: trial {} with {:.4}: {}",
+            best.id,
+            best.final_metric.unwrap_or(f64::NAN),
+            best.parameters
+        );
+    }
+    Ok(())
+}
+
+fn direction(store: &Store) -> Result<crate::experiment::config::Direction> {
+    let text = store.meta("config")?.context("no config")?;
+    Ok(ExperimentConfig::parse(&text, Path::new("experiment.toml"))?.direction)
+}
+
+/// The top `k` succeeded trials, best first.
+fn best_trials(store: &Store, k: usize) -> Result<Vec<TrialRecord>> {
+    let dir = direction(store)?;
+    let mut done: Vec<TrialRecord> = store
+        .trials()?
+        .into_iter()
+        .filter(|t| t.status == TrialStatus::Succeeded && t.final_metric.is_some())
+        .collect();
+    done.sort_by(|a, b| {
+        let (x, y) = (
+            a.final_metric.unwrap_or(f64::NAN),
+            b.final_metric.unwrap_or(f64::NAN),
+        );
+        if dir.better(x, y) {
+            std::cmp::Ordering::Less
+        } else if dir.better(y, x) {
+            std::cmp::Ordering::Greater
+        } else {
+            a.id.cmp(&b.id)
+        }
+    });
+    done.truncate(k);
+    Ok(done)
+}
+
+fn list(runs: &RunsDir) -> Result<()> {
+    let Ok(entries) = std::fs::read_dir(&runs.path) else {
+        println!("no experiments in {}", runs.path.display());
+        return Ok(());
+    };
+    let mut dirs: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.join("experiment.db").is_file())
+        .collect();
+    dirs.sort();
+    println!(
+        "{:<28} {:<9} {:>6} {:>9} {:>7}  best",
+        "ID", "STATUS", "TRIALS", "SUCCEEDED", "FAILED"
+    );
+    for dir in dirs {
+        let store = Store::open(&dir)?;
+        let trials = store.trials()?;
+        let count = |s| trials.iter().filter(|t| t.status == s).count();
+        let best = best_trials(&store, 1)?
+            .first()
+            .and_then(|t| t.final_metric)
+            .map(|v| format!("{v:.4}"))
+            .unwrap_or_else(|| "-".into());
+        println!(
+            "{:<28} {:<9} {:>6} {:>9} {:>7}  {best}",
+            id_of(&dir),
+            store.meta("status")?.unwrap_or_default(),
+            trials.len(),
+            count(TrialStatus::Succeeded),
+            count(TrialStatus::Failed)
+        );
+    }
+    Ok(())
+}
+
+fn show(dir: &Path) -> Result<()> {
+    let store = Store::open(dir)?;
+    println!(
+        "experiment {} ({}), status {}",
+        id_of(dir),
+        dir.display(),
+        store.meta("status")?.unwrap_or_default()
+    );
+    println!(
+        "{:>5}  {:<13} {:>8} {:>8}  REASON",
+        "TRIAL", "STATUS", "METRIC", "ATTEMPTS"
+    );
+    for t in store.trials()? {
+        println!(
+            "{:>5}  {:<13} {:>8} {:>8}  {}",
+            t.id,
+            t.status.as_str(),
+            t.final_metric
+                .map(|v| format!("{v:.4}"))
+                .unwrap_or_else(|| "-".into()),
+            t.attempts,
+            t.reason.unwrap_or_default()
+        );
+    }
+    Ok(())
+}
+
+fn stop(dir: &Path) -> Result<()> {
+    let store = Store::open(dir)?;
+    if store.meta("status")?.as_deref() != Some("RUNNING") {
+        bail!("experiment {} is not running", id_of(dir));
+    }
+    let pid: i32 = store
+        .meta("manager_pid")?
+        .and_then(|p| p.parse().ok())
+        .context("the experiment has no manager process recorded")?;
+    // SAFETY: kill(2) with a pid read from the store; no memory is involved.
+    if unsafe { libc::kill(pid, libc::SIGTERM) } != 0 {
+        bail!("the manager (pid {pid}) is not running; `archon experiment resume {}` continues the experiment", id_of(dir));
+    }
+    println!(
+        "asked experiment {} (manager pid {pid}) to stop",
+        id_of(dir)
+    );
+    Ok(())
+}
+
+fn export(dir: &Path, top: usize, format: &str) -> Result<()> {
+    let store = Store::open(dir)?;
+    let best = best_trials(&store, top.max(1))?;
+    match format {
+        "json" => {
+            let items: Vec<serde_json::Value> = best
+                .iter()
+                .map(|t| {
+                    serde_json::json!({
+                        "trial": t.id,
+                        "metric": t.final_metric,
+                        "parameters": serde_json::from_str::<serde_json::Value>(&t.parameters).unwrap_or(serde_json::Value::Null),
+                    })
+                })
+                .collect();
+            println!("{}", serde_json::to_string_pretty(&items)?);
+        }
+        "table" => {
+            println!("{:>5} {:>8}  PARAMETERS", "TRIAL", "METRIC");
+            for t in &best {
+                println!(
+                    "{:>5} {:>8.4}  {}",
+                    t.id,
+                    t.final_metric.unwrap_or(f64::NAN),
+                    t.parameters
+                );
+            }
+        }
+        other => bail!("--format {other:?}: use json or table"),
+    }
+    Ok(())
+}
+
+fn logs(dir: &Path, trial: Option<u64>) -> Result<()> {
+    let store = Store::open(dir)?;
+    match trial {
+        Some(id) => {
+            let trial_dir = store.trial_dir(id);
+            if !trial_dir.is_dir() {
+                bail!("experiment {} has no trial {id}", id_of(dir));
+            }
+            for name in ["stdout.log", "stderr.log"] {
+                let path = trial_dir.join(name);
+                println!("==> {} <==", path.display());
+                print!("{}", std::fs::read_to_string(&path).unwrap_or_default());
+            }
+        }
+        None => {
+            for t in store.trials()? {
+                println!(
+                    "trial {:>4} {:<13} {}",
+                    t.id,
+                    t.status.as_str(),
+                    store.trial_dir(t.id).display()
+                );
+            }
+        }
+    }
+    Ok(())
+}

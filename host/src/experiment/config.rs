@@ -1,0 +1,390 @@
+//! The experiment config (TOML). Every field is documented in README.md
+//! ("Experiment config"); unknown keys and bad values are errors naming the key and
+//! its line.
+
+use anyhow::{bail, Context, Result};
+use serde::{Deserialize, Serialize};
+use std::{
+    path::{Path, PathBuf},
+    time::Duration,
+};
+
+/// Which way the metric is optimised (explicit, never guessed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    /// Larger is better (accuracy).
+    Maximize,
+    /// Smaller is better (loss, latency).
+    Minimize,
+}
+
+impl Direction {
+    /// Whether `a` is better than `b`.
+    pub fn better(self, a: f64, b: f64) -> bool {
+        match self {
+            Direction::Maximize => a > b,
+            Direction::Minimize => a < b,
+        }
+    }
+
+    /// NNI's `optimize_mode` name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::Maximize => "maximize",
+            Direction::Minimize => "minimize",
+        }
+    }
+}
+
+/// The search space: a built-in space with options, or an NNI-format JSON file.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SpaceSection {
+    /// A space of the hub (`archon space list`).
+    pub builtin: Option<String>,
+    /// An NNI-format search space JSON file (relative to the config file).
+    pub file: Option<PathBuf>,
+    /// The built-in space's options.
+    #[serde(default)]
+    pub options: toml::Table,
+}
+
+/// What a trial runs.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrialSection {
+    /// A user command (program and arguments), run in the config file's folder. Without
+    /// it, the built-in trial trains a child of the built-in space.
+    pub command: Option<Vec<String>>,
+    /// Built-in trial: the dataset (as `archon train --dataset`).
+    #[serde(default = "default_dataset")]
+    pub dataset: String,
+    /// Built-in trial: the data folder or file.
+    pub data_dir: Option<PathBuf>,
+    /// Built-in trial: epochs.
+    #[serde(default = "one")]
+    pub epochs: usize,
+    /// Built-in trial: training examples (a seeded subset).
+    pub train_subset: Option<usize>,
+    /// Built-in trial: test examples.
+    pub test_subset: Option<usize>,
+    /// Built-in trial: learning rate.
+    #[serde(default = "default_lr")]
+    pub lr: f64,
+    /// Built-in trial: batch size.
+    #[serde(default = "default_batch")]
+    pub batch_size: i64,
+    /// Built-in trial: device.
+    #[serde(default = "default_device")]
+    pub device: String,
+    /// Per-trial time limit, e.g. "90s", "10m" (none: unlimited).
+    pub timeout: Option<String>,
+    /// How often a failed trial is run again before it counts as failed.
+    #[serde(default)]
+    pub retries: u32,
+}
+
+/// The tuner plugin.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TunerSection {
+    /// The plugin's name (`archon plugins list`).
+    pub name: String,
+    /// Its options (`optimize_mode` is added from `direction`).
+    #[serde(default)]
+    pub options: toml::Table,
+}
+
+/// Where trials run.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceSection {
+    /// Only "local" so far.
+    #[serde(default = "default_service")]
+    pub kind: String,
+    /// GPU indices handed to trials round-robin through CUDA_VISIBLE_DEVICES.
+    #[serde(default)]
+    pub gpus: Vec<u32>,
+    /// Seconds between SIGTERM and SIGKILL when a trial is stopped.
+    #[serde(default = "default_grace")]
+    pub grace_seconds: u64,
+}
+
+impl Default for ServiceSection {
+    fn default() -> Self {
+        ServiceSection {
+            kind: default_service(),
+            gpus: Vec::new(),
+            grace_seconds: default_grace(),
+        }
+    }
+}
+
+/// A whole experiment config.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExperimentConfig {
+    /// A name for listings.
+    pub name: Option<String>,
+    /// "maximize" or "minimize" (required).
+    pub direction: Direction,
+    /// The most trials to run.
+    #[serde(default = "default_max_trials")]
+    pub max_trials: u64,
+    /// The longest the experiment may run, e.g. "30m" (none: unlimited).
+    pub max_duration: Option<String>,
+    /// Trials running at once.
+    #[serde(default = "one")]
+    pub concurrency: usize,
+    /// Seed for the tuner (unless its options set one) and built-in trials.
+    #[serde(default)]
+    pub seed: u64,
+    /// The search space.
+    pub space: SpaceSection,
+    /// The trial.
+    pub trial: TrialSection,
+    /// The tuner.
+    pub tuner: TunerSection,
+    /// The training service.
+    #[serde(default)]
+    pub training_service: ServiceSection,
+}
+
+fn one() -> usize {
+    1
+}
+fn default_max_trials() -> u64 {
+    10
+}
+fn default_dataset() -> String {
+    "fashion-mnist".into()
+}
+fn default_lr() -> f64 {
+    0.025
+}
+fn default_batch() -> i64 {
+    64
+}
+fn default_device() -> String {
+    "cpu".into()
+}
+fn default_service() -> String {
+    "local".into()
+}
+fn default_grace() -> u64 {
+    5
+}
+
+/// Parses "90s", "10m", "2h", "1d" or a number of seconds.
+pub fn parse_duration(text: &str) -> Option<Duration> {
+    let t = text.trim();
+    let (number, unit) = t.split_at(t.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(t.len()));
+    let n: f64 = number
+        .trim()
+        .parse()
+        .ok()
+        .filter(|n: &f64| *n > 0.0 && n.is_finite())?;
+    let scale = match unit.trim() {
+        "" | "s" => 1.0,
+        "m" => 60.0,
+        "h" => 3600.0,
+        "d" => 86400.0,
+        _ => return None,
+    };
+    Some(Duration::from_secs_f64(n * scale))
+}
+
+/// The line of `key = ` in `text` (for messages about values TOML accepted).
+fn line_of(text: &str, key: &str) -> String {
+    text.lines()
+        .position(|l| {
+            l.trim_start().starts_with(key)
+                && l.trim_start()[key.len()..].trim_start().starts_with('=')
+        })
+        .map(|i| format!(" (line {})", i + 1))
+        .unwrap_or_default()
+}
+
+impl ExperimentConfig {
+    /// Parses and validates config text; `path` is for messages.
+    pub fn parse(text: &str, path: &Path) -> Result<Self> {
+        let cfg: ExperimentConfig =
+            toml::from_str(text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        let bad = |key: &str, what: String| {
+            anyhow::anyhow!(
+                "{}: {key}{}: {what}",
+                path.display(),
+                line_of(text, key.rsplit('.').next().unwrap_or(key))
+            )
+        };
+        match (&cfg.space.builtin, &cfg.space.file) {
+            (Some(_), Some(_)) => {
+                return Err(bad(
+                    "space.file",
+                    "give either space.builtin or space.file, not both".into(),
+                ))
+            }
+            (None, None) => return Err(bad(
+                "space",
+                "missing: give space.builtin (see `archon space list`) or space.file (NNI JSON)"
+                    .into(),
+            )),
+            _ => {}
+        }
+        if cfg.trial.command.is_none() && cfg.space.builtin.is_none() {
+            return Err(bad("trial.command", "missing: a space from a file needs a user trial command (the built-in trial trains built-in spaces)".into()));
+        }
+        if let Some(cmd) = &cfg.trial.command {
+            if cmd.is_empty() || cmd[0].trim().is_empty() {
+                return Err(bad(
+                    "command",
+                    "must name a program, e.g. [\"python3\", \"trial.py\"]".into(),
+                ));
+            }
+        }
+        if cfg.max_trials == 0 {
+            return Err(bad("max_trials", "must be at least 1".into()));
+        }
+        if cfg.concurrency == 0 {
+            return Err(bad("concurrency", "must be at least 1".into()));
+        }
+        for (key, value) in [
+            ("max_duration", &cfg.max_duration),
+            ("timeout", &cfg.trial.timeout),
+        ] {
+            if let Some(v) = value {
+                if parse_duration(v).is_none() {
+                    return Err(bad(
+                        key,
+                        format!("{v:?} is not a duration; write e.g. \"90s\", \"10m\", \"2h\""),
+                    ));
+                }
+            }
+        }
+        if cfg.training_service.kind != "local" {
+            return Err(bad(
+                "kind",
+                format!(
+                    "training service {:?} is not available (known: local)",
+                    cfg.training_service.kind
+                ),
+            ));
+        }
+        Ok(cfg)
+    }
+
+    /// Reads and validates a config file.
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading the experiment config {}", path.display()))?;
+        Self::parse(&text, path)
+    }
+
+    /// The per-trial timeout.
+    pub fn trial_timeout(&self) -> Option<Duration> {
+        self.trial.timeout.as_deref().and_then(parse_duration)
+    }
+
+    /// The experiment's time limit.
+    pub fn max_duration(&self) -> Option<Duration> {
+        self.max_duration.as_deref().and_then(parse_duration)
+    }
+
+    /// The tuner's options as JSON, with `optimize_mode` from `direction` and the
+    /// experiment seed unless the options set them.
+    pub fn tuner_options(&self) -> Result<String> {
+        let mut options = serde_json::to_value(&self.tuner.options)?;
+        let map = options
+            .as_object_mut()
+            .context("tuner.options must be a table")?;
+        map.entry("optimize_mode")
+            .or_insert_with(|| self.direction.as_str().into());
+        map.entry("seed").or_insert_with(|| self.seed.into());
+        Ok(options.to_string())
+    }
+}
+
+/// `path` relative to the config file's folder (absolute paths stay).
+pub fn resolve_relative(config_dir: &Path, path: &Path) -> PathBuf {
+    if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        config_dir.join(path)
+    }
+}
+
+/// Fails with a clear message if `cfg` cannot run at all.
+pub fn check_runnable(cfg: &ExperimentConfig) -> Result<()> {
+    if cfg.trial.command.is_none() && cfg.trial.epochs == 0 {
+        bail!("trial.epochs must be at least 1 for the built-in trial");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+direction = "maximize"
+max_trials = 4
+[space]
+builtin = "nas-bench-201"
+[trial]
+command = ["python3", "trial.py"]
+timeout = "30s"
+[tuner]
+name = "random"
+"#;
+
+    fn err(text: &str) -> String {
+        format!(
+            "{:#}",
+            ExperimentConfig::parse(text, Path::new("exp.toml")).unwrap_err()
+        )
+    }
+
+    #[test]
+    fn parses_and_fills_defaults() {
+        let cfg = ExperimentConfig::parse(GOOD, Path::new("exp.toml")).unwrap();
+        assert_eq!(cfg.concurrency, 1);
+        assert_eq!(cfg.trial_timeout(), Some(Duration::from_secs(30)));
+        assert_eq!(
+            cfg.tuner_options().unwrap(),
+            r#"{"optimize_mode":"maximize","seed":0}"#
+        );
+    }
+
+    #[test]
+    fn errors_name_the_key_and_line() {
+        let e = err(&GOOD.replace("max_trials = 4", "max_trials = 4\nmax_trails = 5"));
+        assert!(e.contains("line 4") && e.contains("max_trails"), "{e}");
+        let e = err(&GOOD.replace("direction = \"maximize\"", "direction = \"max\""));
+        assert!(e.contains("line 2") && e.contains("maximize"), "{e}");
+        let e = err(&GOOD.replace("direction = \"maximize\"\n", ""));
+        assert!(e.contains("direction"), "{e}");
+        let e = err(&GOOD.replace("timeout = \"30s\"", "timeout = \"soon\""));
+        assert!(
+            e.contains("exp.toml: timeout (line 9): \"soon\" is not a duration"),
+            "{e}"
+        );
+        let e = err(&GOOD.replace("max_trials = 4", "max_trials = 0"));
+        assert!(e.contains("max_trials (line 3): must be at least 1"), "{e}");
+        let e = err(&GOOD.replace(
+            "builtin = \"nas-bench-201\"",
+            "builtin = \"darts\"\nfile = \"x.json\"",
+        ));
+        assert!(e.contains("give either space.builtin or space.file"), "{e}");
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("90s"), Some(Duration::from_secs(90)));
+        assert_eq!(parse_duration("1.5m"), Some(Duration::from_secs(90)));
+        assert_eq!(parse_duration("2h"), Some(Duration::from_secs(7200)));
+        assert_eq!(parse_duration("45"), Some(Duration::from_secs(45)));
+        assert_eq!(parse_duration("-3s"), None);
+        assert_eq!(parse_duration("3 weeks"), None);
+    }
+}

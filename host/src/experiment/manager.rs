@@ -1,0 +1,363 @@
+//! The experiment manager: asks the tuner for parameters, runs trials through the
+//! local training service, records everything in the store as it happens, tells the
+//! tuner how each trial ended, and checkpoints the tuner after every exchange. A
+//! killed manager resumes from the store: finished trials are not run again, trials
+//! that were running are run again with the same parameters, and results the tuner had
+//! not yet heard of are given to it first.
+
+use super::{
+    config::{resolve_relative, ExperimentConfig},
+    protocol::MetricLine,
+    runner::{run_trial, Event, Outcome, TrialSpec},
+    store::{Store, TrialStatus},
+};
+use crate::plugins::{resolve, SearchPath};
+use anyhow::{bail, Context, Result};
+use archon_plugin_api::{PluginKind, TunerClient};
+use std::{
+    collections::{HashMap, VecDeque},
+    path::{Path, PathBuf},
+    time::{Duration, Instant},
+};
+use tokio::sync::{mpsc, watch};
+
+/// The search space of an experiment as NNI JSON text.
+pub fn search_space_json(cfg: &ExperimentConfig, config_dir: &Path) -> Result<String> {
+    if let Some(file) = &cfg.space.file {
+        let path = resolve_relative(config_dir, file);
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading the search space {}", path.display()))?;
+        archon_plugin_api::SearchSpace::from_json_str(&text)
+            .with_context(|| format!("in {}", path.display()))?;
+        return Ok(text);
+    }
+    let name = cfg.space.builtin.as_deref().context("no space")?;
+    let family = archon_spaces::hub::space(name)?;
+    let space_cfg = archon_spaces::hub::SpaceConfig {
+        options: archon_plugin_api::Options::from_json_str(&serde_json::to_string(
+            &cfg.space.options,
+        )?)?,
+        vocab_size: 10_000,
+        ..Default::default()
+    };
+    Ok(archon_spaces::Child::space_of(family, &space_cfg)?
+        .to_json()
+        .to_string())
+}
+
+/// A summary of a finished run.
+#[derive(Debug, Default, Clone)]
+pub struct Summary {
+    /// Trials that succeeded.
+    pub succeeded: usize,
+    /// Trials that failed.
+    pub failed: usize,
+    /// The best trial and its metric.
+    pub best: Option<(u64, f64)>,
+}
+
+/// Runs (or resumes) the experiment stored in `dir`.
+pub fn run(dir: &Path, search_path: &SearchPath) -> Result<Summary> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(run_async(dir, search_path))
+}
+
+struct Running {
+    parameters: String,
+    attempt: u32,
+    final_metric: Option<MetricLine>,
+}
+
+async fn run_async(dir: &Path, search_path: &SearchPath) -> Result<Summary> {
+    let mut store = Store::open(dir)?;
+    let config_text = store
+        .meta("config")?
+        .context("the store has no config: is this an experiment folder?")?;
+    let config_dir = PathBuf::from(store.meta("config_dir")?.unwrap_or_else(|| ".".into()));
+    let cfg = ExperimentConfig::parse(&config_text, &config_dir.join("experiment.toml"))?;
+    let experiment_id = store.meta("id")?.unwrap_or_default();
+    let space_json = search_space_json(&cfg, &config_dir)?;
+
+    let plugin = resolve(&cfg.tuner.name, search_path)
+        .with_context(|| format!("loading the tuner {:?}", cfg.tuner.name))?;
+    if !plugin.kinds.contains(&PluginKind::Tuner) {
+        bail!(
+            "plugin {:?} is not a tuner (it provides: {})",
+            plugin.name,
+            plugin.kinds_text()
+        );
+    }
+    let new_tuner = plugin.module().new_tuner();
+    let mut tuner = TunerClient::from_box(
+        new_tuner(cfg.tuner_options()?.as_str().into())
+            .into_result()
+            .context("creating the tuner")?,
+    );
+    tuner
+        .update_search_space(&space_json)
+        .context("giving the tuner the search space")?;
+    if let Some(state) = store.tuner_state()? {
+        tuner
+            .load_state(&state)
+            .context("restoring the tuner state")?;
+    }
+    store.set_meta("status", "RUNNING")?;
+    store.set_meta("manager_pid", &std::process::id().to_string())?;
+
+    // Reconcile with what a previous (killed) manager left.
+    let mut queue: VecDeque<(u64, String)> = VecDeque::new();
+    for t in store.trials()? {
+        match t.status {
+            TrialStatus::Running => queue.push_back((t.id, t.parameters.clone())),
+            _ if !t.reported => {
+                report_end(
+                    &mut tuner,
+                    &mut store,
+                    t.id,
+                    &t.parameters,
+                    t.status == TrialStatus::Succeeded,
+                    t.final_metric,
+                )?;
+            }
+            _ => {}
+        }
+    }
+    let mut generated = store.trials()?.len() as u64;
+    let mut next_id = store.trials()?.iter().map(|t| t.id + 1).max().unwrap_or(0);
+    let mut exhausted = false;
+    let started = Instant::now();
+    let (events_tx, mut events) = mpsc::unbounded_channel::<Event>();
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let mut running: HashMap<u64, Running> = HashMap::new();
+    let mut gpu_turn = 0usize;
+    let exe = std::env::current_exe()?;
+    let mut summary = Summary::default();
+
+    let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    let mut stopping = false;
+    loop {
+        // Launch while there is room and work.
+        while !stopping && running.len() < cfg.concurrency {
+            let time_up = cfg.max_duration().is_some_and(|d| started.elapsed() >= d);
+            let (id, parameters) = if let Some(item) = queue.pop_front() {
+                item
+            } else if !exhausted && !time_up && generated < cfg.max_trials {
+                match tuner.generate_parameters(next_id)? {
+                    Some(p) => {
+                        let p = p.to_string();
+                        store.add_trial(next_id, &p, &tuner.save_state()?)?;
+                        generated += 1;
+                        next_id += 1;
+                        (next_id - 1, p)
+                    }
+                    None => {
+                        exhausted = true;
+                        continue;
+                    }
+                }
+            } else {
+                break;
+            };
+            let attempt = store.start_attempt(id)?;
+            let mut env = vec![
+                ("ARCHON_PARAMETERS".to_string(), parameters.clone()),
+                (
+                    "ARCHON_PARAMETERS_FILE".to_string(),
+                    store
+                        .trial_dir(id)
+                        .join("parameters.json")
+                        .display()
+                        .to_string(),
+                ),
+                ("ARCHON_EXPERIMENT_ID".to_string(), experiment_id.clone()),
+                ("ARCHON_TRIAL_ID".to_string(), id.to_string()),
+                (
+                    "ARCHON_EXPERIMENT_DIR".to_string(),
+                    dir.display().to_string(),
+                ),
+            ];
+            if !cfg.training_service.gpus.is_empty() {
+                let gpu = cfg.training_service.gpus[gpu_turn % cfg.training_service.gpus.len()];
+                gpu_turn += 1;
+                env.push(("CUDA_VISIBLE_DEVICES".into(), gpu.to_string()));
+            }
+            std::fs::create_dir_all(store.trial_dir(id))?;
+            std::fs::write(store.trial_dir(id).join("parameters.json"), &parameters)?;
+            let command = match &cfg.trial.command {
+                Some(c) => c.clone(),
+                None => vec![exe.display().to_string(), "trial".into()],
+            };
+            let spec = TrialSpec {
+                id,
+                attempt,
+                command,
+                env,
+                cwd: config_dir.clone(),
+                log_dir: store.trial_dir(id),
+                timeout: cfg.trial_timeout(),
+                grace: Duration::from_secs(cfg.training_service.grace_seconds),
+            };
+            running.insert(
+                id,
+                Running {
+                    parameters,
+                    attempt,
+                    final_metric: None,
+                },
+            );
+            tokio::spawn(run_trial(spec, events_tx.clone(), stop_rx.clone()));
+        }
+        if running.is_empty() {
+            break;
+        }
+        let event = tokio::select! {
+            e = events.recv() => e.context("trial events ended unexpectedly")?,
+            _ = sigterm.recv() => {
+                stopping = true;
+                let _ = stop_tx.send(true);
+                continue;
+            }
+        };
+        match event {
+            Event::Metric {
+                id,
+                attempt,
+                metric,
+            } => {
+                store.add_metric(id, attempt, metric.value, &metric.raw, metric.is_final)?;
+                if let Some(r) = running.get_mut(&id) {
+                    if r.final_metric.as_ref().is_none_or(|m| !m.is_final) {
+                        r.final_metric = Some(metric);
+                    }
+                }
+            }
+            Event::Ended {
+                id,
+                attempt,
+                outcome,
+            } => {
+                let Some(r) = running.remove(&id) else {
+                    continue;
+                };
+                debug_assert_eq!(r.attempt, attempt);
+                let (status, reason, code) = judge(&outcome, r.final_metric.is_some(), &cfg);
+                if status == TrialStatus::Failed && attempt <= cfg.trial.retries && !stopping {
+                    eprintln!(
+                        "trial {id} attempt {attempt} failed ({}); retrying",
+                        reason.as_deref().unwrap_or("?")
+                    );
+                    queue.push_back((id, r.parameters));
+                    continue;
+                }
+                let value = r
+                    .final_metric
+                    .as_ref()
+                    .map(|m| m.value)
+                    .filter(|_| status == TrialStatus::Succeeded);
+                store.finish_trial(id, status, value, code, reason.as_deref())?;
+                if status != TrialStatus::Canceled {
+                    report_end(
+                        &mut tuner,
+                        &mut store,
+                        id,
+                        &r.parameters,
+                        status == TrialStatus::Succeeded,
+                        value,
+                    )?;
+                }
+                match (status, value) {
+                    (TrialStatus::Succeeded, Some(v)) => {
+                        summary.succeeded += 1;
+                        if summary.best.is_none_or(|(_, b)| cfg.direction.better(v, b)) {
+                            summary.best = Some((id, v));
+                        }
+                    }
+                    (TrialStatus::Failed, _) => summary.failed += 1,
+                    _ => {}
+                }
+                eprintln!(
+                    "trial {id}: {}{} | done {} failed {} running {} | best {}",
+                    status.as_str(),
+                    reason.map(|r| format!(" ({r})")).unwrap_or_default(),
+                    summary.succeeded,
+                    summary.failed,
+                    running.len(),
+                    summary
+                        .best
+                        .map(|(i, v)| format!("{v:.4} (trial {i})"))
+                        .unwrap_or_else(|| "-".into())
+                );
+            }
+        }
+    }
+    store.set_meta("status", if stopping { "STOPPED" } else { "DONE" })?;
+    Ok(summary)
+}
+
+/// Decides a finished attempt's status, reason and exit code.
+fn judge(
+    outcome: &Outcome,
+    has_metric: bool,
+    cfg: &ExperimentConfig,
+) -> (TrialStatus, Option<String>, Option<i32>) {
+    match outcome {
+        Outcome::Exited {
+            code: Some(0),
+            bad_metric: None,
+        } if has_metric => (TrialStatus::Succeeded, None, Some(0)),
+        Outcome::Exited {
+            code: Some(0),
+            bad_metric: None,
+        } => (
+            TrialStatus::Failed,
+            Some(
+                "exited without reporting a metric (print `ARCHON_METRIC {\"default\": …}`)".into(),
+            ),
+            Some(0),
+        ),
+        Outcome::Exited {
+            code,
+            bad_metric: Some(why),
+        } => (TrialStatus::Failed, Some(why.clone()), *code),
+        Outcome::Exited { code: Some(c), .. } => (
+            TrialStatus::Failed,
+            Some(format!("exited with code {c}")),
+            Some(*c),
+        ),
+        Outcome::Exited { code: None, .. } => {
+            (TrialStatus::Failed, Some("killed by a signal".into()), None)
+        }
+        Outcome::TimedOut => (
+            TrialStatus::Failed,
+            Some(format!(
+                "timed out after {}",
+                cfg.trial.timeout.as_deref().unwrap_or("?")
+            )),
+            None,
+        ),
+        Outcome::Stopped => (TrialStatus::Canceled, Some("stopped".into()), None),
+        Outcome::SpawnFailed(why) => (TrialStatus::Failed, Some(why.clone()), None),
+    }
+}
+
+/// Tells the tuner how a trial ended and checkpoints it, atomically with the record.
+fn report_end(
+    tuner: &mut TunerClient,
+    store: &mut Store,
+    id: u64,
+    parameters: &str,
+    success: bool,
+    value: Option<f64>,
+) -> Result<()> {
+    if let (true, Some(v)) = (success, value) {
+        tuner.receive_trial_result(
+            id,
+            parameters,
+            &serde_json::json!({"default": v}).to_string(),
+        )?;
+    }
+    tuner.trial_end(id, success)?;
+    store.mark_reported(id, &tuner.save_state()?)
+}

@@ -1,0 +1,195 @@
+//! The local training service: runs one trial as a child process (in its own process
+//! group), streams its metric lines to the manager, writes its output to per-trial log
+//! files, and enforces the timeout and `stop` (SIGTERM, then SIGKILL after a grace
+//! period). The process is always reaped: no zombies, no orphans.
+
+use super::protocol::{parse_line, MetricLine};
+use std::{path::PathBuf, process::Stdio, time::Duration};
+use tokio::{
+    io::{AsyncBufReadExt, AsyncWriteExt, BufReader},
+    process::{Child, Command},
+    sync::{mpsc, watch},
+    time::Instant,
+};
+
+/// How to run one attempt of a trial.
+#[derive(Debug, Clone)]
+pub struct TrialSpec {
+    /// The trial id.
+    pub id: u64,
+    /// Which attempt this is (from 1).
+    pub attempt: u32,
+    /// Program and arguments.
+    pub command: Vec<String>,
+    /// Extra environment (parameters, ids, CUDA_VISIBLE_DEVICES).
+    pub env: Vec<(String, String)>,
+    /// Working folder.
+    pub cwd: PathBuf,
+    /// Folder for `stdout.log` and `stderr.log`.
+    pub log_dir: PathBuf,
+    /// Time limit.
+    pub timeout: Option<Duration>,
+    /// Time between SIGTERM and SIGKILL.
+    pub grace: Duration,
+}
+
+/// How an attempt ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// The process exited (code `None`: killed by a signal); `bad_metric` is the first
+    /// malformed metric line, if any.
+    Exited {
+        /// Exit code.
+        code: Option<i32>,
+        /// The first malformed metric line.
+        bad_metric: Option<String>,
+    },
+    /// It ran past its time limit and was killed.
+    TimedOut,
+    /// It was stopped on request.
+    Stopped,
+    /// It could not be started.
+    SpawnFailed(String),
+}
+
+/// What a running trial tells the manager.
+#[derive(Debug)]
+pub enum Event {
+    /// A metric line.
+    Metric {
+        /// Trial id.
+        id: u64,
+        /// Attempt.
+        attempt: u32,
+        /// The metric.
+        metric: MetricLine,
+    },
+    /// The attempt ended.
+    Ended {
+        /// Trial id.
+        id: u64,
+        /// Attempt.
+        attempt: u32,
+        /// How.
+        outcome: Outcome,
+    },
+}
+
+fn signal_group(child: &Child, signal: i32) {
+    if let Some(pid) = child.id() {
+        // SAFETY: kill(2) on our own child's process group; no memory is involved.
+        unsafe {
+            libc::kill(-(pid as i32), signal);
+        }
+    }
+}
+
+/// SIGTERM to the trial's process group, SIGKILL after `grace`; then reap.
+async fn terminate(child: &mut Child, grace: Duration) {
+    signal_group(child, libc::SIGTERM);
+    if tokio::time::timeout(grace, child.wait()).await.is_err() {
+        signal_group(child, libc::SIGKILL);
+    }
+    let _ = child.wait().await;
+    // Whatever else is left in the group (grandchildren) goes too.
+    signal_group(child, libc::SIGKILL);
+}
+
+/// Runs one attempt to its end, sending events to `events`.
+pub async fn run_trial(
+    spec: TrialSpec,
+    events: mpsc::UnboundedSender<Event>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let (id, attempt) = (spec.id, spec.attempt);
+    let ended = |outcome| {
+        let _ = events.send(Event::Ended {
+            id,
+            attempt,
+            outcome,
+        });
+    };
+    if let Err(e) = tokio::fs::create_dir_all(&spec.log_dir).await {
+        return ended(Outcome::SpawnFailed(format!(
+            "creating {}: {e}",
+            spec.log_dir.display()
+        )));
+    }
+    let open = |name: &str| {
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(spec.log_dir.join(name))
+    };
+    let (stdout_log, stderr_log) = match (open("stdout.log"), open("stderr.log")) {
+        (Ok(a), Ok(b)) => (a, b),
+        (Err(e), _) | (_, Err(e)) => {
+            return ended(Outcome::SpawnFailed(format!(
+                "opening the trial logs in {}: {e}",
+                spec.log_dir.display()
+            )))
+        }
+    };
+    let mut cmd = Command::new(&spec.command[0]);
+    cmd.args(&spec.command[1..])
+        .envs(spec.env.iter().map(|(k, v)| (k, v)))
+        .current_dir(&spec.cwd)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::from(stderr_log))
+        .process_group(0)
+        .kill_on_drop(true);
+    let mut child = match cmd.spawn() {
+        Ok(c) => c,
+        Err(e) => {
+            return ended(Outcome::SpawnFailed(format!(
+                "cannot start {:?}: {e}",
+                spec.command[0]
+            )))
+        }
+    };
+    let mut log = tokio::fs::File::from_std(stdout_log);
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout is piped")).lines();
+    let deadline = spec.timeout.map(|t| Instant::now() + t);
+    let expired = async move {
+        match deadline {
+            Some(d) => tokio::time::sleep_until(d).await,
+            None => std::future::pending().await,
+        }
+    };
+    tokio::pin!(expired);
+    let mut bad_metric: Option<String> = None;
+    let mut stdout_open = true;
+    let outcome = loop {
+        tokio::select! {
+            line = lines.next_line(), if stdout_open => match line {
+                Ok(Some(line)) => {
+                    let _ = log.write_all(format!("{line}\n").as_bytes()).await;
+                    match parse_line(&line) {
+                        Some(Ok(metric)) => {
+                            let _ = events.send(Event::Metric { id, attempt, metric });
+                        }
+                        Some(Err(why)) => {
+                            bad_metric.get_or_insert(why);
+                        }
+                        None => {}
+                    }
+                }
+                _ => stdout_open = false,
+            },
+            status = child.wait(), if !stdout_open => {
+                break Outcome::Exited { code: status.ok().and_then(|s| s.code()), bad_metric: bad_metric.take() };
+            }
+            _ = &mut expired => {
+                terminate(&mut child, spec.grace).await;
+                break Outcome::TimedOut;
+            }
+            Ok(()) = stop.changed() => {
+                terminate(&mut child, spec.grace).await;
+                break Outcome::Stopped;
+            }
+        }
+    };
+    let _ = log.flush().await;
+    ended(outcome);
+}

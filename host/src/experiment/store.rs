@@ -1,0 +1,296 @@
+//! The experiment store: one SQLite database per experiment (WAL mode). Every report
+//! is committed before it is acknowledged, so a killed manager loses nothing that was
+//! reported, and `resume` finds the tuner state that matches the trials it knows.
+
+use anyhow::{Context, Result};
+use rusqlite::{params, Connection, OptionalExtension};
+use std::{
+    path::{Path, PathBuf},
+    time::{SystemTime, UNIX_EPOCH},
+};
+
+/// A trial's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TrialStatus {
+    /// Started (or about to be); also what a killed manager leaves behind.
+    Running,
+    /// Finished with a final metric.
+    Succeeded,
+    /// Crashed, timed out, or reported garbage (after its retries).
+    Failed,
+    /// Stopped by `experiment stop`.
+    Canceled,
+}
+
+impl TrialStatus {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TrialStatus::Running => "RUNNING",
+            TrialStatus::Succeeded => "SUCCEEDED",
+            TrialStatus::Failed => "FAILED",
+            TrialStatus::Canceled => "USER_CANCELED",
+        }
+    }
+
+    fn parse(s: &str) -> TrialStatus {
+        match s {
+            "SUCCEEDED" => TrialStatus::Succeeded,
+            "FAILED" => TrialStatus::Failed,
+            "USER_CANCELED" => TrialStatus::Canceled,
+            _ => TrialStatus::Running,
+        }
+    }
+}
+
+/// One trial as stored.
+#[derive(Debug, Clone)]
+pub struct TrialRecord {
+    /// Its id (the tuner's parameter id).
+    pub id: u64,
+    /// Its parameters (NNI format, JSON text).
+    pub parameters: String,
+    /// Its state.
+    pub status: TrialStatus,
+    /// How many times it was started.
+    pub attempts: u32,
+    /// Its final metric.
+    pub final_metric: Option<f64>,
+    /// Why it failed.
+    pub reason: Option<String>,
+    /// Its exit code.
+    pub exit_code: Option<i32>,
+    /// Whether the tuner has been told how it ended.
+    pub reported: bool,
+    /// Start and end (seconds since the epoch).
+    pub started: Option<f64>,
+    /// End time.
+    pub ended: Option<f64>,
+}
+
+/// An open experiment database.
+pub struct Store {
+    conn: Connection,
+    dir: PathBuf,
+}
+
+/// Seconds since the epoch.
+pub fn now() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0)
+}
+
+const SCHEMA: &str = "
+PRAGMA journal_mode = WAL;
+PRAGMA synchronous = FULL;
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS trials (
+    id INTEGER PRIMARY KEY,
+    parameters TEXT NOT NULL,
+    status TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    started REAL, ended REAL, exit_code INTEGER, reason TEXT,
+    final REAL,
+    reported INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS metrics (
+    trial INTEGER NOT NULL, seq INTEGER NOT NULL, attempt INTEGER NOT NULL,
+    value REAL NOT NULL, raw TEXT NOT NULL, final INTEGER NOT NULL, time REAL NOT NULL,
+    PRIMARY KEY (trial, seq)
+);
+CREATE TABLE IF NOT EXISTS tuner_state (seq INTEGER PRIMARY KEY AUTOINCREMENT, state TEXT NOT NULL, time REAL NOT NULL);
+";
+
+impl Store {
+    /// Opens (creating if needed) the store in the experiment folder `dir`.
+    pub fn open(dir: &Path) -> Result<Self> {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        let path = dir.join("experiment.db");
+        let conn =
+            Connection::open(&path).with_context(|| format!("opening {}", path.display()))?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        conn.execute_batch(SCHEMA)
+            .with_context(|| format!("initialising {}", path.display()))?;
+        Ok(Store {
+            conn,
+            dir: dir.to_path_buf(),
+        })
+    }
+
+    /// The experiment folder.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Sets a metadata value.
+    pub fn set_meta(&self, key: &str, value: &str) -> Result<()> {
+        self.conn.execute("INSERT INTO meta(key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = ?2", params![key, value])?;
+        Ok(())
+    }
+
+    /// A metadata value.
+    pub fn meta(&self, key: &str) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+            .optional()?)
+    }
+
+    /// Records a new trial and the tuner state right after generating it, atomically.
+    pub fn add_trial(&mut self, id: u64, parameters: &str, tuner_state: &str) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "INSERT INTO trials(id, parameters, status) VALUES (?1, ?2, 'RUNNING')",
+            params![id as i64, parameters],
+        )?;
+        tx.execute(
+            "INSERT INTO tuner_state(state, time) VALUES (?1, ?2)",
+            params![tuner_state, now()],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Marks a trial started (one more attempt).
+    pub fn start_attempt(&self, id: u64) -> Result<u32> {
+        self.conn.execute("UPDATE trials SET status = 'RUNNING', attempts = attempts + 1, started = ?2, ended = NULL, reason = NULL WHERE id = ?1", params![id as i64, now()])?;
+        Ok(self.conn.query_row(
+            "SELECT attempts FROM trials WHERE id = ?1",
+            [id as i64],
+            |r| r.get::<_, u32>(0),
+        )?)
+    }
+
+    /// Records one reported metric (committed before the trial's output is read on).
+    pub fn add_metric(
+        &self,
+        id: u64,
+        attempt: u32,
+        value: f64,
+        raw: &str,
+        is_final: bool,
+    ) -> Result<()> {
+        let seq: i64 = self.conn.query_row(
+            "SELECT COALESCE(MAX(seq), -1) + 1 FROM metrics WHERE trial = ?1",
+            [id as i64],
+            |r| r.get(0),
+        )?;
+        self.conn.execute(
+            "INSERT INTO metrics(trial, seq, attempt, value, raw, final, time) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![id as i64, seq, attempt, value, raw, is_final, now()],
+        )?;
+        Ok(())
+    }
+
+    /// Records how a trial ended.
+    pub fn finish_trial(
+        &self,
+        id: u64,
+        status: TrialStatus,
+        final_metric: Option<f64>,
+        exit_code: Option<i32>,
+        reason: Option<&str>,
+    ) -> Result<()> {
+        self.conn.execute(
+            "UPDATE trials SET status = ?2, final = ?3, exit_code = ?4, reason = ?5, ended = ?6 WHERE id = ?1",
+            params![id as i64, status.as_str(), final_metric, exit_code, reason, now()],
+        )?;
+        Ok(())
+    }
+
+    /// Records that the tuner was told a trial's end, with the tuner state after it.
+    pub fn mark_reported(&mut self, id: u64, tuner_state: &str) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        tx.execute("UPDATE trials SET reported = 1 WHERE id = ?1", [id as i64])?;
+        tx.execute(
+            "INSERT INTO tuner_state(state, time) VALUES (?1, ?2)",
+            params![tuner_state, now()],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The latest tuner state.
+    pub fn tuner_state(&self) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT state FROM tuner_state ORDER BY seq DESC LIMIT 1",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    /// Every trial, by id.
+    pub fn trials(&self) -> Result<Vec<TrialRecord>> {
+        let mut stmt = self.conn.prepare("SELECT id, parameters, status, attempts, final, reason, exit_code, reported, started, ended FROM trials ORDER BY id")?;
+        let rows = stmt.query_map([], |r| {
+            Ok(TrialRecord {
+                id: r.get::<_, i64>(0)? as u64,
+                parameters: r.get(1)?,
+                status: TrialStatus::parse(&r.get::<_, String>(2)?),
+                attempts: r.get(3)?,
+                final_metric: r.get(4)?,
+                reason: r.get(5)?,
+                exit_code: r.get(6)?,
+                reported: r.get(7)?,
+                started: r.get(8)?,
+                ended: r.get(9)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    /// The metrics a trial reported, in order: (value, raw JSON, final).
+    pub fn metrics(&self, id: u64) -> Result<Vec<(f64, String, bool)>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT value, raw, final FROM metrics WHERE trial = ?1 ORDER BY seq")?;
+        let rows = stmt.query_map([id as i64], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    /// The folder for a trial's files (logs, parameters).
+    pub fn trial_dir(&self, id: u64) -> PathBuf {
+        self.dir.join("trials").join(id.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trials_metrics_and_tuner_state_round_trip() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        store.set_meta("name", "x").unwrap();
+        store
+            .add_trial(0, r#"{"op": {"_idx": 1}}"#, "state-0")
+            .unwrap();
+        assert_eq!(store.start_attempt(0).unwrap(), 1);
+        store
+            .add_metric(0, 1, 0.5, r#"{"default": 0.5}"#, false)
+            .unwrap();
+        store
+            .add_metric(0, 1, 0.7, r#"{"default": 0.7, "final": true}"#, true)
+            .unwrap();
+        store
+            .finish_trial(0, TrialStatus::Succeeded, Some(0.7), Some(0), None)
+            .unwrap();
+        store.mark_reported(0, "state-1").unwrap();
+        drop(store);
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(store.meta("name").unwrap().as_deref(), Some("x"));
+        let t = &store.trials().unwrap()[0];
+        assert_eq!(
+            (t.status, t.final_metric, t.reported, t.attempts),
+            (TrialStatus::Succeeded, Some(0.7), true, 1)
+        );
+        assert_eq!(store.metrics(0).unwrap().len(), 2);
+        assert_eq!(store.tuner_state().unwrap().as_deref(), Some("state-1"));
+    }
+}
