@@ -366,7 +366,7 @@ name = "random"
         assert!(e.contains("direction"), "{e}");
         let e = err(&GOOD.replace("timeout = \"30s\"", "timeout = \"soon\""));
         assert!(
-            e.contains("exp.toml: timeout (line 9): \"soon\" is not a duration"),
+            e.contains("exp.toml: timeout (line 8): \"soon\" is not a duration"),
             "{e}"
         );
         let e = err(&GOOD.replace("max_trials = 4", "max_trials = 0"));
