@@ -4,6 +4,7 @@
 //! `scripts/test.sh` does).
 
 mod conformance;
+mod experiments;
 mod failures;
 mod panics;
 mod plugins_cli;

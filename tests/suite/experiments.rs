@@ -1,0 +1,355 @@
+//! Classic NAS experiments end to end: user trials through the stdout protocol, the
+//! built-in trial, failures of every kind, bad configs, and kill -9 / resume.
+
+use archon::experiment::store::{Store, TrialStatus};
+use archon_tests::{archon, run, workspace_root};
+use std::{
+    path::{Path, PathBuf},
+    process::Command,
+    time::{Duration, Instant},
+};
+use tempfile::TempDir;
+
+/// Writes `config` (TOML) into `dir` next to a copy of examples/trial.py.
+fn setup(dir: &Path, config: &str) -> PathBuf {
+    std::fs::copy(
+        workspace_root().join("examples/trial.py"),
+        dir.join("trial.py"),
+    )
+    .unwrap();
+    let path = dir.join("experiment.toml");
+    std::fs::write(&path, config).unwrap();
+    path
+}
+
+fn experiment(home: &Path, args: &[&str], runs: &Path) -> (i32, String, String) {
+    run(archon(home)
+        .arg("experiment")
+        .args(args)
+        .arg("--runs-dir")
+        .arg(runs))
+}
+
+/// The one experiment folder in `runs`.
+fn only_experiment(runs: &Path) -> PathBuf {
+    let dirs: Vec<PathBuf> = std::fs::read_dir(runs)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(dirs.len(), 1, "{dirs:?}");
+    dirs[0].clone()
+}
+
+const PYTHON: &str = r#"
+name = "py"
+direction = "maximize"
+max_trials = 8
+concurrency = 2
+seed = 3
+[space]
+builtin = "nas-bench-201"
+[trial]
+command = ["python3", "trial.py"]
+timeout = "60s"
+[tuner]
+name = "random"
+"#;
+
+#[test]
+fn a_python_trial_reports_through_stdout_and_export_ranks_the_best() {
+    let home = TempDir::new().unwrap();
+    let runs = home.path().join("runs");
+    let config = setup(home.path(), PYTHON);
+    let (code, out, err) = experiment(home.path(), &["run", config.to_str().unwrap()], &runs);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(out.contains(": 8 succeeded, 0 failed"), "{out}");
+    let dir = only_experiment(&runs);
+    let store = Store::open(&dir).unwrap();
+    let trials = store.trials().unwrap();
+    assert_eq!(trials.len(), 8);
+    for t in &trials {
+        assert_eq!(t.status, TrialStatus::Succeeded);
+        // 3 intermediate metrics and the final one, all recorded.
+        let metrics = store.metrics(t.id).unwrap();
+        assert_eq!(metrics.len(), 4, "trial {}", t.id);
+        assert!(metrics[3].2, "the last metric is final");
+        assert_eq!(t.final_metric, Some(metrics[3].0));
+    }
+    let id = dir.file_name().unwrap().to_str().unwrap().to_string();
+    let (code, out, _) = experiment(home.path(), &["export", &id, "--top", "3"], &runs);
+    assert_eq!(code, 0);
+    let exported: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let metrics: Vec<f64> = exported
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["metric"].as_f64().unwrap())
+        .collect();
+    assert_eq!(metrics.len(), 3);
+    assert!(metrics.windows(2).all(|w| w[0] >= w[1]), "{metrics:?}");
+    let best = trials
+        .iter()
+        .filter_map(|t| t.final_metric)
+        .fold(f64::MIN, f64::max);
+    assert_eq!(metrics[0], best);
+    assert!(exported[0]["parameters"]["edge_1_0"]["_value"].is_string());
+    let (_, out, _) = experiment(home.path(), &["logs", &id, "0"], &runs);
+    assert!(
+        out.contains("ARCHON_METRIC") && out.contains("epoch 1: training"),
+        "{out}"
+    );
+    let (_, out, _) = experiment(home.path(), &["list"], &runs);
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with(&id) && l.contains("DONE")),
+        "{out}"
+    );
+}
+
+#[test]
+fn the_built_in_trial_trains_fashion_mnist_children() {
+    let home = TempDir::new().unwrap();
+    let runs = home.path().join("runs");
+    let config = setup(
+        home.path(),
+        r#"
+direction = "maximize"
+max_trials = 2
+concurrency = 2
+[space]
+builtin = "nas-bench-201"
+options = { width = 4, cells_per_stage = 1 }
+[trial]
+epochs = 1
+train_subset = 500
+test_subset = 200
+[tuner]
+name = "random"
+"#,
+    );
+    let (code, out, err) = experiment(home.path(), &["run", config.to_str().unwrap()], &runs);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(out.contains(": 2 succeeded, 0 failed"), "{out}\n{err}");
+    let store = Store::open(&only_experiment(&runs)).unwrap();
+    for t in store.trials().unwrap() {
+        let accuracy = t.final_metric.unwrap();
+        assert!((0.0..=1.0).contains(&accuracy));
+    }
+}
+
+fn failing(command: &str, timeout: &str, retries: u32) -> String {
+    format!(
+        r#"
+direction = "minimize"
+max_trials = 2
+[space]
+builtin = "nas-bench-201"
+[trial]
+command = ["sh", "-c", '{command}']
+timeout = "{timeout}"
+retries = {retries}
+[tuner]
+name = "random"
+"#
+    )
+}
+
+/// Runs a failing experiment; returns its trials.
+fn run_failing(
+    config: &str,
+) -> (
+    String,
+    Vec<archon::experiment::store::TrialRecord>,
+    Duration,
+) {
+    let home = TempDir::new().unwrap();
+    let runs = home.path().join("runs");
+    let path = setup(home.path(), config);
+    let start = Instant::now();
+    let (code, out, err) = experiment(home.path(), &["run", path.to_str().unwrap()], &runs);
+    let took = start.elapsed();
+    assert_eq!(code, 0, "{out}\n{err}");
+    let trials = Store::open(&only_experiment(&runs))
+        .unwrap()
+        .trials()
+        .unwrap();
+    (out, trials, took)
+}
+
+#[test]
+fn a_crashing_trial_fails_with_its_exit_code_after_its_retries() {
+    let (out, trials, _) = run_failing(&failing("echo starting; exit 3", "30s", 1));
+    assert!(out.contains(": 0 succeeded, 2 failed"), "{out}");
+    for t in trials {
+        assert_eq!(t.status, TrialStatus::Failed);
+        assert_eq!(t.reason.as_deref(), Some("exited with code 3"));
+        assert_eq!((t.attempts, t.exit_code), (2, Some(3)));
+    }
+}
+
+#[test]
+fn a_hanging_trial_is_killed_at_its_timeout_with_its_children() {
+    let marker = format!("archon-hang-{}", std::process::id());
+    // The trial starts a grandchild that would outlive it without the process group.
+    let grandchild = format!("python3 -c \"import time; time.sleep(300)\" {marker} & sleep 300");
+    let (_, trials, took) = run_failing(&failing(&grandchild, "1s", 0));
+    assert!(took < Duration::from_secs(30), "took {took:?}");
+    for t in &trials {
+        assert_eq!(t.status, TrialStatus::Failed);
+        assert_eq!(t.reason.as_deref(), Some("timed out after 1s"));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let survivors = Command::new("pgrep")
+        .args(["-f", &marker])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default();
+    assert!(survivors.is_empty(), "processes left behind: {survivors}");
+}
+
+#[test]
+fn a_trial_printing_garbage_metrics_fails_with_the_line() {
+    let (_, trials, _) = run_failing(&failing("echo ARCHON_METRIC {oops", "30s", 0));
+    for t in &trials {
+        assert_eq!(t.status, TrialStatus::Failed);
+        let reason = t.reason.clone().unwrap_or_default();
+        assert!(reason.contains("is not `ARCHON_METRIC <JSON>`"), "{reason}");
+    }
+    let (_, trials, _) = run_failing(&failing("echo no metric here", "30s", 0));
+    assert!(trials[0]
+        .reason
+        .as_deref()
+        .unwrap_or_default()
+        .starts_with("exited without reporting a metric"));
+}
+
+#[test]
+fn bad_configs_name_the_key_and_line() {
+    let home = TempDir::new().unwrap();
+    let runs = home.path().join("runs");
+    for (config, expected) in [
+        (
+            PYTHON.replace("seed = 3", "seed = 3\nsead = 4"),
+            "unknown field `sead`",
+        ),
+        (
+            PYTHON.replace("concurrency = 2", "concurrency = 0"),
+            "concurrency (line 5): must be at least 1",
+        ),
+        (
+            PYTHON.replace("name = \"random\"", "name = \"no-such-tuner\""),
+            "no plugin named \"no-such-tuner\"",
+        ),
+        (
+            PYTHON.replace("builtin = \"nas-bench-201\"", "builtin = \"nas-bench-202\""),
+            "no search space named \"nas-bench-202\"",
+        ),
+    ] {
+        let path = setup(home.path(), &config);
+        let (code, _, err) = experiment(home.path(), &["run", path.to_str().unwrap()], &runs);
+        assert_eq!(code, 1, "{config}");
+        assert!(err.contains(expected), "expected {expected:?} in:\n{err}");
+        assert!(
+            err.contains("experiment.toml"),
+            "the error names the file:\n{err}"
+        );
+    }
+    assert!(
+        !runs.exists() || std::fs::read_dir(&runs).unwrap().next().is_none(),
+        "a bad config must not create an experiment"
+    );
+}
+
+#[test]
+fn kill_minus_9_loses_nothing_and_resume_finishes_without_rerunning() {
+    let home = TempDir::new().unwrap();
+    let runs = home.path().join("runs");
+    let config = setup(
+        home.path(),
+        &PYTHON
+            .replace("max_trials = 8", "max_trials = 6")
+            .replace("concurrency = 2", "concurrency = 1"),
+    );
+    let mut manager = archon(home.path())
+        .args(["experiment", "run", config.to_str().unwrap(), "--runs-dir"])
+        .arg(&runs)
+        .env("TRIAL_SLEEP", "0.3")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait until two trials have finished, then kill the manager without warning.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let dir = loop {
+        assert!(Instant::now() < deadline, "no progress");
+        std::thread::sleep(Duration::from_millis(100));
+        let Ok(mut entries) = std::fs::read_dir(&runs) else {
+            continue;
+        };
+        let Some(Ok(entry)) = entries.next() else {
+            continue;
+        };
+        let Ok(store) = Store::open(&entry.path()) else {
+            continue;
+        };
+        let done = store
+            .trials()
+            .unwrap_or_default()
+            .iter()
+            .filter(|t| t.status == TrialStatus::Succeeded)
+            .count();
+        if done >= 2 {
+            break entry.path();
+        }
+    };
+    manager.kill().unwrap(); // SIGKILL
+    manager.wait().unwrap();
+    let before = Store::open(&dir).unwrap();
+    let finished_before: Vec<_> = before
+        .trials()
+        .unwrap()
+        .into_iter()
+        .filter(|t| t.status == TrialStatus::Succeeded)
+        .collect();
+    let metrics_before: usize = before
+        .trials()
+        .unwrap()
+        .iter()
+        .map(|t| before.metrics(t.id).unwrap().len())
+        .sum();
+    drop(before);
+    std::thread::sleep(Duration::from_secs(2)); // let the orphaned trial finish
+
+    let id = dir.file_name().unwrap().to_str().unwrap().to_string();
+    let (code, out, err) = experiment(home.path(), &["resume", &id], &runs);
+    assert_eq!(code, 0, "{out}\n{err}");
+    let after = Store::open(&dir).unwrap();
+    let trials = after.trials().unwrap();
+    assert_eq!(trials.len(), 6, "{out}");
+    assert!(
+        trials.iter().all(|t| t.status == TrialStatus::Succeeded),
+        "{trials:?}"
+    );
+    for old in &finished_before {
+        let now = trials.iter().find(|t| t.id == old.id).unwrap();
+        assert_eq!(
+            (now.attempts, now.final_metric),
+            (1, old.final_metric),
+            "trial {} was run again",
+            old.id
+        );
+    }
+    let metrics_after: usize = trials
+        .iter()
+        .map(|t| after.metrics(t.id).unwrap().len())
+        .sum();
+    assert!(metrics_after >= metrics_before + 4 * (6 - finished_before.len()) - 4);
+    let distinct: std::collections::HashSet<&str> =
+        trials.iter().map(|t| t.parameters.as_str()).collect();
+    assert_eq!(
+        distinct.len(),
+        6,
+        "the resumed tuner proposed an architecture twice"
+    );
+    assert_eq!(after.meta("status").unwrap().as_deref(), Some("DONE"));
+}
