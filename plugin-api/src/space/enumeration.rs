@@ -86,6 +86,18 @@ impl ChoicePoint {
     }
 }
 
+impl ChoicePoint {
+    /// A uniformly random selection, drawing with `uniform(n)` (a uniform integer in
+    /// `0..n`, from the tuner's own generator).
+    pub fn sample(&self, uniform: &mut dyn FnMut(u128) -> u128) -> Selection {
+        match self.num_selections() {
+            Some(n) => self.selection_at(uniform(n)),
+            // An any-subset input choice with more than 127 candidates: a coin per input.
+            None => Selection::Many((0..self.num_candidates()).filter(|_| uniform(2) == 1).collect()),
+        }
+    }
+}
+
 impl SearchSpace {
     /// The number of architectures, or `None` if it exceeds `u128::MAX`.
     pub fn size(&self) -> Option<u128> {

@@ -1,7 +1,7 @@
 //! Sampling architectures uniformly without replacement.
 
 use archon_plugin_api::{
-    space::ChoicePoint, Architecture, PluginError, Result, SearchSpace, Selection,
+    Architecture, PluginError, Result, SearchSpace, Selection,
 };
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
@@ -75,7 +75,7 @@ impl Sampler {
                     let selections: Vec<Selection> = space
                         .choices()
                         .iter()
-                        .map(|c| draw_selection(c, rng))
+                        .map(|c| c.sample(&mut |n| rng.random_range(0..n)))
                         .collect();
                     if seen.insert(selections.clone()) {
                         return Architecture::new(space, selections).map(Some);
@@ -104,19 +104,6 @@ impl Sampler {
                 "saved state: the sampler state does not fit the current search space (was it saved for another space?)",
             ))
         }
-    }
-}
-
-/// A uniform selection for one choice point.
-fn draw_selection(choice: &ChoicePoint, rng: &mut ChaCha8Rng) -> Selection {
-    match choice.num_selections() {
-        Some(n) => choice.selection_at(rng.random_range(0..n)),
-        // An any-subset input choice with more than 127 candidates: one coin per input.
-        None => Selection::Many(
-            (0..choice.num_candidates())
-                .filter(|_| rng.random_bool(0.5))
-                .collect(),
-        ),
     }
 }
 
