@@ -93,7 +93,11 @@ impl ChoicePoint {
         match self.num_selections() {
             Some(n) => self.selection_at(uniform(n)),
             // An any-subset input choice with more than 127 candidates: a coin per input.
-            None => Selection::Many((0..self.num_candidates()).filter(|_| uniform(2) == 1).collect()),
+            None => Selection::Many(
+                (0..self.num_candidates())
+                    .filter(|_| uniform(2) == 1)
+                    .collect(),
+            ),
         }
     }
 }

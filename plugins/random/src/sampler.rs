@@ -1,8 +1,6 @@
 //! Sampling architectures uniformly without replacement.
 
-use archon_plugin_api::{
-    Architecture, PluginError, Result, SearchSpace, Selection,
-};
+use archon_plugin_api::{Architecture, PluginError, Result, SearchSpace, Selection};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};

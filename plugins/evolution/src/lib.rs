@@ -1,0 +1,23 @@
+//! `evolution` — regularized (aging) evolution (Real et al. 2019, "Regularized
+//! Evolution for Image Classifier Architecture Search"), with NNI's defaults.
+//!
+//! Until `population_size` results are in, it proposes random architectures. Then each
+//! proposal is a mutation of the best of `sample_size` individuals drawn at random
+//! from the population: every choice is redrawn with probability `mutation_prob` (at
+//! least one always changes). Each result joins the population and the oldest member
+//! leaves it (aging). Architectures are never proposed twice; input choices keep their
+//! `n_chosen`; a finite space ends with "no more trials".
+
+mod tuner;
+
+#[cfg(test)]
+mod tests;
+
+pub use tuner::EvolutionTuner;
+
+archon_plugin_api::export_plugin! {
+    name: "evolution",
+    version: env!("CARGO_PKG_VERSION"),
+    description: "Regularized (aging) evolution: tournament selection, mutation, no repeats",
+    tuner: EvolutionTuner,
+}

@@ -1,0 +1,262 @@
+//! The evolution tuner.
+
+use archon_plugin_api::{
+    Architecture, Metric, Options, ParameterId, PluginError, Result, SearchSpace, Selection, Tuner,
+};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::{HashMap, HashSet, VecDeque};
+
+/// How many random draws to try for an unseen architecture before enumerating.
+const DRAWS: usize = 200;
+/// Spaces up to this size are enumerated when random draws keep hitting seen ones.
+const ENUMERABLE: u128 = 1 << 20;
+
+/// Regularized evolution. Options: `population_size` (100), `sample_size` (25),
+/// `mutation_prob` (0.05), `optimize_mode` ("maximize"), `seed`.
+pub struct EvolutionTuner {
+    population_size: usize,
+    sample_size: usize,
+    mutation_prob: f64,
+    maximize: bool,
+    seed: u64,
+    rng: ChaCha8Rng,
+    space: Option<SearchSpace>,
+    state: State,
+}
+
+/// Everything that changes as the search goes (saved and restored).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct State {
+    /// (architecture, metric), oldest first.
+    population: VecDeque<(Vec<Selection>, f64)>,
+    /// Proposed, not yet ended.
+    pending: HashMap<u64, Vec<Selection>>,
+    /// Every architecture proposed.
+    seen: HashSet<Vec<Selection>>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Saved {
+    seed: u64,
+    rng_word_pos: String,
+    state: State,
+}
+
+impl EvolutionTuner {
+    fn space(&self) -> Result<&SearchSpace> {
+        self.space
+            .as_ref()
+            .ok_or_else(|| PluginError::invalid_state("no search space yet"))
+    }
+
+    fn random(&mut self, space: &SearchSpace) -> Vec<Selection> {
+        let rng = &mut self.rng;
+        space
+            .choices()
+            .iter()
+            .map(|c| c.sample(&mut |n| rng.random_range(0..n)))
+            .collect()
+    }
+
+    /// A random architecture not proposed before, or `None` when there is none.
+    fn random_unseen(&mut self, space: &SearchSpace) -> Option<Vec<Selection>> {
+        for _ in 0..DRAWS {
+            let candidate = self.random(space);
+            if !self.state.seen.contains(&candidate) {
+                return Some(candidate);
+            }
+        }
+        let size = space.size().filter(|&n| n <= ENUMERABLE)?;
+        let start = self.rng.random_range(0..size);
+        (0..size)
+            .map(|k| (start + k) % size)
+            .filter_map(|i| space.architecture_at(i))
+            .map(|a| a.selections().to_vec())
+            .find(|s| !self.state.seen.contains(s))
+    }
+
+    /// A mutation of `parent`: each choice redrawn with `mutation_prob`, at least one
+    /// changed.
+    fn mutate(&mut self, space: &SearchSpace, parent: &[Selection]) -> Vec<Selection> {
+        let mut child = parent.to_vec();
+        for (i, choice) in space.choices().iter().enumerate() {
+            if self.rng.random_bool(self.mutation_prob) {
+                let rng = &mut self.rng;
+                child[i] = choice.sample(&mut |n| rng.random_range(0..n));
+            }
+        }
+        if child == parent {
+            let changeable: Vec<usize> = (0..space.choices().len())
+                .filter(|&i| space.choices()[i].num_selections() != Some(1))
+                .collect();
+            if !changeable.is_empty() {
+                let i = changeable[self.rng.random_range(0..changeable.len())];
+                let choice = &space.choices()[i];
+                while child[i] == parent[i] {
+                    let rng = &mut self.rng;
+                    child[i] = choice.sample(&mut |n| rng.random_range(0..n));
+                }
+            }
+        }
+        child
+    }
+
+    /// The best of `sample_size` population members drawn at random.
+    fn tournament(&mut self) -> Vec<Selection> {
+        let n = self.state.population.len();
+        let mut best: Option<&(Vec<Selection>, f64)> = None;
+        for _ in 0..self.sample_size.min(n).max(1) {
+            let candidate = &self.state.population[self.rng.random_range(0..n)];
+            let better = match best {
+                None => true,
+                Some((_, b)) if self.maximize => candidate.1 > *b,
+                Some((_, b)) => candidate.1 < *b,
+            };
+            if better {
+                best = Some(candidate);
+            }
+        }
+        best.map(|b| b.0.clone()).unwrap_or_default()
+    }
+}
+
+impl Tuner for EvolutionTuner {
+    fn new(options: &Options) -> Result<Self> {
+        options.deny_unknown(
+            "evolution",
+            &[
+                "population_size",
+                "sample_size",
+                "mutation_prob",
+                "optimize_mode",
+                "seed",
+            ],
+        )?;
+        let population_size = options.u64("population_size")?.unwrap_or(100) as usize;
+        let sample_size = options.u64("sample_size")?.unwrap_or(25) as usize;
+        let mutation_prob = options.f64("mutation_prob")?.unwrap_or(0.05);
+        if population_size == 0 || sample_size == 0 || sample_size > population_size {
+            return Err(PluginError::invalid_input(format!(
+                "options: evolution needs 1 ≤ sample_size ≤ population_size, found sample_size {sample_size}, population_size {population_size}"
+            )));
+        }
+        if !(0.0..=1.0).contains(&mutation_prob) {
+            return Err(PluginError::invalid_input(format!(
+                "options: \"mutation_prob\" must be between 0 and 1, found {mutation_prob}"
+            )));
+        }
+        let maximize = options
+            .one_of("optimize_mode", &["maximize", "minimize"])?
+            .as_deref()
+            != Some("minimize");
+        let seed = match options.u64("seed")? {
+            Some(s) => s,
+            None => rand::rng().random(),
+        };
+        Ok(EvolutionTuner {
+            population_size,
+            sample_size,
+            mutation_prob,
+            maximize,
+            seed,
+            rng: ChaCha8Rng::seed_from_u64(seed),
+            space: None,
+            state: State::default(),
+        })
+    }
+
+    fn update_search_space(&mut self, space: &SearchSpace) -> Result<()> {
+        self.space = Some(space.clone());
+        self.state = State::default();
+        Ok(())
+    }
+
+    fn generate_parameters(&mut self, id: ParameterId) -> Result<Option<Architecture>> {
+        let space = self.space()?.clone();
+        if space
+            .size()
+            .is_some_and(|n| self.state.seen.len() as u128 >= n)
+        {
+            return Ok(None);
+        }
+        let mut child = None;
+        if self.state.population.len() >= self.population_size {
+            let parent = self.tournament();
+            for _ in 0..DRAWS {
+                let candidate = self.mutate(&space, &parent);
+                if !self.state.seen.contains(&candidate) {
+                    child = Some(candidate);
+                    break;
+                }
+            }
+        }
+        let Some(child) = child.or_else(|| self.random_unseen(&space)) else {
+            return Ok(None);
+        };
+        self.state.seen.insert(child.clone());
+        self.state.pending.insert(id, child.clone());
+        Architecture::new(&space, child).map(Some)
+    }
+
+    fn receive_trial_result(
+        &mut self,
+        id: ParameterId,
+        parameters: &Architecture,
+        metric: &Metric,
+    ) -> Result<()> {
+        self.state.pending.remove(&id);
+        self.state
+            .population
+            .push_back((parameters.selections().to_vec(), metric.default));
+        while self.state.population.len() > self.population_size {
+            self.state.population.pop_front();
+        }
+        Ok(())
+    }
+
+    fn trial_end(&mut self, id: ParameterId, _success: bool) -> Result<()> {
+        self.state.pending.remove(&id);
+        Ok(())
+    }
+
+    fn save_state(&self) -> Result<Value> {
+        let saved = Saved {
+            seed: self.seed,
+            rng_word_pos: self.rng.get_word_pos().to_string(),
+            state: self.state.clone(),
+        };
+        serde_json::to_value(saved).map_err(|e| PluginError::internal(format!("saving state: {e}")))
+    }
+
+    fn load_state(&mut self, state: &Value) -> Result<()> {
+        let saved: Saved = serde_json::from_value(state.clone()).map_err(|e| {
+            PluginError::invalid_input(format!("saved state: not an evolution-tuner state: {e}"))
+        })?;
+        let pos: u128 = saved.rng_word_pos.parse().map_err(|_| {
+            PluginError::invalid_input("saved state: rng_word_pos is not a whole number")
+        })?;
+        let space = self.space()?.clone();
+        let fits = saved
+            .state
+            .seen
+            .iter()
+            .chain(saved.state.population.iter().map(|(s, _)| s))
+            .all(|s| Architecture::new(&space, s.clone()).is_ok());
+        if !fits {
+            return Err(PluginError::invalid_input(
+                "saved state: its architectures do not fit the current search space",
+            ));
+        }
+        let mut rng = ChaCha8Rng::seed_from_u64(saved.seed);
+        rng.set_word_pos(pos);
+        self.seed = saved.seed;
+        self.rng = rng;
+        self.state = saved.state;
+        Ok(())
+    }
+}
