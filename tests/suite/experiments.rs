@@ -110,8 +110,11 @@ fn a_python_trial_reports_through_stdout_and_export_ranks_the_best() {
 fn the_built_in_trial_trains_fashion_mnist_children() {
     let home = TempDir::new().unwrap();
     let runs = home.path().join("runs");
+    // The config in its own folder: trials run there, not where `archon` was started.
+    let conf = home.path().join("conf");
+    std::fs::create_dir_all(&conf).unwrap();
     let config = setup(
-        home.path(),
+        &conf,
         r#"
 direction = "maximize"
 max_trials = 2
@@ -127,7 +130,14 @@ test_subset = 200
 name = "random"
 "#,
     );
-    let (code, out, err) = experiment(home.path(), &["run", config.to_str().unwrap()], &runs);
+    // A relative runs folder, as `scripts/demo.sh` uses: trials run elsewhere.
+    let (code, out, err) = run(archon(home.path()).current_dir(home.path()).args([
+        "experiment",
+        "run",
+        config.to_str().unwrap(),
+        "--runs-dir",
+        "runs",
+    ]));
     assert_eq!(code, 0, "{out}\n{err}");
     assert!(out.contains(": 2 succeeded, 0 failed"), "{out}\n{err}");
     let store = Store::open(&only_experiment(&runs)).unwrap();

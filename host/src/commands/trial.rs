@@ -17,7 +17,7 @@ pub fn run(search_path: &SearchPath) -> Result<ExitCode> {
         "ARCHON_EXPERIMENT_DIR is not set: `archon trial` is run by the experiment manager",
     )?);
     let parameters = std::env::var("ARCHON_PARAMETERS").context("ARCHON_PARAMETERS is not set")?;
-    let store = Store::open(&dir)?;
+    let store = Store::open_existing(&dir)?;
     let config_dir = PathBuf::from(store.meta("config_dir")?.unwrap_or_else(|| ".".into()));
     let cfg = ExperimentConfig::parse(
         &store

@@ -71,7 +71,11 @@ struct Running {
 }
 
 async fn run_async(dir: &Path, search_path: &SearchPath) -> Result<Summary> {
-    let mut store = Store::open(dir)?;
+    // Trials run elsewhere (in the config's folder): they need the absolute path.
+    let dir = &dir
+        .canonicalize()
+        .with_context(|| format!("opening the experiment {}", dir.display()))?;
+    let mut store = Store::open_existing(dir)?;
     let config_text = store
         .meta("config")?
         .context("the store has no config: is this an experiment folder?")?;

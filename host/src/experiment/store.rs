@@ -119,6 +119,17 @@ impl Store {
         })
     }
 
+    /// Opens the store of an existing experiment (never creates one).
+    pub fn open_existing(dir: &Path) -> Result<Self> {
+        if !dir.join("experiment.db").is_file() {
+            anyhow::bail!(
+                "{} is not an experiment folder (no experiment.db)",
+                dir.display()
+            );
+        }
+        Self::open(dir)
+    }
+
     /// The experiment folder.
     pub fn dir(&self) -> &Path {
         &self.dir
