@@ -103,6 +103,15 @@ fn finish(dir: &Path, summary: manager::Summary) -> Result<()> {
         summary.succeeded,
         summary.failed
     );
+    if summary.started > 0 {
+        println!(
+            "{} trials in {:.1} s ({:.0} trials/min); manager CPU {:.1} ms per trial",
+            summary.started,
+            summary.seconds,
+            summary.started as f64 * 60.0 / summary.seconds.max(1e-9),
+            summary.manager_cpu * 1000.0 / summary.started as f64
+        );
+    }
     let store = Store::open(dir)?;
     if let Some(best) = best_trials(&store, 1)?.first() {
         println!(

@@ -45,9 +45,26 @@ pub fn search_space_json(cfg: &ExperimentConfig, config_dir: &Path) -> Result<St
         .to_string())
 }
 
+/// CPU seconds (user + system) this process has used, children excluded.
+pub fn own_cpu_seconds() -> f64 {
+    // SAFETY: getrusage fills the struct we own; RUSAGE_SELF excludes children.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) } != 0 {
+        return 0.0;
+    }
+    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    secs(usage.ru_utime) + secs(usage.ru_stime)
+}
+
 /// A summary of a finished run.
 #[derive(Debug, Default, Clone)]
 pub struct Summary {
+    /// Trials started by this run (attempts included).
+    pub started: usize,
+    /// Wall-clock seconds of this run.
+    pub seconds: f64,
+    /// CPU seconds the manager itself used in this run.
+    pub manager_cpu: f64,
     /// Trials that succeeded.
     pub succeeded: usize,
     /// Trials that failed.
@@ -139,6 +156,7 @@ async fn run_async(dir: &Path, search_path: &SearchPath) -> Result<Summary> {
     let exe = std::env::current_exe()?;
     let mut summary = Summary::default();
 
+    let cpu_at_start = own_cpu_seconds();
     let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     let mut stopping = false;
     loop {
@@ -211,6 +229,7 @@ async fn run_async(dir: &Path, search_path: &SearchPath) -> Result<Summary> {
                     final_metric: None,
                 },
             );
+            summary.started += 1;
             tokio::spawn(run_trial(spec, events_tx.clone(), stop_rx.clone()));
         }
         if running.is_empty() {
@@ -297,6 +316,8 @@ async fn run_async(dir: &Path, search_path: &SearchPath) -> Result<Summary> {
         }
     }
     store.set_meta("status", if stopping { "STOPPED" } else { "DONE" })?;
+    summary.seconds = started.elapsed().as_secs_f64();
+    summary.manager_cpu = own_cpu_seconds() - cpu_at_start;
     Ok(summary)
 }
 
