@@ -363,3 +363,49 @@ fn kill_minus_9_loses_nothing_and_resume_finishes_without_rerunning() {
     );
     assert_eq!(after.meta("status").unwrap().as_deref(), Some("DONE"));
 }
+
+#[test]
+fn median_stop_stops_trials_worse_than_the_median() {
+    let home = TempDir::new().unwrap();
+    let runs = home.path().join("runs");
+    let config = setup(
+        home.path(),
+        &(PYTHON
+            .replace("max_trials = 8", "max_trials = 10")
+            .replace("concurrency = 2", "concurrency = 1")
+            + "[assessor]\nname = \"medianstop\"\nstart_step = 1\n"),
+    );
+    let (code, out, err) = run(archon(home.path())
+        .args(["experiment", "run", config.to_str().unwrap(), "--runs-dir"])
+        .arg(&runs)
+        .env("TRIAL_SLEEP", "0.4"));
+    assert_eq!(code, 0, "{out}\n{err}");
+    let store = Store::open(&only_experiment(&runs)).unwrap();
+    let trials = store.trials().unwrap();
+    let stopped: Vec<_> = trials
+        .iter()
+        .filter(|t| t.status == TrialStatus::EarlyStopped)
+        .collect();
+    assert!(!stopped.is_empty(), "no trial was stopped early:\n{err}");
+    for t in &stopped {
+        assert!(
+            t.reason
+                .as_deref()
+                .unwrap_or_default()
+                .starts_with("median stop"),
+            "{:?}",
+            t.reason
+        );
+        assert!(
+            store.metrics(t.id).unwrap().len() < 4,
+            "trial {} ran to the end",
+            t.id
+        );
+    }
+    // The best trial is never one that was stopped.
+    let best = trials
+        .iter()
+        .filter(|t| t.status == TrialStatus::Succeeded)
+        .count();
+    assert!(best >= 1);
+}

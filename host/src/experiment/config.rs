@@ -121,6 +121,17 @@ impl Default for ServiceSection {
     }
 }
 
+/// Early stopping.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AssessorSection {
+    /// Only "medianstop" (NNI's Medianstop).
+    pub name: String,
+    /// Judge a trial from its `start_step`-th intermediate metric on.
+    #[serde(default = "one")]
+    pub start_step: usize,
+}
+
 /// A whole experiment config.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -149,6 +160,8 @@ pub struct ExperimentConfig {
     /// The training service.
     #[serde(default)]
     pub training_service: ServiceSection,
+    /// Early stopping (none by default).
+    pub assessor: Option<AssessorSection>,
 }
 
 fn one() -> usize {
@@ -260,6 +273,14 @@ impl ExperimentConfig {
                         format!("{v:?} is not a duration; write e.g. \"90s\", \"10m\", \"2h\""),
                     ));
                 }
+            }
+        }
+        if let Some(a) = &cfg.assessor {
+            if a.name != "medianstop" {
+                return Err(bad(
+                    "name",
+                    format!("assessor {:?} is not available (known: medianstop)", a.name),
+                ));
             }
         }
         if cfg.training_service.kind != "local" {

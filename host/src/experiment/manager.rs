@@ -6,6 +6,7 @@
 //! not yet heard of are given to it first.
 
 use super::{
+    assessor::MedianStop,
     config::{resolve_relative, ExperimentConfig},
     protocol::MetricLine,
     runner::{run_trial, Event, Outcome, TrialSpec},
@@ -85,6 +86,10 @@ struct Running {
     parameters: String,
     attempt: u32,
     final_metric: Option<MetricLine>,
+    /// Stops this trial.
+    stop: watch::Sender<bool>,
+    /// Why the assessor stopped it.
+    early_stop: Option<String>,
 }
 
 async fn run_async(dir: &Path, search_path: &SearchPath) -> Result<Summary> {
@@ -150,7 +155,26 @@ async fn run_async(dir: &Path, search_path: &SearchPath) -> Result<Summary> {
     let mut exhausted = false;
     let started = Instant::now();
     let (events_tx, mut events) = mpsc::unbounded_channel::<Event>();
-    let (stop_tx, stop_rx) = watch::channel(false);
+    let mut assessor = cfg
+        .assessor
+        .as_ref()
+        .map(|a| MedianStop::new(cfg.direction, a.start_step));
+    if let Some(rule) = assessor.as_mut() {
+        for t in store
+            .trials()?
+            .iter()
+            .filter(|t| t.status == TrialStatus::Succeeded)
+        {
+            rule.completed(
+                store
+                    .metrics(t.id)?
+                    .into_iter()
+                    .filter(|m| !m.2)
+                    .map(|m| m.0)
+                    .collect(),
+            );
+        }
+    }
     let mut running: HashMap<u64, Running> = HashMap::new();
     let mut gpu_turn = 0usize;
     let exe = std::env::current_exe()?;
@@ -221,16 +245,19 @@ async fn run_async(dir: &Path, search_path: &SearchPath) -> Result<Summary> {
                 timeout: cfg.trial_timeout(),
                 grace: Duration::from_secs(cfg.training_service.grace_seconds),
             };
+            let (stop, stop_rx) = watch::channel(false);
             running.insert(
                 id,
                 Running {
                     parameters,
                     attempt,
                     final_metric: None,
+                    stop,
+                    early_stop: None,
                 },
             );
             summary.started += 1;
-            tokio::spawn(run_trial(spec, events_tx.clone(), stop_rx.clone()));
+            tokio::spawn(run_trial(spec, events_tx.clone(), stop_rx));
         }
         if running.is_empty() {
             break;
@@ -239,7 +266,9 @@ async fn run_async(dir: &Path, search_path: &SearchPath) -> Result<Summary> {
             e = events.recv() => e.context("trial events ended unexpectedly")?,
             _ = sigterm.recv() => {
                 stopping = true;
-                let _ = stop_tx.send(true);
+                for r in running.values() {
+                    let _ = r.stop.send(true);
+                }
                 continue;
             }
         };
@@ -250,6 +279,15 @@ async fn run_async(dir: &Path, search_path: &SearchPath) -> Result<Summary> {
                 metric,
             } => {
                 store.add_metric(id, attempt, metric.value, &metric.raw, metric.is_final)?;
+                if let (Some(rule), Some(r), false) =
+                    (assessor.as_mut(), running.get_mut(&id), metric.is_final)
+                {
+                    if r.early_stop.is_none() && rule.report(id, metric.value) {
+                        r.early_stop =
+                            Some("median stop: worse than the median of completed trials".into());
+                        let _ = r.stop.send(true);
+                    }
+                }
                 if let Some(r) = running.get_mut(&id) {
                     if r.final_metric.as_ref().is_none_or(|m| !m.is_final) {
                         r.final_metric = Some(metric);
@@ -265,7 +303,15 @@ async fn run_async(dir: &Path, search_path: &SearchPath) -> Result<Summary> {
                     continue;
                 };
                 debug_assert_eq!(r.attempt, attempt);
-                let (status, reason, code) = judge(&outcome, r.final_metric.is_some(), &cfg);
+                let (status, reason, code) = match (&outcome, &r.early_stop) {
+                    (Outcome::Stopped, Some(why)) => {
+                        (TrialStatus::EarlyStopped, Some(why.clone()), None)
+                    }
+                    _ => judge(&outcome, r.final_metric.is_some(), &cfg),
+                };
+                if let Some(rule) = assessor.as_mut() {
+                    rule.ended(id, status == TrialStatus::Succeeded);
+                }
                 if status == TrialStatus::Failed && attempt <= cfg.trial.retries && !stopping {
                     eprintln!(
                         "trial {id} attempt {attempt} failed ({}); retrying",

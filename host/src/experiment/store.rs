@@ -20,6 +20,8 @@ pub enum TrialStatus {
     Failed,
     /// Stopped by `experiment stop`.
     Canceled,
+    /// Stopped early by the assessor.
+    EarlyStopped,
 }
 
 impl TrialStatus {
@@ -30,6 +32,7 @@ impl TrialStatus {
             TrialStatus::Succeeded => "SUCCEEDED",
             TrialStatus::Failed => "FAILED",
             TrialStatus::Canceled => "USER_CANCELED",
+            TrialStatus::EarlyStopped => "EARLY_STOPPED",
         }
     }
 
@@ -38,6 +41,7 @@ impl TrialStatus {
             "SUCCEEDED" => TrialStatus::Succeeded,
             "FAILED" => TrialStatus::Failed,
             "USER_CANCELED" => TrialStatus::Canceled,
+            "EARLY_STOPPED" => TrialStatus::EarlyStopped,
             _ => TrialStatus::Running,
         }
     }
