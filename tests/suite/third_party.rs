@@ -26,25 +26,25 @@ fn an_out_of_tree_plugin_loads_into_an_unchanged_host() {
         .args(["build", "--quiet"])
         .env("CARGO_TARGET_DIR", &target));
     assert_eq!(code, 0, "building the example plugin failed:\n{out}\n{err}");
-    let lib = target_dir().join("libmy_grid_tuner.so");
+    let lib = target_dir().join("libmy_hill_climb.so");
     assert!(lib.is_file(), "{} was not built", lib.display());
 
     // Install it the way a user would: into a plugin folder.
     let plugins = TempDir::new().unwrap();
-    fs::copy(&lib, plugins.path().join("libmy_grid_tuner.so")).unwrap();
+    fs::copy(&lib, plugins.path().join("libmy_hill_climb.so")).unwrap();
     let home = TempDir::new().unwrap();
     let (code, out, err) = run(archon(home.path())
         .arg("--plugin-dir")
         .arg(plugins.path())
-        .args(["plugins", "check", "my-grid"]));
+        .args(["plugins", "check", "my-hill-climb"]));
     assert_eq!(code, 0, "{out}\n{err}");
     assert!(out.contains("8 passed, 0 failed"), "{out}");
 
-    // Grid search visits all 288 toy architectures, so it must find the optimum.
+    // 300 trials exhaust the 288 toy architectures, so it must find the optimum.
     let (code, out, err) = run(archon(home.path())
         .arg("--plugin-dir")
         .arg(plugins.path())
-        .args(["demo", "--tuner", "my-grid", "--trials", "300"]));
+        .args(["demo", "--tuner", "my-hill-climb", "--trials", "300"]));
     assert_eq!(code, 0, "{err}");
     assert!(
         out.contains("accuracy 0.9500 after 288 distinct architectures"),

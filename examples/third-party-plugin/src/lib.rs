@@ -1,88 +1,129 @@
-//! `my-grid` — an example third-party archon tuner: exhaustive grid search.
+//! `my-hill-climb` — an example third-party archon tuner: hill climbing with random
+//! restarts.
 //!
-//! It proposes every architecture of the search space once, in odometer order (the
-//! last choice varies fastest), then says there are no more trials. It works on spaces
-//! of any size, because it keeps one counter per choice instead of numbering the
-//! whole space.
+//! It proposes a neighbour of the best architecture found so far (one choice changed),
+//! or, with probability `restart` (0.1), or while nothing is known, a random one. It
+//! never proposes an architecture twice and says "no more trials" once a finite space
+//! is exhausted. Everything it needs comes from `archon-plugin-api`.
 
 use archon_plugin_api::{
     serde_json::{json, Value},
-    Architecture, Metric, Options, ParameterId, PluginError, Result, SearchSpace, Tuner,
+    Architecture, Metric, Options, ParameterId, PluginError, Result, SearchSpace, Selection, Tuner,
 };
+use std::collections::HashSet;
 
-/// Grid search. Options: `seed` (accepted and ignored: grid search is deterministic).
-#[derive(Default)]
-pub struct GridTuner {
+/// Hill climbing. Options: `seed`, `restart` (probability of a random proposal),
+/// `optimize_mode` ("maximize" or "minimize").
+pub struct HillClimb {
+    rng: u64,
+    restart: f64,
+    maximize: bool,
     space: Option<SearchSpace>,
-    /// The rank of the next selection of each choice; `None` once exhausted.
-    odometer: Option<Vec<u128>>,
+    best: Option<(Vec<Selection>, f64)>,
+    seen: HashSet<Vec<Selection>>,
 }
 
-impl GridTuner {
-    fn radices(space: &SearchSpace) -> Result<Vec<u128>> {
-        space
-            .choices()
-            .iter()
-            .map(|c| {
-                c.num_selections().ok_or_else(|| {
-                    PluginError::invalid_input(format!(
-                        "search space: choice {:?} has too many subsets for grid search",
-                        c.name()
-                    ))
-                })
-            })
-            .collect()
+impl HillClimb {
+    /// xorshift64*: a small, seedable generator whose whole state is one number.
+    fn next(&mut self) -> u64 {
+        self.rng ^= self.rng >> 12;
+        self.rng ^= self.rng << 25;
+        self.rng ^= self.rng >> 27;
+        self.rng.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    fn below(&mut self, n: u128) -> u128 {
+        (((self.next() as u128) << 64) | self.next() as u128) % n.max(1)
+    }
+
+    fn neighbour(&mut self, space: &SearchSpace, of: &[Selection]) -> Vec<Selection> {
+        let mut child = of.to_vec();
+        let i = self.below(space.choices().len() as u128) as usize;
+        let choice = &space.choices()[i];
+        for _ in 0..20 {
+            let mut draw = |n| self.below(n);
+            child[i] = choice.sample(&mut draw);
+            if child[i] != of[i] {
+                break;
+            }
+        }
+        child
     }
 }
 
-impl Tuner for GridTuner {
+impl Tuner for HillClimb {
     fn new(options: &Options) -> Result<Self> {
-        options.deny_unknown("my-grid", &["seed", "optimize_mode"])?;
-        options.u64("seed")?;
-        options.one_of("optimize_mode", &["maximize", "minimize"])?;
-        Ok(GridTuner::default())
+        options.deny_unknown("my-hill-climb", &["seed", "restart", "optimize_mode"])?;
+        let restart = options.f64("restart")?.unwrap_or(0.1);
+        if !(0.0..=1.0).contains(&restart) {
+            return Err(PluginError::invalid_input(format!(
+                "options: \"restart\" must be between 0 and 1, found {restart}"
+            )));
+        }
+        let maximize = options
+            .one_of("optimize_mode", &["maximize", "minimize"])?
+            .as_deref()
+            != Some("minimize");
+        Ok(HillClimb {
+            rng: options.u64("seed")?.unwrap_or(1) | 1,
+            restart,
+            maximize,
+            space: None,
+            best: None,
+            seen: HashSet::new(),
+        })
     }
 
     fn update_search_space(&mut self, space: &SearchSpace) -> Result<()> {
-        Self::radices(space)?;
-        self.odometer = Some(vec![0; space.choices().len()]);
         self.space = Some(space.clone());
+        self.best = None;
+        self.seen.clear();
         Ok(())
     }
 
     fn generate_parameters(&mut self, _id: ParameterId) -> Result<Option<Architecture>> {
         let space = self
             .space
-            .as_ref()
+            .clone()
             .ok_or_else(|| PluginError::invalid_state("no search space yet"))?;
-        let Some(digits) = self.odometer.as_mut() else {
+        let mut proposal = None;
+        if let Some((best, _)) = self.best.clone() {
+            if (self.next() % 1000) as f64 >= self.restart * 1000.0 {
+                for _ in 0..50 {
+                    let candidate = self.neighbour(&space, &best);
+                    if !self.seen.contains(&candidate) {
+                        proposal = Some(candidate);
+                        break;
+                    }
+                }
+            }
+        }
+        if proposal.is_none() {
+            let seen = std::mem::take(&mut self.seen);
+            proposal = space.sample_unseen(&seen, &mut |n| self.below(n));
+            self.seen = seen;
+        }
+        let Some(selections) = proposal else {
             return Ok(None);
         };
-        let selections = space
-            .choices()
-            .iter()
-            .zip(digits.iter())
-            .map(|(c, d)| c.selection_at(*d))
-            .collect();
-        let arch = Architecture::new(space, selections)?;
-        // Advance the odometer; falling off the front means every one was proposed.
-        let radices = Self::radices(space)?;
-        let mut exhausted = true;
-        for (digit, radix) in digits.iter_mut().zip(radices).rev() {
-            *digit += 1;
-            if *digit < radix {
-                exhausted = false;
-                break;
-            }
-            *digit = 0;
-        }
-        if exhausted {
-            self.odometer = None;
-        }
-        Ok(Some(arch))
+        self.seen.insert(selections.clone());
+        Architecture::new(&space, selections).map(Some)
     }
 
-    fn receive_trial_result(&mut self, _: ParameterId, _: &Architecture, _: &Metric) -> Result<()> {
+    fn receive_trial_result(
+        &mut self,
+        _: ParameterId,
+        parameters: &Architecture,
+        metric: &Metric,
+    ) -> Result<()> {
+        let better = match &self.best {
+            None => true,
+            Some((_, b)) if self.maximize => metric.default > *b,
+            Some((_, b)) => metric.default < *b,
+        };
+        if better {
+            self.best = Some((parameters.selections().to_vec(), metric.default));
+        }
         Ok(())
     }
 
@@ -91,42 +132,47 @@ impl Tuner for GridTuner {
     }
 
     fn save_state(&self) -> Result<Value> {
-        Ok(json!({
-            "odometer": self.odometer.as_ref().map(|d| d.iter().map(u128::to_string).collect::<Vec<_>>())
-        }))
+        Ok(json!({"rng": self.rng.to_string(), "best": self.best, "seen": self.seen}))
     }
 
     fn load_state(&mut self, state: &Value) -> Result<()> {
+        let bad = || {
+            PluginError::invalid_input(
+                "saved state: expected {\"rng\": \"…\", \"best\": …, \"seen\": […]}",
+            )
+        };
+        let rng: u64 = state
+            .get("rng")
+            .and_then(Value::as_str)
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(bad)?;
+        let best: Option<(Vec<Selection>, f64)> =
+            archon_plugin_api::serde_json::from_value(state.get("best").cloned().ok_or_else(bad)?)
+                .map_err(|_| bad())?;
+        let seen: HashSet<Vec<Selection>> =
+            archon_plugin_api::serde_json::from_value(state.get("seen").cloned().ok_or_else(bad)?)
+                .map_err(|_| bad())?;
         let space = self
             .space
             .as_ref()
             .ok_or_else(|| PluginError::invalid_state("load_state needs the search space first"))?;
-        let bad = || PluginError::invalid_input("saved state: expected {\"odometer\": [\"0\", ...] or null}");
-        let odometer = match state.as_object().and_then(|o| o.get("odometer")).ok_or_else(bad)? {
-            Value::Null => None,
-            Value::Array(items) => {
-                let digits = items
-                    .iter()
-                    .map(|d| d.as_str().and_then(|s| s.parse::<u128>().ok()).ok_or_else(bad))
-                    .collect::<Result<Vec<_>>>()?;
-                let radices = Self::radices(space)?;
-                if digits.len() != radices.len() || digits.iter().zip(&radices).any(|(d, r)| d >= r) {
-                    return Err(PluginError::invalid_input(
-                        "saved state: the odometer does not fit the current search space",
-                    ));
-                }
-                Some(digits)
-            }
-            _ => return Err(bad()),
-        };
-        self.odometer = odometer;
+        if seen
+            .iter()
+            .chain(best.iter().map(|(s, _)| s))
+            .any(|s| Architecture::new(space, s.clone()).is_err())
+        {
+            return Err(PluginError::invalid_input(
+                "saved state: its architectures do not fit the current search space",
+            ));
+        }
+        (self.rng, self.best, self.seen) = (rng, best, seen);
         Ok(())
     }
 }
 
 archon_plugin_api::export_plugin! {
-    name: "my-grid",
+    name: "my-hill-climb",
     version: env!("CARGO_PKG_VERSION"),
-    description: "Example third-party plugin: exhaustive grid search",
-    tuner: GridTuner,
+    description: "Example third-party plugin: hill climbing with random restarts",
+    tuner: HillClimb,
 }

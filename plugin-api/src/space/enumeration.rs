@@ -102,7 +102,40 @@ impl ChoicePoint {
     }
 }
 
+/// How many random draws [`SearchSpace::sample_unseen`] tries before enumerating.
+const UNSEEN_DRAWS: usize = 200;
+/// Spaces up to this size are enumerated when random draws keep finding seen ones.
+const ENUMERABLE: u128 = 1 << 20;
+
 impl SearchSpace {
+    /// A uniformly random architecture (as selections), drawing with `uniform(n)`.
+    pub fn sample(&self, uniform: &mut dyn FnMut(u128) -> u128) -> Vec<Selection> {
+        self.choices().iter().map(|c| c.sample(uniform)).collect()
+    }
+
+    /// A random architecture not in `seen`, or `None` when every architecture is (or,
+    /// in a space too large to enumerate, none was found in many draws). Small spaces
+    /// fall back to scanning from a random start, so their last architectures are
+    /// still found.
+    pub fn sample_unseen(
+        &self,
+        seen: &std::collections::HashSet<Vec<Selection>>,
+        uniform: &mut dyn FnMut(u128) -> u128,
+    ) -> Option<Vec<Selection>> {
+        for _ in 0..UNSEEN_DRAWS {
+            let candidate = self.sample(uniform);
+            if !seen.contains(&candidate) {
+                return Some(candidate);
+            }
+        }
+        let size = self.size().filter(|&n| n <= ENUMERABLE)?;
+        let start = uniform(size);
+        (0..size)
+            .filter_map(|k| self.architecture_at((start + k) % size))
+            .map(|a| a.selections().to_vec())
+            .find(|s| !seen.contains(s))
+    }
+
     /// The number of architectures, or `None` if it exceeds `u128::MAX`.
     pub fn size(&self) -> Option<u128> {
         self.choices()

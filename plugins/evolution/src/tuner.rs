@@ -9,10 +9,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::{HashMap, HashSet, VecDeque};
 
-/// How many random draws to try for an unseen architecture before enumerating.
+/// How many mutations to try for an unseen architecture before drawing at random.
 const DRAWS: usize = 200;
-/// Spaces up to this size are enumerated when random draws keep hitting seen ones.
-const ENUMERABLE: u128 = 1 << 20;
 
 /// Regularized evolution. Options: `population_size` (100), `sample_size` (25),
 /// `mutation_prob` (0.05), `optimize_mode` ("maximize"), `seed`.
@@ -54,30 +52,10 @@ impl EvolutionTuner {
             .ok_or_else(|| PluginError::invalid_state("no search space yet"))
     }
 
-    fn random(&mut self, space: &SearchSpace) -> Vec<Selection> {
-        let rng = &mut self.rng;
-        space
-            .choices()
-            .iter()
-            .map(|c| c.sample(&mut |n| rng.random_range(0..n)))
-            .collect()
-    }
-
     /// A random architecture not proposed before, or `None` when there is none.
     fn random_unseen(&mut self, space: &SearchSpace) -> Option<Vec<Selection>> {
-        for _ in 0..DRAWS {
-            let candidate = self.random(space);
-            if !self.state.seen.contains(&candidate) {
-                return Some(candidate);
-            }
-        }
-        let size = space.size().filter(|&n| n <= ENUMERABLE)?;
-        let start = self.rng.random_range(0..size);
-        (0..size)
-            .map(|k| (start + k) % size)
-            .filter_map(|i| space.architecture_at(i))
-            .map(|a| a.selections().to_vec())
-            .find(|s| !self.state.seen.contains(s))
+        let rng = &mut self.rng;
+        space.sample_unseen(&self.state.seen, &mut |n| rng.random_range(0..n))
     }
 
     /// A mutation of `parent`: each choice redrawn with `mutation_prob`, at least one
