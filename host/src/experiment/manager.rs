@@ -347,7 +347,7 @@ async fn run_async(dir: &Path, search_path: &SearchPath) -> Result<Summary> {
                     _ => {}
                 }
                 eprintln!(
-                    "trial {id}: {}{} | done {} failed {} running {} | best {}",
+                    "trial {id}: {}{} | done {} failed {} running {} | best {} | {}",
                     status.as_str(),
                     reason.map(|r| format!(" ({r})")).unwrap_or_default(),
                     summary.succeeded,
@@ -356,7 +356,13 @@ async fn run_async(dir: &Path, search_path: &SearchPath) -> Result<Summary> {
                     summary
                         .best
                         .map(|(i, v)| format!("{v:.4} (trial {i})"))
-                        .unwrap_or_else(|| "-".into())
+                        .unwrap_or_else(|| "-".into()),
+                    eta(
+                        started.elapsed(),
+                        summary.succeeded + summary.failed,
+                        cfg.max_trials,
+                        exhausted
+                    )
                 );
             }
         }
@@ -365,6 +371,27 @@ async fn run_async(dir: &Path, search_path: &SearchPath) -> Result<Summary> {
     summary.seconds = started.elapsed().as_secs_f64();
     summary.manager_cpu = own_cpu_seconds() - cpu_at_start;
     Ok(summary)
+}
+
+/// "elapsed 1m05s, ETA 2m10s" from the pace so far.
+fn eta(elapsed: Duration, finished: usize, max_trials: u64, exhausted: bool) -> String {
+    let fmt = |d: Duration| {
+        let s = d.as_secs();
+        if s >= 60 {
+            format!("{}m{:02}s", s / 60, s % 60)
+        } else {
+            format!("{s}s")
+        }
+    };
+    let left = max_trials.saturating_sub(finished as u64);
+    if finished == 0 || exhausted || left == 0 {
+        return format!("elapsed {}", fmt(elapsed));
+    }
+    format!(
+        "elapsed {}, ETA {}",
+        fmt(elapsed),
+        fmt(elapsed.mul_f64(left as f64 / finished as f64))
+    )
 }
 
 /// Decides a finished attempt's status, reason and exit code.
