@@ -449,16 +449,18 @@ fn late_mean_reward(tuner: &str, options: &str) -> f64 {
 }
 
 #[test]
-fn evolution_outranks_random_on_a_structured_reward() {
+fn evolution_and_ppo_outrank_random_on_a_structured_reward() {
     let random = late_mean_reward("random", "{}");
     let evolution = late_mean_reward(
         "evolution",
         "{ population_size = 30, sample_size = 8, mutation_prob = 0.1 }",
     );
+    let ppo = late_mean_reward("ppo", "{ lr = 0.01 }");
     // Random averages 10/6 ≈ 1.7 target positions.
     assert!(random < 2.6, "random {random}");
     assert!(
         evolution > random + 2.0,
         "evolution {evolution} vs random {random}"
     );
+    assert!(ppo > random + 1.5, "ppo {ppo} vs random {random}");
 }
