@@ -464,3 +464,81 @@ fn evolution_and_ppo_outrank_random_on_a_structured_reward() {
     );
     assert!(ppo > random + 1.5, "ppo {ppo} vs random {random}");
 }
+
+#[test]
+fn the_python_example_config_runs_as_shipped() {
+    let home = TempDir::new().unwrap();
+    let runs = home.path().join("runs");
+    let example = workspace_root().join("examples/classic-python.toml");
+    let (code, out, err) = experiment(home.path(), &["run", example.to_str().unwrap()], &runs);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(out.contains(": 12 succeeded, 0 failed"), "{out}");
+    assert!(out.contains("best: trial "), "{out}");
+}
+
+#[test]
+fn stop_cancels_running_trials_and_leaves_no_process() {
+    let home = TempDir::new().unwrap();
+    let runs = home.path().join("runs");
+    let marker = format!("archon-stop-{}", std::process::id());
+    let config = setup(
+        home.path(),
+        &failing(
+            &format!("python3 -c \"import time; time.sleep(300)\" {marker}"),
+            "5m",
+            0,
+        )
+        .replace("max_trials = 2", "max_trials = 4\nconcurrency = 2"),
+    );
+    let mut manager = archon(home.path())
+        .args(["experiment", "run", config.to_str().unwrap(), "--runs-dir"])
+        .arg(&runs)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait for two running trials.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let dir = loop {
+        assert!(Instant::now() < deadline, "trials did not start");
+        std::thread::sleep(Duration::from_millis(100));
+        let Some(Ok(entry)) = std::fs::read_dir(&runs).ok().and_then(|mut e| e.next()) else {
+            continue;
+        };
+        let Ok(store) = Store::open(&entry.path()) else {
+            continue;
+        };
+        if store.trials().unwrap_or_default().len() == 2 {
+            break entry.path();
+        }
+    };
+    std::thread::sleep(Duration::from_millis(500));
+    let id = dir.file_name().unwrap().to_str().unwrap().to_string();
+    let (code, out, err) = experiment(home.path(), &["stop", &id], &runs);
+    assert_eq!(code, 0, "{out}\n{err}");
+    let status = manager.wait().unwrap();
+    assert!(
+        status.success(),
+        "the manager exits cleanly after stop: {status}"
+    );
+    let store = Store::open(&dir).unwrap();
+    assert_eq!(store.meta("status").unwrap().as_deref(), Some("STOPPED"));
+    let trials = store.trials().unwrap();
+    assert_eq!(trials.len(), 2, "no new trial starts after stop");
+    assert!(
+        trials.iter().all(|t| t.status == TrialStatus::Canceled),
+        "{trials:?}"
+    );
+    let survivors = Command::new("pgrep")
+        .args(["-f", &marker])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default();
+    assert!(
+        survivors.is_empty(),
+        "trial processes left behind: {survivors}"
+    );
+    let (code, _, err) = experiment(home.path(), &["stop", &id], &runs);
+    assert_eq!(code, 1);
+    assert!(err.contains("is not running"), "{err}");
+}
