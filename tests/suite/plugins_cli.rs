@@ -48,7 +48,7 @@ fn unknown_plugin_name_lists_what_exists() {
     let (code, _, err) = run(archon(home.path()).args(["plugins", "check", "nosuch"]));
     assert_eq!(code, 1);
     assert!(err.contains("no plugin named \"nosuch\""), "{err}");
-    assert!(err.contains("found: random"), "{err}");
+    assert!(err.contains("found: evolution, grid, ppo, random"), "{err}");
 }
 
 #[test]
@@ -67,13 +67,12 @@ fn two_plugins_with_one_name_are_refused_clearly() {
     assert_eq!(code, 0, "{err}");
     let first = a.path().join("librandom_a.so");
     let second = b.path().join("librandom_b.so");
-    assert!(
-        out.contains(&format!(
-            "random  tuner  0.1.0    yes         {}",
-            first.display()
-        )),
-        "{out}"
-    );
+    let accepted: Vec<&str> = out
+        .lines()
+        .filter(|l| l.starts_with("random ") && l.contains(" yes "))
+        .collect();
+    assert_eq!(accepted.len(), 1, "{out}");
+    assert!(accepted[0].ends_with(&first.display().to_string()), "{out}");
     assert!(
         out.contains(&format!(
             "{}: a second plugin named \"random\" (the first is {})",

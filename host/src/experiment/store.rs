@@ -107,6 +107,10 @@ CREATE TABLE IF NOT EXISTS metrics (
 CREATE TABLE IF NOT EXISTS tuner_state (seq INTEGER PRIMARY KEY AUTOINCREMENT, state TEXT NOT NULL, time REAL NOT NULL);
 ";
 
+/// Keeps the last 20 tuner checkpoints (a PPO state with its weights is ~100 KB).
+const PRUNE_TUNER_STATES: &str =
+    "DELETE FROM tuner_state WHERE seq <= (SELECT MAX(seq) FROM tuner_state) - 20";
+
 impl Store {
     /// Opens (creating if needed) the store in the experiment folder `dir`.
     pub fn open(dir: &Path) -> Result<Self> {
@@ -164,6 +168,7 @@ impl Store {
             "INSERT INTO tuner_state(state, time) VALUES (?1, ?2)",
             params![tuner_state, now()],
         )?;
+        tx.execute(PRUNE_TUNER_STATES, [])?;
         tx.commit()?;
         Ok(())
     }
@@ -223,6 +228,7 @@ impl Store {
             "INSERT INTO tuner_state(state, time) VALUES (?1, ?2)",
             params![tuner_state, now()],
         )?;
+        tx.execute(PRUNE_TUNER_STATES, [])?;
         tx.commit()?;
         Ok(())
     }
@@ -307,5 +313,20 @@ mod tests {
         );
         assert_eq!(store.metrics(0).unwrap().len(), 2);
         assert_eq!(store.tuner_state().unwrap().as_deref(), Some("state-1"));
+    }
+
+    #[test]
+    fn old_tuner_checkpoints_are_pruned() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        for i in 0..30u64 {
+            store.add_trial(i, "{}", &format!("state-{i}")).unwrap();
+        }
+        let kept: i64 = store
+            .conn
+            .query_row("SELECT COUNT(*) FROM tuner_state", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(kept, 20);
+        assert_eq!(store.tuner_state().unwrap().as_deref(), Some("state-29"));
     }
 }

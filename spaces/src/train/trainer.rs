@@ -235,7 +235,12 @@ mod tests {
             ..TrainConfig::default()
         };
         let mut steps = 0;
-        let reports = train(&mut child, &train_set, &test_set, &tc, &mut |_| steps += 1).unwrap();
+        let reports = train(&mut child, &train_set, &test_set, &tc, &mut |e| {
+            if let TrainEvent::Step(_) = e {
+                steps += 1;
+            }
+        })
+        .unwrap();
         assert_eq!(steps, 3 * 47);
         assert!(reports[2].train_loss < reports[0].train_loss, "{reports:?}");
         // Chance is 10 %.
