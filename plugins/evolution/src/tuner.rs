@@ -3,8 +3,8 @@
 use archon_plugin_api::{
     Architecture, Metric, Options, ParameterId, PluginError, Result, SearchSpace, Selection, Tuner,
 };
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
+use archon_plugin_support::{bad_state, SeededRng};
+use rand::Rng;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::{HashMap, HashSet, VecDeque};
@@ -19,8 +19,7 @@ pub struct EvolutionTuner {
     sample_size: usize,
     mutation_prob: f64,
     maximize: bool,
-    seed: u64,
-    rng: ChaCha8Rng,
+    rng: SeededRng,
     space: Option<SearchSpace>,
     state: State,
 }
@@ -40,8 +39,7 @@ struct State {
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Saved {
-    seed: u64,
-    rng_word_pos: String,
+    rng: SeededRng,
     state: State,
 }
 
@@ -55,7 +53,7 @@ impl EvolutionTuner {
     /// A random architecture not proposed before, or `None` when there is none.
     fn random_unseen(&mut self, space: &SearchSpace) -> Option<Vec<Selection>> {
         let rng = &mut self.rng;
-        space.sample_unseen(&self.state.seen, &mut |n| rng.random_range(0..n))
+        space.sample_unseen(&self.state.seen, &mut |n| rng.below(n))
     }
 
     /// A mutation of `parent`: each choice redrawn with `mutation_prob`, at least one
@@ -63,9 +61,9 @@ impl EvolutionTuner {
     fn mutate(&mut self, space: &SearchSpace, parent: &[Selection]) -> Vec<Selection> {
         let mut child = parent.to_vec();
         for (i, choice) in space.choices().iter().enumerate() {
-            if self.rng.random_bool(self.mutation_prob) {
+            if self.rng.rng().random_bool(self.mutation_prob) {
                 let rng = &mut self.rng;
-                child[i] = choice.sample(&mut |n| rng.random_range(0..n));
+                child[i] = choice.sample(&mut |n| rng.below(n));
             }
         }
         if child == parent {
@@ -73,11 +71,11 @@ impl EvolutionTuner {
                 .filter(|&i| space.choices()[i].num_selections() != Some(1))
                 .collect();
             if !changeable.is_empty() {
-                let i = changeable[self.rng.random_range(0..changeable.len())];
+                let i = changeable[self.rng.below(changeable.len() as u128) as usize];
                 let choice = &space.choices()[i];
                 while child[i] == parent[i] {
                     let rng = &mut self.rng;
-                    child[i] = choice.sample(&mut |n| rng.random_range(0..n));
+                    child[i] = choice.sample(&mut |n| rng.below(n));
                 }
             }
         }
@@ -89,7 +87,7 @@ impl EvolutionTuner {
         let n = self.state.population.len();
         let mut best: Option<&(Vec<Selection>, f64)> = None;
         for _ in 0..self.sample_size.min(n).max(1) {
-            let candidate = &self.state.population[self.rng.random_range(0..n)];
+            let candidate = &self.state.population[self.rng.below(n as u128) as usize];
             let better = match best {
                 None => true,
                 Some((_, b)) if self.maximize => candidate.1 > *b,
@@ -132,17 +130,12 @@ impl Tuner for EvolutionTuner {
             .one_of("optimize_mode", &["maximize", "minimize"])?
             .as_deref()
             != Some("minimize");
-        let seed = match options.u64("seed")? {
-            Some(s) => s,
-            None => rand::rng().random(),
-        };
         Ok(EvolutionTuner {
             population_size,
             sample_size,
             mutation_prob,
             maximize,
-            seed,
-            rng: ChaCha8Rng::seed_from_u64(seed),
+            rng: SeededRng::from_options(options)?,
             space: None,
             state: State::default(),
         })
@@ -204,20 +197,15 @@ impl Tuner for EvolutionTuner {
 
     fn save_state(&self) -> Result<Value> {
         let saved = Saved {
-            seed: self.seed,
-            rng_word_pos: self.rng.get_word_pos().to_string(),
+            rng: self.rng.clone(),
             state: self.state.clone(),
         };
         serde_json::to_value(saved).map_err(|e| PluginError::internal(format!("saving state: {e}")))
     }
 
     fn load_state(&mut self, state: &Value) -> Result<()> {
-        let saved: Saved = serde_json::from_value(state.clone()).map_err(|e| {
-            PluginError::invalid_input(format!("saved state: not an evolution-tuner state: {e}"))
-        })?;
-        let pos: u128 = saved.rng_word_pos.parse().map_err(|_| {
-            PluginError::invalid_input("saved state: rng_word_pos is not a whole number")
-        })?;
+        let saved: Saved =
+            serde_json::from_value(state.clone()).map_err(|e| bad_state("evolution-tuner", e))?;
         let space = self.space()?.clone();
         let fits = saved
             .state
@@ -230,10 +218,7 @@ impl Tuner for EvolutionTuner {
                 "saved state: its architectures do not fit the current search space",
             ));
         }
-        let mut rng = ChaCha8Rng::seed_from_u64(saved.seed);
-        rng.set_word_pos(pos);
-        self.seed = saved.seed;
-        self.rng = rng;
+        self.rng = saved.rng;
         self.state = saved.state;
         Ok(())
     }

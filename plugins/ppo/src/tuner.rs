@@ -8,8 +8,8 @@ use archon_plugin_api::{
     tch::{nn, nn::OptimizerConfig, Kind, Tensor},
     Architecture, Metric, Options, ParameterId, PluginError, Result, SearchSpace, Selection, Tuner,
 };
-use rand::{seq::SliceRandom, Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
+use archon_plugin_support::{bad_state, SeededRng};
+use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -52,8 +52,7 @@ struct State {
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Saved {
-    seed: u64,
-    rng_word_pos: String,
+    rng: SeededRng,
     weights: BTreeMap<String, Vec<f32>>,
     state: State,
 }
@@ -62,8 +61,7 @@ struct Saved {
 pub struct PpoTuner {
     hyper: Hyper,
     maximize: bool,
-    seed: u64,
-    rng: ChaCha8Rng,
+    rng: SeededRng,
     space: Option<(SearchSpace, Vec<Step>, usize)>,
     policy: Option<Policy>,
     optimizer: Option<nn::Optimizer>,
@@ -149,7 +147,7 @@ impl PpoTuner {
         let per_batch = n.div_ceil(h.minibatch_size.max(1)).max(1);
         let mut order: Vec<i64> = (0..n as i64).collect();
         for _ in 0..h.epochs_per_update {
-            order.shuffle(&mut self.rng);
+            order.shuffle(self.rng.rng());
             for chunk in order.chunks(per_batch) {
                 let idx = Tensor::from_slice(chunk);
                 let (logp, entropy, values) = policy.evaluate(
@@ -177,7 +175,7 @@ impl PpoTuner {
     }
 
     fn build_policy(&mut self, width: usize) -> Result<()> {
-        let policy = Policy::new(width, &mut self.rng);
+        let policy = Policy::new(width, self.rng.rng());
         let optimizer = nn::Adam::default()
             .build(&policy.vs, self.hyper.lr)
             .map_err(|e| PluginError::internal(format!("creating the optimizer: {e}")))?;
@@ -233,15 +231,10 @@ impl Tuner for PpoTuner {
             .one_of("optimize_mode", &["maximize", "minimize"])?
             .as_deref()
             != Some("minimize");
-        let seed = match options.u64("seed")? {
-            Some(s) => s,
-            None => rand::rng().random(),
-        };
         Ok(PpoTuner {
             hyper,
             maximize,
-            seed,
-            rng: ChaCha8Rng::seed_from_u64(seed),
+            rng: SeededRng::from_options(options)?,
             space: None,
             policy: None,
             optimizer: None,
@@ -252,7 +245,7 @@ impl Tuner for PpoTuner {
     fn update_search_space(&mut self, space: &SearchSpace) -> Result<()> {
         let steps = steps(space);
         let width = steps.iter().map(|s| s.options()).max().unwrap_or(2).max(2);
-        self.rng = ChaCha8Rng::seed_from_u64(self.seed);
+        self.rng.restart();
         self.build_policy(width)?;
         self.space = Some((space.clone(), steps, width));
         self.state = State::default();
@@ -273,7 +266,7 @@ impl Tuner for PpoTuner {
             .ok_or_else(|| PluginError::internal("no policy"))?;
         let mut found = None;
         for _ in 0..20 {
-            let sample = policy.sample(steps.len(), &mut self.rng, &|acts, t| {
+            let sample = policy.sample(steps.len(), self.rng.rng(), &|acts, t| {
                 allowed(&steps, acts, t, width)
             });
             let sel = selections(&space, &steps, &sample.actions);
@@ -293,7 +286,7 @@ impl Tuner for PpoTuner {
         if found.is_none() {
             let rng = &mut self.rng;
             found = space
-                .sample_unseen(&self.state.seen, &mut |n| rng.random_range(0..n))
+                .sample_unseen(&self.state.seen, &mut |n| rng.below(n))
                 .map(|s| (s, None));
         }
         let Some((sel, trajectory)) = found else {
@@ -332,8 +325,7 @@ impl Tuner for PpoTuner {
 
     fn save_state(&self) -> Result<Value> {
         let saved = Saved {
-            seed: self.seed,
-            rng_word_pos: self.rng.get_word_pos().to_string(),
+            rng: self.rng.clone(),
             weights: self
                 .policy
                 .as_ref()
@@ -345,12 +337,8 @@ impl Tuner for PpoTuner {
     }
 
     fn load_state(&mut self, state: &Value) -> Result<()> {
-        let saved: Saved = serde_json::from_value(state.clone()).map_err(|e| {
-            PluginError::invalid_input(format!("saved state: not a ppo-tuner state: {e}"))
-        })?;
-        let pos: u128 = saved.rng_word_pos.parse().map_err(|_| {
-            PluginError::invalid_input("saved state: rng_word_pos is not a whole number")
-        })?;
+        let saved: Saved =
+            serde_json::from_value(state.clone()).map_err(|e| bad_state("ppo-tuner", e))?;
         let (space, steps, _) = self.ready()?;
         if saved
             .state
@@ -377,10 +365,7 @@ impl Tuner for PpoTuner {
                 "saved state: the policy weights do not fit the current search space",
             ));
         }
-        let mut rng = ChaCha8Rng::seed_from_u64(saved.seed);
-        rng.set_word_pos(pos);
-        self.seed = saved.seed;
-        self.rng = rng;
+        self.rng = saved.rng;
         self.state = saved.state;
         Ok(())
     }

@@ -1,8 +1,7 @@
 //! Sampling architectures uniformly without replacement.
 
 use archon_plugin_api::{Architecture, PluginError, Result, SearchSpace, Selection};
-use rand::Rng;
-use rand_chacha::ChaCha8Rng;
+use archon_plugin_support::SeededRng;
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
 
@@ -45,7 +44,7 @@ impl Sampler {
     pub(crate) fn next(
         &mut self,
         space: &SearchSpace,
-        rng: &mut ChaCha8Rng,
+        rng: &mut SeededRng,
     ) -> Result<Option<Architecture>> {
         match self {
             Sampler::Empty => Err(PluginError::invalid_state("no search space yet")),
@@ -57,7 +56,7 @@ impl Sampler {
                     return Ok(None);
                 }
                 // Swap position `drawn` with a uniform position in drawn..size.
-                let j = rng.random_range(*drawn..size);
+                let j = *drawn + rng.below(size - *drawn);
                 let picked = swaps.get(&j).copied().unwrap_or(j);
                 let displaced = swaps.remove(drawn).unwrap_or(*drawn);
                 if j != *drawn {
@@ -73,7 +72,7 @@ impl Sampler {
                     let selections: Vec<Selection> = space
                         .choices()
                         .iter()
-                        .map(|c| c.sample(&mut |n| rng.random_range(0..n)))
+                        .map(|c| c.sample(&mut |n| rng.below(n)))
                         .collect();
                     if seen.insert(selections.clone()) {
                         return Architecture::new(space, selections).map(Some);

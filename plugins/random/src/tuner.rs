@@ -4,8 +4,7 @@ use crate::sampler::Sampler;
 use archon_plugin_api::{
     Architecture, Metric, Options, ParameterId, PluginError, Result, SearchSpace, Tuner,
 };
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
+use archon_plugin_support::{bad_state, SeededRng};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -14,8 +13,7 @@ use serde_json::Value;
 /// (`"maximize"`/`"minimize"`, accepted for symmetry with other tuners; random search
 /// ignores results).
 pub struct RandomTuner {
-    seed: u64,
-    rng: ChaCha8Rng,
+    rng: SeededRng,
     space: Option<SearchSpace>,
     sampler: Sampler,
     generated: u64,
@@ -25,9 +23,7 @@ pub struct RandomTuner {
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct State {
-    seed: u64,
-    /// The generator's position in its stream (ChaCha8 word position), as text.
-    rng_word_pos: String,
+    rng: SeededRng,
     generated: u64,
     sampler: Sampler,
 }
@@ -36,13 +32,8 @@ impl Tuner for RandomTuner {
     fn new(options: &Options) -> Result<Self> {
         options.deny_unknown("random", &["seed", "optimize_mode"])?;
         options.one_of("optimize_mode", &["maximize", "minimize"])?;
-        let seed = match options.u64("seed")? {
-            Some(seed) => seed,
-            None => rand::rng().random(),
-        };
         Ok(RandomTuner {
-            seed,
-            rng: ChaCha8Rng::seed_from_u64(seed),
+            rng: SeededRng::from_options(options)?,
             space: None,
             sampler: Sampler::Empty,
             generated: 0,
@@ -82,8 +73,7 @@ impl Tuner for RandomTuner {
 
     fn save_state(&self) -> Result<Value> {
         let state = State {
-            seed: self.seed,
-            rng_word_pos: self.rng.get_word_pos().to_string(),
+            rng: self.rng.clone(),
             generated: self.generated,
             sampler: self.sampler.clone(),
         };
@@ -91,24 +81,14 @@ impl Tuner for RandomTuner {
     }
 
     fn load_state(&mut self, state: &Value) -> Result<()> {
-        let state: State = serde_json::from_value(state.clone()).map_err(|e| {
-            PluginError::invalid_input(format!("saved state: not a random-tuner state: {e}"))
-        })?;
-        let word_pos: u128 = state.rng_word_pos.parse().map_err(|_| {
-            PluginError::invalid_input(format!(
-                "saved state: rng_word_pos {:?} is not a whole number",
-                state.rng_word_pos
-            ))
-        })?;
+        let state: State =
+            serde_json::from_value(state.clone()).map_err(|e| bad_state("random-tuner", e))?;
         let space = self
             .space
             .as_ref()
             .ok_or_else(|| PluginError::invalid_state("load_state needs the search space first"))?;
         state.sampler.check_fits(space)?;
-        let mut rng = ChaCha8Rng::seed_from_u64(state.seed);
-        rng.set_word_pos(word_pos);
-        self.seed = state.seed;
-        self.rng = rng;
+        self.rng = state.rng;
         self.generated = state.generated;
         self.sampler = state.sampler;
         Ok(())
