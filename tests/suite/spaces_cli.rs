@@ -4,6 +4,15 @@ use archon_plugin_api::{Architecture, SearchSpace};
 use archon_tests::{archon, run};
 use tempfile::TempDir;
 
+/// The `test accuracy X` that `archon train` prints last.
+fn test_accuracy(out: &str) -> f64 {
+    out.lines()
+        .find_map(|l| l.strip_prefix("test accuracy "))
+        .and_then(|l| l.split_whitespace().next())
+        .and_then(|a| a.parse().ok())
+        .unwrap_or_else(|| panic!("no test accuracy in:\n{out}"))
+}
+
 #[test]
 fn space_list_shows_the_hub() {
     let home = TempDir::new().unwrap();
@@ -87,12 +96,7 @@ fn train_runs_a_nas_bench_201_child_on_fashion_mnist() {
         out.contains("; 600 training and 300 test examples"),
         "{out}"
     );
-    let accuracy: f64 = out
-        .lines()
-        .find_map(|l| l.strip_prefix("test accuracy "))
-        .and_then(|l| l.split_whitespace().next())
-        .and_then(|a| a.parse().ok())
-        .unwrap_or_else(|| panic!("no test accuracy in:\n{out}"));
+    let accuracy = test_accuracy(&out);
     assert!((0.0..=1.0).contains(&accuracy));
     assert!(weights.is_file());
 }
@@ -171,12 +175,7 @@ fn a_cell_plugin_trains_inside_the_cell_skeleton() {
         ])
         .arg(&weights));
     assert_eq!(code, 0, "{out}\n{err}");
-    let accuracy: f64 = out
-        .lines()
-        .find_map(|l| l.strip_prefix("test accuracy "))
-        .and_then(|l| l.split_whitespace().next())
-        .and_then(|a| a.parse().ok())
-        .unwrap_or_else(|| panic!("no test accuracy in:\n{out}"));
+    let accuracy = test_accuracy(&out);
     // Chance is 0.10.
     assert!(accuracy > 0.4, "accuracy {accuracy}:\n{out}");
     // The plugin's weights are the host's: they are in the saved file.
@@ -236,12 +235,7 @@ fn train_runs_a_textnas_child_on_fortunes() {
         ]));
     assert_eq!(code, 0, "{out}\n{err}");
     assert!(out.contains("data: fortunes: 6 classes"), "{out}");
-    let accuracy: f64 = out
-        .lines()
-        .find_map(|l| l.strip_prefix("test accuracy "))
-        .and_then(|l| l.split_whitespace().next())
-        .and_then(|a| a.parse().ok())
-        .unwrap_or_else(|| panic!("no test accuracy in:\n{out}"));
+    let accuracy = test_accuracy(&out);
     assert!(
         accuracy > 0.32,
         "accuracy {accuracy} (majority class 22 %):\n{out}"

@@ -5,6 +5,7 @@
 //! Each check is independent and records what it saw, so a failing plugin gets a full
 //! table, not just the first failure.
 
+pub mod benchmark;
 pub mod fixtures;
 mod report;
 mod tuner_checks;
