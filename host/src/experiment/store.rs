@@ -111,6 +111,16 @@ CREATE TABLE IF NOT EXISTS tuner_state (seq INTEGER PRIMARY KEY AUTOINCREMENT, s
 const PRUNE_TUNER_STATES: &str =
     "DELETE FROM tuner_state WHERE seq <= (SELECT MAX(seq) FROM tuner_state) - 20";
 
+/// Records a tuner checkpoint inside `tx`, keeping the last 20.
+fn insert_tuner_state(tx: &rusqlite::Transaction<'_>, state: &str) -> Result<()> {
+    tx.execute(
+        "INSERT INTO tuner_state(state, time) VALUES (?1, ?2)",
+        params![state, now()],
+    )?;
+    tx.execute(PRUNE_TUNER_STATES, [])?;
+    Ok(())
+}
+
 impl Store {
     /// Opens (creating if needed) the store in the experiment folder `dir`.
     pub fn open(dir: &Path) -> Result<Self> {
@@ -164,11 +174,7 @@ impl Store {
             "INSERT INTO trials(id, parameters, status) VALUES (?1, ?2, 'RUNNING')",
             params![id as i64, parameters],
         )?;
-        tx.execute(
-            "INSERT INTO tuner_state(state, time) VALUES (?1, ?2)",
-            params![tuner_state, now()],
-        )?;
-        tx.execute(PRUNE_TUNER_STATES, [])?;
+        insert_tuner_state(&tx, tuner_state)?;
         tx.commit()?;
         Ok(())
     }
@@ -224,11 +230,7 @@ impl Store {
     pub fn mark_reported(&mut self, id: u64, tuner_state: &str) -> Result<()> {
         let tx = self.conn.transaction()?;
         tx.execute("UPDATE trials SET reported = 1 WHERE id = ?1", [id as i64])?;
-        tx.execute(
-            "INSERT INTO tuner_state(state, time) VALUES (?1, ?2)",
-            params![tuner_state, now()],
-        )?;
-        tx.execute(PRUNE_TUNER_STATES, [])?;
+        insert_tuner_state(&tx, tuner_state)?;
         tx.commit()?;
         Ok(())
     }

@@ -9,7 +9,9 @@ use super::{check_options, int_option, SpaceConfig, SpaceEntry, SpaceFamily, Spa
 use crate::{
     choice::{Builder, Repeat},
     error::Result,
-    nn::{ops::BatchNorm, Block, BoxBlock, Conv2d, Ctx, Linear, MbConv, Sequential},
+    nn::{
+        ops::BatchNorm, Block, BoxBlock, Conv2d, Ctx, Linear, MbConv, PooledClassifier, Sequential,
+    },
 };
 use tch::{nn, Tensor};
 
@@ -119,34 +121,13 @@ impl SpaceFamily for ProxylessNas {
             ))
             .push(BatchNorm::new(&(p / "head" / "bn"), head_c, true))
             .push(Relu6);
-        Ok(Box::new(ProxylessNetwork {
-            stem,
-            stages,
-            head,
-            classifier: Linear::new(&(p / "classifier"), head_c, cfg.num_classes),
-        }))
-    }
-}
-
-#[derive(Debug)]
-struct ProxylessNetwork {
-    stem: Sequential,
-    stages: Vec<Repeat>,
-    head: Sequential,
-    classifier: Linear,
-}
-
-impl Block for ProxylessNetwork {
-    fn forward(&self, xs: &Tensor, ctx: &Ctx) -> Tensor {
-        let mut x = self.stem.forward(xs, ctx);
-        for stage in &self.stages {
-            x = stage.forward(&x, ctx);
-        }
-        let x = self
-            .head
-            .forward(&x, ctx)
-            .adaptive_avg_pool2d([1, 1])
-            .flatten(1, -1);
-        self.classifier.forward(&x, ctx)
+        let features = stages
+            .into_iter()
+            .fold(stem, |seq, stage| seq.push(stage))
+            .push(head);
+        Ok(Box::new(PooledClassifier::new(
+            features,
+            Linear::new(&(p / "classifier"), head_c, cfg.num_classes),
+        )))
     }
 }

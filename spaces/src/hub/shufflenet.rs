@@ -9,7 +9,7 @@ use super::{check_options, int_option, SpaceConfig, SpaceEntry, SpaceFamily, Spa
 use crate::{
     choice::{Builder, LayerChoice},
     error::{Result, SpacesError},
-    nn::{ops::BatchNorm, Block, BoxBlock, Conv2d, Ctx, Linear, Sequential},
+    nn::{ops::BatchNorm, Block, BoxBlock, Conv2d, Ctx, Linear, PooledClassifier, Sequential},
 };
 use tch::{nn, Tensor};
 
@@ -227,34 +227,13 @@ impl SpaceFamily for ShuffleNet {
         }
         let head_c = 64 * w;
         let head = pw(&(p / "head"), c_prev, head_c, true);
-        Ok(Box::new(ShuffleNetwork {
-            stem,
-            blocks,
-            head,
-            classifier: Linear::new(&(p / "classifier"), head_c, cfg.num_classes),
-        }))
-    }
-}
-
-#[derive(Debug)]
-struct ShuffleNetwork {
-    stem: Sequential,
-    blocks: Vec<LayerChoice>,
-    head: Sequential,
-    classifier: Linear,
-}
-
-impl Block for ShuffleNetwork {
-    fn forward(&self, xs: &Tensor, ctx: &Ctx) -> Tensor {
-        let mut x = self.stem.forward(xs, ctx);
-        for block in &self.blocks {
-            x = block.forward(&x, ctx);
-        }
-        let x = self
-            .head
-            .forward(&x, ctx)
-            .adaptive_avg_pool2d([1, 1])
-            .flatten(1, -1);
-        self.classifier.forward(&x, ctx)
+        let features = blocks
+            .into_iter()
+            .fold(stem, |seq, block| seq.push(block))
+            .push(head);
+        Ok(Box::new(PooledClassifier::new(
+            features,
+            Linear::new(&(p / "classifier"), head_c, cfg.num_classes),
+        )))
     }
 }

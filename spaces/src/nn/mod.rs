@@ -136,3 +136,32 @@ impl Block for Sequential {
         out
     }
 }
+
+/// A chain network's end: `features` (stem, blocks, head), global average pooling,
+/// and a linear classifier.
+#[derive(Debug)]
+pub struct PooledClassifier {
+    features: Sequential,
+    classifier: Linear,
+}
+
+impl PooledClassifier {
+    /// `features` then pooling then `classifier`.
+    pub fn new(features: Sequential, classifier: Linear) -> Self {
+        PooledClassifier {
+            features,
+            classifier,
+        }
+    }
+}
+
+impl Block for PooledClassifier {
+    fn forward(&self, xs: &Tensor, ctx: &Ctx) -> Tensor {
+        let x = self
+            .features
+            .forward(xs, ctx)
+            .adaptive_avg_pool2d([1, 1])
+            .flatten(1, -1);
+        self.classifier.forward(&x, ctx)
+    }
+}
