@@ -9,7 +9,7 @@ use crate::{
     choice::LayerChoice,
     error::Result,
     nn::{
-        ops::{drop_path, relu_conv_bn, BatchNorm, FactorizedReduce, Relu},
+        ops::{drop_path, relu_conv_bn, stem, BatchNorm, FactorizedReduce, Relu},
         Block, BoxBlock, Conv2d, Ctx, Linear, Sequential,
     },
 };
@@ -85,19 +85,7 @@ pub(crate) fn cell_network(
     let auxiliary = o.bool("auxiliary")?.unwrap_or(false);
 
     let stem_c = 3 * c;
-    let stem = Sequential::new()
-        .push(Conv2d::new(
-            &(p / "stem" / "conv"),
-            cfg.input_channels,
-            stem_c,
-            3,
-            1,
-            1,
-            1,
-            1,
-            false,
-        ))
-        .push(BatchNorm::new(&(p / "stem" / "bn"), stem_c, true));
+    let stem = stem(p, cfg.input_channels, stem_c);
     let (mut c_pp, mut c_p, mut c_cur) = (stem_c, stem_c, c);
     let mut reduction_prev = false;
     let mut built = Vec::new();

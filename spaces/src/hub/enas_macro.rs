@@ -10,7 +10,7 @@ use crate::{
     choice::{Builder, InputChoice, LayerChoice, Reduction},
     error::{Result, SpacesError},
     nn::{
-        ops::{BatchNorm, FactorizedReduce, Pool, Relu},
+        ops::{stem, BatchNorm, FactorizedReduce, Pool, Relu},
         Block, BoxBlock, Conv2d, Ctx, Linear, Sequential,
     },
 };
@@ -124,19 +124,7 @@ impl SpaceFamily for EnasMacro {
         let o = check_options(self, cfg)?;
         let c = int_option(o, "enas-macro", "width", 24, 2)?;
         let n = int_option(o, "enas-macro", "layers", 12, 1)?;
-        let stem = Sequential::new()
-            .push(Conv2d::new(
-                &(p / "stem" / "conv"),
-                cfg.input_channels,
-                c,
-                3,
-                1,
-                1,
-                1,
-                1,
-                false,
-            ))
-            .push(BatchNorm::new(&(p / "stem" / "bn"), c, true));
+        let stem = stem(p, cfg.input_channels, c);
         let pool_after = [n / 3 - 1, 2 * (n / 3) - 1];
         let mut layers = Vec::new();
         let mut reductions = Vec::new();

@@ -9,7 +9,7 @@ use crate::{
     choice::{Builder, LayerChoice},
     error::{Result, SpacesError},
     nn::{
-        ops::{nb201_op, relu_conv_bn, BatchNorm, Relu, NB201_OPS},
+        ops::{nb201_op, relu_conv_bn, stem, BatchNorm, Relu, NB201_OPS},
         Block, BoxBlock, Conv2d, Ctx, Linear, Sequential,
     },
 };
@@ -86,19 +86,7 @@ impl SpaceFamily for NasBench201 {
             }
             c_prev = c_stage;
         }
-        let stem = Sequential::new()
-            .push(Conv2d::new(
-                &(p / "stem" / "conv"),
-                cfg.input_channels,
-                c,
-                3,
-                1,
-                1,
-                1,
-                1,
-                false,
-            ))
-            .push(BatchNorm::new(&(p / "stem" / "bn"), c, true));
+        let stem = stem(p, cfg.input_channels, c);
         let last = Sequential::new()
             .push(BatchNorm::new(&(p / "lastact" / "bn"), c_prev, true))
             .push(Relu);

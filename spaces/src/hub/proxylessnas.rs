@@ -10,7 +10,8 @@ use crate::{
     choice::{Builder, Repeat},
     error::Result,
     nn::{
-        ops::BatchNorm, Block, BoxBlock, Conv2d, Ctx, Linear, MbConv, PooledClassifier, Sequential,
+        ops::{stem, BatchNorm},
+        Block, BoxBlock, Conv2d, Ctx, Linear, MbConv, PooledClassifier, Sequential,
     },
 };
 use tch::{nn, Tensor};
@@ -62,20 +63,7 @@ impl SpaceFamily for ProxylessNas {
         let o = check_options(self, cfg)?;
         let w = int_option(o, "proxylessnas", "width", 16, 2)?;
         let max_depth = int_option(o, "proxylessnas", "max_depth", 4, 1)? as usize;
-        let stem = Sequential::new()
-            .push(Conv2d::new(
-                &(p / "stem" / "conv"),
-                cfg.input_channels,
-                w,
-                3,
-                1,
-                1,
-                1,
-                1,
-                false,
-            ))
-            .push(BatchNorm::new(&(p / "stem" / "bn"), w, true))
-            .push(Relu6);
+        let stem = stem(p, cfg.input_channels, w).push(Relu6);
         let stages_spec = [(w * 3 / 2, 2), (w * 5 / 2, 2), (w * 5, 2), (w * 6, 1)];
         let depths: Vec<usize> = (1..=max_depth).collect();
         let mut stages = Vec::new();

@@ -9,7 +9,10 @@ use super::{check_options, int_option, SpaceConfig, SpaceEntry, SpaceFamily, Spa
 use crate::{
     choice::{Builder, LayerChoice},
     error::{Result, SpacesError},
-    nn::{ops::BatchNorm, Block, BoxBlock, Conv2d, Ctx, Linear, PooledClassifier, Sequential},
+    nn::{
+        ops::{stem, BatchNorm, Relu},
+        Block, BoxBlock, Conv2d, Ctx, Linear, PooledClassifier, Sequential,
+    },
 };
 use tch::{nn, Tensor};
 
@@ -34,15 +37,6 @@ const OPTIONS: &[SpaceOption] = &[
 /// The 4 candidate blocks.
 pub const SHUFFLE_OPS: [&str; 4] = ["choice_3", "choice_5", "choice_7", "xception"];
 
-#[derive(Debug)]
-struct ReluBlock;
-
-impl Block for ReluBlock {
-    fn forward(&self, xs: &Tensor, _: &Ctx) -> Tensor {
-        xs.relu()
-    }
-}
-
 fn pw(p: &nn::Path, c_in: i64, c_out: i64, relu: bool) -> Sequential {
     let s = Sequential::new()
         .push(Conv2d::new(
@@ -58,7 +52,7 @@ fn pw(p: &nn::Path, c_in: i64, c_out: i64, relu: bool) -> Sequential {
         ))
         .push(BatchNorm::new(&(p / "bn"), c_out, true));
     if relu {
-        s.push(ReluBlock)
+        s.push(Relu)
     } else {
         s
     }
@@ -182,20 +176,7 @@ impl SpaceFamily for ShuffleNet {
             )));
         }
         let per_stage = int_option(o, "shufflenet", "blocks_per_stage", 4, 1)?;
-        let stem = Sequential::new()
-            .push(Conv2d::new(
-                &(p / "stem" / "conv"),
-                cfg.input_channels,
-                w,
-                3,
-                1,
-                1,
-                1,
-                1,
-                false,
-            ))
-            .push(BatchNorm::new(&(p / "stem" / "bn"), w, true))
-            .push(ReluBlock);
+        let stem = stem(p, cfg.input_channels, w).push(Relu);
         let stages = [
             (4 * w, per_stage),
             (8 * w, per_stage),

@@ -146,6 +146,23 @@ impl Block for Pool {
     }
 }
 
+/// The 3×3 stem of every image space: conv (`p/stem/conv`) → BN (`p/stem/bn`, affine).
+pub fn stem(p: &nn::Path, c_in: i64, c_out: i64) -> Sequential {
+    Sequential::new()
+        .push(Conv2d::new(
+            &(p / "stem" / "conv"),
+            c_in,
+            c_out,
+            3,
+            1,
+            1,
+            1,
+            1,
+            false,
+        ))
+        .push(BatchNorm::new(&(p / "stem" / "bn"), c_out, true))
+}
+
 /// ReLU → conv → BN.
 pub fn relu_conv_bn(
     p: &nn::Path,
