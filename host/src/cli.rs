@@ -36,6 +36,9 @@ pub enum Command {
     /// Classic (multi-trial) NAS experiments.
     #[command(subcommand)]
     Experiment(ExperimentCommand),
+    /// One-shot NAS: search a supernet with a one-shot plugin (DARTS, GDAS, ...),
+    /// export the architecture, optionally retrain it.
+    Search(SearchArgs),
     /// The built-in trial: trains the architecture in ARCHON_PARAMETERS as the
     /// experiment in ARCHON_EXPERIMENT_DIR configures (run by the manager).
     #[command(hide = true)]
@@ -186,6 +189,9 @@ pub struct TrainArgs {
     /// Texts are cut or padded to this many tokens.
     #[arg(long, default_value_t = 64)]
     pub max_len: usize,
+    /// Repeat grayscale images to this many channels (e.g. 3).
+    #[arg(long)]
+    pub channels: Option<i64>,
     /// cpu, cuda, cuda:N or auto.
     #[arg(long, default_value = "auto")]
     pub device: String,
@@ -266,6 +272,24 @@ pub enum ExperimentCommand {
         #[command(flatten)]
         runs: RunsDir,
     },
+}
+
+/// `archon search`
+#[derive(Debug, ClapArgs)]
+pub struct SearchArgs {
+    /// The search config (TOML; see README "Search config").
+    pub config: PathBuf,
+    /// Retrain the found architecture from scratch and report its test accuracy.
+    #[arg(long)]
+    pub retrain: bool,
+    /// Overrides search.device: cpu, cuda, cuda:N or auto.
+    #[arg(long)]
+    pub device: Option<String>,
+    /// Overrides search.epochs.
+    #[arg(long)]
+    pub epochs: Option<usize>,
+    #[command(flatten)]
+    pub runs: RunsDir,
 }
 
 /// `--runs-dir`

@@ -4,6 +4,7 @@ pub mod cli;
 mod commands;
 pub mod experiment;
 pub mod plugins;
+pub mod search;
 
 use anyhow::Result;
 use std::process::ExitCode;
@@ -18,6 +19,7 @@ pub fn run(args: cli::Args) -> Result<ExitCode> {
         cli::Command::Space(cmd) => commands::space::run(cmd, &search_path),
         cli::Command::Train(train) => commands::train::run(&train, &search_path),
         cli::Command::Experiment(cmd) => commands::experiment::run(cmd, &search_path),
+        cli::Command::Search(search) => commands::search::run(&search, &search_path),
         cli::Command::Trial => commands::trial::run(&search_path),
         cli::Command::Version => commands::version::run(&search_path),
     }

@@ -11,7 +11,7 @@
 /// }
 /// ```
 ///
-/// `tuner:` and `cell:` are each optional (give at least one). The macro generates the
+/// `tuner:`, `cell:` and `one_shot_trainer:` are each optional (give at least one). The macro generates the
 /// abi_stable root module and the exported symbol; every entry point runs the author's
 /// code under `catch_unwind`, so a panic reaches the host as an error.
 /// Use it once per library, at the crate root.
@@ -23,6 +23,7 @@ macro_rules! export_plugin {
         description: $description:expr
         $(, tuner: $tuner:ty)?
         $(, cell: $cell:ty)?
+        $(, one_shot_trainer: $trainer:ty)?
         $(,)?
     ) => {
         #[doc(hidden)]
@@ -32,6 +33,7 @@ macro_rules! export_plugin {
                 let kinds: &[$crate::PluginKind] = &[
                     $( $crate::__export_kind!($tuner, $crate::PluginKind::Tuner), )?
                     $( $crate::__export_kind!($cell, $crate::PluginKind::Cell), )?
+                    $( $crate::__export_kind!($trainer, $crate::PluginKind::OneShotTrainer), )?
                 ];
                 $crate::__private::PluginMetadata::new($name, $version, $description, kinds)
             }
@@ -41,6 +43,11 @@ macro_rules! export_plugin {
                     metadata,
                     new_tuner: $crate::__export_ctor!(new_tuner, unsupported_tuner $(, $tuner)?),
                     new_cell: $crate::__export_ctor!(new_cell, unsupported_cell $(, $cell)?),
+                    new_one_shot_trainer: $crate::__export_ctor!(
+                        new_one_shot_trainer,
+                        unsupported_one_shot_trainer
+                        $(, $trainer)?
+                    ),
                 }
                 .leak_into_prefix()
             }

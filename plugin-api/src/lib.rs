@@ -3,7 +3,8 @@
 //! Everything a third party needs to write an archon plugin — a search algorithm
 //! compiled as its own library and loaded by the `archon` host at run time.
 //!
-//! - Write a plain Rust type implementing [`Tuner`] (classic, multi-trial NAS) or
+//! - Write a plain Rust type implementing [`Tuner`] (classic, multi-trial NAS),
+//!   [`OneShotTrainer`] (one-shot NAS over the host's supernet, see [`one_shot`]) or
 //!   [`Cell`] (a search-space building block), and export it with [`export_plugin!`].
 //!   The macro generates the stable ABI (abi_stable) and guards every entry point so a
 //!   panic reaches the host as an error.
@@ -24,6 +25,7 @@ pub mod conformance;
 mod error;
 mod export;
 mod guard;
+pub mod one_shot;
 mod options;
 #[doc(hidden)]
 pub mod private;
@@ -38,6 +40,7 @@ pub use private as __private;
 pub use abi::PluginKind;
 pub use cell::{Cell, CellClient, Init, ParamSpec};
 pub use error::{ErrorKind, PluginError, Result};
+pub use one_shot::{OneShotClient, OneShotTrainer};
 pub use options::Options;
 pub use space::{Architecture, SearchSpace, Selection};
 pub use tensor::{OwnedTensor, TensorRef};

@@ -2,13 +2,14 @@
 
 pub use crate::abi::{PluginMetadata, PluginMod, PluginModRef};
 pub use crate::cell::new_cell;
+pub use crate::one_shot::new_one_shot_trainer;
 pub use crate::tuner::new_tuner;
 pub use abi_stable::library::{
     __call_root_module_loader, CheckTypeLayout, LibHeader, RootModuleResult,
 };
 pub use abi_stable::prefix_type::PrefixTypeTrait;
 
-use crate::abi::{CellBox, TunerBox};
+use crate::abi::{CellBox, OneShotTrainerBox, TunerBox};
 use crate::error::PluginError;
 use abi_stable::std_types::{RResult, RStr};
 
@@ -20,4 +21,13 @@ pub extern "C" fn unsupported_tuner(_: RStr<'_>) -> RResult<TunerBox, PluginErro
 /// `new_cell` of a plugin that has no cell.
 pub extern "C" fn unsupported_cell(_: RStr<'_>) -> RResult<CellBox, PluginError> {
     RResult::RErr(PluginError::unsupported("this plugin provides no cell"))
+}
+
+/// `new_one_shot_trainer` of a plugin that has no one-shot trainer.
+pub extern "C" fn unsupported_one_shot_trainer(
+    _: RStr<'_>,
+) -> RResult<OneShotTrainerBox, PluginError> {
+    RResult::RErr(PluginError::unsupported(
+        "this plugin provides no one-shot trainer",
+    ))
 }

@@ -1,6 +1,7 @@
-//! Shared pieces for archon's tuner plugins, so that no plugin copies another's code.
+//! Shared pieces for archon's plugins (tuners and one-shot trainers), so that no plugin copies another's code.
 //! Third-party plugins may use them too; they are ordinary Rust, not part of the ABI.
 
+pub mod one_shot;
 mod seeded_rng;
 
 pub use seeded_rng::{bad_state, SeededRng};

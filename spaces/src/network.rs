@@ -135,8 +135,30 @@ impl Supernet {
 
     /// Fixes every choice to an architecture of this space.
     pub fn set_architecture(&mut self, arch: &Architecture) -> Result<()> {
-        self.settings = Settings::from_architecture(&self.points, &self.space, arch)?;
+        let mut settings = Settings::from_architecture(&self.points, &self.space, arch)?;
+        std::mem::swap(&mut self.settings, &mut settings);
+        self.settings.dropout_from(&settings);
         Ok(())
+    }
+
+    /// Dropout with probability `p` after every candidate called `candidate`
+    /// (training passes only; 0 turns it off).
+    pub fn set_dropout(&mut self, candidate: &str, p: f64) {
+        self.settings.set_dropout(candidate, p);
+    }
+
+    /// Resets batch-norm running statistics (mean 0, variance 1), before
+    /// recalibrating them on training batches for one path.
+    pub fn reset_batch_norm_stats(&mut self) {
+        tch::no_grad(|| {
+            for (name, mut t) in self.vs.variables() {
+                if name.ends_with("running_mean") {
+                    let _ = t.fill_(0.0);
+                } else if name.ends_with("running_var") {
+                    let _ = t.fill_(1.0);
+                }
+            }
+        });
     }
 
     /// Runs the supernet under the current settings (every choice must be set).

@@ -71,8 +71,27 @@ fn text(task: TextTask, args: &TrainArgs, name: &str) -> Loaded {
     }
 }
 
-/// Loads `--dataset` (with `--data-dir`).
+/// Loads `--dataset` (with `--data-dir`), repeating grayscale images to
+/// `--channels`.
 pub fn load(args: &TrainArgs) -> Result<Loaded> {
+    let mut loaded = load_raw(args)?;
+    if let Some(c) = args.channels {
+        if loaded.channels != 1 || c < 1 {
+            bail!(
+                "--channels {c}: only grayscale images can be repeated to more channels ({} has {})",
+                args.dataset,
+                loaded.channels
+            );
+        }
+        for set in [&mut loaded.train, &mut loaded.test] {
+            set.inputs = set.inputs.repeat([1, c, 1, 1]);
+        }
+        loaded.channels = c;
+    }
+    Ok(loaded)
+}
+
+fn load_raw(args: &TrainArgs) -> Result<Loaded> {
     Ok(match args.dataset.as_str() {
         "fashion-mnist" | "mnist" => {
             let dir: PathBuf = match (&args.data_dir, args.dataset.as_str()) {

@@ -23,6 +23,18 @@ pub fn run(cmd: ExperimentCommand, search_path: &SearchPath) -> Result<ExitCode>
             println!("created experiment {}", id_of(&dir));
         }
         ExperimentCommand::Run { config, runs } => {
+            if is_search_config(&config) {
+                return super::search::run(
+                    &crate::cli::SearchArgs {
+                        config,
+                        retrain: false,
+                        device: None,
+                        epochs: None,
+                        runs,
+                    },
+                    search_path,
+                );
+            }
             let dir = create(&config, &runs, search_path)?;
             println!("experiment {} ({})", id_of(&dir), dir.display());
             finish(&dir, manager::run(&dir, search_path)?)?;
@@ -45,7 +57,12 @@ pub fn run(cmd: ExperimentCommand, search_path: &SearchPath) -> Result<ExitCode>
     Ok(ExitCode::SUCCESS)
 }
 
-fn id_of(dir: &Path) -> String {
+/// Whether `config` is a one-shot search config (`archon search` runs it).
+fn is_search_config(config: &Path) -> bool {
+    std::fs::read_to_string(config).is_ok_and(|t| crate::search::SearchConfig::is_search(&t))
+}
+
+pub(crate) fn id_of(dir: &Path) -> String {
     dir.file_name()
         .and_then(|n| n.to_str())
         .unwrap_or("?")
@@ -78,18 +95,28 @@ fn create(config: &Path, runs: &RunsDir, search_path: &SearchPath) -> Result<Pat
         .with_context(|| format!("{}: [space]", config.display()))?;
     resolve(&cfg.tuner.name, search_path)
         .with_context(|| format!("{}: tuner.name", config.display()))?;
+    record_new(runs, cfg.name.as_deref().unwrap_or("exp"), &text, &config_dir)
+}
+
+/// Creates a new experiment folder under `runs` and records the config in its store.
+pub(crate) fn record_new(
+    runs: &RunsDir,
+    name: &str,
+    text: &str,
+    config_dir: &Path,
+) -> Result<PathBuf> {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)?
         .as_nanos();
     let id = format!(
         "{}-{:08x}",
-        cfg.name.as_deref().unwrap_or("exp"),
+        name,
         (nanos as u64 ^ (std::process::id() as u64) << 32) as u32
     );
     let dir = runs.path.join(&id);
     let store = Store::open(&dir)?;
     store.set_meta("id", &id)?;
-    store.set_meta("config", &text)?;
+    store.set_meta("config", text)?;
     store.set_meta("config_dir", &config_dir.display().to_string())?;
     store.set_meta("created", &crate::experiment::store::now().to_string())?;
     store.set_meta("status", "CREATED")?;

@@ -1,12 +1,13 @@
 //! One module per CLI command.
 
-mod dataset;
+pub(crate) mod dataset;
 pub mod demo;
 pub mod experiment;
 pub mod plugins;
+pub mod search;
 pub mod space;
 mod space_bench;
-mod space_config;
+pub(crate) mod space_config;
 pub mod train;
 pub mod trial;
 pub mod version;

@@ -34,6 +34,13 @@ fn architecture(arg: &str, space: &str) -> Result<serde_json::Value> {
 
 /// Runs `archon train`.
 pub fn run(args: &TrainArgs, search_path: &SearchPath) -> Result<ExitCode> {
+    train_child(args, search_path, false)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Trains the child `args` describe and returns its test accuracy (`quiet`: no
+/// progress bar).
+pub fn train_child(args: &TrainArgs, search_path: &SearchPath, quiet: bool) -> Result<f64> {
     let family = hub::space(&args.space)?;
     let mut cfg = space_config(&args.space_args, search_path)?;
     let device = parse_device(&args.device)?;
@@ -80,6 +87,9 @@ pub fn run(args: &TrainArgs, search_path: &SearchPath) -> Result<ExitCode> {
         ..TrainConfig::default()
     };
     let bar = ProgressBar::new(0);
+    if quiet {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
     bar.set_style(
         ProgressStyle::with_template("epoch {prefix} [{bar:30}] {pos}/{len} loss {msg} ({eta})")?
             .progress_chars("=> "),
@@ -136,5 +146,5 @@ pub fn run(args: &TrainArgs, search_path: &SearchPath) -> Result<ExitCode> {
             .with_context(|| format!("saving weights to {}", path.display()))?;
         println!("weights saved to {}", path.display());
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(accuracy)
 }

@@ -60,6 +60,7 @@ pub fn run(search_path: &SearchPath) -> Result<ExitCode> {
             .map(|d| crate::experiment::config::resolve_relative(&config_dir, d)),
         image_size: 32,
         max_len: 64,
+        channels: None,
         train_subset: t.train_subset,
         test_subset: t.test_subset,
         device: t.device.clone(),

@@ -104,6 +104,14 @@ CREATE TABLE IF NOT EXISTS metrics (
     value REAL NOT NULL, raw TEXT NOT NULL, final INTEGER NOT NULL, time REAL NOT NULL,
     PRIMARY KEY (trial, seq)
 );
+CREATE TABLE IF NOT EXISTS search_steps (
+    epoch INTEGER NOT NULL, step INTEGER NOT NULL, metrics TEXT NOT NULL, time REAL NOT NULL,
+    PRIMARY KEY (epoch, step)
+);
+CREATE TABLE IF NOT EXISTS search_epochs (
+    epoch INTEGER PRIMARY KEY, metrics TEXT NOT NULL, arch_weights TEXT NOT NULL,
+    architecture TEXT, time REAL NOT NULL
+);
 CREATE TABLE IF NOT EXISTS tuner_state (seq INTEGER PRIMARY KEY AUTOINCREMENT, state TEXT NOT NULL, time REAL NOT NULL);
 ";
 
@@ -146,6 +154,50 @@ impl Store {
             );
         }
         Self::open(dir)
+    }
+
+    /// Records a one-shot search step's metrics (JSON object).
+    pub fn add_search_step(&self, epoch: usize, step: usize, metrics: &str) -> Result<()> {
+        self.conn.execute(
+            "INSERT OR REPLACE INTO search_steps(epoch, step, metrics, time) VALUES (?1, ?2, ?3, ?4)",
+            params![epoch as i64, step as i64, metrics, now()],
+        )?;
+        Ok(())
+    }
+
+    /// Records a one-shot search epoch: metrics, architecture weights and the derived
+    /// architecture (JSON).
+    pub fn add_search_epoch(
+        &self,
+        epoch: usize,
+        metrics: &str,
+        arch_weights: &str,
+        architecture: Option<&str>,
+    ) -> Result<()> {
+        self.conn.execute(
+            "INSERT OR REPLACE INTO search_epochs(epoch, metrics, arch_weights, architecture, time) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![epoch as i64, metrics, arch_weights, architecture, now()],
+        )?;
+        Ok(())
+    }
+
+    /// The recorded search epochs: (epoch, metrics, arch_weights, architecture).
+    pub fn search_epochs(&self) -> Result<Vec<(usize, String, String, Option<String>)>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT epoch, metrics, arch_weights, architecture FROM search_epochs ORDER BY epoch",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((r.get::<_, i64>(0)? as usize, r.get(1)?, r.get(2)?, r.get(3)?))
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The number of recorded search steps.
+    pub fn search_step_count(&self) -> Result<usize> {
+        let n: i64 = self
+            .conn
+            .query_row("SELECT COUNT(*) FROM search_steps", [], |r| r.get(0))?;
+        Ok(n as usize)
     }
 
     /// The experiment folder.

@@ -9,10 +9,15 @@
 
 mod cell;
 mod metadata;
+mod one_shot;
 mod root_module;
 mod tuner;
 
 pub use cell::{CellAbi, CellAbi_TO, CellBox};
 pub use metadata::{PluginKind, PluginMetadata};
+pub use one_shot::{
+    BatchAbi, OneShotTrainerAbi, OneShotTrainerAbi_TO, OneShotTrainerBox, SupernetAbi, SupernetAbi_TO,
+    SupernetRef,
+};
 pub use root_module::{PluginMod, PluginModRef, ROOT_MODULE_SYMBOL};
 pub use tuner::{TunerAbi, TunerAbi_TO, TunerBox};

@@ -1,6 +1,6 @@
 //! The root module: the one symbol a plugin library exports.
 
-use super::{metadata::PluginMetadata, tuner::TunerBox, CellBox};
+use super::{metadata::PluginMetadata, tuner::TunerBox, CellBox, OneShotTrainerBox};
 use crate::error::PluginError;
 use abi_stable::{
     declare_root_module_statics,
@@ -31,6 +31,9 @@ pub struct PluginMod {
     pub new_tuner: extern "C" fn(options: RStr<'_>) -> RResult<TunerBox, PluginError>,
     /// Creates a cell from its options (a JSON object as text).
     pub new_cell: extern "C" fn(options: RStr<'_>) -> RResult<CellBox, PluginError>,
+    /// Creates a one-shot trainer from its options (a JSON object as text).
+    pub new_one_shot_trainer:
+        extern "C" fn(options: RStr<'_>) -> RResult<OneShotTrainerBox, PluginError>,
 }
 
 impl RootModule for PluginModRef {

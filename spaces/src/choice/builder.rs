@@ -14,6 +14,10 @@ pub struct ChoicePoint {
     pub label: String,
     /// What it chooses among.
     pub kind: ChoiceKind,
+    /// For an input choice whose every input passes through a layer choice (a DARTS
+    /// edge): that layer choice's label per candidate input (`None` where an input has
+    /// no edge). Empty otherwise.
+    pub edges: Vec<Option<String>>,
 }
 
 impl ChoicePoint {
@@ -78,12 +82,20 @@ impl<'a> Builder<'a> {
             id: id.into(),
             label: label.into(),
             kind,
+            edges: Vec::new(),
         });
         match self.child {
             None => Ok(None),
             Some(selections) => selections.get(label).cloned().map(Some).ok_or_else(|| {
                 SpacesError::Config(format!("the architecture has no selection for {label:?}"))
             }),
+        }
+    }
+
+    /// Records the layer choice (by label) on each input of the input choice `id`.
+    pub fn set_edges(&self, id: &str, edges: Vec<Option<String>>) {
+        if let Some(point) = self.points.borrow_mut().iter_mut().find(|p| p.id == id) {
+            point.edges = edges;
         }
     }
 

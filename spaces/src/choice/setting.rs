@@ -37,6 +37,8 @@ impl Setting {
 #[derive(Debug, Default)]
 pub struct Settings {
     by_label: HashMap<String, Setting>,
+    /// Dropout after every candidate of this name (training passes only).
+    dropout: Option<(String, f64)>,
 }
 
 impl Settings {
@@ -96,6 +98,25 @@ impl Settings {
         }
         self.by_label.insert(label.clone(), setting);
         Ok(())
+    }
+
+    /// Dropout with probability `p` after every candidate called `candidate` in
+    /// training passes (P-DARTS on `skip_connect`); `p = 0` turns it off.
+    pub fn set_dropout(&mut self, candidate: &str, p: f64) {
+        self.dropout = (p > 0.0).then(|| (candidate.to_string(), p));
+    }
+
+    /// Takes over `other`'s dropout.
+    pub fn dropout_from(&mut self, other: &Settings) {
+        self.dropout = other.dropout.clone();
+    }
+
+    /// The dropout probability after candidates called `candidate`.
+    pub fn dropout(&self, candidate: &str) -> f64 {
+        match &self.dropout {
+            Some((name, p)) if name == candidate => *p,
+            _ => 0.0,
+        }
     }
 
     /// Labels of `points` that have no setting.

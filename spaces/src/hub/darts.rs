@@ -35,6 +35,10 @@ impl SpaceFamily for Darts {
     fn options(&self) -> &'static [SpaceOption] {
         &OPTIONS
     }
+    fn genotype(&self, architecture: &serde_json::Value) -> Option<String> {
+        darts_genotype(architecture)
+    }
+
     fn build(&self, p: &nn::Path, b: &Builder, cfg: &SpaceConfig) -> Result<BoxBlock> {
         cell_network(self, p, cfg, 4, |cp, spec| {
             Ok(Box::new(DartsCell::new(cp, b, spec)?))
@@ -88,6 +92,12 @@ impl DartsCell {
                     |name, path| cell_op(name, path, c, stride, affine),
                 )?));
             }
+            b.set_edges(
+                &format!("{id}.switch"),
+                (0..node)
+                    .map(|i| Some(format!("{kind}_n{node}_p{i}")))
+                    .collect(),
+            );
             built.push((inputs, edges));
         }
         Ok(DartsCell {
@@ -117,4 +127,35 @@ impl CellBody for DartsCell {
         }
         Tensor::cat(&states[2..], 1)
     }
+}
+
+/// One cell kind of a DARTS architecture as `[('op', input), ...]` and its node count.
+fn genotype_cell(arch: &serde_json::Value, kind: &str) -> Option<(String, usize)> {
+    let idx = |label: &str| arch.get(label)?.get("_idx").cloned();
+    let mut edges = Vec::new();
+    let mut node = 2;
+    while let Some(switch) = idx(&format!("{kind}_n{node}_switch")) {
+        let mut inputs: Vec<usize> = switch
+            .as_array()?
+            .iter()
+            .map(|v| v.as_u64().map(|v| v as usize))
+            .collect::<Option<_>>()?;
+        inputs.sort_unstable();
+        for i in inputs {
+            let op = idx(&format!("{kind}_n{node}_p{i}"))?.as_u64()? as usize;
+            edges.push(format!("('{}', {i})", DARTS_OPS.get(op)?));
+        }
+        node += 1;
+    }
+    (node > 2).then(|| (format!("[{}]", edges.join(", ")), node))
+}
+
+/// A DARTS architecture (NNI format) as the paper's code prints a genotype:
+/// `Genotype(normal=[('sep_conv_3x3', 0), ...], normal_concat=range(2, 6), ...)`.
+fn darts_genotype(arch: &serde_json::Value) -> Option<String> {
+    let (normal, n) = genotype_cell(arch, "normal")?;
+    let (reduce, r) = genotype_cell(arch, "reduce")?;
+    Some(format!(
+        "Genotype(normal={normal}, normal_concat=range(2, {n}), reduce={reduce}, reduce_concat=range(2, {r}))"
+    ))
 }

@@ -99,6 +99,11 @@ pub trait SpaceFamily: Sync {
     /// Builds the network under `p`: a supernet or a child, as `b` says. The output
     /// is the class logits `[N, num_classes]` for an input `[N, C, H, W]`.
     fn build(&self, p: &nn::Path, b: &Builder, cfg: &SpaceConfig) -> Result<BoxBlock>;
+    /// The architecture written as its paper writes it (a DARTS `Genotype(...)` for
+    /// cell spaces), if the space has such a form.
+    fn genotype(&self, _architecture: &serde_json::Value) -> Option<String> {
+        None
+    }
 }
 
 /// A space in the hub (what `inventory` collects).

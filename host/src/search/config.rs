@@ -1,0 +1,240 @@
+//! The one-shot search config (TOML). Every field is documented in README.md
+//! ("Search config"); unknown keys and bad values are errors naming the key.
+
+use crate::experiment::config::SpaceSection;
+use anyhow::{bail, Context, Result};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+/// The data searched on.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataSection {
+    /// As `archon train --dataset`.
+    #[serde(default = "default_dataset")]
+    pub dataset: String,
+    /// The data folder or file (relative to the config file).
+    pub data_dir: Option<PathBuf>,
+    /// Examples taken from the training split (a seeded subset), divided into the
+    /// weight-training and architecture-validation splits.
+    pub train_subset: Option<usize>,
+    /// Test examples for the retrained child.
+    pub test_subset: Option<usize>,
+    /// Fraction of `train_subset` used to train architecture parameters (DARTS: 0.5).
+    #[serde(default = "half")]
+    pub arch_fraction: f64,
+    /// Repeat grayscale images to this many channels (e.g. 3, as NNI's benchmarks do).
+    pub channels: Option<i64>,
+}
+
+/// The algorithm and its budget.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SearchSection {
+    /// The one-shot plugin (`archon plugins list`).
+    pub algorithm: String,
+    /// Search epochs.
+    #[serde(default = "one")]
+    pub epochs: usize,
+    /// Examples per batch (both splits).
+    #[serde(default = "default_batch")]
+    pub batch_size: i64,
+    /// `cpu`, `cuda`, `cuda:N` or `auto`.
+    #[serde(default = "default_device")]
+    pub device: String,
+    /// Stop each epoch after this many steps (none: the whole weight split).
+    pub steps_per_epoch: Option<usize>,
+    /// The plugin's options.
+    #[serde(default)]
+    pub options: toml::Table,
+}
+
+/// The host's weight optimizer (SGD with momentum, cosine schedule; DARTS defaults).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WeightsSection {
+    /// Initial learning rate.
+    #[serde(default = "default_lr")]
+    pub lr: f64,
+    /// Final learning rate of the cosine schedule.
+    #[serde(default = "default_lr_min")]
+    pub lr_min: f64,
+    /// SGD momentum.
+    #[serde(default = "default_momentum")]
+    pub momentum: f64,
+    /// L2 weight decay.
+    #[serde(default = "default_wd")]
+    pub weight_decay: f64,
+    /// Gradient-norm clip (0: off).
+    #[serde(default = "default_clip")]
+    pub grad_clip: f64,
+}
+
+impl Default for WeightsSection {
+    fn default() -> Self {
+        toml::from_str("").expect("every field has a default")
+    }
+}
+
+/// Retraining the found architecture from scratch.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetrainSection {
+    /// Epochs.
+    #[serde(default = "one")]
+    pub epochs: usize,
+    /// Learning rate.
+    #[serde(default = "default_lr")]
+    pub lr: f64,
+    /// Batch size.
+    #[serde(default = "default_batch")]
+    pub batch_size: i64,
+    /// Training examples (default: the search's `train_subset`).
+    pub train_subset: Option<usize>,
+    /// Space options that differ from the search's (e.g. more cells or width).
+    #[serde(default)]
+    pub options: toml::Table,
+}
+
+impl Default for RetrainSection {
+    fn default() -> Self {
+        toml::from_str("").expect("every field has a default")
+    }
+}
+
+/// A whole search config.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SearchConfig {
+    /// A name for listings.
+    pub name: Option<String>,
+    /// Seed for data splits, weights and the algorithm (unless its options set one).
+    #[serde(default)]
+    pub seed: u64,
+    /// The space (a built-in space of the hub).
+    pub space: SpaceSection,
+    /// The data.
+    #[serde(default = "default_data")]
+    pub data: DataSection,
+    /// The algorithm.
+    pub search: SearchSection,
+    /// The weight optimizer.
+    #[serde(default)]
+    pub weights: WeightsSection,
+    /// Retraining (run with `--retrain`).
+    #[serde(default)]
+    pub retrain: RetrainSection,
+}
+
+fn one() -> usize {
+    1
+}
+fn half() -> f64 {
+    0.5
+}
+fn default_dataset() -> String {
+    "fashion-mnist".into()
+}
+fn default_data() -> DataSection {
+    toml::from_str("").expect("every field has a default")
+}
+fn default_batch() -> i64 {
+    64
+}
+fn default_device() -> String {
+    "auto".into()
+}
+fn default_lr() -> f64 {
+    0.025
+}
+fn default_lr_min() -> f64 {
+    0.001
+}
+fn default_momentum() -> f64 {
+    0.9
+}
+fn default_wd() -> f64 {
+    3e-4
+}
+fn default_clip() -> f64 {
+    5.0
+}
+
+impl SearchConfig {
+    /// Whether config text is a one-shot search config (it has a `[search]` table).
+    pub fn is_search(text: &str) -> bool {
+        toml::from_str::<toml::Table>(text).is_ok_and(|t| t.contains_key("search"))
+    }
+
+    /// Parses and validates config text; `path` is for messages.
+    pub fn parse(text: &str, path: &Path) -> Result<Self> {
+        let cfg: SearchConfig =
+            toml::from_str(text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        let bad = |key: &str, what: String| anyhow::anyhow!("{}: {key}: {what}", path.display());
+        if cfg.space.builtin.is_none() {
+            return Err(bad(
+                "space.builtin",
+                "missing: one-shot search needs a built-in space (see `archon space list`)".into(),
+            ));
+        }
+        if cfg.space.file.is_some() {
+            return Err(bad(
+                "space.file",
+                "one-shot search builds a supernet, which needs a built-in space, not a JSON file"
+                    .into(),
+            ));
+        }
+        if cfg.search.epochs == 0 {
+            bail!(bad("search.epochs", "must be at least 1".into()));
+        }
+        for (key, value) in [
+            ("search.batch_size", cfg.search.batch_size),
+            ("retrain.batch_size", cfg.retrain.batch_size),
+        ] {
+            if value < 1 {
+                bail!(bad(key, format!("{value} must be at least 1")));
+            }
+        }
+        if !(cfg.data.arch_fraction > 0.0 && cfg.data.arch_fraction < 1.0) {
+            bail!(bad(
+                "data.arch_fraction",
+                format!("{} must be between 0 and 1", cfg.data.arch_fraction)
+            ));
+        }
+        let w = &cfg.weights;
+        for (key, value) in [
+            ("weights.lr", w.lr),
+            ("weights.lr_min", w.lr_min),
+            ("weights.momentum", w.momentum),
+            ("weights.weight_decay", w.weight_decay),
+            ("weights.grad_clip", w.grad_clip),
+            ("retrain.lr", cfg.retrain.lr),
+        ] {
+            if !(value >= 0.0 && value.is_finite()) {
+                bail!(bad(key, format!("{value} must be a finite number ≥ 0")));
+            }
+        }
+        if cfg.data.channels.is_some_and(|c| !(1..=4).contains(&c)) {
+            bail!(bad("data.channels", "must be between 1 and 4".into()));
+        }
+        Ok(cfg)
+    }
+
+    /// Reads and validates a config file.
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading the search config {}", path.display()))?;
+        Self::parse(&text, path)
+    }
+
+    /// The algorithm's options as JSON, with the seed unless they set one.
+    pub fn algorithm_options(&self) -> Result<String> {
+        let mut options = serde_json::to_value(&self.search.options)?;
+        options
+            .as_object_mut()
+            .context("search.options must be a table")?
+            .entry("seed")
+            .or_insert_with(|| self.seed.into());
+        Ok(options.to_string())
+    }
+}

@@ -1,0 +1,346 @@
+//! The host's side of a one-shot search: the supernet (and any networks the trainer
+//! builds), the data splits, the weight optimizers — lent to the trainer through
+//! [`SupernetHost`].
+
+use super::costs;
+use archon_plugin_api::{
+    one_shot::{
+        Batch, CostTable, NetId, NetworkSpec, Report, SearchInfo, Setting as PluginSetting,
+        SupernetHost,
+    },
+    tch::{nn, nn::OptimizerConfig, Device, Kind, Tensor},
+    Architecture, PluginError, Result,
+};
+use archon_spaces::{
+    choice::Setting,
+    data::{permutation, Dataset},
+    hub::{SpaceConfig, SpaceFamily},
+    Child, Supernet,
+};
+use serde_json::Value;
+
+/// A network the trainer can drive.
+pub enum Model {
+    /// A supernet steered by settings.
+    Supernet(Supernet),
+    /// A fixed child network.
+    Child(Child),
+}
+
+impl Model {
+    fn var_store(&self) -> &nn::VarStore {
+        match self {
+            Model::Supernet(s) => s.var_store(),
+            Model::Child(c) => c.var_store(),
+        }
+    }
+}
+
+/// A network with its optimizer and the space config it was built with.
+pub struct Net {
+    /// The network.
+    pub model: Model,
+    opt: nn::Optimizer,
+    cfg: SpaceConfig,
+}
+
+/// The weight optimizer's settings.
+#[derive(Debug, Clone, Copy)]
+pub struct WeightOptim {
+    /// SGD momentum.
+    pub momentum: f64,
+    /// L2 weight decay.
+    pub weight_decay: f64,
+    /// Gradient-norm clip (0: off).
+    pub grad_clip: f64,
+}
+
+/// Walks a split in seeded random order, one batch at a time, reshuffling each pass.
+struct Cursor {
+    data: Dataset,
+    order: Tensor,
+    position: i64,
+    pass: u64,
+    seed: u64,
+}
+
+impl Cursor {
+    fn new(data: Dataset, seed: u64) -> Self {
+        let order = permutation(data.len(), seed);
+        Cursor {
+            data,
+            order,
+            position: 0,
+            pass: 0,
+            seed,
+        }
+    }
+
+    fn next(&mut self, batch: i64) -> (Tensor, Tensor) {
+        let n = self.data.len() as i64;
+        let batch = batch.min(n);
+        if self.position + batch > n {
+            self.pass += 1;
+            self.order = permutation(self.data.len(), self.seed.wrapping_add(self.pass));
+            self.position = 0;
+        }
+        let idx = self.order.narrow(0, self.position, batch);
+        self.position += batch;
+        (
+            self.data.inputs.index_select(0, &idx),
+            self.data.labels.index_select(0, &idx),
+        )
+    }
+}
+
+fn err(e: impl std::fmt::Display) -> PluginError {
+    PluginError::invalid_input(e.to_string())
+}
+
+/// Everything the host lends to a one-shot trainer.
+pub struct SearchHost<'a> {
+    family: &'static dyn SpaceFamily,
+    device: Device,
+    nets: Vec<Net>,
+    cursors: [Cursor; 2],
+    info: SearchInfo,
+    optim: WeightOptim,
+    lr: f64,
+    sink: &'a mut dyn FnMut(Report) -> anyhow::Result<()>,
+}
+
+impl<'a> SearchHost<'a> {
+    /// A search over `supernet` with the weight split `train` and the architecture
+    /// split `valid` (both already on `device`); reports go to `sink`.
+    #[allow(clippy::too_many_arguments)] // one constructor, called once
+    pub fn new(
+        family: &'static dyn SpaceFamily,
+        cfg: SpaceConfig,
+        supernet: Supernet,
+        (train, valid): (Dataset, Dataset),
+        info: SearchInfo,
+        optim: WeightOptim,
+        lr: f64,
+        sink: &'a mut dyn FnMut(Report) -> anyhow::Result<()>,
+    ) -> anyhow::Result<Self> {
+        let device = supernet.var_store().device();
+        let seed = info.seed;
+        let mut host = SearchHost {
+            family,
+            device,
+            nets: Vec::new(),
+            cursors: [Cursor::new(train, seed), Cursor::new(valid, seed ^ 0x5eed)],
+            info,
+            optim,
+            lr,
+            sink,
+        };
+        host.push(Model::Supernet(supernet), cfg)?;
+        Ok(host)
+    }
+
+    fn push(&mut self, model: Model, cfg: SpaceConfig) -> anyhow::Result<NetId> {
+        let opt = nn::Sgd {
+            momentum: self.optim.momentum,
+            dampening: 0.0,
+            wd: self.optim.weight_decay,
+            nesterov: false,
+        }
+        .build(model.var_store(), self.lr)?;
+        self.nets.push(Net { model, opt, cfg });
+        Ok((self.nets.len() - 1) as NetId)
+    }
+
+    /// Sets the learning rate of every network's optimizer (the epoch's schedule).
+    pub fn set_lr(&mut self, lr: f64) {
+        self.lr = lr;
+        for net in &mut self.nets {
+            net.opt.set_lr(lr);
+        }
+    }
+
+    /// The supernet being searched.
+    pub fn supernet(&self) -> &Supernet {
+        match &self.nets[0].model {
+            Model::Supernet(s) => s,
+            Model::Child(_) => unreachable!("net 0 is always the searched supernet"),
+        }
+    }
+
+    fn net(&mut self, id: NetId) -> Result<&mut Net> {
+        let count = self.nets.len();
+        self.nets.get_mut(id as usize).ok_or_else(|| {
+            PluginError::invalid_input(format!(
+                "no network {id} (this search has {count}: 0 is the supernet)"
+            ))
+        })
+    }
+
+    fn supernet_mut(&mut self, id: NetId, what: &str) -> Result<&mut Supernet> {
+        match &mut self.net(id)?.model {
+            Model::Supernet(s) => Ok(s),
+            Model::Child(_) => Err(PluginError::invalid_input(format!(
+                "{what}: network {id} is a child network, which has no choices"
+            ))),
+        }
+    }
+
+    fn config_with(base: &SpaceConfig, options: &serde_json::Map<String, Value>) -> Result<SpaceConfig> {
+        let mut merged = base.options.as_map().clone();
+        for (k, v) in options {
+            merged.insert(k.clone(), v.clone());
+        }
+        let mut cfg = base.clone();
+        cfg.options = archon_plugin_api::Options::from_json_str(&Value::Object(merged).to_string())?;
+        Ok(cfg)
+    }
+}
+
+impl SupernetHost for SearchHost<'_> {
+    fn info(&self) -> SearchInfo {
+        self.info.clone()
+    }
+
+    fn set(&mut self, net: NetId, label: &str, setting: PluginSetting) -> Result<()> {
+        let setting = match setting {
+            PluginSetting::Fixed(i) => Setting::Fixed(i),
+            PluginSetting::Weighted { indices, weights } => Setting::Weighted { indices, weights },
+        };
+        self.supernet_mut(net, "set")?
+            .set(label, setting)
+            .map_err(err)
+    }
+
+    fn next_batch(&mut self, valid: bool) -> Result<Batch> {
+        let batch = self.info.batch_size;
+        let (inputs, labels) = self.cursors[usize::from(valid)].next(batch);
+        Ok(Batch { inputs, labels })
+    }
+
+    fn forward(&mut self, net: NetId, inputs: &Tensor) -> Result<Tensor> {
+        let result = match &self.net(net)?.model {
+            Model::Supernet(s) => s.forward(inputs, true),
+            Model::Child(c) => c.forward(inputs, true),
+        };
+        result.map_err(err)
+    }
+
+    fn weights(&mut self, net: NetId) -> Result<Vec<Tensor>> {
+        Ok(self.net(net)?.model.var_store().trainable_variables())
+    }
+
+    fn zero_grad(&mut self, net: NetId) -> Result<()> {
+        self.net(net)?.opt.zero_grad();
+        Ok(())
+    }
+
+    fn weight_step(&mut self, net: NetId) -> Result<()> {
+        let clip = self.optim.grad_clip;
+        let net = self.net(net)?;
+        if clip > 0.0 {
+            net.opt.clip_grad_norm(clip);
+        }
+        net.opt.step();
+        net.opt.zero_grad();
+        Ok(())
+    }
+
+    fn weight_lr(&self, _net: NetId) -> f64 {
+        self.lr
+    }
+
+    fn build_network(&mut self, spec: &NetworkSpec) -> Result<NetId> {
+        let base = self.nets[0].cfg.clone();
+        let cfg = Self::config_with(&base, &spec.options)?;
+        let model = match &spec.architecture {
+            Some(arch) => Model::Child(Child::build(self.family, &cfg, arch, self.device).map_err(err)?),
+            None => Model::Supernet(Supernet::build(self.family, &cfg, self.device).map_err(err)?),
+        };
+        self.push(model, cfg).map_err(err)
+    }
+
+    fn evaluate(&mut self, net: NetId, architecture: &Value, recalibrate: usize, batches: usize) -> Result<f64> {
+        let batch = self.info.batch_size;
+        if let Model::Supernet(s) = &mut self.net(net)?.model {
+            let arch = Architecture::from_json(s.search_space(), architecture)?;
+            s.set_architecture(&arch).map_err(err)?;
+            if recalibrate > 0 {
+                s.reset_batch_norm_stats();
+            }
+        }
+        for _ in 0..recalibrate {
+            let (xs, _) = self.cursors[0].next(batch);
+            let net = self.net(net)?;
+            let _stats_updated = tch_no_grad(|| forward_model(&net.model, &xs, true))?;
+        }
+        let valid = &self.cursors[1].data;
+        let n = valid.len() as i64;
+        let limit = if batches == 0 { n } else { (batches as i64 * batch).min(n) };
+        let (inputs, labels) = (valid.inputs.narrow(0, 0, limit), valid.labels.narrow(0, 0, limit));
+        let model = &self.nets[net as usize].model;
+        let mut correct = 0i64;
+        let mut begin = 0;
+        while begin < limit {
+            let len = batch.min(limit - begin);
+            let logits = tch_no_grad(|| forward_model(model, &inputs.narrow(0, begin, len), false))?;
+            correct += logits
+                .argmax(-1, false)
+                .eq_tensor(&labels.narrow(0, begin, len))
+                .sum(Kind::Int64)
+                .int64_value(&[]);
+            begin += len;
+        }
+        Ok(correct as f64 / limit.max(1) as f64)
+    }
+
+    fn costs(&mut self, net: NetId) -> Result<CostTable> {
+        let cfg = self.net(net)?.cfg.clone();
+        let example = self.cursors[0].data.inputs.narrow(0, 0, 1);
+        let family = self.family;
+        let supernet = self.supernet_mut(net, "costs")?;
+        costs::table(family, &cfg, supernet.choices(), supernet.search_space(), &example)
+    }
+
+    fn rebuild(&mut self, net: NetId, options: &Value) -> Result<()> {
+        let options = options.as_object().cloned().ok_or_else(|| {
+            PluginError::invalid_input(format!("rebuild options must be a JSON object, not {options}"))
+        })?;
+        let base = self.net(net)?.cfg.clone();
+        let cfg = Self::config_with(&base, &options)?;
+        let model = match &self.net(net)?.model {
+            Model::Supernet(_) => Model::Supernet(Supernet::build(self.family, &cfg, self.device).map_err(err)?),
+            Model::Child(_) => {
+                return Err(PluginError::invalid_input(format!(
+                    "rebuild: network {net} is a child; build a new one with build_network"
+                )))
+            }
+        };
+        let id = self.push(model, cfg).map_err(err)?;
+        let fresh = self.nets.pop().expect("pushed above");
+        debug_assert_eq!(id as usize, self.nets.len());
+        self.nets[net as usize] = fresh;
+        Ok(())
+    }
+
+    fn set_dropout(&mut self, net: NetId, candidate: &str, p: f64) -> Result<()> {
+        self.supernet_mut(net, "set_dropout")?
+            .set_dropout(candidate, p);
+        Ok(())
+    }
+
+    fn report(&mut self, report: Report) -> Result<()> {
+        (self.sink)(report).map_err(|e| PluginError::internal(format!("{e:#}")))
+    }
+}
+
+fn forward_model(model: &Model, xs: &Tensor, train: bool) -> Result<Tensor> {
+    match model {
+        Model::Supernet(s) => s.forward(xs, train),
+        Model::Child(c) => c.forward(xs, train),
+    }
+    .map_err(err)
+}
+
+fn tch_no_grad<T>(f: impl FnOnce() -> T) -> T {
+    archon_plugin_api::tch::no_grad(f)
+}

@@ -1,0 +1,12 @@
+//! One-shot NAS: the host's half of the supernet contract (see DESIGN.md). The host
+//! builds the supernet, owns weights, data and the weight optimizer, and lends them to
+//! a one-shot trainer plugin epoch by epoch, recording what it reports.
+
+pub mod config;
+mod costs;
+mod host;
+mod run;
+
+pub use config::SearchConfig;
+pub use host::{SearchHost, WeightOptim};
+pub use run::{run, Outcome, RunOptions};

@@ -1,0 +1,307 @@
+//! Architecture parameters (α): one vector per decision of the supernet, the Adam
+//! optimizer that trains them, and the settings they put on the supernet.
+
+use archon_plugin_api::{
+    one_shot::{ChoiceInfo, NetId, SearchInfo, Setting, SupernetContext},
+    tch::{nn, nn::OptimizerConfig, Device, Kind, Tensor},
+    Options, PluginError, Result,
+};
+use std::collections::BTreeMap;
+
+/// The architecture optimizer (DARTS: Adam 3e-4, betas (0.5, 0.999), weight decay 1e-3).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ArchOptim {
+    /// Learning rate.
+    pub lr: f64,
+    /// Adam's β1.
+    pub beta1: f64,
+    /// Adam's β2.
+    pub beta2: f64,
+    /// L2 weight decay.
+    pub weight_decay: f64,
+}
+
+impl Default for ArchOptim {
+    fn default() -> Self {
+        ArchOptim {
+            lr: 3e-4,
+            beta1: 0.5,
+            beta2: 0.999,
+            weight_decay: 1e-3,
+        }
+    }
+}
+
+impl ArchOptim {
+    /// The option keys [`from_options`](Self::from_options) reads.
+    pub const KEYS: [&'static str; 4] = ["arch_lr", "arch_beta1", "arch_beta2", "arch_weight_decay"];
+
+    /// Reads `arch_lr`, `arch_beta1`, `arch_beta2`, `arch_weight_decay`.
+    pub fn from_options(options: &Options) -> Result<Self> {
+        let d = ArchOptim::default();
+        let o = ArchOptim {
+            lr: options.f64("arch_lr")?.unwrap_or(d.lr),
+            beta1: options.f64("arch_beta1")?.unwrap_or(d.beta1),
+            beta2: options.f64("arch_beta2")?.unwrap_or(d.beta2),
+            weight_decay: options.f64("arch_weight_decay")?.unwrap_or(d.weight_decay),
+        };
+        for (key, v, max) in [
+            ("arch_lr", o.lr, f64::INFINITY),
+            ("arch_beta1", o.beta1, 1.0),
+            ("arch_beta2", o.beta2, 1.0),
+            ("arch_weight_decay", o.weight_decay, f64::INFINITY),
+        ] {
+            if !(v >= 0.0 && v < max && v.is_finite()) {
+                return Err(PluginError::invalid_input(format!(
+                    "option {key}: {v} is out of range"
+                )));
+            }
+        }
+        Ok(o)
+    }
+}
+
+/// How α turns into the settings of a forward pass.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Mixture {
+    /// DARTS: the softmax of α over the active candidates; `grad` keeps the graph to α
+    /// (architecture steps), without it the weights are constants (weight steps).
+    Softmax {
+        /// Whether gradients flow back to α.
+        grad: bool,
+    },
+    /// GDAS: one candidate drawn from the Gumbel-softmax of α at temperature `tau`,
+    /// weighted by the straight-through hard sample (1 forward, softmax gradient).
+    Gumbel {
+        /// The temperature.
+        tau: f64,
+    },
+}
+
+/// What α does for one decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    /// Layer or value choice, or input choice without edges: α mixes the candidates.
+    Mix,
+    /// Input choice whose inputs are DARTS edges: every input is summed during the
+    /// search; the edges' own α rank them at derivation.
+    SumEdges,
+}
+
+/// α for every decision of a supernet.
+pub struct ArchParams {
+    pub(crate) choices: Vec<ChoiceInfo>,
+    roles: Vec<Role>,
+    pub(crate) alphas: Vec<Tensor>,
+    pub(crate) active: Vec<Vec<usize>>,
+    vs: nn::VarStore,
+    opt: nn::Optimizer,
+    pub(crate) search_space: serde_json::Value,
+}
+
+fn device_of(info: &SearchInfo) -> Result<Device> {
+    Ok(match info.device.as_str() {
+        "cpu" => Device::Cpu,
+        d => match d
+            .strip_prefix("cuda(")
+            .and_then(|s| s.strip_suffix(')'))
+            .or_else(|| d.strip_prefix("cuda:"))
+        {
+            Some(n) => Device::Cuda(n.parse().map_err(|_| {
+                PluginError::invalid_input(format!("unknown device {d:?} in the search info"))
+            })?),
+            None if d == "cuda" => Device::Cuda(0),
+            None => {
+                return Err(PluginError::invalid_input(format!(
+                    "unknown device {d:?} in the search info"
+                )))
+            }
+        },
+    })
+}
+
+impl ArchParams {
+    /// α ~ 1e-3·N(0, 1) for every decision of `info`, on its device.
+    pub fn new(info: &SearchInfo, optim: ArchOptim) -> Result<Self> {
+        let vs = nn::VarStore::new(device_of(info)?);
+        let mut roles = Vec::new();
+        let mut alphas = Vec::new();
+        for (k, c) in info.choices.iter().enumerate() {
+            if c.is_empty() {
+                return Err(PluginError::invalid_input(format!(
+                    "choice {:?} has no candidates",
+                    c.label
+                )));
+            }
+            let sums_edges = c.is_input()
+                && c.edges.len() == c.len()
+                && c.edges
+                    .iter()
+                    .all(|e| e.as_ref().is_some_and(|l| info.choice(l).is_some()));
+            roles.push(if sums_edges { Role::SumEdges } else { Role::Mix });
+            alphas.push(vs.root().var(
+                &format!("alpha{k}"),
+                &[c.len() as i64],
+                nn::Init::Randn {
+                    mean: 0.0,
+                    stdev: 1e-3,
+                },
+            ));
+        }
+        let opt = nn::Adam {
+            beta1: optim.beta1,
+            beta2: optim.beta2,
+            wd: optim.weight_decay,
+            ..Default::default()
+        }
+        .build(&vs, optim.lr)
+        .map_err(|e| PluginError::internal(format!("architecture optimizer: {e}")))?;
+        Ok(ArchParams {
+            active: info.choices.iter().map(|c| (0..c.len()).collect()).collect(),
+            choices: info.choices.clone(),
+            roles,
+            alphas,
+            vs,
+            opt,
+            search_space: info.search_space.clone(),
+        })
+    }
+
+    /// Draws α afresh (1e-3·N(0, 1)), as P-DARTS does at each stage; the active
+    /// candidates stay.
+    pub fn reinitialise(&mut self) {
+        archon_plugin_api::tch::no_grad(|| {
+            for a in &mut self.alphas {
+                let _ = a.copy_(&(Tensor::randn_like(a) * 1e-3));
+            }
+        });
+    }
+
+    /// The decisions.
+    pub fn choices(&self) -> &[ChoiceInfo] {
+        &self.choices
+    }
+
+    /// The α tensors (leaves with gradients).
+    pub fn parameters(&self) -> &[Tensor] {
+        &self.alphas
+    }
+
+    /// The candidates of decision `k` that still take part.
+    pub fn active(&self, k: usize) -> &[usize] {
+        &self.active[k]
+    }
+
+    /// Restricts decision `k` to the candidates `keep` (P-DARTS's shrinking).
+    pub fn restrict(&mut self, k: usize, keep: Vec<usize>) {
+        self.active[k] = keep;
+    }
+
+    /// Whether decision `k` is mixed by α (false: an input choice over DARTS edges).
+    pub fn mixes(&self, k: usize) -> bool {
+        self.roles[k] == Role::Mix
+    }
+
+    /// Softmax of α over the active candidates of decision `k`, as a vector over all
+    /// its candidates (inactive ones 0). Detached.
+    pub fn probabilities(&self, k: usize) -> Vec<f64> {
+        let mut p = vec![0.0; self.choices[k].len()];
+        let idx = Tensor::from_slice(
+            &self.active[k].iter().map(|&i| i as i64).collect::<Vec<_>>(),
+        )
+        .to_device(self.alphas[k].device());
+        let soft = self.alphas[k]
+            .detach()
+            .index_select(0, &idx)
+            .softmax(0, Kind::Float)
+            .to_device(Device::Cpu);
+        let values: Vec<f64> = Vec::<f64>::try_from(soft.to_kind(Kind::Double)).unwrap_or_default();
+        for (j, &i) in self.active[k].iter().enumerate() {
+            p[i] = values.get(j).copied().unwrap_or(0.0);
+        }
+        p
+    }
+
+    /// The probabilities of every decision, by label (for reports and the web UI).
+    pub fn report(&self) -> BTreeMap<String, Vec<f64>> {
+        (0..self.choices.len())
+            .filter(|&k| self.mixes(k))
+            .map(|k| (self.choices[k].label.clone(), self.probabilities(k)))
+            .collect()
+    }
+
+    /// Sets every decision of `net` from α.
+    pub fn apply(&self, ctx: &mut SupernetContext<'_>, net: NetId, mixture: Mixture) -> Result<()> {
+        for (k, c) in self.choices.iter().enumerate() {
+            let setting = match self.roles[k] {
+                Role::SumEdges => Setting::Fixed((0..c.len()).collect()),
+                Role::Mix => self.setting(k, mixture),
+            };
+            ctx.set(net, &c.label, setting)?;
+        }
+        Ok(())
+    }
+
+    fn setting(&self, k: usize, mixture: Mixture) -> Setting {
+        let active = &self.active[k];
+        if active.len() == 1 {
+            return Setting::Fixed(active.clone());
+        }
+        let alpha = &self.alphas[k];
+        let idx = Tensor::from_slice(&active.iter().map(|&i| i as i64).collect::<Vec<_>>())
+            .to_device(alpha.device());
+        let logits = alpha.index_select(0, &idx);
+        match mixture {
+            Mixture::Softmax { grad } => {
+                let w = logits.softmax(0, Kind::Float);
+                Setting::Weighted {
+                    indices: active.clone(),
+                    weights: if grad { w } else { w.detach() },
+                }
+            }
+            Mixture::Gumbel { tau } => {
+                // g = -log(-log(U)), U ~ (0, 1); drawn until finite (as GDAS does).
+                let probs = loop {
+                    let u = Tensor::rand_like(&logits).clamp(1e-10, 1.0 - 1e-10);
+                    let gumbel = -(-u.log()).log();
+                    let probs =
+                        ((logits.log_softmax(0, Kind::Float) + gumbel) / tau).softmax(0, Kind::Float);
+                    if probs.isfinite().all().int64_value(&[]) == 1 {
+                        break probs;
+                    }
+                };
+                let j = probs.argmax(0, false).int64_value(&[]);
+                let p = probs.narrow(0, j, 1);
+                // Straight-through: the value is 1, the gradient is the softmax's.
+                let hard = p.ones_like() - p.detach() + p;
+                Setting::Weighted {
+                    indices: vec![active[j as usize]],
+                    weights: hard,
+                }
+            }
+        }
+    }
+
+    /// Zeroes α's gradients.
+    pub fn zero_grad(&mut self) {
+        self.opt.zero_grad();
+    }
+
+    /// Sets α's gradients to `grads` (one per decision, as from `run_backward`).
+    pub fn set_grads(&mut self, grads: &[Tensor]) {
+        self.opt.zero_grad();
+        let surrogate = self
+            .alphas
+            .iter()
+            .zip(grads)
+            .filter(|(_, g)| g.defined())
+            .map(|(a, g)| (a * g.detach()).sum(Kind::Float))
+            .fold(Tensor::zeros([], (Kind::Float, self.vs.device())), |acc, t| acc + t);
+        surrogate.backward();
+    }
+
+    /// One Adam step on the gradients α holds.
+    pub fn step(&mut self) {
+        self.opt.step();
+    }
+}

@@ -1,0 +1,133 @@
+//! GDAS (Dong & Yang, "Searching for a Robust Neural Architecture in Four GPU Hours",
+//! CVPR 2019) as an archon one-shot plugin.
+//!
+//! Each step draws one candidate per choice from the Gumbel-softmax of α and runs only
+//! that candidate, weighted by the straight-through hard sample (value 1, the soft
+//! sample's gradient), so a step costs about one child's forward pass. The
+//! temperature anneals linearly from `tau_max` (10) to `tau_min` (0.1) over the
+//! epochs. Weights train on the training split, α (Adam 3e-4, betas (0.5, 0.999),
+//! weight decay 1e-3) on the validation split. Export and collapse guard as DARTS.
+//!
+//! Options: `tau_max`, `tau_min`, `arch_lr`, `arch_beta1`, `arch_beta2`,
+//! `arch_weight_decay`, `max_skip`, `stop_at_skip`, `seed`.
+
+use archon_plugin_api::{
+    one_shot::{OneShotTrainer, Split, SupernetContext, SUPERNET},
+    serde_json::Value,
+    Options, PluginError, Result,
+};
+use archon_plugin_support::one_shot::{
+    arch_step_first_order, finish_epoch, report_step, weight_step, ArchOptim, ArchParams,
+    CollapseGuard, Mixture, StepMeter,
+};
+use std::collections::BTreeMap;
+
+/// The GDAS trainer.
+pub struct Gdas {
+    tau_max: f64,
+    tau_min: f64,
+    optim: ArchOptim,
+    guard: CollapseGuard,
+    params: Option<ArchParams>,
+}
+
+/// The temperature of `epoch` of `epochs`: linear from `max` to `min`.
+pub fn temperature(max: f64, min: f64, epoch: usize, epochs: usize) -> f64 {
+    if epochs <= 1 {
+        return max;
+    }
+    max - (max - min) * epoch as f64 / (epochs - 1) as f64
+}
+
+impl OneShotTrainer for Gdas {
+    fn new(options: &Options) -> Result<Self> {
+        let mut known = vec!["tau_max", "tau_min", "seed"];
+        known.extend(ArchOptim::KEYS);
+        known.extend(CollapseGuard::KEYS);
+        options.deny_unknown("gdas", &known)?;
+        let tau_max = options.f64("tau_max")?.unwrap_or(10.0);
+        let tau_min = options.f64("tau_min")?.unwrap_or(0.1);
+        if !(tau_min > 0.0 && tau_max >= tau_min && tau_max.is_finite()) {
+            return Err(PluginError::invalid_input(format!(
+                "options tau_max {tau_max} / tau_min {tau_min}: need 0 < tau_min ≤ tau_max"
+            )));
+        }
+        Ok(Gdas {
+            tau_max,
+            tau_min,
+            optim: ArchOptim::from_options(options)?,
+            guard: CollapseGuard::from_options(options)?,
+            params: None,
+        })
+    }
+
+    fn begin(&mut self, ctx: &mut SupernetContext<'_>) -> Result<()> {
+        let info = ctx.info()?.clone();
+        self.params = Some(ArchParams::new(&info, self.optim)?);
+        Ok(())
+    }
+
+    fn epoch(&mut self, ctx: &mut SupernetContext<'_>, epoch: usize) -> Result<()> {
+        let (steps, epochs) = {
+            let info = ctx.info()?;
+            (info.steps_per_epoch, info.epochs)
+        };
+        let tau = temperature(self.tau_max, self.tau_min, epoch, epochs);
+        let guard = self.guard;
+        let params = self
+            .params
+            .as_mut()
+            .ok_or_else(|| PluginError::invalid_state("epoch before begin"))?;
+        let mut meter = StepMeter::default();
+        let mixture = Mixture::Gumbel { tau };
+        for step in 0..steps {
+            let train = ctx.next_batch(Split::Train)?;
+            let (loss, acc) = weight_step(ctx, SUPERNET, params, mixture, &train)?;
+            let valid = ctx.next_batch(Split::Valid)?;
+            let (arch_loss, arch_acc) =
+                arch_step_first_order(ctx, SUPERNET, params, mixture, &valid)?;
+            report_step(
+                ctx,
+                &mut meter,
+                (epoch, step),
+                &[
+                    ("loss", loss),
+                    ("accuracy", acc),
+                    ("valid_loss", arch_loss),
+                    ("valid_accuracy", arch_acc),
+                ],
+            )?;
+        }
+        let extra = BTreeMap::from([("tau".to_string(), tau)]);
+        finish_epoch(ctx, epoch, &meter, params, &guard, extra)?;
+        Ok(())
+    }
+
+    fn export(&mut self, _ctx: &mut SupernetContext<'_>) -> Result<Value> {
+        let guard = self.guard;
+        let params = self
+            .params
+            .as_ref()
+            .ok_or_else(|| PluginError::invalid_state("export before begin"))?;
+        Ok(params.derive(&guard)?.architecture)
+    }
+}
+
+archon_plugin_api::export_plugin! {
+    name: "gdas",
+    version: env!("CARGO_PKG_VERSION"),
+    description: "GDAS: Gumbel-softmax single-path sampling with temperature annealing",
+    one_shot_trainer: Gdas,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::temperature;
+
+    #[test]
+    fn the_temperature_anneals_from_max_to_min() {
+        assert_eq!(temperature(10.0, 0.1, 0, 5), 10.0);
+        assert!((temperature(10.0, 0.1, 4, 5) - 0.1).abs() < 1e-12);
+        assert!(temperature(10.0, 0.1, 2, 5) < 10.0 && temperature(10.0, 0.1, 2, 5) > 0.1);
+    }
+}
