@@ -305,3 +305,30 @@ impl ArchParams {
         self.opt.step();
     }
 }
+
+/// Fixes every choice of `net` to an NNI-format architecture (each label's `_idx`).
+pub fn apply_architecture(
+    ctx: &mut SupernetContext<'_>,
+    net: NetId,
+    architecture: &serde_json::Value,
+) -> Result<()> {
+    let map = architecture
+        .as_object()
+        .ok_or_else(|| PluginError::invalid_input("an architecture must be a JSON object"))?;
+    for (label, entry) in map {
+        let idx = entry.get("_idx").ok_or_else(|| {
+            PluginError::invalid_input(format!("architecture: {label:?} has no _idx"))
+        })?;
+        let indices: Vec<usize> = match idx {
+            serde_json::Value::Array(list) => list
+                .iter()
+                .filter_map(|v| v.as_u64().map(|v| v as usize))
+                .collect(),
+            v => vec![v.as_u64().ok_or_else(|| {
+                PluginError::invalid_input(format!("architecture: {label:?} has a bad _idx {v}"))
+            })? as usize],
+        };
+        ctx.set(net, label, Setting::Fixed(indices))?;
+    }
+    Ok(())
+}

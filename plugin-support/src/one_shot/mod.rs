@@ -8,7 +8,7 @@ mod derive;
 mod epoch;
 mod steps;
 
-pub use arch_params::{ArchOptim, ArchParams, Mixture};
+pub use arch_params::{apply_architecture, ArchOptim, ArchParams, Mixture};
 pub use derive::{CollapseGuard, CollapseStats, Derived};
 pub use epoch::{finish_epoch, report_step};
 pub use steps::{

@@ -1,0 +1,267 @@
+//! CDARTS (Yu et al., "Cyclic Differentiable Architecture Search", TPAMI 2022) as an
+//! archon one-shot plugin, with NNI's defaults.
+//!
+//! Two networks: the search network (the host's supernet, softmax mixtures over α) and
+//! an evaluation network (a second supernet of the space, `eval_options` such as more
+//! cells, fixed each epoch to the architecture derived from α). The first
+//! `warmup_epochs` (2) train only the search network's weights. After that, each epoch
+//! first trains the evaluation network alone for an epoch, then runs the cycle per step:
+//! (1) on a validation batch, α and the evaluation network's weights minimise
+//! `(CE_search + CE_eval) / loss_alpha + loss_alpha · T² · KL(search/T ‖ eval/T)` plus an
+//! L1 penalty on α of the pooling, skip and dilated-conv candidates whose weight
+//! `regular_coeff` (5) decays linearly to 0 over `regular_ratio` (0.667) of the joint
+//! epochs; (2) on a training batch, the search network's weights minimise its CE.
+//! α: Adam 3e-4, betas (0.5, 0.999), weight decay 1e-3. Export and collapse guard as
+//! DARTS.
+//!
+//! Options: `eval_options` (a table of space options), `warmup_epochs`, `loss_alpha`,
+//! `temperature` (T, 2), `regular_coeff`, `regular_ratio`, `arch_lr`, `arch_beta1`,
+//! `arch_beta2`, `arch_weight_decay`, `max_skip`, `stop_at_skip`, `seed`.
+
+use archon_plugin_api::{
+    one_shot::{NetId, NetworkSpec, OneShotTrainer, Split, SupernetContext, SUPERNET},
+    serde_json::{Map, Value},
+    tch::{Kind, Tensor},
+    Options, PluginError, Result,
+};
+use archon_plugin_support::one_shot::{
+    accuracy, apply_architecture, cross_entropy, finish_epoch, report_step, weight_step,
+    ArchOptim, ArchParams, CollapseGuard, Mixture, StepMeter,
+};
+use std::collections::BTreeMap;
+
+/// The CDARTS trainer.
+pub struct Cdarts {
+    eval_options: Map<String, Value>,
+    warmup_epochs: usize,
+    loss_alpha: f64,
+    temperature: f64,
+    regular_coeff: f64,
+    regular_ratio: f64,
+    optim: ArchOptim,
+    guard: CollapseGuard,
+    params: Option<ArchParams>,
+    eval_net: Option<NetId>,
+}
+
+/// KL(p_teacher ‖ p_student) at temperature `t`, averaged over all entries (PyTorch's
+/// `KLDivLoss()` default, as NNI's CDARTS uses it).
+pub fn interactive_kl(student: &Tensor, teacher: &Tensor, t: f64) -> Tensor {
+    let log_s = (student / t).log_softmax(1, Kind::Float);
+    let log_t = (teacher / t).log_softmax(1, Kind::Float);
+    (log_t.exp() * (&log_t - log_s)).mean(Kind::Float)
+}
+
+/// The L1 weight of `epoch`: `coeff` decaying linearly to 0 over `ratio` of the joint
+/// epochs after the warm-up.
+pub fn regular_decay(coeff: f64, ratio: f64, epoch: usize, warmup: usize, epochs: usize) -> f64 {
+    let joint = epochs.saturating_sub(warmup).max(1) as f64;
+    (coeff * (1.0 - epoch.saturating_sub(warmup) as f64 / (joint * ratio))).max(0.0)
+}
+
+fn regularised(name: &str) -> bool {
+    name.contains("pool") || name.starts_with("skip") || name == "identity" || name.starts_with("dil_conv")
+}
+
+impl Cdarts {
+    fn l1_penalty(params: &ArchParams) -> Option<Tensor> {
+        let mut terms = Vec::new();
+        for (k, c) in params.choices().iter().enumerate() {
+            if !params.mixes(k) {
+                continue;
+            }
+            let idx: Vec<i64> = params
+                .active(k)
+                .iter()
+                .filter(|&&i| regularised(&c.candidates[i]))
+                .map(|&i| i as i64)
+                .collect();
+            if idx.is_empty() {
+                continue;
+            }
+            let alpha = &params.parameters()[k];
+            let idx = Tensor::from_slice(&idx).to_device(alpha.device());
+            terms.push(alpha.index_select(0, &idx).abs().sum(Kind::Float));
+        }
+        terms.into_iter().reduce(|a, b| a + b)
+    }
+}
+
+impl OneShotTrainer for Cdarts {
+    fn new(options: &Options) -> Result<Self> {
+        let mut known = vec![
+            "eval_options",
+            "warmup_epochs",
+            "loss_alpha",
+            "temperature",
+            "regular_coeff",
+            "regular_ratio",
+            "seed",
+        ];
+        known.extend(ArchOptim::KEYS);
+        known.extend(CollapseGuard::KEYS);
+        options.deny_unknown("cdarts", &known)?;
+        let eval_options = match options.as_map().get("eval_options") {
+            None => Map::new(),
+            Some(Value::Object(m)) => m.clone(),
+            Some(v) => {
+                return Err(PluginError::invalid_input(format!(
+                    "option eval_options: expected a table of space options, found {v}"
+                )))
+            }
+        };
+        let positive = |key: &str, default: f64| -> Result<f64> {
+            let v = options.f64(key)?.unwrap_or(default);
+            if v > 0.0 && v.is_finite() {
+                Ok(v)
+            } else {
+                Err(PluginError::invalid_input(format!("option {key}: {v} must be > 0")))
+            }
+        };
+        let regular_coeff = options.f64("regular_coeff")?.unwrap_or(5.0);
+        if !(regular_coeff >= 0.0 && regular_coeff.is_finite()) {
+            return Err(PluginError::invalid_input(format!(
+                "option regular_coeff: {regular_coeff} must be ≥ 0"
+            )));
+        }
+        Ok(Cdarts {
+            eval_options,
+            warmup_epochs: options.u64("warmup_epochs")?.unwrap_or(2) as usize,
+            loss_alpha: positive("loss_alpha", 1.0)?,
+            temperature: positive("temperature", 2.0)?,
+            regular_coeff,
+            regular_ratio: positive("regular_ratio", 0.667)?,
+            optim: ArchOptim::from_options(options)?,
+            guard: CollapseGuard::from_options(options)?,
+            params: None,
+            eval_net: None,
+        })
+    }
+
+    fn begin(&mut self, ctx: &mut SupernetContext<'_>) -> Result<()> {
+        let info = ctx.info()?.clone();
+        self.params = Some(ArchParams::new(&info, self.optim)?);
+        self.eval_net = Some(ctx.build_network(&NetworkSpec {
+            architecture: None,
+            options: self.eval_options.clone(),
+        })?);
+        Ok(())
+    }
+
+    fn epoch(&mut self, ctx: &mut SupernetContext<'_>, epoch: usize) -> Result<()> {
+        let (steps, epochs) = {
+            let info = ctx.info()?;
+            (info.steps_per_epoch, info.epochs)
+        };
+        let eval_net = self
+            .eval_net
+            .ok_or_else(|| PluginError::invalid_state("epoch before begin"))?;
+        let (guard, alpha_w, t) = (self.guard, self.loss_alpha, self.temperature);
+        let reg = regular_decay(
+            self.regular_coeff,
+            self.regular_ratio,
+            epoch,
+            self.warmup_epochs,
+            epochs,
+        );
+        let params = self
+            .params
+            .as_mut()
+            .ok_or_else(|| PluginError::invalid_state("epoch before begin"))?;
+        let mut meter = StepMeter::default();
+        let joint = epoch >= self.warmup_epochs;
+        if joint {
+            // The evaluation network follows the current architecture; a warm-up epoch
+            // on its own first.
+            let derived = params.derive(&guard)?;
+            apply_architecture(ctx, eval_net, &derived.architecture)?;
+            for _ in 0..steps {
+                let train = ctx.next_batch(Split::Train)?;
+                ctx.zero_grad(eval_net)?;
+                let logits = ctx.forward(eval_net, &train.inputs)?;
+                let loss = cross_entropy(&logits, &train.labels);
+                loss.backward();
+                ctx.weight_step(eval_net)?;
+                meter.add("eval_loss", loss.double_value(&[]));
+                meter.add("eval_accuracy", accuracy(&logits, &train.labels));
+            }
+        }
+        for step in 0..steps {
+            let mut metrics = Vec::with_capacity(6);
+            if joint {
+                let valid = ctx.next_batch(Split::Valid)?;
+                params.apply(ctx, SUPERNET, Mixture::Softmax { grad: true })?;
+                let search = ctx.forward(SUPERNET, &valid.inputs)?;
+                let eval = ctx.forward(eval_net, &valid.inputs)?;
+                let cls = (cross_entropy(&search, &valid.labels)
+                    + cross_entropy(&eval, &valid.labels))
+                    / alpha_w;
+                let kl = interactive_kl(&search, &eval, t) * (t * t * alpha_w);
+                let mut loss = &cls + &kl;
+                if reg > 0.0 {
+                    if let Some(l1) = Self::l1_penalty(params) {
+                        loss = loss + l1 * reg;
+                    }
+                }
+                params.zero_grad();
+                ctx.zero_grad(eval_net)?;
+                loss.backward();
+                ctx.weight_step(eval_net)?;
+                params.step();
+                metrics.extend([
+                    ("valid_loss", cls.double_value(&[])),
+                    ("valid_accuracy", accuracy(&search, &valid.labels)),
+                    ("interactive_loss", kl.double_value(&[])),
+                ]);
+            }
+            let train = ctx.next_batch(Split::Train)?;
+            let (loss, acc) =
+                weight_step(ctx, SUPERNET, params, Mixture::Softmax { grad: false }, &train)?;
+            metrics.extend([("loss", loss), ("accuracy", acc)]);
+            report_step(ctx, &mut meter, (epoch, step), &metrics)?;
+        }
+        let extra = BTreeMap::from([
+            ("joint".to_string(), f64::from(u8::from(joint))),
+            ("regular_decay".to_string(), reg),
+        ]);
+        finish_epoch(ctx, epoch, &meter, params, &guard, extra)?;
+        Ok(())
+    }
+
+    fn export(&mut self, _ctx: &mut SupernetContext<'_>) -> Result<Value> {
+        let guard = self.guard;
+        let params = self
+            .params
+            .as_ref()
+            .ok_or_else(|| PluginError::invalid_state("export before begin"))?;
+        Ok(params.derive(&guard)?.architecture)
+    }
+}
+
+archon_plugin_api::export_plugin! {
+    name: "cdarts",
+    version: env!("CARGO_PKG_VERSION"),
+    description: "CDARTS: search and evaluation networks trained in a cycle with KL distillation",
+    one_shot_trainer: Cdarts,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_l1_weight_decays_to_zero_after_the_warm_up() {
+        assert_eq!(regular_decay(5.0, 0.5, 0, 2, 10), 5.0);
+        assert_eq!(regular_decay(5.0, 0.5, 2, 2, 10), 5.0);
+        assert!((regular_decay(5.0, 0.5, 4, 2, 10) - 2.5).abs() < 1e-12);
+        assert_eq!(regular_decay(5.0, 0.5, 9, 2, 10), 0.0);
+    }
+
+    #[test]
+    fn the_interactive_loss_is_zero_for_equal_logits_and_positive_otherwise() {
+        let a = Tensor::from_slice(&[1.0f32, 2.0, 3.0, 0.5, 0.1, 0.2]).reshape([2, 3]);
+        let b = Tensor::from_slice(&[3.0f32, 2.0, 1.0, 0.1, 0.5, 0.2]).reshape([2, 3]);
+        assert!(interactive_kl(&a, &a, 2.0).double_value(&[]).abs() < 1e-7);
+        assert!(interactive_kl(&a, &b, 2.0).double_value(&[]) > 1e-3);
+    }
+}
