@@ -1,7 +1,10 @@
 //! The conformance kit over every plugin in `plugins/`, loading the real built libraries.
 
 use archon::plugins::load;
-use archon_plugin_api::{conformance::check_tuner, PluginKind, TunerClient};
+use archon_plugin_api::{
+    conformance::{check_trainer, check_tuner},
+    OneShotClient, PluginKind, TunerClient,
+};
 use archon_tests::{library, workspace_root};
 use std::fs;
 
@@ -24,7 +27,9 @@ fn plugin_crates() -> Vec<String> {
 #[test]
 fn every_plugin_passes_the_kit() {
     let crates = plugin_crates();
-    assert!(crates.contains(&"archon-random".to_string()), "{crates:?}");
+    for expected in ["archon-random", "archon-darts", "archon-gdas"] {
+        assert!(crates.contains(&expected.to_string()), "{crates:?}");
+    }
     for name in crates {
         let plugin = load(&library(&name)).unwrap_or_else(|e| panic!("{e}"));
         assert!(!plugin.kinds.is_empty(), "{name} declares no kind");
@@ -36,6 +41,18 @@ fn every_plugin_passes_the_kit() {
                     .map(TunerClient::from_box)
             });
             assert!(report.passed(), "{name} fails the tuner checks:\n{report}");
+        }
+        if plugin.kinds.contains(&PluginKind::OneShotTrainer) {
+            let new_trainer = plugin.module().new_one_shot_trainer().unwrap();
+            let report = check_trainer(&|options: &str| {
+                new_trainer(options.into())
+                    .into_result()
+                    .map(OneShotClient::from_box)
+            });
+            assert!(
+                report.passed(),
+                "{name} fails the trainer checks:\n{report}"
+            );
         }
     }
 }

@@ -6,6 +6,7 @@
 mod conformance;
 mod experiments;
 mod failures;
+mod one_shot;
 mod panics;
 mod plugins_cli;
 mod spaces_cli;

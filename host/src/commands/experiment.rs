@@ -41,6 +41,9 @@ pub fn run(cmd: ExperimentCommand, search_path: &SearchPath) -> Result<ExitCode>
         }
         ExperimentCommand::Resume { id, runs } => {
             let dir = experiment_dir(&runs, &id)?;
+            if super::search::is_one_shot(&Store::open(&dir)?)? {
+                bail!("experiment {id} is a one-shot search, which cannot be resumed yet; run `archon search` with its config again");
+            }
             finish(&dir, manager::run(&dir, search_path)?)?;
         }
         ExperimentCommand::List { runs } => list(&runs)?,
@@ -95,7 +98,12 @@ fn create(config: &Path, runs: &RunsDir, search_path: &SearchPath) -> Result<Pat
         .with_context(|| format!("{}: [space]", config.display()))?;
     resolve(&cfg.tuner.name, search_path)
         .with_context(|| format!("{}: tuner.name", config.display()))?;
-    record_new(runs, cfg.name.as_deref().unwrap_or("exp"), &text, &config_dir)
+    record_new(
+        runs,
+        cfg.name.as_deref().unwrap_or("exp"),
+        &text,
+        &config_dir,
+    )
 }
 
 /// Creates a new experiment folder under `runs` and records the config in its store.
@@ -197,6 +205,10 @@ fn list(runs: &RunsDir) -> Result<()> {
     );
     for dir in dirs {
         let store = Store::open(&dir)?;
+        if super::search::is_one_shot(&store)? {
+            println!("{}", super::search::list_line(&dir, &store)?);
+            continue;
+        }
         let trials = store.trials()?;
         let count = |s| trials.iter().filter(|t| t.status == s).count();
         let best = best_trials(&store, 1)?
@@ -218,6 +230,9 @@ fn list(runs: &RunsDir) -> Result<()> {
 
 fn show(dir: &Path) -> Result<()> {
     let store = Store::open(dir)?;
+    if super::search::is_one_shot(&store)? {
+        return super::search::show(dir, &store);
+    }
     println!(
         "experiment {} ({}), status {}",
         id_of(dir),
@@ -265,6 +280,16 @@ fn stop(dir: &Path) -> Result<()> {
 
 fn export(dir: &Path, top: usize, format: &str) -> Result<()> {
     let store = Store::open(dir)?;
+    if super::search::is_one_shot(&store)? {
+        let arch = store.meta("architecture")?.with_context(|| {
+            format!(
+                "one-shot experiment {} has not exported an architecture yet",
+                id_of(dir)
+            )
+        })?;
+        println!("{arch}");
+        return Ok(());
+    }
     let best = best_trials(&store, top.max(1))?;
     match format {
         "json" => {

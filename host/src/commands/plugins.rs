@@ -6,8 +6,8 @@ use crate::{
 };
 use anyhow::Result;
 use archon_plugin_api::{
-    conformance::{check_tuner, ConformanceReport},
-    PluginKind, TunerClient, LIBTORCH_VERSION, PLUGIN_API_VERSION, TCH_VERSION,
+    conformance::{check_trainer, check_tuner, ConformanceReport},
+    OneShotClient, PluginKind, TunerClient, LIBTORCH_VERSION, PLUGIN_API_VERSION, TCH_VERSION,
 };
 use std::process::ExitCode;
 
@@ -122,6 +122,20 @@ fn check(p: &LoadedPlugin) -> Result<ExitCode> {
                         .map(TunerClient::from_box)
                 });
                 report.checks.extend(tuner_report.checks);
+            }
+            PluginKind::OneShotTrainer => {
+                let new_trainer = p.module().new_one_shot_trainer().ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "{}: says it is a one-shot trainer but has no constructor (built against an older plugin-api?)",
+                        p.name
+                    )
+                })?;
+                let trainer_report = check_trainer(&|options: &str| {
+                    new_trainer(options.into())
+                        .into_result()
+                        .map(OneShotClient::from_box)
+                });
+                report.checks.extend(trainer_report.checks);
             }
             other => println!("(no conformance checks for {} plugins yet)", other.as_str()),
         }

@@ -51,12 +51,63 @@ pub fn run(args: &SearchArgs, search_path: &SearchPath) -> Result<ExitCode> {
     if let Some(g) = &outcome.genotype {
         println!("genotype: {g}");
     }
-    println!(
-        "exported to {}",
-        dir.join("architecture.json").display()
-    );
+    println!("exported to {}", dir.join("architecture.json").display());
     if let Some(a) = outcome.retrain_accuracy {
         println!("retrained child: test accuracy {a:.4}");
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Whether the experiment in `store` is a one-shot search.
+pub(crate) fn is_one_shot(store: &Store) -> Result<bool> {
+    Ok(store.meta("kind")?.as_deref() == Some("one-shot"))
+}
+
+/// The `experiment list` line of a one-shot search.
+pub(crate) fn list_line(dir: &Path, store: &Store) -> Result<String> {
+    let epochs = store.search_epochs()?;
+    let last = epochs
+        .last()
+        .and_then(|e| serde_json::from_str::<serde_json::Value>(&e.1).ok())
+        .and_then(|m| m.get("valid_accuracy").and_then(serde_json::Value::as_f64))
+        .map(|v| format!("{v:.4}"))
+        .unwrap_or_else(|| "-".into());
+    Ok(format!(
+        "{:<28} {:<9} one-shot {} ({} epochs)  valid accuracy {last}",
+        id_of(dir),
+        store.meta("status")?.unwrap_or_default(),
+        store.meta("algorithm")?.unwrap_or_default(),
+        epochs.len()
+    ))
+}
+
+/// `experiment show` of a one-shot search: its epochs and what it found.
+pub(crate) fn show(dir: &Path, store: &Store) -> Result<()> {
+    let epochs = store.search_epochs()?;
+    println!(
+        "experiment {} ({}), one-shot search with {}, status {}: {} steps, {} epochs",
+        id_of(dir),
+        dir.display(),
+        store.meta("algorithm")?.unwrap_or_default(),
+        store.meta("status")?.unwrap_or_default(),
+        store.search_step_count()?,
+        epochs.len()
+    );
+    for (epoch, metrics, _, _) in &epochs {
+        let metrics: std::collections::BTreeMap<String, f64> =
+            serde_json::from_str(metrics).unwrap_or_default();
+        let text: Vec<String> = metrics.iter().map(|(k, v)| format!("{k} {v:.4}")).collect();
+        println!("epoch {:>3}: {}", epoch + 1, text.join("  "));
+    }
+    for (key, what) in [
+        ("architecture", "architecture"),
+        ("genotype", "genotype"),
+        ("retrain_accuracy", "retrained test accuracy"),
+        ("error", "error"),
+    ] {
+        if let Some(v) = store.meta(key)? {
+            println!("{what}: {v}");
+        }
+    }
+    Ok(())
 }

@@ -187,7 +187,12 @@ impl Store {
             "SELECT epoch, metrics, arch_weights, architecture FROM search_epochs ORDER BY epoch",
         )?;
         let rows = stmt.query_map([], |r| {
-            Ok((r.get::<_, i64>(0)? as usize, r.get(1)?, r.get(2)?, r.get(3)?))
+            Ok((
+                r.get::<_, i64>(0)? as usize,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+            ))
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }

@@ -62,9 +62,7 @@ fn measure(
 /// an input choice).
 fn first(kind: &ChoiceKind) -> Selection {
     match kind {
-        ChoiceKind::Input { n_chosen, .. } => {
-            Selection::Many((0..n_chosen.unwrap_or(1)).collect())
-        }
+        ChoiceKind::Input { n_chosen, .. } => Selection::Many((0..n_chosen.unwrap_or(1)).collect()),
         _ => Selection::One(0),
     }
 }

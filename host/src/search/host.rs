@@ -185,13 +185,17 @@ impl<'a> SearchHost<'a> {
         }
     }
 
-    fn config_with(base: &SpaceConfig, options: &serde_json::Map<String, Value>) -> Result<SpaceConfig> {
+    fn config_with(
+        base: &SpaceConfig,
+        options: &serde_json::Map<String, Value>,
+    ) -> Result<SpaceConfig> {
         let mut merged = base.options.as_map().clone();
         for (k, v) in options {
             merged.insert(k.clone(), v.clone());
         }
         let mut cfg = base.clone();
-        cfg.options = archon_plugin_api::Options::from_json_str(&Value::Object(merged).to_string())?;
+        cfg.options =
+            archon_plugin_api::Options::from_json_str(&Value::Object(merged).to_string())?;
         Ok(cfg)
     }
 }
@@ -253,13 +257,21 @@ impl SupernetHost for SearchHost<'_> {
         let base = self.nets[0].cfg.clone();
         let cfg = Self::config_with(&base, &spec.options)?;
         let model = match &spec.architecture {
-            Some(arch) => Model::Child(Child::build(self.family, &cfg, arch, self.device).map_err(err)?),
+            Some(arch) => {
+                Model::Child(Child::build(self.family, &cfg, arch, self.device).map_err(err)?)
+            }
             None => Model::Supernet(Supernet::build(self.family, &cfg, self.device).map_err(err)?),
         };
         self.push(model, cfg).map_err(err)
     }
 
-    fn evaluate(&mut self, net: NetId, architecture: &Value, recalibrate: usize, batches: usize) -> Result<f64> {
+    fn evaluate(
+        &mut self,
+        net: NetId,
+        architecture: &Value,
+        recalibrate: usize,
+        batches: usize,
+    ) -> Result<f64> {
         let batch = self.info.batch_size;
         if let Model::Supernet(s) = &mut self.net(net)?.model {
             let arch = Architecture::from_json(s.search_space(), architecture)?;
@@ -275,14 +287,22 @@ impl SupernetHost for SearchHost<'_> {
         }
         let valid = &self.cursors[1].data;
         let n = valid.len() as i64;
-        let limit = if batches == 0 { n } else { (batches as i64 * batch).min(n) };
-        let (inputs, labels) = (valid.inputs.narrow(0, 0, limit), valid.labels.narrow(0, 0, limit));
+        let limit = if batches == 0 {
+            n
+        } else {
+            (batches as i64 * batch).min(n)
+        };
+        let (inputs, labels) = (
+            valid.inputs.narrow(0, 0, limit),
+            valid.labels.narrow(0, 0, limit),
+        );
         let model = &self.nets[net as usize].model;
         let mut correct = 0i64;
         let mut begin = 0;
         while begin < limit {
             let len = batch.min(limit - begin);
-            let logits = tch_no_grad(|| forward_model(model, &inputs.narrow(0, begin, len), false))?;
+            let logits =
+                tch_no_grad(|| forward_model(model, &inputs.narrow(0, begin, len), false))?;
             correct += logits
                 .argmax(-1, false)
                 .eq_tensor(&labels.narrow(0, begin, len))
@@ -298,17 +318,27 @@ impl SupernetHost for SearchHost<'_> {
         let example = self.cursors[0].data.inputs.narrow(0, 0, 1);
         let family = self.family;
         let supernet = self.supernet_mut(net, "costs")?;
-        costs::table(family, &cfg, supernet.choices(), supernet.search_space(), &example)
+        costs::table(
+            family,
+            &cfg,
+            supernet.choices(),
+            supernet.search_space(),
+            &example,
+        )
     }
 
     fn rebuild(&mut self, net: NetId, options: &Value) -> Result<()> {
         let options = options.as_object().cloned().ok_or_else(|| {
-            PluginError::invalid_input(format!("rebuild options must be a JSON object, not {options}"))
+            PluginError::invalid_input(format!(
+                "rebuild options must be a JSON object, not {options}"
+            ))
         })?;
         let base = self.net(net)?.cfg.clone();
         let cfg = Self::config_with(&base, &options)?;
         let model = match &self.net(net)?.model {
-            Model::Supernet(_) => Model::Supernet(Supernet::build(self.family, &cfg, self.device).map_err(err)?),
+            Model::Supernet(_) => {
+                Model::Supernet(Supernet::build(self.family, &cfg, self.device).map_err(err)?)
+            }
             Model::Child(_) => {
                 return Err(PluginError::invalid_input(format!(
                     "rebuild: network {net} is a child; build a new one with build_network"

@@ -61,9 +61,11 @@ fn choice_infos(supernet: &Supernet) -> Vec<ChoiceInfo> {
                 candidates,
                 n_chosen,
             } => ("input", candidates.clone(), *n_chosen),
-            ChoiceKind::Value { values } => {
-                ("value", values.iter().map(|v| v.to_string()).collect(), None)
-            }
+            ChoiceKind::Value { values } => (
+                "value",
+                values.iter().map(|v| v.to_string()).collect(),
+                None,
+            ),
         };
         out.push(ChoiceInfo {
             label: p.label.clone(),
@@ -314,7 +316,10 @@ pub fn run(
     bar.finish_and_clear();
     let search_seconds = start.elapsed().as_secs_f64();
     let arch = Architecture::from_json(&search_space, &architecture).with_context(|| {
-        format!("{} exported an architecture that is not valid for the space", plugin.name)
+        format!(
+            "{} exported an architecture that is not valid for the space",
+            plugin.name
+        )
     })?;
     let architecture = arch.to_json(&search_space);
     let genotype = family.genotype(&architecture);

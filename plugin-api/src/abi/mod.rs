@@ -16,8 +16,8 @@ mod tuner;
 pub use cell::{CellAbi, CellAbi_TO, CellBox};
 pub use metadata::{PluginKind, PluginMetadata};
 pub use one_shot::{
-    BatchAbi, OneShotTrainerAbi, OneShotTrainerAbi_TO, OneShotTrainerBox, SupernetAbi, SupernetAbi_TO,
-    SupernetRef,
+    BatchAbi, OneShotTrainerAbi, OneShotTrainerAbi_TO, OneShotTrainerBox, SupernetAbi,
+    SupernetAbi_TO, SupernetRef,
 };
 pub use root_module::{PluginMod, PluginModRef, ROOT_MODULE_SYMBOL};
 pub use tuner::{TunerAbi, TunerAbi_TO, TunerBox};

@@ -117,8 +117,7 @@ impl OneShotClient {
     pub fn export(&mut self, host: &mut dyn SupernetHost) -> Result<Value> {
         let inner = &mut self.inner;
         let text = with_host(host, |sn| inner.export(sn).into_result())?;
-        serde_json::from_str(text.as_str()).map_err(|e| {
-            PluginError::internal(format!("the trainer exported malformed JSON: {e}"))
-        })
+        serde_json::from_str(text.as_str())
+            .map_err(|e| PluginError::internal(format!("the trainer exported malformed JSON: {e}")))
     }
 }

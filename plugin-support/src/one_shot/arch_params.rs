@@ -34,7 +34,8 @@ impl Default for ArchOptim {
 
 impl ArchOptim {
     /// The option keys [`from_options`](Self::from_options) reads.
-    pub const KEYS: [&'static str; 4] = ["arch_lr", "arch_beta1", "arch_beta2", "arch_weight_decay"];
+    pub const KEYS: [&'static str; 4] =
+        ["arch_lr", "arch_beta1", "arch_beta2", "arch_weight_decay"];
 
     /// Reads `arch_lr`, `arch_beta1`, `arch_beta2`, `arch_weight_decay`.
     pub fn from_options(options: &Options) -> Result<Self> {
@@ -138,7 +139,11 @@ impl ArchParams {
                 && c.edges
                     .iter()
                     .all(|e| e.as_ref().is_some_and(|l| info.choice(l).is_some()));
-            roles.push(if sums_edges { Role::SumEdges } else { Role::Mix });
+            roles.push(if sums_edges {
+                Role::SumEdges
+            } else {
+                Role::Mix
+            });
             alphas.push(vs.root().var(
                 &format!("alpha{k}"),
                 &[c.len() as i64],
@@ -157,7 +162,11 @@ impl ArchParams {
         .build(&vs, optim.lr)
         .map_err(|e| PluginError::internal(format!("architecture optimizer: {e}")))?;
         Ok(ArchParams {
-            active: info.choices.iter().map(|c| (0..c.len()).collect()).collect(),
+            active: info
+                .choices
+                .iter()
+                .map(|c| (0..c.len()).collect())
+                .collect(),
             choices: info.choices.clone(),
             roles,
             alphas,
@@ -206,10 +215,8 @@ impl ArchParams {
     /// its candidates (inactive ones 0). Detached.
     pub fn probabilities(&self, k: usize) -> Vec<f64> {
         let mut p = vec![0.0; self.choices[k].len()];
-        let idx = Tensor::from_slice(
-            &self.active[k].iter().map(|&i| i as i64).collect::<Vec<_>>(),
-        )
-        .to_device(self.alphas[k].device());
+        let idx = Tensor::from_slice(&self.active[k].iter().map(|&i| i as i64).collect::<Vec<_>>())
+            .to_device(self.alphas[k].device());
         let soft = self.alphas[k]
             .detach()
             .index_select(0, &idx)
@@ -264,8 +271,8 @@ impl ArchParams {
                 let probs = loop {
                     let u = Tensor::rand_like(&logits).clamp(1e-10, 1.0 - 1e-10);
                     let gumbel = -(-u.log()).log();
-                    let probs =
-                        ((logits.log_softmax(0, Kind::Float) + gumbel) / tau).softmax(0, Kind::Float);
+                    let probs = ((logits.log_softmax(0, Kind::Float) + gumbel) / tau)
+                        .softmax(0, Kind::Float);
                     if probs.isfinite().all().int64_value(&[]) == 1 {
                         break probs;
                     }
@@ -296,7 +303,10 @@ impl ArchParams {
             .zip(grads)
             .filter(|(_, g)| g.defined())
             .map(|(a, g)| (a * g.detach()).sum(Kind::Float))
-            .fold(Tensor::zeros([], (Kind::Float, self.vs.device())), |acc, t| acc + t);
+            .fold(
+                Tensor::zeros([], (Kind::Float, self.vs.device())),
+                |acc, t| acc + t,
+            );
         surrogate.backward();
     }
 

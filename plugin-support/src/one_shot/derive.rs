@@ -10,9 +10,7 @@
 //! DARTS+ does (early stopping once a group has that many skip-connects).
 
 use super::ArchParams;
-use archon_plugin_api::{
-    Architecture, Options, PluginError, Result, SearchSpace, Selection,
-};
+use archon_plugin_api::{Architecture, Options, PluginError, Result, SearchSpace, Selection};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -31,9 +29,8 @@ impl CollapseGuard {
 
     /// Reads `max_skip` and `stop_at_skip`.
     pub fn from_options(options: &Options) -> Result<Self> {
-        let get = |key: &str| -> Result<Option<usize>> {
-            Ok(options.u64(key)?.map(|v| v as usize))
-        };
+        let get =
+            |key: &str| -> Result<Option<usize>> { Ok(options.u64(key)?.map(|v| v as usize)) };
         let guard = CollapseGuard {
             max_skip: get("max_skip")?,
             stop_at_skip: get("stop_at_skip")?,
@@ -150,9 +147,9 @@ impl ArchParams {
                     })
                     .collect()
             };
-            let keep = c.n_chosen.unwrap_or_else(|| {
-                strengths.iter().filter(|&&s| s >= 1.0 / n as f64).count()
-            });
+            let keep = c
+                .n_chosen
+                .unwrap_or_else(|| strengths.iter().filter(|&&s| s >= 1.0 / n as f64).count());
             let mut order: Vec<usize> = (0..n).collect();
             order.sort_by(|&a, &b| strengths[b].total_cmp(&strengths[a]).then(a.cmp(&b)));
             let mut chosen: Vec<usize> = order.into_iter().take(keep.min(n)).collect();
@@ -198,7 +195,13 @@ impl ArchParams {
                     })
                     .map(|k| {
                         let p = self.probabilities(k);
-                        (k, p[match picked[k] { Selection::One(i) => i, _ => 0 }])
+                        (
+                            k,
+                            p[match picked[k] {
+                                Selection::One(i) => i,
+                                _ => 0,
+                            }],
+                        )
                     })
                     .collect();
                 skips.sort_by(|a, b| a.1.total_cmp(&b.1));

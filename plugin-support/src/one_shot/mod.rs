@@ -12,6 +12,5 @@ pub use arch_params::{apply_architecture, ArchOptim, ArchParams, Mixture};
 pub use derive::{CollapseGuard, CollapseStats, Derived};
 pub use epoch::{finish_epoch, report_step};
 pub use steps::{
-    accuracy, arch_step_first_order, arch_step_second_order, cross_entropy, weight_step,
-    StepMeter,
+    accuracy, arch_step_first_order, arch_step_second_order, cross_entropy, weight_step, StepMeter,
 };

@@ -124,7 +124,11 @@ pub fn arch_step_second_order(
         .iter()
         .zip(&dw)
         .map(|(w, g)| {
-            let g = if g.defined() { g.shallow_clone() } else { w.zeros_like() };
+            let g = if g.defined() {
+                g.shallow_clone()
+            } else {
+                w.zeros_like()
+            };
             w - (g + w * weight_decay) * xi
         })
         .collect();
@@ -132,7 +136,11 @@ pub fn arch_step_second_order(
 
     // ∇α and ∇w' of the validation loss at w'.
     let (val_loss, logits) = loss_with(ctx, net, params, Mixture::Softmax { grad: true }, valid)?;
-    let mut inputs: Vec<Tensor> = params.parameters().iter().map(Tensor::shallow_clone).collect();
+    let mut inputs: Vec<Tensor> = params
+        .parameters()
+        .iter()
+        .map(Tensor::shallow_clone)
+        .collect();
     let n_alpha = inputs.len();
     inputs.extend(weights.iter().map(Tensor::shallow_clone));
     let grads = Tensor::run_backward(&[&val_loss], &inputs, false, false);
@@ -145,11 +153,22 @@ pub fn arch_step_second_order(
         let shifted: Vec<Tensor> = original
             .iter()
             .zip(d_weights)
-            .map(|(w, d)| if d.defined() { w + d * (sign * eps) } else { w.shallow_clone() })
+            .map(|(w, d)| {
+                if d.defined() {
+                    w + d * (sign * eps)
+                } else {
+                    w.shallow_clone()
+                }
+            })
             .collect();
         assign(&weights, &shifted);
         let (loss, _) = loss_with(ctx, net, params, Mixture::Softmax { grad: true }, train)?;
-        hessian.push(Tensor::run_backward(&[&loss], params.parameters(), false, false));
+        hessian.push(Tensor::run_backward(
+            &[&loss],
+            params.parameters(),
+            false,
+            false,
+        ));
     }
     assign(&weights, &original);
     let total: Vec<Tensor> = d_alpha

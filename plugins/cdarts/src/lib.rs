@@ -25,8 +25,8 @@ use archon_plugin_api::{
     Options, PluginError, Result,
 };
 use archon_plugin_support::one_shot::{
-    accuracy, apply_architecture, cross_entropy, finish_epoch, report_step, weight_step,
-    ArchOptim, ArchParams, CollapseGuard, Mixture, StepMeter,
+    accuracy, apply_architecture, cross_entropy, finish_epoch, report_step, weight_step, ArchOptim,
+    ArchParams, CollapseGuard, Mixture, StepMeter,
 };
 use std::collections::BTreeMap;
 
@@ -60,7 +60,10 @@ pub fn regular_decay(coeff: f64, ratio: f64, epoch: usize, warmup: usize, epochs
 }
 
 fn regularised(name: &str) -> bool {
-    name.contains("pool") || name.starts_with("skip") || name == "identity" || name.starts_with("dil_conv")
+    name.contains("pool")
+        || name.starts_with("skip")
+        || name == "identity"
+        || name.starts_with("dil_conv")
 }
 
 impl Cdarts {
@@ -115,7 +118,9 @@ impl OneShotTrainer for Cdarts {
             if v > 0.0 && v.is_finite() {
                 Ok(v)
             } else {
-                Err(PluginError::invalid_input(format!("option {key}: {v} must be > 0")))
+                Err(PluginError::invalid_input(format!(
+                    "option {key}: {v} must be > 0"
+                )))
             }
         };
         let regular_coeff = options.f64("regular_coeff")?.unwrap_or(5.0);
@@ -215,8 +220,13 @@ impl OneShotTrainer for Cdarts {
                 ]);
             }
             let train = ctx.next_batch(Split::Train)?;
-            let (loss, acc) =
-                weight_step(ctx, SUPERNET, params, Mixture::Softmax { grad: false }, &train)?;
+            let (loss, acc) = weight_step(
+                ctx,
+                SUPERNET,
+                params,
+                Mixture::Softmax { grad: false },
+                &train,
+            )?;
             metrics.extend([("loss", loss), ("accuracy", acc)]);
             report_step(ctx, &mut meter, (epoch, step), &metrics)?;
         }

@@ -92,10 +92,21 @@ impl OneShotTrainer for Darts {
                 let (arch_loss, arch_acc) = if order == 2 {
                     arch_step_second_order(ctx, SUPERNET, params, &train, &valid, weight_decay)?
                 } else {
-                    arch_step_first_order(ctx, SUPERNET, params, Mixture::Softmax { grad: true }, &valid)?
+                    arch_step_first_order(
+                        ctx,
+                        SUPERNET,
+                        params,
+                        Mixture::Softmax { grad: true },
+                        &valid,
+                    )?
                 };
-                let (loss, acc) =
-                    weight_step(ctx, SUPERNET, params, Mixture::Softmax { grad: false }, &train)?;
+                let (loss, acc) = weight_step(
+                    ctx,
+                    SUPERNET,
+                    params,
+                    Mixture::Softmax { grad: false },
+                    &train,
+                )?;
                 report_step(
                     ctx,
                     &mut meter,

@@ -197,14 +197,22 @@ impl OneShotTrainer for Pdarts {
                 metrics.extend([("valid_loss", l), ("valid_accuracy", a)]);
             }
             let train = ctx.next_batch(Split::Train)?;
-            let (loss, acc) =
-                weight_step(ctx, SUPERNET, params, Mixture::Softmax { grad: false }, &train)?;
+            let (loss, acc) = weight_step(
+                ctx,
+                SUPERNET,
+                params,
+                Mixture::Softmax { grad: false },
+                &train,
+            )?;
             metrics.extend([("loss", loss), ("accuracy", acc)]);
             report_step(ctx, &mut meter, (epoch, step), &metrics)?;
         }
         let extra = BTreeMap::from([
             ("stage".to_string(), stage as f64),
-            ("cells".to_string(), self.cells[stage.min(self.cells.len() - 1)] as f64),
+            (
+                "cells".to_string(),
+                self.cells[stage.min(self.cells.len() - 1)] as f64,
+            ),
             ("skip_dropout".to_string(), p),
         ]);
         finish_epoch(ctx, epoch, &meter, params, &guard, extra)?;
@@ -237,7 +245,14 @@ mod tests {
         let stages: Vec<_> = (0..6).map(|e| stage_of(e, 6, 3)).collect();
         assert_eq!(
             stages,
-            [(0, 0, 2), (0, 1, 2), (1, 0, 2), (1, 1, 2), (2, 0, 2), (2, 1, 2)]
+            [
+                (0, 0, 2),
+                (0, 1, 2),
+                (1, 0, 2),
+                (1, 1, 2),
+                (2, 0, 2),
+                (2, 1, 2)
+            ]
         );
         // Fewer epochs than stages: one stage per epoch.
         assert_eq!(stage_of(1, 2, 3), (1, 0, 1));

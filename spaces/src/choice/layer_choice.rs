@@ -3,7 +3,7 @@
 use super::{Builder, Setting};
 use crate::{
     error::{Result, SpacesError},
-    nn::{ops::is_zero_op, Block, BoxBlock, Ctx},
+    nn::{ops::is_zero_op, scaled, Block, BoxBlock, Ctx, MixInput},
 };
 use archon_plugin_api::{space::ChoiceKind, Selection};
 use tch::{nn, Tensor};
@@ -79,9 +79,29 @@ impl Block for LayerChoice {
             Inner::Child { block, .. } => return block.forward(xs, ctx),
             Inner::Supernet(c) => c,
         };
+        // Candidates share the input's ReLU, and fold their weights into a final
+        // batch norm where they have one (see `Block::forward_mixed`).
+        let input = MixInput::new(xs);
+        // A candidate under dropout (P-DARTS's skip-connect) is computed unscaled,
+        // dropped out, then weighted.
+        let run = |i: usize, weight: Option<&Tensor>| -> Tensor {
+            let p = if ctx.train {
+                ctx.settings().dropout(&self.names[i])
+            } else {
+                0.0
+            };
+            if p > 0.0 {
+                let y = candidates[i]
+                    .forward_mixed(&input, None, ctx)
+                    .dropout(p, true);
+                scaled(y, weight)
+            } else {
+                candidates[i].forward_mixed(&input, weight, ctx)
+            }
+        };
         match ctx.settings().expect(&self.label) {
             Setting::Fixed(indices) => {
-                let mut outs = indices.iter().map(|&i| candidates[i].forward(xs, ctx));
+                let mut outs = indices.iter().map(|&i| run(i, None));
                 let first = outs.next().expect("settings are validated non-empty");
                 outs.fold(first, |acc, y| acc + y)
             }
@@ -92,7 +112,7 @@ impl Block for LayerChoice {
                     if is_zero_op(&self.names[i]) {
                         continue;
                     }
-                    let y = candidates[i].forward(xs, ctx) * weights.get(k as i64);
+                    let y = run(i, Some(&weights.get(k as i64)));
                     sum = Some(match sum {
                         Some(acc) => acc + y,
                         None => y,

@@ -9,6 +9,7 @@ use crate::{
     choice::LayerChoice,
     error::Result,
     nn::{
+        channels_last, global_avg_pool,
         ops::{drop_path, relu_conv_bn, stem, BatchNorm, FactorizedReduce, Relu},
         Block, BoxBlock, Conv2d, Ctx, Linear, Sequential,
     },
@@ -190,7 +191,7 @@ struct CellNetwork {
 
 impl Block for CellNetwork {
     fn forward(&self, xs: &Tensor, ctx: &Ctx) -> Tensor {
-        let s = self.stem.forward(xs, ctx);
+        let s = self.stem.forward(&channels_last(xs), ctx);
         let (mut s0, mut s1) = (s.shallow_clone(), s);
         for (i, cell) in self.cells.iter().enumerate() {
             let inputs = [cell.pre0.forward(&s0, ctx), cell.pre1.forward(&s1, ctx)];
@@ -202,7 +203,7 @@ impl Block for CellNetwork {
                 }
             }
         }
-        let pooled = s1.adaptive_avg_pool2d([1, 1]).flatten(1, -1);
+        let pooled = global_avg_pool(&s1).flatten(1, -1);
         self.classifier.forward(&pooled, ctx)
     }
 }

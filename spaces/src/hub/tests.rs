@@ -465,3 +465,40 @@ fn bad_options_and_settings_are_explained() {
         "{e}"
     );
 }
+
+#[test]
+fn candidate_dropout_applies_to_that_candidate_in_training_only() {
+    tch::manual_seed(0);
+    let family = space("darts").unwrap();
+    let mut supernet = Supernet::build(
+        family,
+        &cfg(r#"{"width": 4, "cells": 1, "nodes": 2}"#),
+        Device::Cpu,
+    )
+    .unwrap();
+    let labels: Vec<(String, bool)> = supernet
+        .choices()
+        .iter()
+        .map(|p| (p.label.clone(), matches!(p.kind, ChoiceKind::Input { .. })))
+        .collect();
+    for (label, is_input) in &labels {
+        // Every edge a skip-connect (index 3 of the DARTS ops).
+        let setting = if *is_input {
+            Setting::Fixed(vec![0, 1])
+        } else {
+            Setting::Fixed(vec![3])
+        };
+        supernet.set(label, setting).unwrap();
+    }
+    let xs = input_for("darts", 4);
+    let same = |a: &Tensor, b: &Tensor| (a - b).abs().max().double_value(&[]) < 1e-6;
+    let train = |s: &Supernet| s.forward(&xs, true).unwrap();
+    assert!(same(&train(&supernet), &train(&supernet)));
+    supernet.set_dropout("skip_connect", 0.5);
+    assert!(!same(&train(&supernet), &train(&supernet)));
+    let eval = |s: &Supernet| s.forward(&xs, false).unwrap();
+    assert!(same(&eval(&supernet), &eval(&supernet)));
+    // Another candidate's name leaves the skip-connects alone.
+    supernet.set_dropout("sep_conv_3x3", 0.5);
+    assert!(same(&train(&supernet), &train(&supernet)));
+}

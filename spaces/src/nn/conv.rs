@@ -1,7 +1,7 @@
 //! Convolution and linear layers that count their multiply-accumulates.
 
 use super::{Block, Ctx};
-use tch::{nn, Tensor};
+use tch::{nn, Device, Tensor};
 
 /// A 2-D convolution (weights `[out, in/groups, kh, kw]`), optionally with a bias.
 #[derive(Debug)]
@@ -74,16 +74,61 @@ impl Conv2d {
     }
 }
 
+impl Conv2d {
+    /// Whether to run this (dilated, depthwise) convolution on `xs` as an undilated
+    /// one with a zero-inflated kernel: the same products and sums, but on the CPU
+    /// oneDNN has no depthwise kernel for dilation and falls back to im2col GEMM when
+    /// the stride is above 1 or the dilated kernel is wider than the map, 3–5× slower
+    /// in the backward pass than the undilated depthwise kernel on the larger kernel.
+    fn inflate_on_cpu(&self, xs: &Tensor) -> bool {
+        let size = self.weight.size();
+        let depthwise = self.groups > 1 && size[1] == 1;
+        if self.dilation == 1 || !depthwise || xs.device() != Device::Cpu || xs.dim() != 4 {
+            return false;
+        }
+        let extent = |k: i64| self.dilation * (k - 1) + 1;
+        let input = xs.size();
+        self.stride.iter().any(|&s| s > 1)
+            || extent(size[2]) > input[2]
+            || extent(size[3]) > input[3]
+    }
+}
+
+/// The kernel `[O, I, kh, kw]` of a convolution with dilation `d` as the equivalent
+/// undilated kernel `[O, I, d(kh-1)+1, d(kw-1)+1]` (zeros between the taps), built
+/// differentiably so that gradients reach the original weights.
+fn inflate_kernel(weight: &Tensor, d: i64) -> Tensor {
+    let size = weight.size();
+    let (o, i, kh, kw) = (size[0], size[1], size[2], size[3]);
+    weight
+        .reshape([o, i, kh, 1, kw, 1])
+        .constant_pad_nd([0, d - 1, 0, 0, 0, d - 1])
+        .reshape([o, i, kh * d, kw * d])
+        .slice(2, 0, d * (kh - 1) + 1, 1)
+        .slice(3, 0, d * (kw - 1) + 1, 1)
+}
+
 impl Block for Conv2d {
     fn forward(&self, xs: &Tensor, ctx: &Ctx) -> Tensor {
-        let out = xs.conv2d(
-            &self.weight,
-            self.bias.as_ref(),
-            self.stride,
-            self.padding,
-            [self.dilation],
-            self.groups,
-        );
+        let out = if self.inflate_on_cpu(xs) {
+            xs.conv2d(
+                &inflate_kernel(&self.weight, self.dilation),
+                self.bias.as_ref(),
+                self.stride,
+                self.padding,
+                [1],
+                self.groups,
+            )
+        } else {
+            xs.conv2d(
+                &self.weight,
+                self.bias.as_ref(),
+                self.stride,
+                self.padding,
+                [self.dilation],
+                self.groups,
+            )
+        };
         let size = self.weight.size();
         // Per example: every output element costs (in/groups)·k·k MACs.
         let per_output = size[1] * size[2] * size[3];
@@ -116,5 +161,37 @@ impl Block for Linear {
         let rows: i64 = dims[1..dims.len() - 1].iter().product();
         ctx.add_flops((size[0] * size[1] * rows) as u64);
         xs.apply(&self.inner)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tch::Kind;
+
+    /// The inflated kernel gives the dilated convolution's outputs and gradients.
+    #[test]
+    fn inflated_kernel_matches_dilation() {
+        tch::manual_seed(0);
+        for (k, stride) in [(3, 1), (3, 2), (5, 1), (5, 2)] {
+            let c = 4;
+            let w = Tensor::randn([c, 1, k, k], (Kind::Float, Device::Cpu)).set_requires_grad(true);
+            let x = Tensor::randn([2, c, 9, 9], (Kind::Float, Device::Cpu));
+            let pad = k - 1;
+            let direct = x.conv2d(&w, None::<Tensor>, [stride], [pad], [2], c);
+            let inflated = x.conv2d(
+                &inflate_kernel(&w, 2),
+                None::<Tensor>,
+                [stride],
+                [pad],
+                [1],
+                c,
+            );
+            assert!(direct.allclose(&inflated, 1e-5, 1e-5, false));
+            let g_direct = Tensor::run_backward(&[direct.sum(Kind::Float)], &[&w], false, false);
+            let g_inflated =
+                Tensor::run_backward(&[inflated.sum(Kind::Float)], &[&w], false, false);
+            assert!(g_direct[0].allclose(&g_inflated[0], 1e-4, 1e-4, false));
+        }
     }
 }

@@ -10,8 +10,8 @@ pub use conv::{Conv2d, Linear};
 pub use mbconv::MbConv;
 
 use crate::choice::Settings;
-use std::cell::{Cell, RefCell};
-use tch::Tensor;
+use std::cell::{Cell, OnceCell, RefCell};
+use tch::{Device, Tensor};
 
 /// What a forward pass needs besides its input: training or evaluation mode, the
 /// settings of the supernet's choice points, and an optional FLOP counter.
@@ -104,6 +104,75 @@ impl<'a> Ctx<'a> {
 pub trait Block: std::fmt::Debug + Send {
     /// Applies the layer.
     fn forward(&self, xs: &Tensor, ctx: &Ctx) -> Tensor;
+
+    /// Applies the layer as one candidate of a mixture: to `input.xs()`, with the
+    /// output multiplied by the scalar tensor `scale` when one is given. The result
+    /// equals `forward` (times `scale`); layers override it to save work across
+    /// candidates: a leading ReLU takes the input's shared [`MixInput::relu`], and a
+    /// trailing batch norm folds `scale` into its affine transform.
+    fn forward_mixed(&self, input: &MixInput, scale: Option<&Tensor>, ctx: &Ctx) -> Tensor {
+        scaled(self.forward(input.xs(), ctx), scale)
+    }
+}
+
+/// `xs * scale`, or `xs` without a scale.
+pub(crate) fn scaled(xs: Tensor, scale: Option<&Tensor>) -> Tensor {
+    match scale {
+        Some(s) => xs * s,
+        None => xs,
+    }
+}
+
+/// The input of a mixture's candidates, with its ReLU computed at most once for all
+/// the candidates that begin with one.
+#[derive(Debug)]
+pub struct MixInput<'a> {
+    xs: &'a Tensor,
+    relu: OnceCell<Tensor>,
+}
+
+impl<'a> MixInput<'a> {
+    /// The input `xs`.
+    pub fn new(xs: &'a Tensor) -> Self {
+        MixInput {
+            xs,
+            relu: OnceCell::new(),
+        }
+    }
+
+    /// The input itself.
+    pub fn xs(&self) -> &Tensor {
+        self.xs
+    }
+
+    /// `relu(xs)`, computed on first use and shared afterwards.
+    pub fn relu(&self) -> &Tensor {
+        self.relu.get_or_init(|| self.xs.relu())
+    }
+}
+
+/// Global average pooling of `[N, C, H, W]` to `[N, C, 1, 1]`. It is an average pool
+/// with a kernel of the whole map rather than adaptive pooling, whose backward turns
+/// channels-last gradients into NCHW ones (so every layer below would run its slow
+/// NCHW kernels, see [`channels_last`]); the two agree up to float rounding.
+pub fn global_avg_pool(xs: &Tensor) -> Tensor {
+    let size = xs.size();
+    match size[..] {
+        [_, _, h, w] => xs.avg_pool2d([h, w], [h, w], [0, 0], false, true, None),
+        _ => xs.adaptive_avg_pool2d([1, 1]),
+    }
+}
+
+/// An image batch `[N, C, H, W]` on the CPU in channels-last memory order (the same
+/// values and shape, NHWC strides), where oneDNN's convolutions, notably the
+/// depthwise ones of the cell spaces, run several times faster than on NCHW; the
+/// layers after it keep that order. Other tensors are returned as they are.
+pub fn channels_last(xs: &Tensor) -> Tensor {
+    if xs.dim() == 4 && xs.device() == Device::Cpu {
+        xs.permute([0, 2, 3, 1]).contiguous().permute([0, 3, 1, 2])
+    } else {
+        xs.shallow_clone()
+    }
 }
 
 /// A boxed layer.
@@ -134,6 +203,21 @@ impl Block for Sequential {
             out = layer.forward(&out, ctx);
         }
         out
+    }
+
+    /// The first layer takes the shared input, the last one the scale.
+    fn forward_mixed(&self, input: &MixInput, scale: Option<&Tensor>, ctx: &Ctx) -> Tensor {
+        match self.layers.as_slice() {
+            [] => scaled(input.xs().shallow_clone(), scale),
+            [only] => only.forward_mixed(input, scale, ctx),
+            [first, middle @ .., last] => {
+                let mut out = first.forward_mixed(input, None, ctx);
+                for layer in middle {
+                    out = layer.forward(&out, ctx);
+                }
+                last.forward_mixed(&MixInput::new(&out), scale, ctx)
+            }
+        }
     }
 }
 

@@ -1,45 +1,72 @@
 //! The candidate operations of the published cell spaces (DARTS, NAS-Bench-201), as
 //! in their papers' reference code.
 
-use super::{Block, BoxBlock, Conv2d, Ctx, Sequential};
+use super::{scaled, Block, BoxBlock, Conv2d, Ctx, MixInput, Sequential};
 use crate::error::{Result, SpacesError};
 use tch::{nn, nn::ModuleT, Tensor};
 
 /// Batch normalisation over channels.
 #[derive(Debug)]
-pub struct BatchNorm(nn::BatchNorm);
+pub struct BatchNorm {
+    inner: nn::BatchNorm,
+    /// Its configuration (for [`Block::forward_mixed`], which calls the op itself).
+    config: nn::BatchNormConfig,
+}
 
 impl BatchNorm {
     /// BN over `c` channels under `p`; `affine` adds a learnt scale and shift.
     pub fn new(p: &nn::Path, c: i64, affine: bool) -> Self {
-        BatchNorm(nn::batch_norm2d(
-            p,
-            c,
-            nn::BatchNormConfig {
-                affine,
-                ..Default::default()
-            },
-        ))
+        let config = nn::BatchNormConfig {
+            affine,
+            ..Default::default()
+        };
+        BatchNorm {
+            inner: nn::batch_norm2d(p, c, config),
+            config,
+        }
     }
-}
 
-impl BatchNorm {
     /// BN over the `c` channels of sequences `[N, c, L]`.
     pub fn new_1d(p: &nn::Path, c: i64, affine: bool) -> Self {
-        BatchNorm(nn::batch_norm1d(
-            p,
-            c,
-            nn::BatchNormConfig {
-                affine,
-                ..Default::default()
-            },
-        ))
+        let config = nn::BatchNormConfig {
+            affine,
+            ..Default::default()
+        };
+        BatchNorm {
+            inner: nn::batch_norm1d(p, c, config),
+            config,
+        }
     }
 }
 
 impl Block for BatchNorm {
     fn forward(&self, xs: &Tensor, ctx: &Ctx) -> Tensor {
-        self.0.forward_t(xs, ctx.train)
+        self.inner.forward_t(xs, ctx.train)
+    }
+
+    /// `scale · BN(x) = (scale·γ)·x̂ + scale·β`: the scale folds into the (per-channel)
+    /// affine parameters instead of costing a pass over the output. The running
+    /// statistics and the gradients are those of the unfolded form.
+    fn forward_mixed(&self, input: &MixInput, scale: Option<&Tensor>, ctx: &Ctx) -> Tensor {
+        let Some(scale) = scale else {
+            return self.forward(input.xs(), ctx);
+        };
+        let bn = &self.inner;
+        let weight = match &bn.ws {
+            Some(w) => w * scale,
+            None => scale.expand_as(&bn.running_mean),
+        };
+        let bias = bn.bs.as_ref().map(|b| b * scale);
+        input.xs().batch_norm(
+            Some(&weight),
+            bias.as_ref(),
+            Some(&bn.running_mean),
+            Some(&bn.running_var),
+            ctx.train,
+            self.config.momentum,
+            self.config.eps,
+            self.config.cudnn_enabled,
+        )
     }
 }
 
@@ -50,6 +77,11 @@ pub struct Relu;
 impl Block for Relu {
     fn forward(&self, xs: &Tensor, _: &Ctx) -> Tensor {
         xs.relu()
+    }
+
+    /// The input's shared ReLU.
+    fn forward_mixed(&self, input: &MixInput, scale: Option<&Tensor>, _: &Ctx) -> Tensor {
+        scaled(input.relu().shallow_clone(), scale)
     }
 }
 
@@ -452,4 +484,35 @@ fn unknown_op(name: &str, known: &[&str]) -> SpacesError {
         "unknown operation {name:?} (known: {})",
         known.join(", ")
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::choice::Settings;
+    use crate::nn::{channels_last, AuxSlot};
+    use tch::{Device, Kind};
+
+    /// A candidate run through `forward_mixed` (shared ReLU, scale folded into the BN)
+    /// equals `forward` times the scale, in training and evaluation, with and without
+    /// BN parameters, on NCHW and channels-last inputs.
+    #[test]
+    fn forward_mixed_matches_forward() {
+        tch::manual_seed(0);
+        let settings = Settings::default();
+        let aux = AuxSlot::default();
+        for affine in [true, false] {
+            for train in [true, false] {
+                let vs = nn::VarStore::new(Device::Cpu);
+                let op = sep_conv(&vs.root(), 4, 4, 3, 1, 1, 1, affine);
+                let ctx = Ctx::new(train, &settings, &aux);
+                let x = Tensor::randn([2, 4, 6, 6], (Kind::Float, Device::Cpu));
+                let scale = Tensor::from(0.3f32);
+                let input = channels_last(&x);
+                let mixed = op.forward_mixed(&MixInput::new(&input), Some(&scale), &ctx);
+                let plain = op.forward(&x, &ctx) * &scale;
+                assert!(mixed.allclose(&plain, 1e-5, 1e-5, false));
+            }
+        }
+    }
 }

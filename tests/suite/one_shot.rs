@@ -1,0 +1,254 @@
+//! One-shot trainers: behaviour on the toy supernet (a known best architecture),
+//! through the real built libraries, and `archon search` end to end.
+
+use archon::plugins::load;
+use archon_plugin_api::{
+    conformance::{toy_search, ToyRun},
+    one_shot::Report,
+    OneShotClient,
+};
+use archon_tests::{archon, library, run};
+
+fn search(plugin: &str, options: &str, epochs: usize, steps: usize, seed: u64) -> ToyRun {
+    let loaded = load(&library(plugin)).unwrap_or_else(|e| panic!("{e}"));
+    let new_trainer = loaded.module().new_one_shot_trainer().unwrap();
+    toy_search(
+        &|o: &str| {
+            new_trainer(o.into())
+                .into_result()
+                .map(OneShotClient::from_box)
+        },
+        options,
+        (epochs, steps),
+        seed,
+    )
+    .unwrap_or_else(|e| panic!("{plugin}: {e}"))
+}
+
+fn last_weights(run: &ToyRun, label: &str) -> Vec<f64> {
+    run.host
+        .reports
+        .iter()
+        .rev()
+        .find_map(|r| match r {
+            Report::Epoch { arch_weights, .. } => arch_weights.get(label).cloned(),
+            Report::Step { .. } => None,
+        })
+        .unwrap_or_else(|| panic!("no weights for {label}"))
+}
+
+/// Runs `plugin` on 3 seeds; each must export the known best toy architecture
+/// (`input = x`, `op = square`) and put most of `op`'s weight on `square`.
+fn finds_the_best(plugin: &str, options: &str, epochs: usize) {
+    for seed in 1..=3 {
+        let run = search(plugin, options, epochs, 16, seed);
+        let best = run
+            .host
+            .best()
+            .unwrap()
+            .to_json(&run.host.search_space().unwrap());
+        assert_eq!(run.exported, best, "{plugin} {options} seed {seed}");
+        let op = last_weights(&run, "op");
+        assert!(
+            op[2] > op[0] && op[2] > op[1],
+            "{plugin} seed {seed}: op weights {op:?}"
+        );
+    }
+}
+
+#[test]
+fn darts_first_order_finds_the_best_toy_architecture() {
+    finds_the_best("archon-darts", r#"{"order": 1, "arch_lr": 0.01}"#, 8);
+}
+
+#[test]
+fn darts_second_order_finds_the_best_toy_architecture() {
+    finds_the_best("archon-darts", r#"{"order": 2, "arch_lr": 0.01}"#, 8);
+}
+
+#[test]
+fn gdas_finds_the_best_toy_architecture() {
+    finds_the_best("archon-gdas", r#"{"arch_lr": 0.01, "tau_max": 2}"#, 8);
+}
+
+#[test]
+fn pdarts_finds_the_best_toy_architecture() {
+    finds_the_best(
+        "archon-pdarts",
+        r#"{"arch_lr": 0.01, "keep": [2, 1], "warmup_fraction": 0.25}"#,
+        9,
+    );
+}
+
+#[test]
+fn cdarts_finds_the_best_toy_architecture() {
+    finds_the_best(
+        "archon-cdarts",
+        r#"{"arch_lr": 0.01, "warmup_epochs": 1}"#,
+        8,
+    );
+}
+
+#[test]
+fn second_order_updates_differ_from_first_order() {
+    let first = search("archon-darts", r#"{"order": 1, "arch_lr": 0.01}"#, 1, 8, 5);
+    let second = search("archon-darts", r#"{"order": 2, "arch_lr": 0.01}"#, 1, 8, 5);
+    let (a, b) = (last_weights(&first, "op"), last_weights(&second, "op"));
+    assert!(a.iter().chain(&b).all(|x| x.is_finite()), "{a:?} {b:?}");
+    assert!(
+        a.iter().zip(&b).any(|(x, y)| (x - y).abs() > 1e-6),
+        "second order made the same updates as first order: {a:?}"
+    );
+}
+
+#[test]
+fn pdarts_restricts_candidates_in_later_stages() {
+    // keep 1 after the first stage: the op decision has one candidate left, so its
+    // reported weights are one-hot.
+    let run = search(
+        "archon-pdarts",
+        r#"{"arch_lr": 0.01, "keep": [1], "cells": [1, 2], "warmup_fraction": 0}"#,
+        2,
+        8,
+        2,
+    );
+    let op = last_weights(&run, "op");
+    assert_eq!(op.iter().filter(|&&p| p > 0.0).count(), 1, "{op:?}");
+    let stages: Vec<f64> = run
+        .host
+        .reports
+        .iter()
+        .filter_map(|r| match r {
+            Report::Epoch { metrics, .. } => metrics.get("stage").copied(),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(stages, [0.0, 1.0]);
+}
+
+#[test]
+fn bad_options_name_the_option() {
+    for (plugin, options, needle) in [
+        ("archon-darts", r#"{"order": 3}"#, "order"),
+        ("archon-gdas", r#"{"tau_min": 0}"#, "tau"),
+        ("archon-pdarts", r#"{"keep": "five"}"#, "keep"),
+        ("archon-cdarts", r#"{"temperature": -1}"#, "temperature"),
+        ("archon-darts", r#"{"learning_rate": 1}"#, "learning_rate"),
+    ] {
+        let loaded = load(&library(plugin)).unwrap();
+        let new_trainer = loaded.module().new_one_shot_trainer().unwrap();
+        let err = match new_trainer(options.into()).into_result() {
+            Ok(_) => panic!("{plugin} accepted {options}"),
+            Err(e) => e,
+        };
+        assert!(err.message().contains(needle), "{plugin} {options}: {err}");
+    }
+}
+
+fn write_config(dir: &std::path::Path, algorithm: &str, extra: &str) -> std::path::PathBuf {
+    let path = dir.join(format!("{algorithm}.toml"));
+    std::fs::write(
+        &path,
+        format!(
+            r#"name = "{algorithm}-e2e"
+seed = 3
+[space]
+builtin = "darts"
+options = {{ width = 4, cells = 3, nodes = 2 }}
+[data]
+dataset = "fashion-mnist"
+train_subset = 512
+test_subset = 1000
+[search]
+algorithm = "{algorithm}"
+epochs = 2
+batch_size = 32
+steps_per_epoch = 3
+device = "cpu"
+{extra}
+[retrain]
+epochs = 2
+lr = 0.05
+train_subset = 3000
+"#
+        ),
+    )
+    .unwrap();
+    path
+}
+
+#[test]
+fn archon_search_runs_darts_on_fashion_mnist_exports_a_genotype_and_retrains() {
+    let tmp = tempfile::tempdir().unwrap();
+    let config = write_config(tmp.path(), "darts", "options = { order = 2 }");
+    let runs = tmp.path().join("runs");
+    let (code, out, err) = run(archon(tmp.path())
+        .arg("search")
+        .arg(&config)
+        .arg("--retrain")
+        .arg("--runs-dir")
+        .arg(&runs));
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(out.contains("genotype: Genotype(normal=["), "{out}");
+    assert!(out.contains("epoch   2:"), "{out}");
+    let accuracy: f64 = out
+        .lines()
+        .find_map(|l| l.strip_prefix("retrained child: test accuracy "))
+        .unwrap_or_else(|| panic!("no accuracy in {out}"))
+        .trim()
+        .parse()
+        .unwrap();
+    // Chance is 10 %.
+    assert!(accuracy > 0.4, "retrained accuracy {accuracy}\n{out}");
+    let dir = std::fs::read_dir(&runs)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let arch: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("architecture.json")).unwrap())
+            .unwrap();
+    assert!(arch.get("normal_n2_switch").is_some(), "{arch}");
+    // The store holds every step and epoch, and the experiment lists as one-shot.
+    let (code, list, err) = run(archon(tmp.path())
+        .args(["experiment", "list", "--runs-dir"])
+        .arg(&runs));
+    assert_eq!(code, 0, "{err}");
+    assert!(list.contains("one-shot") && list.contains("DONE"), "{list}");
+    let (code, show, err) = run(archon(tmp.path())
+        .args(["experiment", "show"])
+        .arg(dir.file_name().unwrap())
+        .arg("--runs-dir")
+        .arg(&runs));
+    assert_eq!(code, 0, "{err}");
+    assert!(show.contains("6 steps, 2 epochs"), "{show}");
+    assert!(show.contains("Genotype("), "{show}");
+}
+
+#[test]
+fn bad_search_configs_name_the_field() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (extra, needle) in [
+        ("epochs_typo = 3", "epochs_typo"),
+        ("options = { order = 7 }", "order"),
+    ] {
+        let config = write_config(tmp.path(), "darts", extra);
+        let (code, out, err) = run(archon(tmp.path())
+            .arg("search")
+            .arg(&config)
+            .arg("--runs-dir")
+            .arg(tmp.path().join("runs")));
+        assert_ne!(code, 0, "{out}");
+        assert!(err.contains(needle), "{extra}: {err}");
+    }
+    // A tuner is not a one-shot algorithm.
+    let config = write_config(tmp.path(), "random", "");
+    let (code, _, err) = run(archon(tmp.path())
+        .arg("search")
+        .arg(&config)
+        .arg("--runs-dir")
+        .arg(tmp.path().join("runs")));
+    assert_ne!(code, 0);
+    assert!(err.contains("not a one-shot trainer"), "{err}");
+}
