@@ -68,7 +68,7 @@ fn darts_second_order_finds_the_best_toy_architecture() {
 
 #[test]
 fn gdas_finds_the_best_toy_architecture() {
-    finds_the_best("archon-gdas", r#"{"arch_lr": 0.01, "tau_max": 2}"#, 8);
+    finds_the_best("archon-gdas", r#"{"arch_lr": 0.03, "tau_max": 2}"#, 24);
 }
 
 #[test]

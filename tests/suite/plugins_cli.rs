@@ -43,12 +43,21 @@ fn check_random_passes_every_check() {
 }
 
 #[test]
+fn check_darts_runs_the_trainer_checks() {
+    let home = TempDir::new().unwrap();
+    let (code, out, err) = run(archon(home.path()).args(["plugins", "check", "darts"]));
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(out.contains("changes the architecture weights"), "{out}");
+    assert!(out.contains("5 passed, 0 failed"), "{out}");
+}
+
+#[test]
 fn unknown_plugin_name_lists_what_exists() {
     let home = TempDir::new().unwrap();
     let (code, _, err) = run(archon(home.path()).args(["plugins", "check", "nosuch"]));
     assert_eq!(code, 1);
     assert!(err.contains("no plugin named \"nosuch\""), "{err}");
-    assert!(err.contains("found: evolution, grid, ppo, random"), "{err}");
+    assert!(err.contains("found: cdarts, darts, evolution, gdas, grid, pdarts, ppo, random"), "{err}");
 }
 
 #[test]
