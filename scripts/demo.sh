@@ -1,24 +1,39 @@
 #!/usr/bin/env bash
-# The main job: set up, build archon and its plugins, list and check the plugins, then
-# run a real classic NAS experiment on Fashion-MNIST (examples/classic-fmnist.toml:
-# the random tuner proposes NAS-Bench-201 networks, each trial trains one on CPU) and
-# export the best architectures.
+# The main job: set up, build archon and its plugins, list the plugins, check the DARTS
+# plugin, then run a real one-shot DARTS search on Fashion-MNIST on CPU
+# (examples/darts-fmnist.toml: a short budget), print and export the genotype, and
+# retrain the found network from scratch, reporting its test accuracy.
+#
+#   bash scripts/demo.sh                      the short DARTS search (a few minutes)
+#   bash scripts/demo.sh CONFIG.toml          another search config (e.g. a full budget)
+#   bash scripts/demo.sh classic              the classic multi-trial experiment instead
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 bash scripts/setup.sh
-cargo build --release --locked -p archon -p archon-random -p archon-evolution >&2
+cargo build --release --locked -p archon -p archon-random -p archon-evolution \
+    -p archon-darts -p archon-pdarts -p archon-cdarts -p archon-gdas >&2
 archon=target/release/archon
 runs="${ARCHON_RUNS_DIR:-archon-runs}"
 echo "\$ archon plugins list"
 "$archon" plugins list
 echo
-echo "\$ archon plugins check random"
-"$archon" plugins check random
+if [ "${1:-}" = classic ]; then
+    echo "\$ archon experiment run examples/classic-fmnist.toml"
+    out="$("$archon" experiment run examples/classic-fmnist.toml --runs-dir "$runs" | tee /dev/stderr)"
+    id="$(printf '%s\n' "$out" | sed -n 's/^experiment \([^ ]*\) (.*/\1/p' | head -n 1)"
+    echo
+    echo "\$ archon experiment export $id --top 3 --format table"
+    "$archon" experiment export "$id" --top 3 --format table --runs-dir "$runs"
+    exit 0
+fi
+config="${1:-examples/darts-fmnist.toml}"
+echo "\$ archon plugins check darts"
+"$archon" plugins check darts
 echo
-echo "\$ archon experiment run examples/classic-fmnist.toml"
-out="$("$archon" experiment run examples/classic-fmnist.toml --runs-dir "$runs" | tee /dev/stderr)"
+echo "\$ archon search $config --retrain"
+out="$("$archon" search "$config" --retrain --runs-dir "$runs" | tee /dev/stderr)"
 id="$(printf '%s\n' "$out" | sed -n 's/^experiment \([^ ]*\) (.*/\1/p' | head -n 1)"
 echo
-echo "\$ archon experiment export $id --top 3 --format table"
-"$archon" experiment export "$id" --top 3 --format table --runs-dir "$runs"
+echo "\$ archon experiment show $id"
+"$archon" experiment show "$id" --runs-dir "$runs"

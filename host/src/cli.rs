@@ -39,6 +39,9 @@ pub enum Command {
     /// One-shot NAS: search a supernet with a one-shot plugin (DARTS, GDAS, ...),
     /// export the architecture, optionally retrain it.
     Search(SearchArgs),
+    /// Benchmarks (speed and memory), see README "Benchmarks".
+    #[command(subcommand)]
+    Bench(BenchCommand),
     /// The built-in trial: trains the architecture in ARCHON_PARAMETERS as the
     /// experiment in ARCHON_EXPERIMENT_DIR configures (run by the manager).
     #[command(hide = true)]
@@ -290,6 +293,44 @@ pub struct SearchArgs {
     pub epochs: Option<usize>,
     #[command(flatten)]
     pub runs: RunsDir,
+}
+
+/// `archon bench ...`
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// One search epoch of a one-shot algorithm at a fixed small configuration (NNI's
+    /// DARTS yardstick): time, images/s, peak memory, and the fraction of libtorch's
+    /// own speed on the same convolutions.
+    OneShot(OneShotBenchArgs),
+}
+
+/// `archon bench one-shot`
+#[derive(Debug, ClapArgs)]
+pub struct OneShotBenchArgs {
+    /// The one-shot plugin.
+    #[arg(long, default_value = "darts")]
+    pub algorithm: String,
+    /// A plugin option, `KEY=VALUE` (repeatable), e.g. `order=2`.
+    #[arg(long = "option", value_name = "KEY=VALUE")]
+    pub options: Vec<String>,
+    /// Time only this many steps and extrapolate to the epoch (default: the epoch).
+    #[arg(long)]
+    pub steps: Option<usize>,
+    /// Fashion-MNIST images, split half for weights, half for architecture.
+    #[arg(long, default_value_t = 10_000)]
+    pub images: usize,
+    /// DARTS space width (channels of the first cell).
+    #[arg(long, default_value_t = 8)]
+    pub width: i64,
+    /// DARTS space cells.
+    #[arg(long, default_value_t = 5)]
+    pub cells: i64,
+    /// Batch size.
+    #[arg(long, default_value_t = 64)]
+    pub batch: i64,
+    /// cpu, cuda, cuda:N or auto.
+    #[arg(long, default_value = "cpu")]
+    pub device: String,
 }
 
 /// `--runs-dir`

@@ -20,6 +20,9 @@ pub fn run(args: cli::Args) -> Result<ExitCode> {
         cli::Command::Train(train) => commands::train::run(&train, &search_path),
         cli::Command::Experiment(cmd) => commands::experiment::run(cmd, &search_path),
         cli::Command::Search(search) => commands::search::run(&search, &search_path),
+        cli::Command::Bench(cli::BenchCommand::OneShot(bench)) => {
+            commands::bench::run(&bench, &search_path)
+        }
         cli::Command::Trial => commands::trial::run(&search_path),
         cli::Command::Version => commands::version::run(&search_path),
     }

@@ -4,10 +4,13 @@ use crate::{
     choice::{Builder, ChoicePoint, Setting, Settings},
     error::{Result, SpacesError},
     hub::{SpaceConfig, SpaceFamily},
-    nn::{AuxSlot, BoxBlock, Ctx},
+    nn::{AuxSlot, BoxBlock, ConvCall, Ctx},
 };
 use archon_plugin_api::{space::ChoiceKind, Architecture, SearchSpace};
-use std::{cell::Cell, collections::HashMap};
+use std::{
+    cell::{Cell, RefCell},
+    collections::HashMap,
+};
 use tch::{nn, Device, Tensor};
 
 /// The NNI-format search space of a set of choice points (one entry per label).
@@ -172,6 +175,24 @@ impl Supernet {
         }
         let aux = AuxSlot::default();
         guarded_forward(|| self.net.forward(xs, &Ctx::new(train, &self.settings, &aux)))
+    }
+}
+
+impl Supernet {
+    /// Every convolution one training-mode forward pass of `xs` runs under the current
+    /// settings (for comparing a step with libtorch alone on the same convolutions).
+    pub fn conv_calls(&self, xs: &Tensor) -> Result<Vec<ConvCall>> {
+        let calls = RefCell::new(Vec::new());
+        let aux = AuxSlot::default();
+        let _logits = tch::no_grad(|| {
+            guarded_forward(|| {
+                self.net.forward(
+                    xs,
+                    &Ctx::new(true, &self.settings, &aux).recording_convs(&calls),
+                )
+            })
+        })?;
+        Ok(calls.into_inner())
     }
 }
 

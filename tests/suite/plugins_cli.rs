@@ -57,7 +57,10 @@ fn unknown_plugin_name_lists_what_exists() {
     let (code, _, err) = run(archon(home.path()).args(["plugins", "check", "nosuch"]));
     assert_eq!(code, 1);
     assert!(err.contains("no plugin named \"nosuch\""), "{err}");
-    assert!(err.contains("found: cdarts, darts, evolution, gdas, grid, pdarts, ppo, random"), "{err}");
+    assert!(
+        err.contains("found: cdarts, darts, evolution, gdas, grid, pdarts, ppo, random"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -76,19 +76,23 @@ fn text(task: TextTask, args: &TrainArgs, name: &str) -> Loaded {
 pub fn load(args: &TrainArgs) -> Result<Loaded> {
     let mut loaded = load_raw(args)?;
     if let Some(c) = args.channels {
-        if loaded.channels != 1 || c < 1 {
-            bail!(
-                "--channels {c}: only grayscale images can be repeated to more channels ({} has {})",
-                args.dataset,
-                loaded.channels
-            );
-        }
         for set in [&mut loaded.train, &mut loaded.test] {
-            set.inputs = set.inputs.repeat([1, c, 1, 1]);
+            repeat_channels(set, loaded.channels, c, &args.dataset)?;
         }
         loaded.channels = c;
     }
     Ok(loaded)
+}
+
+/// Repeats the one channel of grayscale images `c` times.
+pub fn repeat_channels(set: &mut Dataset, channels: i64, c: i64, dataset: &str) -> Result<()> {
+    if channels != 1 || c < 1 {
+        bail!(
+            "channels {c}: only grayscale images can be repeated to more channels ({dataset} has {channels})"
+        );
+    }
+    set.inputs = set.inputs.repeat([1, c, 1, 1]);
+    Ok(())
 }
 
 fn load_raw(args: &TrainArgs) -> Result<Loaded> {

@@ -68,7 +68,7 @@ pub(crate) fn list_line(dir: &Path, store: &Store) -> Result<String> {
     let epochs = store.search_epochs()?;
     let last = epochs
         .last()
-        .and_then(|e| serde_json::from_str::<serde_json::Value>(&e.1).ok())
+        .and_then(|e| serde_json::from_str::<serde_json::Value>(&e.metrics).ok())
         .and_then(|m| m.get("valid_accuracy").and_then(serde_json::Value::as_f64))
         .map(|v| format!("{v:.4}"))
         .unwrap_or_else(|| "-".into());
@@ -93,9 +93,10 @@ pub(crate) fn show(dir: &Path, store: &Store) -> Result<()> {
         store.search_step_count()?,
         epochs.len()
     );
-    for (epoch, metrics, _, _) in &epochs {
+    for e in &epochs {
+        let epoch = e.epoch;
         let metrics: std::collections::BTreeMap<String, f64> =
-            serde_json::from_str(metrics).unwrap_or_default();
+            serde_json::from_str(&e.metrics).unwrap_or_default();
         let text: Vec<String> = metrics.iter().map(|(k, v)| format!("{k} {v:.4}")).collect();
         println!("epoch {:>3}: {}", epoch + 1, text.join("  "));
     }

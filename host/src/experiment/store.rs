@@ -72,6 +72,19 @@ pub struct TrialRecord {
     pub ended: Option<f64>,
 }
 
+/// One epoch of a one-shot search as stored (JSON texts).
+#[derive(Debug, Clone)]
+pub struct SearchEpoch {
+    /// Epoch, from 0.
+    pub epoch: usize,
+    /// Metrics (a JSON object).
+    pub metrics: String,
+    /// Architecture weights per label (a JSON object).
+    pub arch_weights: String,
+    /// The architecture derived at the end of the epoch.
+    pub architecture: Option<String>,
+}
+
 /// An open experiment database.
 pub struct Store {
     conn: Connection,
@@ -156,12 +169,17 @@ impl Store {
         Self::open(dir)
     }
 
-    /// Records a one-shot search step's metrics (JSON object).
-    pub fn add_search_step(&self, epoch: usize, step: usize, metrics: &str) -> Result<()> {
-        self.conn.execute(
-            "INSERT OR REPLACE INTO search_steps(epoch, step, metrics, time) VALUES (?1, ?2, ?3, ?4)",
-            params![epoch as i64, step as i64, metrics, now()],
-        )?;
+    /// Records one-shot search steps — (epoch, step, metrics JSON, time) — in one
+    /// transaction (one disk sync for an epoch's steps, not one per step).
+    pub fn add_search_steps(&self, steps: &[(usize, usize, String, f64)]) -> Result<()> {
+        let tx = self.conn.unchecked_transaction()?;
+        for (epoch, step, metrics, time) in steps {
+            tx.execute(
+                "INSERT OR REPLACE INTO search_steps(epoch, step, metrics, time) VALUES (?1, ?2, ?3, ?4)",
+                params![*epoch as i64, *step as i64, metrics, time],
+            )?;
+        }
+        tx.commit()?;
         Ok(())
     }
 
@@ -181,18 +199,18 @@ impl Store {
         Ok(())
     }
 
-    /// The recorded search epochs: (epoch, metrics, arch_weights, architecture).
-    pub fn search_epochs(&self) -> Result<Vec<(usize, String, String, Option<String>)>> {
+    /// The recorded search epochs.
+    pub fn search_epochs(&self) -> Result<Vec<SearchEpoch>> {
         let mut stmt = self.conn.prepare(
             "SELECT epoch, metrics, arch_weights, architecture FROM search_epochs ORDER BY epoch",
         )?;
         let rows = stmt.query_map([], |r| {
-            Ok((
-                r.get::<_, i64>(0)? as usize,
-                r.get(1)?,
-                r.get(2)?,
-                r.get(3)?,
-            ))
+            Ok(SearchEpoch {
+                epoch: r.get::<_, i64>(0)? as usize,
+                metrics: r.get(1)?,
+                arch_weights: r.get(2)?,
+                architecture: r.get(3)?,
+            })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }

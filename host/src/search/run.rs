@@ -8,7 +8,10 @@ use super::{
 use crate::{
     cli::{SpaceArgs, TrainArgs},
     commands::{dataset, space_config::space_config, train::train_child},
-    experiment::{config::resolve_relative, store::Store},
+    experiment::{
+        config::resolve_relative,
+        store::{now, Store},
+    },
     plugins::{resolve, SearchPath},
 };
 use anyhow::{bail, Context, Result};
@@ -179,7 +182,10 @@ pub fn run(
 
     let family = hub::space(cfg.space.builtin.as_deref().unwrap_or_default())?;
     let device = parse_device(&cfg.search.device)?;
-    let args = train_args(&cfg, config_dir, String::new());
+    let mut args = train_args(&cfg, config_dir, String::new());
+    // Channels are repeated after taking the subset (a 3-channel copy of all of
+    // Fashion-MNIST would be 0.6 GB).
+    args.channels = None;
     let data = dataset::load(&args)?;
     let mut space_cfg = space_config(&space_args(&cfg.space.options), search_path)?;
     (
@@ -188,9 +194,15 @@ pub fn run(
         space_cfg.num_classes,
         space_cfg.vocab_size,
     ) = (data.channels, data.image_size, data.classes, data.vocab);
-    let pool = data
+    let mut pool = data
         .train
         .subset(cfg.data.train_subset.unwrap_or(usize::MAX), cfg.seed);
+    if let Some(c) = cfg.data.channels {
+        dataset::repeat_channels(&mut pool, data.channels, c, &cfg.data.dataset)?;
+        space_cfg.input_channels = c;
+    }
+    let summary = data.summary.clone();
+    drop(data);
     let (weight_split, arch_split) = pool.split(1.0 - cfg.data.arch_fraction, cfg.seed);
     if weight_split.is_empty() || arch_split.is_empty() {
         bail!(
@@ -221,14 +233,14 @@ pub fn run(
     {
         println!(
             "data: {}; {} weight-training and {} architecture-validation examples",
-            data.summary,
+            summary,
             weight_split.len(),
             arch_split.len()
         );
         println!(
             "search: {} on {} ({} decisions, {} supernet params) with {} on {device:?}, {} epochs × {steps} steps of {batch}",
             family.name(),
-            data.summary.split(':').next().unwrap_or_default(),
+            summary.split(':').next().unwrap_or_default(),
             info.choices.len(),
             supernet.var_store().trainable_variables().iter().map(|t| t.numel()).sum::<usize>(),
             plugin.name,
@@ -248,6 +260,8 @@ pub fn run(
     let epochs = cfg.search.epochs;
     let bar = bar(opts.quiet)?;
     let mut steps_done = 0usize;
+    // Step records are written with their epoch's record.
+    let mut pending: Vec<(usize, usize, String, f64)> = Vec::new();
     let mut sink = |report: Report| -> Result<()> {
         match report {
             Report::Step {
@@ -255,7 +269,7 @@ pub fn run(
                 step,
                 metrics,
             } => {
-                store.add_search_step(epoch, step, &serde_json::to_string(&metrics)?)?;
+                pending.push((epoch, step, serde_json::to_string(&metrics)?, now()));
                 if step == 0 {
                     bar.set_length(steps as u64);
                     bar.set_position(0);
@@ -271,6 +285,8 @@ pub fn run(
                 arch_weights,
                 architecture,
             } => {
+                store.add_search_steps(&pending)?;
+                pending.clear();
                 let arch = architecture.as_ref().map(|a| a.to_string());
                 store.add_search_epoch(
                     epoch,

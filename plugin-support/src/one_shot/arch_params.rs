@@ -181,7 +181,7 @@ impl ArchParams {
     pub fn reinitialise(&mut self) {
         archon_plugin_api::tch::no_grad(|| {
             for a in &mut self.alphas {
-                let _ = a.copy_(&(Tensor::randn_like(a) * 1e-3));
+                a.copy_(&(Tensor::randn_like(a) * 1e-3));
             }
         });
     }

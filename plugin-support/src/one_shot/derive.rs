@@ -108,7 +108,7 @@ fn best(params: &ArchParams, k: usize, exclude: &dyn Fn(&str) -> bool) -> Option
         params.active[k]
             .iter()
             .copied()
-            .filter(|&i| !(skip_none && is_none(&names[i])) && !exclude(&names[i]))
+            .filter(|&i| !(exclude(&names[i]) || skip_none && is_none(&names[i])))
             .max_by(|&a, &b| p[a].total_cmp(&p[b]).then(b.cmp(&a)))
             .map(|i| (i, p[i]))
     };

@@ -93,7 +93,7 @@ fn norm(tensors: &[Tensor]) -> f64 {
 fn assign(weights: &[Tensor], values: &[Tensor]) {
     archon_plugin_api::tch::no_grad(|| {
         for (w, v) in weights.iter().zip(values) {
-            let _ = w.shallow_clone().copy_(v);
+            w.shallow_clone().copy_(v);
         }
     });
 }

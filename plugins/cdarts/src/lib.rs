@@ -205,7 +205,7 @@ impl OneShotTrainer for Cdarts {
                 let mut loss = &cls + &kl;
                 if reg > 0.0 {
                     if let Some(l1) = Self::l1_penalty(params) {
-                        loss = loss + l1 * reg;
+                        loss += l1 * reg;
                     }
                 }
                 params.zero_grad();

@@ -1,6 +1,6 @@
 //! Convolution and linear layers that count their multiply-accumulates.
 
-use super::{Block, Ctx};
+use super::{Block, ConvCall, Ctx};
 use tch::{nn, Device, Tensor};
 
 /// A 2-D convolution (weights `[out, in/groups, kh, kw]`), optionally with a bias.
@@ -110,25 +110,28 @@ fn inflate_kernel(weight: &Tensor, d: i64) -> Tensor {
 
 impl Block for Conv2d {
     fn forward(&self, xs: &Tensor, ctx: &Ctx) -> Tensor {
-        let out = if self.inflate_on_cpu(xs) {
-            xs.conv2d(
-                &inflate_kernel(&self.weight, self.dilation),
-                self.bias.as_ref(),
-                self.stride,
-                self.padding,
-                [1],
-                self.groups,
-            )
+        let (weight, dilation) = if self.inflate_on_cpu(xs) {
+            (inflate_kernel(&self.weight, self.dilation), 1)
         } else {
-            xs.conv2d(
-                &self.weight,
-                self.bias.as_ref(),
-                self.stride,
-                self.padding,
-                [self.dilation],
-                self.groups,
-            )
+            (self.weight.shallow_clone(), self.dilation)
         };
+        ctx.record_conv(|| ConvCall {
+            input: xs.size(),
+            channels_last: xs.dim() == 4 && xs.stride()[1] == 1 && xs.size()[1] > 1,
+            weight: weight.size(),
+            stride: self.stride.to_vec(),
+            padding: self.padding.to_vec(),
+            dilation,
+            groups: self.groups,
+        });
+        let out = xs.conv2d(
+            &weight,
+            self.bias.as_ref(),
+            self.stride,
+            self.padding,
+            [dilation],
+            self.groups,
+        );
         let size = self.weight.size();
         // Per example: every output element costs (in/groups)·k·k MACs.
         let per_output = size[1] * size[2] * size[3];

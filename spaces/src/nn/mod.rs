@@ -20,9 +20,30 @@ pub struct Ctx<'a> {
     pub train: bool,
     settings: &'a Settings,
     flops: Option<&'a Cell<u64>>,
+    convs: Option<&'a RefCell<Vec<ConvCall>>>,
     mask: Option<&'a Tensor>,
     drop_path: f64,
     aux: &'a RefCell<Option<Tensor>>,
+}
+
+/// One convolution as a forward pass ran it (for measuring libtorch alone on the
+/// same work).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConvCall {
+    /// Input shape `[N, C, H, W]`.
+    pub input: Vec<i64>,
+    /// Whether the input was channels-last.
+    pub channels_last: bool,
+    /// Kernel shape `[O, C/groups, kh, kw]`.
+    pub weight: Vec<i64>,
+    /// Stride.
+    pub stride: Vec<i64>,
+    /// Padding.
+    pub padding: Vec<i64>,
+    /// Dilation.
+    pub dilation: i64,
+    /// Groups.
+    pub groups: i64,
 }
 
 /// Where a network with an auxiliary head leaves its auxiliary logits.
@@ -35,6 +56,7 @@ impl<'a> Ctx<'a> {
             train,
             settings,
             flops: None,
+            convs: None,
             mask: None,
             drop_path: 0.0,
             aux,
@@ -68,6 +90,7 @@ impl<'a> Ctx<'a> {
             train: self.train,
             settings: self.settings,
             flops: self.flops,
+            convs: self.convs,
             mask: Some(mask),
             drop_path: self.drop_path,
             aux: self.aux,
@@ -83,6 +106,19 @@ impl<'a> Ctx<'a> {
     pub fn counting(mut self, counter: &'a Cell<u64>) -> Self {
         self.flops = Some(counter);
         self
+    }
+
+    /// The same context, recording every convolution it runs into `calls`.
+    pub fn recording_convs(mut self, calls: &'a RefCell<Vec<ConvCall>>) -> Self {
+        self.convs = Some(calls);
+        self
+    }
+
+    /// Records a convolution, if a recorder is attached.
+    pub fn record_conv(&self, call: impl FnOnce() -> ConvCall) {
+        if let Some(c) = self.convs {
+            c.borrow_mut().push(call());
+        }
     }
 
     /// The choice settings.
