@@ -239,3 +239,123 @@ impl ArchParams {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::one_shot::ArchOptim;
+    use archon_plugin_api::{
+        one_shot::{ChoiceInfo, SearchInfo},
+        serde_json::json,
+        tch::Tensor,
+    };
+
+    const OPS: [&str; 3] = ["none", "skip_connect", "sep_conv_3x3"];
+
+    /// A DARTS-like cell of two nodes: n2 over p0, p1 and n3 over p0, p1, p2; every
+    /// edge's α given as (none, skip, sep).
+    fn params(alphas: &[[f32; 3]; 5]) -> ArchParams {
+        let layer = |label: &str| ChoiceInfo {
+            label: label.into(),
+            kind: "layer".into(),
+            candidates: OPS.iter().map(|s| s.to_string()).collect(),
+            n_chosen: None,
+            edges: Vec::new(),
+        };
+        let switch = |node: usize| ChoiceInfo {
+            label: format!("normal_n{node}_switch"),
+            kind: "input".into(),
+            candidates: (0..node).map(|i| format!("p{i}")).collect(),
+            n_chosen: Some(2),
+            edges: (0..node)
+                .map(|i| Some(format!("normal_n{node}_p{i}")))
+                .collect(),
+        };
+        let choices = vec![
+            switch(2),
+            layer("normal_n2_p0"),
+            layer("normal_n2_p1"),
+            switch(3),
+            layer("normal_n3_p0"),
+            layer("normal_n3_p1"),
+            layer("normal_n3_p2"),
+        ];
+        let mut space = serde_json::Map::new();
+        for c in &choices {
+            let value = if c.is_input() {
+                json!({"_type": "input_choice", "_value": {"candidates": c.candidates, "n_chosen": 2}})
+            } else {
+                json!({"_type": "layer_choice", "_value": c.candidates})
+            };
+            space.insert(c.label.clone(), value);
+        }
+        let info = SearchInfo {
+            space: "test".into(),
+            choices,
+            search_space: Value::Object(space),
+            epochs: 1,
+            steps_per_epoch: 1,
+            batch_size: 1,
+            device: "cpu".into(),
+            seed: 0,
+        };
+        let params = ArchParams::new(&info, ArchOptim::default()).unwrap();
+        let layers = [1, 2, 4, 5, 6];
+        archon_plugin_api::tch::no_grad(|| {
+            for (k, a) in layers.iter().zip(alphas) {
+                params.alphas[*k]
+                    .shallow_clone()
+                    .copy_(&Tensor::from_slice(a));
+            }
+        });
+        params
+    }
+
+    fn op(arch: &Value, label: &str) -> String {
+        arch[label]["_value"].as_str().unwrap().to_string()
+    }
+
+    #[test]
+    fn edges_are_ranked_by_their_best_op_other_than_none() {
+        // n3: p0's best op other than none is weak (0.36), p1's strong; on p2 none is
+        // the strongest op but does not count: its sep_conv (0.38) still beats p0.
+        let p = params(&[
+            [0.0, 0.0, 2.0],
+            [0.0, 2.0, 0.0],
+            [0.0, 0.1, 0.0],
+            [0.0, 3.0, 0.0],
+            [5.0, 0.0, 4.5],
+        ]);
+        let d = p.derive(&CollapseGuard::default()).unwrap();
+        assert_eq!(d.architecture["normal_n3_switch"]["_idx"], json!([1, 2]));
+        assert_eq!(op(&d.architecture, "normal_n3_p2"), "sep_conv_3x3");
+        // Used edges: n2 p0 sep, n2 p1 skip, n3 p1 skip, n3 p2 sep.
+        assert_eq!(d.stats.skip["normal"], 2);
+        assert_eq!(d.stats.param_free["normal"], 2);
+        assert!(!d.collapsed);
+    }
+
+    #[test]
+    fn the_guard_caps_skips_keeping_the_strongest_and_flags_collapse() {
+        let p = params(&[
+            [0.0, 1.0, 0.0],
+            [0.0, 3.0, 0.0],
+            [0.0, 0.0, 0.0],
+            [0.0, 2.0, 0.5],
+            [0.0, 4.0, 1.0],
+        ]);
+        let free = p.derive(&CollapseGuard::default()).unwrap();
+        assert_eq!(free.stats.skip["normal"], 4);
+        let guard = CollapseGuard {
+            max_skip: Some(2),
+            stop_at_skip: Some(3),
+        };
+        let d = p.derive(&guard).unwrap();
+        assert!(d.collapsed, "4 skips reached stop_at_skip 3");
+        // The two weakest skips (n2 p0 at α 1, n3 p1 at α 2) give way to sep_conv.
+        assert_eq!(op(&d.architecture, "normal_n2_p0"), "sep_conv_3x3");
+        assert_eq!(op(&d.architecture, "normal_n3_p1"), "sep_conv_3x3");
+        assert_eq!(op(&d.architecture, "normal_n2_p1"), "skip_connect");
+        assert_eq!(op(&d.architecture, "normal_n3_p2"), "skip_connect");
+    }
+}

@@ -191,7 +191,9 @@ struct CellNetwork {
 
 impl Block for CellNetwork {
     fn forward(&self, xs: &Tensor, ctx: &Ctx) -> Tensor {
-        let s = self.stem.forward(&channels_last(xs), ctx);
+        // The stem's output too: from a one-channel input libtorch cannot tell the
+        // memory orders apart and returns NCHW.
+        let s = channels_last(&self.stem.forward(&channels_last(xs), ctx));
         let (mut s0, mut s1) = (s.shallow_clone(), s);
         for (i, cell) in self.cells.iter().enumerate() {
             let inputs = [cell.pre0.forward(&s0, ctx), cell.pre1.forward(&s1, ctx)];
