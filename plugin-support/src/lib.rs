@@ -1,6 +1,8 @@
 //! Shared pieces for archon's plugins (tuners and one-shot trainers), so that no plugin copies another's code.
 //! Third-party plugins may use them too; they are ordinary Rust, not part of the ABI.
 
+pub mod decisions;
+pub mod evolution;
 pub mod one_shot;
 mod seeded_rng;
 

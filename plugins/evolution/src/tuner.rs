@@ -4,7 +4,6 @@ use archon_plugin_api::{
     Architecture, Metric, Options, ParameterId, PluginError, Result, SearchSpace, Selection, Tuner,
 };
 use archon_plugin_support::{bad_state, SeededRng};
-use rand::Rng;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::{HashMap, HashSet, VecDeque};
@@ -54,32 +53,6 @@ impl EvolutionTuner {
     fn random_unseen(&mut self, space: &SearchSpace) -> Option<Vec<Selection>> {
         let rng = &mut self.rng;
         space.sample_unseen(&self.state.seen, &mut |n| rng.below(n))
-    }
-
-    /// A mutation of `parent`: each choice redrawn with `mutation_prob`, at least one
-    /// changed.
-    fn mutate(&mut self, space: &SearchSpace, parent: &[Selection]) -> Vec<Selection> {
-        let mut child = parent.to_vec();
-        for (i, choice) in space.choices().iter().enumerate() {
-            if self.rng.rng().random_bool(self.mutation_prob) {
-                let rng = &mut self.rng;
-                child[i] = choice.sample(&mut |n| rng.below(n));
-            }
-        }
-        if child == parent {
-            let changeable: Vec<usize> = (0..space.choices().len())
-                .filter(|&i| space.choices()[i].num_selections() != Some(1))
-                .collect();
-            if !changeable.is_empty() {
-                let i = changeable[self.rng.below(changeable.len() as u128) as usize];
-                let choice = &space.choices()[i];
-                while child[i] == parent[i] {
-                    let rng = &mut self.rng;
-                    child[i] = choice.sample(&mut |n| rng.below(n));
-                }
-            }
-        }
-        child
     }
 
     /// The best of `sample_size` population members drawn at random.
@@ -159,7 +132,12 @@ impl Tuner for EvolutionTuner {
         if self.state.population.len() >= self.population_size {
             let parent = self.tournament();
             for _ in 0..DRAWS {
-                let candidate = self.mutate(&space, &parent);
+                let candidate = archon_plugin_support::evolution::mutate(
+                    &space,
+                    &parent,
+                    self.mutation_prob,
+                    &mut self.rng,
+                );
                 if !self.state.seen.contains(&candidate) {
                     child = Some(candidate);
                     break;

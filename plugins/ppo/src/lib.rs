@@ -8,7 +8,6 @@
 //! Sampling uses the tuner's own seeded generator and the network is initialised from
 //! it too, so runs are reproducible and libtorch's global generator is never touched.
 
-mod decisions;
 mod policy;
 mod tuner;
 

@@ -1,13 +1,11 @@
 //! The PPO tuner: sampling, bookkeeping, the PPO update, and its saved state.
 
-use crate::{
-    decisions::{allowed, selections, steps, Step},
-    policy::Policy,
-};
+use crate::policy::Policy;
 use archon_plugin_api::{
     tch::{nn, nn::OptimizerConfig, Kind, Tensor},
     Architecture, Metric, Options, ParameterId, PluginError, Result, SearchSpace, Selection, Tuner,
 };
+use archon_plugin_support::decisions::{allowed, selections, steps, Step};
 use archon_plugin_support::{bad_state, SeededRng};
 use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};

@@ -1,4 +1,5 @@
-//! A search space as a sequence of decisions for the policy: one per layer or value
+//! A search space as a sequence of decisions for a sequential policy (PPO's, ENAS's
+//! controller): one per layer or value
 //! choice, `k` per input choice with `n_chosen = k` (without repeats), and one yes/no
 //! per candidate of an any-subset input choice.
 
@@ -6,18 +7,33 @@ use archon_plugin_api::{space::ChoiceKind, SearchSpace, Selection};
 
 /// One decision.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Step {
+pub enum Step {
     /// Pick one of `n` candidates of choice `choice`.
-    Pick { choice: usize, n: usize },
+    Pick {
+        /// The choice.
+        choice: usize,
+        /// Its candidates.
+        n: usize,
+    },
     /// Pick one more input of `choice` (not picked before).
-    Input { choice: usize, n: usize },
+    Input {
+        /// The choice.
+        choice: usize,
+        /// Its candidates.
+        n: usize,
+    },
     /// Take candidate `candidate` of an any-subset choice or not (2 options).
-    Bit { choice: usize, candidate: usize },
+    Bit {
+        /// The choice.
+        choice: usize,
+        /// The candidate.
+        candidate: usize,
+    },
 }
 
 impl Step {
     /// The number of options.
-    pub(crate) fn options(self) -> usize {
+    pub fn options(self) -> usize {
         match self {
             Step::Pick { n, .. } | Step::Input { n, .. } => n,
             Step::Bit { .. } => 2,
@@ -26,7 +42,7 @@ impl Step {
 }
 
 /// The decisions of `space`, in order.
-pub(crate) fn steps(space: &SearchSpace) -> Vec<Step> {
+pub fn steps(space: &SearchSpace) -> Vec<Step> {
     let mut out = Vec::new();
     for (choice, c) in space.choices().iter().enumerate() {
         let n = c.num_candidates();
@@ -44,7 +60,7 @@ pub(crate) fn steps(space: &SearchSpace) -> Vec<Step> {
 }
 
 /// Which options of step `t` are allowed, given the actions taken before it.
-pub(crate) fn allowed(steps: &[Step], actions: &[usize], t: usize, width: usize) -> Vec<bool> {
+pub fn allowed(steps: &[Step], actions: &[usize], t: usize, width: usize) -> Vec<bool> {
     let mut ok = vec![false; width];
     let step = steps[t];
     for (o, slot) in ok.iter_mut().enumerate().take(step.options()) {
@@ -60,7 +76,7 @@ pub(crate) fn allowed(steps: &[Step], actions: &[usize], t: usize, width: usize)
 }
 
 /// The selections the actions make.
-pub(crate) fn selections(space: &SearchSpace, steps: &[Step], actions: &[usize]) -> Vec<Selection> {
+pub fn selections(space: &SearchSpace, steps: &[Step], actions: &[usize]) -> Vec<Selection> {
     space
         .choices()
         .iter()
