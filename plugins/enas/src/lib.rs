@@ -1,0 +1,43 @@
+//! ENAS (Pham et al., "Efficient Neural Architecture Search via Parameter Sharing",
+//! ICML 2018) as an archon one-shot plugin, for the macro space (`enas-macro`) and the
+//! micro (cell) spaces (`enas-micro`, `darts`, …) alike.
+//!
+//! An LSTM controller (hidden 64) samples one child per training batch; the shared
+//! weights train on it (`Fixed` settings). Each epoch the controller then draws
+//! `ctrl_steps` (50) children, each rewarded with its accuracy on one validation
+//! batch plus an entropy bonus (1e-4), against a moving-average baseline (decay
+//! 0.999), with a KL penalty (weight 0.8) pulling skip connections towards 0.4;
+//! gradients of `ctrl_steps_aggregate` (20) samples make one Adam step (3.5e-4).
+//! Logits are squashed by `tanh_constant`: 1.5 on the macro space, 1.1 on cell spaces.
+//! Export: the most likely architecture, or the best of `export_samples` by validation
+//! accuracy.
+//!
+//! Options: `ctrl_steps`, `export_samples`, `lstm_size`, `tanh_constant`,
+//! `temperature`, `skip_target`, `skip_weight`, `entropy_weight`, `baseline_decay`,
+//! `ctrl_lr`, `ctrl_steps_aggregate`, `seed`.
+
+use archon_plugin_support::one_shot::{ControllerConfig, EnasFlavour, EnasTrainer};
+
+/// ENAS's defaults.
+pub struct Enas;
+
+impl EnasFlavour for Enas {
+    const NAME: &'static str = "enas";
+
+    fn defaults(cell_space: bool) -> ControllerConfig {
+        ControllerConfig {
+            tanh_constant: Some(if cell_space { 1.1 } else { 1.5 }),
+            ..ControllerConfig::default()
+        }
+    }
+}
+
+/// The exported trainer.
+pub type EnasSearch = EnasTrainer<Enas>;
+
+archon_plugin_api::export_plugin! {
+    name: "enas",
+    version: env!("CARGO_PKG_VERSION"),
+    description: "ENAS: an LSTM controller samples children of a shared-weight supernet, REINFORCE on validation accuracy",
+    one_shot_trainer: EnasSearch,
+}
