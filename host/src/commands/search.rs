@@ -100,6 +100,10 @@ pub(crate) fn show(dir: &Path, store: &Store) -> Result<()> {
         let text: Vec<String> = metrics.iter().map(|(k, v)| format!("{k} {v:.4}")).collect();
         println!("epoch {:>3}: {}", epoch + 1, text.join("  "));
     }
+    let generations = store.search_generation_count()?;
+    if generations > 0 {
+        println!("{generations} generations of evolution recorded");
+    }
     for (key, what) in [
         ("architecture", "architecture"),
         ("genotype", "genotype"),

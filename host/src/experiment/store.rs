@@ -125,6 +125,9 @@ CREATE TABLE IF NOT EXISTS search_epochs (
     epoch INTEGER PRIMARY KEY, metrics TEXT NOT NULL, arch_weights TEXT NOT NULL,
     architecture TEXT, time REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS search_populations (
+    generation INTEGER PRIMARY KEY, population TEXT NOT NULL, time REAL NOT NULL
+);
 CREATE TABLE IF NOT EXISTS tuner_state (seq INTEGER PRIMARY KEY AUTOINCREMENT, state TEXT NOT NULL, time REAL NOT NULL);
 ";
 
@@ -197,6 +200,24 @@ impl Store {
             params![epoch as i64, metrics, arch_weights, architecture, now()],
         )?;
         Ok(())
+    }
+
+    /// Records a generation of an evolutionary one-shot search (JSON list of
+    /// `{architecture, score}`).
+    pub fn add_search_population(&self, generation: usize, population: &str) -> Result<()> {
+        self.conn.execute(
+            "INSERT OR REPLACE INTO search_populations(generation, population, time) VALUES (?1, ?2, ?3)",
+            params![generation as i64, population, now()],
+        )?;
+        Ok(())
+    }
+
+    /// The number of recorded generations.
+    pub fn search_generation_count(&self) -> Result<usize> {
+        let n: i64 = self
+            .conn
+            .query_row("SELECT COUNT(*) FROM search_populations", [], |r| r.get(0))?;
+        Ok(n as usize)
     }
 
     /// The recorded search epochs.

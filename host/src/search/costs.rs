@@ -13,7 +13,10 @@ use archon_spaces::{
     hub::{SpaceConfig, SpaceFamily},
     Child,
 };
-use std::time::Instant;
+use std::{
+    path::{Path, PathBuf},
+    time::Instant,
+};
 
 /// Forward passes timed per measurement (the median counts).
 const TIMED_RUNS: usize = 5;
@@ -68,7 +71,8 @@ fn first(kind: &ChoiceKind) -> Selection {
 }
 
 /// Per-label, per-candidate costs of a supernet's layer and value choices (input
-/// choices are left out: their cost depends on the edges they select).
+/// choices are left out: their cost depends on the edges they select), measured as
+/// differences to the reference child.
 pub fn table(
     family: &dyn SpaceFamily,
     cfg: &SpaceConfig,
@@ -78,7 +82,14 @@ pub fn table(
 ) -> Result<CostTable> {
     let reference: Vec<Selection> = space.choices().iter().map(|c| first(c.kind())).collect();
     let base = measure(family, cfg, space, reference.clone(), example)?;
-    let mut table = CostTable::new();
+    let mut table = CostTable {
+        reference: CandidateCost {
+            params: base.params,
+            flops: base.flops,
+            latency_ms: base.latency_ms,
+        },
+        choices: Default::default(),
+    };
     for (k, choice) in space.choices().iter().enumerate() {
         if matches!(choice.kind(), ChoiceKind::Input { .. })
             || !points.iter().any(|p| p.label == choice.name())
@@ -96,7 +107,68 @@ pub fn table(
                 latency_ms: m.latency_ms - base.latency_ms,
             });
         }
-        table.insert(choice.name().to_string(), costs);
+        table.choices.insert(choice.name().to_string(), costs);
+    }
+    Ok(table)
+}
+
+/// FNV-1a, for cache file names that stay the same across builds.
+fn fingerprint(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
+/// Where cost tables are cached: `$ARCHON_CACHE/costs` or `~/.cache/archon/costs`.
+fn cache_dir() -> Option<PathBuf> {
+    std::env::var_os("ARCHON_CACHE")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache/archon")))
+        .map(|d| d.join("costs"))
+}
+
+/// [`table`], cached on disk per space, options, input shape, device and thread count
+/// (latency is measured once per machine and configuration; delete the file to
+/// measure again).
+pub fn cached_table(
+    family: &dyn SpaceFamily,
+    cfg: &SpaceConfig,
+    points: &[ChoicePoint],
+    space: &SearchSpace,
+    example: &Tensor,
+) -> Result<CostTable> {
+    let key = format!(
+        "{} {} {:?} {:?} {:?} threads={}",
+        family.name(),
+        cfg.options
+            .as_map()
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join(","),
+        example.size(),
+        cfg.num_classes,
+        example.device(),
+        archon_plugin_api::tch::get_num_threads()
+    );
+    let path =
+        cache_dir().map(|d| d.join(format!("{}-{:016x}.json", family.name(), fingerprint(&key))));
+    if let Some(p) = &path {
+        if let Some(table) = std::fs::read_to_string(p)
+            .ok()
+            .and_then(|t| serde_json::from_str::<CostTable>(&t).ok())
+        {
+            return Ok(table);
+        }
+    }
+    let table = table(family, cfg, points, space, example)?;
+    if let Some(p) = &path {
+        // A cache that cannot be written only costs a re-measurement next time.
+        let _ = p.parent().map(std::fs::create_dir_all).and_then(|_| {
+            serde_json::to_string(&table)
+                .ok()
+                .map(|t| std::fs::write(p, t))
+        });
     }
     Ok(table)
 }

@@ -318,7 +318,7 @@ impl SupernetHost for SearchHost<'_> {
         let example = self.cursors[0].data.inputs.narrow(0, 0, 1);
         let family = self.family;
         let supernet = self.supernet_mut(net, "costs")?;
-        costs::table(
+        costs::cached_table(
             family,
             &cfg,
             supernet.choices(),

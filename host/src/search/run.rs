@@ -279,6 +279,20 @@ pub fn run(
                 bar.set_position((step + 1) as u64);
                 bar.set_message(metric_text(&metrics));
             }
+            Report::Population {
+                generation,
+                population,
+            } => {
+                store.add_search_population(generation, &serde_json::to_string(&population)?)?;
+                let best = population.iter().map(|s| s.score).fold(f64::NAN, f64::max);
+                bar.suspend(|| {
+                    println!(
+                        "generation {:>3}: {} architectures, best {best:.4}",
+                        generation + 1,
+                        population.len()
+                    )
+                });
+            }
             Report::Epoch {
                 epoch,
                 metrics,

@@ -1,15 +1,18 @@
 //! A tiny supernet with a known best architecture, implemented on tch alone, for the
 //! trainer checks and for behaviour tests of one-shot algorithms.
 //!
-//! Examples are 8 numbers x ~ N(0, 1); the class (of 4) is the argmax of `W* · x²` for
-//! a fixed random `W*`. Two decisions:
+//! Examples are `4·B` numbers x ~ N(0, 1) in `B` branches of 4; the class (of 4) is the
+//! argmax of `W* · x²` for a fixed random `W*`. Decisions:
 //! - `input` (an input choice, 1 of `["x", "noise"]`) picks the features: the example,
 //!   or fresh noise;
-//! - `op` (a layer choice, `["noise", "identity", "square"]`) transforms them.
+//! - `op` (one branch) or `op0` … `op{B-1}` (a layer choice per branch, `["noise",
+//!   "identity", "square"]`) transforms each branch's 4 features.
 //!
-//! A linear classifier (the host's weights) follows. Only `input = x, op = square` can
-//! fit the labels, so a working search favours it. Any network built or rebuilt is
-//! another copy with fresh weights; `rebuild` accepts any options.
+//! A linear classifier (the host's weights) follows. Only `input = x` with `square` on
+//! every branch fits the labels fully, and each `square` helps on its own, so a working
+//! search favours them. Costs: `square` adds 1 ms of latency and 4 MACs per branch,
+//! `identity` 0.1 ms, `noise` nothing, over a 1 ms reference. Any network built or
+//! rebuilt is another copy with fresh weights; `rebuild` accepts any options.
 
 use crate::{
     error::{PluginError, Result},
@@ -23,7 +26,7 @@ use serde_json::{json, Value};
 use std::collections::HashMap;
 use tch::{nn, nn::Module, nn::OptimizerConfig, Device, Kind, Tensor};
 
-const FEATURES: i64 = 8;
+const GROUP: i64 = 4;
 const CLASSES: i64 = 4;
 const INPUTS: [&str; 2] = ["x", "noise"];
 const OPS: [&str; 3] = ["noise", "identity", "square"];
@@ -33,14 +36,16 @@ struct ToyNet {
     classifier: nn::Linear,
     opt: nn::Optimizer,
     settings: HashMap<String, Setting>,
+    ops: Vec<String>,
 }
 
 impl ToyNet {
-    fn new(lr: f64) -> Result<Self> {
+    fn new(lr: f64, ops: Vec<String>) -> Result<Self> {
         let vs = nn::VarStore::new(Device::Cpu);
+        let features = GROUP * ops.len() as i64;
         let classifier = nn::linear(
             vs.root() / "classifier",
-            FEATURES,
+            features,
             CLASSES,
             Default::default(),
         );
@@ -55,6 +60,7 @@ impl ToyNet {
             classifier,
             opt,
             settings: HashMap::new(),
+            ops,
         })
     }
 
@@ -79,23 +85,25 @@ impl ToyNet {
 
     fn forward(&self, xs: &Tensor, dropout: &Option<(String, f64)>, train: bool) -> Result<Tensor> {
         let features = self.mix("input", &[xs.shallow_clone(), xs.randn_like()])?;
-        let mut ops = vec![
-            features.randn_like(),
-            features.shallow_clone(),
-            features.square(),
-        ];
-        if let Some((name, p)) = dropout {
-            if let Some(i) = OPS.iter().position(|o| o == name) {
-                ops[i] = ops[i].dropout(*p, train);
+        let mut branches = Vec::with_capacity(self.ops.len());
+        for (b, label) in self.ops.iter().enumerate() {
+            let f = features.narrow(1, GROUP * b as i64, GROUP);
+            let mut ops = vec![f.randn_like(), f.shallow_clone(), f.square()];
+            if let Some((name, p)) = dropout {
+                if let Some(i) = OPS.iter().position(|o| o == name) {
+                    ops[i] = ops[i].dropout(*p, train);
+                }
             }
+            branches.push(self.mix(label, &ops)?);
         }
-        Ok(self.classifier.forward(&self.mix("op", &ops)?))
+        Ok(self.classifier.forward(&Tensor::cat(&branches, 1)))
     }
 }
 
 /// The toy supernet host (see the module documentation).
 pub struct ToySupernet {
     info: SearchInfo,
+    ops: Vec<String>,
     nets: Vec<ToyNet>,
     data: [(Tensor, Tensor); 2],
     cursor: [i64; 2],
@@ -106,38 +114,64 @@ pub struct ToySupernet {
 }
 
 impl ToySupernet {
-    /// A toy search of `epochs` × `steps_per_epoch` steps of 32 examples, seeded.
+    /// A toy search of `epochs` × `steps_per_epoch` steps of 32 examples, seeded, with
+    /// one branch (decisions `input` and `op`).
     pub fn new(epochs: usize, steps_per_epoch: usize, seed: u64) -> Result<Self> {
+        Self::with_branches(1, epochs, steps_per_epoch, seed)
+    }
+
+    /// The same with `branches` branches (decisions `input`, `op0`, `op1`, …).
+    pub fn with_branches(
+        branches: usize,
+        epochs: usize,
+        steps_per_epoch: usize,
+        seed: u64,
+    ) -> Result<Self> {
+        if branches == 0 {
+            return Err(PluginError::invalid_input("a toy supernet needs a branch"));
+        }
         tch::manual_seed(seed as i64);
-        let teacher = Tensor::randn([FEATURES, CLASSES], (Kind::Float, Device::Cpu));
+        let features = GROUP * branches as i64;
+        let teacher = Tensor::randn([features, CLASSES], (Kind::Float, Device::Cpu));
         let make = |n: i64| {
-            let xs = Tensor::randn([n, FEATURES], (Kind::Float, Device::Cpu));
+            let xs = Tensor::randn([n, features], (Kind::Float, Device::Cpu));
             let ys = xs.square().matmul(&teacher).argmax(-1, false);
             (xs, ys)
         };
-        let search_space = json!({
-            "input": {"_type": "input_choice", "_value": {"candidates": INPUTS, "n_chosen": 1}},
-            "op": {"_type": "layer_choice", "_value": OPS},
-        });
+        let ops: Vec<String> = if branches == 1 {
+            vec!["op".into()]
+        } else {
+            (0..branches).map(|b| format!("op{b}")).collect()
+        };
+        let mut space = serde_json::Map::new();
+        space.insert(
+            "input".into(),
+            json!({"_type": "input_choice", "_value": {"candidates": INPUTS, "n_chosen": 1}}),
+        );
+        let mut choices = vec![ChoiceInfo {
+            label: "input".into(),
+            kind: "input".into(),
+            candidates: INPUTS.iter().map(|s| s.to_string()).collect(),
+            n_chosen: Some(1),
+            edges: Vec::new(),
+        }];
+        for label in &ops {
+            space.insert(
+                label.clone(),
+                json!({"_type": "layer_choice", "_value": OPS}),
+            );
+            choices.push(ChoiceInfo {
+                label: label.clone(),
+                kind: "layer".into(),
+                candidates: OPS.iter().map(|s| s.to_string()).collect(),
+                n_chosen: None,
+                edges: Vec::new(),
+            });
+        }
         let info = SearchInfo {
             space: "toy".into(),
-            choices: vec![
-                ChoiceInfo {
-                    label: "input".into(),
-                    kind: "input".into(),
-                    candidates: INPUTS.iter().map(|s| s.to_string()).collect(),
-                    n_chosen: Some(1),
-                    edges: Vec::new(),
-                },
-                ChoiceInfo {
-                    label: "op".into(),
-                    kind: "layer".into(),
-                    candidates: OPS.iter().map(|s| s.to_string()).collect(),
-                    n_chosen: None,
-                    edges: Vec::new(),
-                },
-            ],
-            search_space,
+            choices,
+            search_space: Value::Object(space),
             epochs,
             steps_per_epoch,
             batch_size: 32,
@@ -147,7 +181,8 @@ impl ToySupernet {
         let lr = 0.05;
         Ok(ToySupernet {
             info,
-            nets: vec![ToyNet::new(lr)?],
+            nets: vec![ToyNet::new(lr, ops.clone())?],
+            ops,
             data: [make(1024), make(1024)],
             cursor: [0, 0],
             dropout: None,
@@ -161,12 +196,16 @@ impl ToySupernet {
         SearchSpace::from_json(&self.info.search_space)
     }
 
-    /// The known best architecture: `input = x`, `op = square`.
+    /// The known best architecture: `input = x`, `square` on every branch.
     pub fn best(&self) -> Result<Architecture> {
-        Architecture::new(
-            &self.search_space()?,
-            vec![Selection::Many(vec![0]), Selection::One(2)],
-        )
+        let mut selections = vec![Selection::Many(vec![0])];
+        selections.extend(self.ops.iter().map(|_| Selection::One(2)));
+        Architecture::new(&self.search_space()?, selections)
+    }
+
+    /// The validation accuracy of `architecture` with the supernet's current weights.
+    pub fn accuracy(&mut self, architecture: &Value) -> Result<f64> {
+        self.evaluate(0, architecture, 0, 0)
     }
 
     fn net(&mut self, id: NetId) -> Result<&mut ToyNet> {
@@ -251,7 +290,7 @@ impl SupernetHost for ToySupernet {
     }
 
     fn build_network(&mut self, spec: &NetworkSpec) -> Result<NetId> {
-        let mut net = ToyNet::new(self.lr)?;
+        let mut net = ToyNet::new(self.lr, self.ops.clone())?;
         if let Some(arch) = &spec.architecture {
             let space = self.search_space()?;
             let arch = Architecture::from_json(&space, arch)?;
@@ -301,19 +340,28 @@ impl SupernetHost for ToySupernet {
     }
 
     fn costs(&mut self, _net: NetId) -> Result<CostTable> {
-        let cost = |flops: i64| CandidateCost {
+        let cost = |flops: i64, latency_ms: f64| CandidateCost {
             params: 0,
             flops,
-            latency_ms: flops as f64 * 1e-6,
+            latency_ms,
         };
-        Ok(CostTable::from([(
-            "op".to_string(),
-            vec![cost(0), cost(0), cost(FEATURES)],
-        )]))
+        Ok(CostTable {
+            reference: cost(GROUP * CLASSES * self.ops.len() as i64, 1.0),
+            choices: self
+                .ops
+                .iter()
+                .map(|l| {
+                    (
+                        l.clone(),
+                        vec![cost(0, 0.0), cost(0, 0.1), cost(GROUP, 1.0)],
+                    )
+                })
+                .collect(),
+        })
     }
 
     fn rebuild(&mut self, net: NetId, _options: &Value) -> Result<()> {
-        let fresh = ToyNet::new(self.lr)?;
+        let fresh = ToyNet::new(self.lr, self.ops.clone())?;
         *self.net(net)? = fresh;
         Ok(())
     }

@@ -53,7 +53,7 @@ fn epoch_weights(host: &ToySupernet) -> Vec<BTreeMap<String, Vec<f64>>> {
         .iter()
         .filter_map(|r| match r {
             Report::Epoch { arch_weights, .. } => Some(arch_weights.clone()),
-            Report::Step { .. } => None,
+            _ => None,
         })
         .collect()
 }

@@ -79,9 +79,8 @@ pub struct NetworkSpec {
     pub options: serde_json::Map<String, Value>,
 }
 
-/// The cost of one candidate, measured as the difference it makes to a reference
-/// child (every other choice at its first candidate).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// Costs: parameters, multiply-adds, measured latency.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct CandidateCost {
     /// Parameters.
     pub params: i64,
@@ -91,8 +90,47 @@ pub struct CandidateCost {
     pub latency_ms: f64,
 }
 
-/// Per-label, per-candidate costs.
-pub type CostTable = BTreeMap<String, Vec<CandidateCost>>;
+/// The costs of a reference child (every choice at its first candidate, the first
+/// `n_chosen` inputs of an input choice) and, per label of the layer and value choices,
+/// what each candidate adds to it. Costs are close to additive in the cell and chain
+/// spaces, so [`estimate`](Self::estimate) sums them for any architecture.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct CostTable {
+    /// The reference child's costs.
+    pub reference: CandidateCost,
+    /// Per label, per candidate: the difference to the reference.
+    pub choices: BTreeMap<String, Vec<CandidateCost>>,
+}
+
+impl CostTable {
+    /// The estimated costs of an NNI-format architecture: the reference plus each
+    /// selected candidate's difference.
+    pub fn estimate(&self, architecture: &Value) -> CandidateCost {
+        let mut total = self.reference.clone();
+        for (label, costs) in &self.choices {
+            let picked = architecture
+                .get(label)
+                .and_then(|e| e.get("_idx"))
+                .and_then(Value::as_u64)
+                .and_then(|i| costs.get(i as usize));
+            if let Some(c) = picked {
+                total.params += c.params;
+                total.flops += c.flops;
+                total.latency_ms += c.latency_ms;
+            }
+        }
+        total
+    }
+}
+
+/// An architecture with its score (SPOS's populations).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Scored {
+    /// NNI-format JSON.
+    pub architecture: Value,
+    /// Its score (validation accuracy).
+    pub score: f64,
+}
 
 /// Progress a trainer reports; the host shows it and records it in the experiment
 /// store.
@@ -119,5 +157,12 @@ pub enum Report {
         /// The architecture derived at the end of the epoch.
         #[serde(default)]
         architecture: Option<Value>,
+    },
+    /// A generation of an evolutionary search (SPOS), scored.
+    Population {
+        /// Generation, from 0.
+        generation: usize,
+        /// Its members.
+        population: Vec<Scored>,
     },
 }

@@ -17,7 +17,7 @@ mod trainer;
 
 pub use context::{Batch, NetId, Setting, Split, SupernetContext, SUPERNET};
 pub use host::{with_host, SupernetHost};
-pub use info::{CandidateCost, ChoiceInfo, CostTable, NetworkSpec, Report, SearchInfo};
+pub use info::{CandidateCost, ChoiceInfo, CostTable, NetworkSpec, Report, Scored, SearchInfo};
 pub use trainer::{OneShotClient, OneShotTrainer};
 
 #[doc(hidden)]
