@@ -7,6 +7,7 @@ mod conformance;
 mod experiments;
 mod failures;
 mod one_shot;
+mod one_shot_sampling;
 mod panics;
 mod plugins_cli;
 mod spaces_cli;

@@ -58,7 +58,7 @@ fn unknown_plugin_name_lists_what_exists() {
     assert_eq!(code, 1);
     assert!(err.contains("no plugin named \"nosuch\""), "{err}");
     assert!(
-        err.contains("found: cdarts, darts, evolution, gdas, grid, pdarts, ppo, random"),
+        err.contains("found: cdarts, darts, enas, evolution, gdas, grid, pdarts, ppo, proxyless, random, spos, textnas"),
         "{err}"
     );
 }

@@ -2,7 +2,7 @@
 //! trainer checks and for behaviour tests of one-shot algorithms.
 //!
 //! Examples are `4·B` numbers x ~ N(0, 1) in `B` branches of 4; the class (of 4) is the
-//! argmax of `W* · x²` for a fixed random `W*`. Decisions:
+//! argmax of `W* · (x² − 1)` for a fixed random `W*` (balanced classes). Decisions:
 //! - `input` (an input choice, 1 of `["x", "noise"]`) picks the features: the example,
 //!   or fresh noise;
 //! - `op` (one branch) or `op0` … `op{B-1}` (a layer choice per branch, `["noise",
@@ -88,7 +88,9 @@ impl ToyNet {
         let mut branches = Vec::with_capacity(self.ops.len());
         for (b, label) in self.ops.iter().enumerate() {
             let f = features.narrow(1, GROUP * b as i64, GROUP);
-            let mut ops = vec![f.randn_like(), f.shallow_clone(), f.square()];
+            // The noise op gives other examples' values (the batch reversed): as
+            // uninformative about each example's class as noise, but deterministic.
+            let mut ops = vec![f.flip([0]).cos(), f.shallow_clone(), f.square()];
             if let Some((name, p)) = dropout {
                 if let Some(i) = OPS.iter().position(|o| o == name) {
                     ops[i] = ops[i].dropout(*p, train);
@@ -135,7 +137,8 @@ impl ToySupernet {
         let teacher = Tensor::randn([features, CLASSES], (Kind::Float, Device::Cpu));
         let make = |n: i64| {
             let xs = Tensor::randn([n, features], (Kind::Float, Device::Cpu));
-            let ys = xs.square().matmul(&teacher).argmax(-1, false);
+            // x² − 1 has mean 0, so the classes are balanced.
+            let ys = (xs.square() - 1.0).matmul(&teacher).argmax(-1, false);
             (xs, ys)
         };
         let ops: Vec<String> = if branches == 1 {

@@ -4,6 +4,10 @@
 //! baseline and a KL penalty pulling the probability of each skip connection (a
 //! yes/no decision of an any-subset input choice) towards `skip_target`.
 
+// tch's `+=`/`/=` on tensors are in-place operations; sums that autograd differentiates
+// are written out as new tensors on purpose.
+#![allow(clippy::assign_op_pattern)]
+
 use crate::{
     decisions::{allowed, selections, steps, Step},
     SeededRng,

@@ -1,0 +1,269 @@
+//! SPOS (Guo et al., "Single Path One-Shot Neural Architecture Search with Uniform
+//! Sampling", ECCV 2020) as an archon one-shot plugin.
+//!
+//! The supernet trains one uniformly sampled path per batch (`Fixed` settings), within
+//! the FLOPs/params limits when given (rejection sampling on the host's cost table).
+//! `export` then runs the evolutionary search: a random population (50), each member
+//! scored by validation accuracy after recalibrating batch norm on training batches;
+//! per generation the top `select` (10) parents produce `crossover` (25) and
+//! `mutation` (25, each choice redrawn with `mutation_prob` 0.1) children, for
+//! `generations` (20). Every generation is reported with its scores. Each epoch reports
+//! per-candidate "importance": the mean training accuracy of the paths that used it.
+//!
+//! Options: `population`, `select`, `crossover`, `mutation`, `mutation_prob`,
+//! `generations`, `flops_limit`, `params_limit`, `recalibrate_batches` (20),
+//! `eval_batches` (10; 0 = the whole validation split), `seed`.
+
+mod search;
+
+use archon_plugin_api::{
+    one_shot::{CostTable, OneShotTrainer, Report, Split, SupernetContext, SUPERNET},
+    serde_json::Value,
+    Architecture, Options, PluginError, Result, SearchSpace, Selection,
+};
+use archon_plugin_support::{
+    one_shot::{accuracy, apply_architecture, cross_entropy, report_step, StepMeter},
+    SeededRng,
+};
+use std::collections::BTreeMap;
+
+/// The evolution's sizes and the constraints.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EvolutionConfig {
+    /// Population size.
+    pub population: usize,
+    /// Parents kept per generation.
+    pub select: usize,
+    /// Children by crossover per generation.
+    pub crossover: usize,
+    /// Children by mutation per generation.
+    pub mutation: usize,
+    /// Per-choice mutation probability.
+    pub mutation_prob: f64,
+    /// Generations.
+    pub generations: usize,
+    /// Batches of training data to recalibrate batch norm on per evaluation.
+    pub recalibrate: usize,
+    /// Validation batches per evaluation (0: all).
+    pub eval_batches: usize,
+    /// At most this many multiply-adds per example.
+    pub flops_limit: Option<f64>,
+    /// At most this many parameters.
+    pub params_limit: Option<f64>,
+}
+
+/// The SPOS trainer.
+pub struct Spos {
+    cfg: EvolutionConfig,
+    rng: SeededRng,
+    space: Option<SearchSpace>,
+    costs: Option<CostTable>,
+    /// Per label, per candidate: (sum of training accuracy, uses).
+    usage: BTreeMap<String, Vec<(f64, usize)>>,
+}
+
+impl Spos {
+    fn space(&self) -> Result<&SearchSpace> {
+        self.space
+            .as_ref()
+            .ok_or_else(|| PluginError::invalid_state("epoch before begin"))
+    }
+
+    /// Whether an architecture meets the limits (by the cost table's estimate).
+    pub(crate) fn feasible(&self, arch: &Value) -> bool {
+        let Some(costs) = &self.costs else {
+            return true;
+        };
+        let c = costs.estimate(arch);
+        self.cfg.flops_limit.is_none_or(|l| c.flops as f64 <= l)
+            && self.cfg.params_limit.is_none_or(|l| c.params as f64 <= l)
+    }
+
+    /// A uniformly sampled architecture within the limits.
+    pub(crate) fn sample(&mut self) -> Result<(Vec<Selection>, Value)> {
+        let space = self.space()?.clone();
+        for _ in 0..1000 {
+            let rng = &mut self.rng;
+            let selections = space.sample(&mut |n| rng.below(n));
+            let arch = Architecture::new(&space, selections.clone())?.to_json(&space);
+            if self.feasible(&arch) {
+                return Ok((selections, arch));
+            }
+        }
+        Err(PluginError::invalid_input(format!(
+            "no architecture out of 1000 sampled meets flops_limit {:?} / params_limit {:?}; raise the limits",
+            self.cfg.flops_limit, self.cfg.params_limit
+        )))
+    }
+
+    fn importance(&self) -> BTreeMap<String, Vec<f64>> {
+        self.usage
+            .iter()
+            .map(|(label, uses)| {
+                let means: Vec<f64> = uses
+                    .iter()
+                    .map(|(s, n)| if *n > 0 { s / *n as f64 } else { 0.0 })
+                    .collect();
+                let total: f64 = means.iter().sum();
+                let n = means.len().max(1) as f64;
+                let normalised = means
+                    .iter()
+                    .map(|m| if total > 0.0 { m / total } else { 1.0 / n })
+                    .collect();
+                (label.clone(), normalised)
+            })
+            .collect()
+    }
+}
+
+impl OneShotTrainer for Spos {
+    fn new(options: &Options) -> Result<Self> {
+        options.deny_unknown(
+            "spos",
+            &[
+                "population",
+                "select",
+                "crossover",
+                "mutation",
+                "mutation_prob",
+                "generations",
+                "flops_limit",
+                "params_limit",
+                "recalibrate_batches",
+                "eval_batches",
+                "seed",
+            ],
+        )?;
+        let count =
+            |key: &str, d: u64| -> Result<usize> { Ok(options.u64(key)?.unwrap_or(d) as usize) };
+        let cfg = EvolutionConfig {
+            population: count("population", 50)?,
+            select: count("select", 10)?,
+            crossover: count("crossover", 25)?,
+            mutation: count("mutation", 25)?,
+            mutation_prob: options.f64("mutation_prob")?.unwrap_or(0.1),
+            generations: count("generations", 20)?,
+            recalibrate: count("recalibrate_batches", 20)?,
+            eval_batches: count("eval_batches", 10)?,
+            flops_limit: options.f64("flops_limit")?,
+            params_limit: options.f64("params_limit")?,
+        };
+        if cfg.population == 0 || cfg.select == 0 || cfg.select > cfg.population {
+            return Err(PluginError::invalid_input(format!(
+                "options population {} / select {}: need 1 ≤ select ≤ population",
+                cfg.population, cfg.select
+            )));
+        }
+        if !(0.0..=1.0).contains(&cfg.mutation_prob) {
+            return Err(PluginError::invalid_input(format!(
+                "option mutation_prob: {} must be between 0 and 1",
+                cfg.mutation_prob
+            )));
+        }
+        for (key, limit) in [
+            ("flops_limit", cfg.flops_limit),
+            ("params_limit", cfg.params_limit),
+        ] {
+            if limit.is_some_and(|l| l <= 0.0) {
+                return Err(PluginError::invalid_input(format!(
+                    "option {key} must be > 0"
+                )));
+            }
+        }
+        Ok(Spos {
+            cfg,
+            rng: SeededRng::from_options(options)?,
+            space: None,
+            costs: None,
+            usage: BTreeMap::new(),
+        })
+    }
+
+    fn begin(&mut self, ctx: &mut SupernetContext<'_>) -> Result<()> {
+        let info = ctx.info()?.clone();
+        let space = SearchSpace::from_json(&info.search_space)?;
+        self.usage = space
+            .choices()
+            .iter()
+            .map(|c| (c.name().to_string(), vec![(0.0, 0); c.num_candidates()]))
+            .collect();
+        self.space = Some(space);
+        if self.cfg.flops_limit.is_some() || self.cfg.params_limit.is_some() {
+            self.costs = Some(ctx.costs(SUPERNET)?);
+        }
+        Ok(())
+    }
+
+    fn epoch(&mut self, ctx: &mut SupernetContext<'_>, epoch: usize) -> Result<()> {
+        let steps = ctx.info()?.steps_per_epoch;
+        let mut meter = StepMeter::default();
+        for step in 0..steps {
+            let (selections, arch) = self.sample()?;
+            apply_architecture(ctx, SUPERNET, &arch)?;
+            let batch = ctx.next_batch(Split::Train)?;
+            ctx.zero_grad(SUPERNET)?;
+            let logits = ctx.forward(SUPERNET, &batch.inputs)?;
+            let loss = cross_entropy(&logits, &batch.labels);
+            loss.backward();
+            ctx.weight_step(SUPERNET)?;
+            let acc = accuracy(&logits, &batch.labels);
+            let names: Vec<String> = self
+                .space()?
+                .choices()
+                .iter()
+                .map(|c| c.name().to_string())
+                .collect();
+            for (name, sel) in names.iter().zip(&selections) {
+                let picked: Vec<usize> = match sel {
+                    Selection::One(i) => vec![*i],
+                    Selection::Many(v) => v.clone(),
+                };
+                if let Some(uses) = self.usage.get_mut(name) {
+                    for i in picked {
+                        uses[i].0 += acc;
+                        uses[i].1 += 1;
+                    }
+                }
+            }
+            report_step(
+                ctx,
+                &mut meter,
+                (epoch, step),
+                &[("loss", loss.double_value(&[])), ("accuracy", acc)],
+            )?;
+        }
+        let importance = self.importance();
+        let space = self.space()?.clone();
+        let strongest: Vec<Selection> = space
+            .choices()
+            .iter()
+            .map(|c| {
+                let w = &importance[c.name()];
+                let best = (0..w.len())
+                    .max_by(|&a, &b| w[a].total_cmp(&w[b]))
+                    .unwrap_or(0);
+                search::selection_around(c, best)
+            })
+            .collect();
+        let architecture = Architecture::new(&space, strongest)
+            .ok()
+            .map(|a| a.to_json(&space));
+        ctx.report(&Report::Epoch {
+            epoch,
+            metrics: meter.means(),
+            arch_weights: importance,
+            architecture,
+        })
+    }
+
+    fn export(&mut self, ctx: &mut SupernetContext<'_>) -> Result<Value> {
+        search::evolve(self, ctx)
+    }
+}
+
+archon_plugin_api::export_plugin! {
+    name: "spos",
+    version: env!("CARGO_PKG_VERSION"),
+    description: "SPOS: uniform single-path supernet training, then evolution under FLOPs/params limits",
+    one_shot_trainer: Spos,
+}
