@@ -150,18 +150,42 @@ impl Supernet {
         self.settings.set_dropout(candidate, p);
     }
 
-    /// Resets batch-norm running statistics (mean 0, variance 1), before
-    /// recalibrating them on training batches for one path.
-    pub fn reset_batch_norm_stats(&mut self) {
-        tch::no_grad(|| {
-            for (name, mut t) in self.vs.variables() {
-                if name.ends_with("running_mean") {
-                    let _ = t.fill_(0.0);
-                } else if name.ends_with("running_var") {
-                    let _ = t.fill_(1.0);
+    /// Recalibrates batch-norm running statistics for the current settings (SPOS's
+    /// BN recalibration): the running mean and variance become the plain average of
+    /// the batch statistics over the training batches `next` yields (libtorch's running
+    /// update with momentum 0.1 is undone batch by batch). Returns the batches used.
+    pub fn recalibrate_batch_norm(
+        &mut self,
+        next: &mut dyn FnMut() -> Option<Tensor>,
+    ) -> Result<usize> {
+        const MOMENTUM: f64 = 0.1; // tch's BatchNormConfig default, used by every space
+        let stats: Vec<Tensor> = self
+            .vs
+            .variables()
+            .into_iter()
+            .filter(|(name, _)| name.ends_with("running_mean") || name.ends_with("running_var"))
+            .map(|(_, t)| t)
+            .collect();
+        let mut averages: Vec<Tensor> = Vec::new();
+        let mut count = 0usize;
+        while let Some(xs) = next() {
+            let before: Vec<Tensor> = stats.iter().map(|t| t.detach().copy()).collect();
+            let _logits = tch::no_grad(|| self.forward(&xs, true))?;
+            count += 1;
+            tch::no_grad(|| {
+                for (k, (stat, prev)) in stats.iter().zip(&before).enumerate() {
+                    let batch = (stat - prev * (1.0 - MOMENTUM)) / MOMENTUM;
+                    if count == 1 {
+                        averages.push(batch);
+                    } else {
+                        let avg = &averages[k] + (batch - &averages[k]) / count as f64;
+                        averages[k] = avg;
+                    }
+                    stat.shallow_clone().copy_(&averages[k]);
                 }
-            }
-        });
+            });
+        }
+        Ok(count)
     }
 
     /// Runs the supernet under the current settings (every choice must be set).

@@ -273,17 +273,25 @@ impl SupernetHost for SearchHost<'_> {
         batches: usize,
     ) -> Result<f64> {
         let batch = self.info.batch_size;
-        if let Model::Supernet(s) = &mut self.net(net)?.model {
+        let cursor = &mut self.cursors[0];
+        let model = &mut self
+            .nets
+            .get_mut(net as usize)
+            .ok_or_else(|| PluginError::invalid_input(format!("no network {net}")))?
+            .model;
+        if let Model::Supernet(s) = model {
             let arch = Architecture::from_json(s.search_space(), architecture)?;
             s.set_architecture(&arch).map_err(err)?;
             if recalibrate > 0 {
-                s.reset_batch_norm_stats();
+                let mut left = recalibrate;
+                s.recalibrate_batch_norm(&mut || {
+                    (left > 0).then(|| {
+                        left -= 1;
+                        cursor.next(batch).0
+                    })
+                })
+                .map_err(err)?;
             }
-        }
-        for _ in 0..recalibrate {
-            let (xs, _) = self.cursors[0].next(batch);
-            let net = self.net(net)?;
-            let _stats_updated = tch_no_grad(|| forward_model(&net.model, &xs, true))?;
         }
         let valid = &self.cursors[1].data;
         let n = valid.len() as i64;

@@ -502,3 +502,49 @@ fn candidate_dropout_applies_to_that_candidate_in_training_only() {
     supernet.set_dropout("sep_conv_3x3", 0.5);
     assert!(same(&train(&supernet), &train(&supernet)));
 }
+
+#[test]
+fn batch_norm_recalibration_averages_the_batch_statistics() {
+    tch::manual_seed(1);
+    let family = space("darts").unwrap();
+    let mut supernet = Supernet::build(
+        family,
+        &cfg(r#"{"width": 4, "cells": 1, "nodes": 2}"#),
+        Device::Cpu,
+    )
+    .unwrap();
+    let arch = supernet.search_space().architecture_at(5).unwrap();
+    supernet.set_architecture(&arch).unwrap();
+    let a = input_for("darts", 8);
+    let b = input_for("darts", 8) * 3.0 + 1.0;
+    let stats = |s: &Supernet| -> Vec<Tensor> {
+        let mut v: Vec<(String, Tensor)> = s
+            .var_store()
+            .variables()
+            .into_iter()
+            .filter(|(n, _)| n.contains("running_"))
+            .collect();
+        v.sort_by(|x, y| x.0.cmp(&y.0));
+        v.into_iter().map(|(_, t)| t.copy()).collect()
+    };
+    let mut run = |batches: Vec<&Tensor>| {
+        let mut it = batches.into_iter();
+        let n = supernet
+            .recalibrate_batch_norm(&mut || it.next().map(|t| t.shallow_clone()))
+            .unwrap();
+        (n, stats(&supernet))
+    };
+    let (_, sa) = run(vec![&a]);
+    let (_, sb) = run(vec![&b]);
+    let (n, sab) = run(vec![&a, &b]);
+    assert_eq!(n, 2);
+    assert!(!sa.is_empty());
+    for ((x, y), z) in sa.iter().zip(&sb).zip(&sab) {
+        let expected = (x + y) / 2.0;
+        let diff = (z - expected).abs().max().double_value(&[]);
+        assert!(
+            diff < 1e-4,
+            "recalibrated statistics are not the average: {diff}"
+        );
+    }
+}
