@@ -18,6 +18,7 @@ need_apt=()
 [ -d /usr/share/datasets/fashion-mnist ] || need_apt+=(dataset-fashion-mnist)
 [ -f /usr/share/games/fortunes/people ] || need_apt+=(fortunes)
 command -v cc >/dev/null || need_apt+=(gcc g++)
+command -v chromium >/dev/null || need_apt+=(chromium)   # the web UI's browser tests
 if [ ${#need_apt[@]} -gt 0 ]; then
     say "installing Debian packages: ${need_apt[*]}"
     export DEBIAN_FRONTEND=noninteractive

@@ -39,6 +39,10 @@ pub enum Command {
     /// One-shot NAS: search a supernet with a one-shot plugin (DARTS, GDAS, ...),
     /// export the architecture, optionally retrain it.
     Search(SearchArgs),
+    /// A web UI over the experiments of a runs folder (read-only, loopback by default).
+    View(ViewArgs),
+    /// An experiment's key plots as SVG files.
+    Report(ReportArgs),
     /// Benchmarks (speed and memory), see README "Benchmarks".
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -331,6 +335,36 @@ pub struct OneShotBenchArgs {
     /// cpu, cuda, cuda:N or auto.
     #[arg(long, default_value = "cpu")]
     pub device: String,
+}
+
+/// `archon view`
+#[derive(Debug, ClapArgs)]
+pub struct ViewArgs {
+    /// Open this experiment's page (printed as its URL).
+    pub id: Option<String>,
+    /// Port (0: any free port).
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
+    /// Address to bind.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: std::net::IpAddr,
+    /// Allow binding a non-loopback address (everyone who can reach it sees the runs).
+    #[arg(long)]
+    pub allow_remote: bool,
+    #[command(flatten)]
+    pub runs: RunsDir,
+}
+
+/// `archon report`
+#[derive(Debug, ClapArgs)]
+pub struct ReportArgs {
+    /// The experiment.
+    pub id: String,
+    /// The folder to write the SVG files into.
+    #[arg(long)]
+    pub out: PathBuf,
+    #[command(flatten)]
+    pub runs: RunsDir,
 }
 
 /// `--runs-dir`

@@ -5,6 +5,7 @@ mod commands;
 pub mod experiment;
 pub mod plugins;
 pub mod search;
+pub mod view;
 
 use anyhow::Result;
 use std::process::ExitCode;
@@ -20,6 +21,8 @@ pub fn run(args: cli::Args) -> Result<ExitCode> {
         cli::Command::Train(train) => commands::train::run(&train, &search_path),
         cli::Command::Experiment(cmd) => commands::experiment::run(cmd, &search_path),
         cli::Command::Search(search) => commands::search::run(&search, &search_path),
+        cli::Command::View(view) => commands::view::run(&view),
+        cli::Command::Report(report) => commands::view::report(&report),
         cli::Command::Bench(cli::BenchCommand::OneShot(bench)) => {
             commands::bench::run(&bench, &search_path)
         }

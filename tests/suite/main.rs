@@ -13,3 +13,4 @@ mod plugins_cli;
 mod spaces_cli;
 mod tensor;
 mod third_party;
+mod web_ui;

@@ -12,3 +12,4 @@ pub(crate) mod space_config;
 pub mod train;
 pub mod trial;
 pub mod version;
+pub mod view;

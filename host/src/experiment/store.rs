@@ -161,6 +161,40 @@ impl Store {
         })
     }
 
+    /// Opens an existing store for reading only (the web UI): no schema is written,
+    /// and every write fails.
+    pub fn open_read_only(dir: &Path) -> Result<Self> {
+        let path = dir.join("experiment.db");
+        let conn = Connection::open_with_flags(
+            &path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .with_context(|| format!("opening {} read-only", path.display()))?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        Ok(Store {
+            conn,
+            dir: dir.to_path_buf(),
+        })
+    }
+
+    /// Every metadata key and value.
+    pub fn all_meta(&self) -> Result<Vec<(String, String)>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT key, value FROM meta ORDER BY key")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The recorded generations of an evolutionary search: (generation, population JSON).
+    pub fn search_populations(&self) -> Result<Vec<(usize, String)>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT generation, population FROM search_populations ORDER BY generation")?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)? as usize, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     /// Opens the store of an existing experiment (never creates one).
     pub fn open_existing(dir: &Path) -> Result<Self> {
         if !dir.join("experiment.db").is_file() {

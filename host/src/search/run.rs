@@ -250,6 +250,12 @@ pub fn run(
     store.set_meta("kind", "one-shot")?;
     store.set_meta("status", "RUNNING")?;
     store.set_meta("algorithm", &plugin.name)?;
+    store.set_meta("space", family.name())?;
+    store.set_meta(
+        "search_space",
+        &supernet.search_space().to_json().to_string(),
+    )?;
+    store.set_meta("started", &now().to_string())?;
 
     let w = &cfg.weights;
     let optim = WeightOptim {
@@ -375,6 +381,7 @@ pub fn run(
         None
     };
     store.set_meta("status", "DONE")?;
+    store.set_meta("ended", &now().to_string())?;
     Ok(Outcome {
         architecture,
         genotype,

@@ -1,0 +1,333 @@
+//! `archon report ID --out DIR`: the key plots of an experiment as SVG files, for
+//! papers and READMEs — classic: the best-so-far curve; one-shot: loss/accuracy
+//! curves, the op-importance heatmap over epochs, and the derived cell.
+
+use crate::experiment::store::{Store, TrialStatus};
+use anyhow::{bail, Context, Result};
+use serde_json::Value;
+use std::{collections::BTreeMap, fmt::Write as _, path::Path};
+
+const W: f64 = 640.0;
+const H: f64 = 360.0;
+const PAD: f64 = 48.0;
+const COLORS: [&str; 6] = [
+    "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b",
+];
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// A line chart of `series` (name, points) with a title and axis labels.
+pub fn line_chart(title: &str, x_label: &str, series: &[(String, Vec<(f64, f64)>)]) -> String {
+    let points: Vec<(f64, f64)> = series.iter().flat_map(|s| s.1.iter().copied()).collect();
+    let (x0, x1) = points
+        .iter()
+        .fold((f64::MAX, f64::MIN), |(a, b), p| (a.min(p.0), b.max(p.0)));
+    let (y0, y1) = points
+        .iter()
+        .fold((f64::MAX, f64::MIN), |(a, b), p| (a.min(p.1), b.max(p.1)));
+    let (x0, x1) = if points.is_empty() {
+        (0.0, 1.0)
+    } else if x1 > x0 {
+        (x0, x1)
+    } else {
+        (x0 - 1.0, x1 + 1.0)
+    };
+    let (y0, y1) = if points.is_empty() {
+        (0.0, 1.0)
+    } else if y1 > y0 {
+        (y0, y1)
+    } else {
+        (y0 - 0.5, y1 + 0.5)
+    };
+    let sx = |x: f64| PAD + (x - x0) / (x1 - x0) * (W - 2.0 * PAD);
+    let sy = |y: f64| H - PAD - (y - y0) / (y1 - y0) * (H - 2.0 * PAD);
+    let mut svg = format!(
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" viewBox="0 0 {W} {H}" font-family="sans-serif" font-size="12"><rect width="100%" height="100%" fill="white"/><text x="{}" y="20" text-anchor="middle" font-size="14">{}</text>"#,
+        W / 2.0,
+        escape(title)
+    );
+    let _ = write!(
+        svg,
+        r##"<line x1="{PAD}" y1="{b}" x2="{r}" y2="{b}" stroke="#333"/><line x1="{PAD}" y1="{PAD}" x2="{PAD}" y2="{b}" stroke="#333"/><text x="{PAD}" y="{ly}">{x0:.4}</text><text x="{r}" y="{ly}" text-anchor="end">{x1:.4}</text><text x="{mx}" y="{ly}" text-anchor="middle">{xl}</text><text x="{tx}" y="{b}" text-anchor="end">{y0:.4}</text><text x="{tx}" y="{t}" text-anchor="end">{y1:.4}</text>"##,
+        b = H - PAD,
+        r = W - PAD,
+        ly = H - PAD + 16.0,
+        mx = W / 2.0,
+        xl = escape(x_label),
+        tx = PAD - 4.0,
+        t = PAD + 4.0,
+    );
+    for (k, (name, pts)) in series.iter().enumerate() {
+        let color = COLORS[k % COLORS.len()];
+        let path: Vec<String> = pts
+            .iter()
+            .map(|&(x, y)| format!("{:.1},{:.1}", sx(x), sy(y)))
+            .collect();
+        let _ = write!(
+            svg,
+            r#"<polyline fill="none" stroke="{color}" stroke-width="2" points="{}"/><text x="{}" y="{}" fill="{color}">{}</text>"#,
+            path.join(" "),
+            W - PAD + 4.0 - 120.0,
+            PAD + 14.0 * k as f64,
+            escape(name)
+        );
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+/// A heatmap: one row per label, one column per epoch, the strongest candidate's
+/// probability as colour and its name as the cell's title.
+pub fn heatmap(
+    title: &str,
+    epochs: &[BTreeMap<String, Vec<f64>>],
+    names: &BTreeMap<String, Vec<String>>,
+) -> String {
+    let labels: Vec<&String> = epochs
+        .last()
+        .map(|e| e.keys().collect())
+        .unwrap_or_default();
+    let cell = 18.0;
+    let left = 180.0;
+    let width = left + cell * epochs.len().max(1) as f64 + 20.0;
+    let height = 40.0 + cell * labels.len().max(1) as f64 + 30.0;
+    let mut svg = format!(
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" font-size="11"><rect width="100%" height="100%" fill="white"/><text x="8" y="18" font-size="14">{}</text>"#,
+        escape(title)
+    );
+    for (r, label) in labels.iter().enumerate() {
+        let y = 30.0 + cell * r as f64;
+        let _ = write!(
+            svg,
+            r#"<text x="{}" y="{}" text-anchor="end">{}</text>"#,
+            left - 4.0,
+            y + 13.0,
+            escape(label)
+        );
+        for (c, epoch) in epochs.iter().enumerate() {
+            let probs = epoch.get(*label).cloned().unwrap_or_default();
+            let (best, p) =
+                probs.iter().enumerate().fold(
+                    (0, 0.0),
+                    |acc, (i, &v)| if v > acc.1 { (i, v) } else { acc },
+                );
+            let op = names
+                .get(*label)
+                .and_then(|n| n.get(best))
+                .cloned()
+                .unwrap_or_default();
+            let shade = (255.0 * (1.0 - p.clamp(0.0, 1.0))) as u8;
+            let _ = write!(
+                svg,
+                r#"<rect x="{}" y="{y}" width="{}" height="{}" fill="rgb({shade},{shade},255)"><title>{} epoch {}: {} {:.3}</title></rect>"#,
+                left + cell * c as f64,
+                cell - 1.0,
+                cell - 1.0,
+                escape(label),
+                c + 1,
+                escape(&op),
+                p
+            );
+        }
+    }
+    let _ = write!(
+        svg,
+        r#"<text x="{left}" y="{}">epochs 1–{} (darker: a stronger favourite)</text></svg>"#,
+        height - 8.0,
+        epochs.len()
+    );
+    svg
+}
+
+/// A chosen edge of a cell: from node, to node, operation.
+pub type Edge = (usize, usize, String);
+
+/// The cell a DARTS-style architecture derives, as a diagram: inputs c_{k-2}, c_{k-1},
+/// intermediate nodes, and each chosen edge labelled with its operation.
+pub fn cell_diagram(title: &str, edges: &[Edge], nodes: usize) -> String {
+    let x_of = |n: usize| 60.0 + 140.0 * n as f64;
+    let y_of = |n: usize| {
+        if n < 2 {
+            80.0 + 120.0 * n as f64
+        } else {
+            140.0
+        }
+    };
+    let width = x_of(nodes + 2) + 60.0;
+    let mut svg = format!(
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="260" font-family="sans-serif" font-size="11"><rect width="100%" height="100%" fill="white"/><text x="8" y="18" font-size="14">{}</text>"#,
+        escape(title)
+    );
+    for (from, to, op) in edges {
+        let (x1, y1, x2, y2) = (x_of(*from), y_of(*from), x_of(*to), y_of(*to));
+        let _ = write!(
+            svg,
+            r##"<line x1="{x1}" y1="{y1}" x2="{x2}" y2="{y2}" stroke="#888"/><text x="{}" y="{}" text-anchor="middle" class="edge-op">{}</text>"##,
+            (x1 + x2) / 2.0,
+            (y1 + y2) / 2.0 - 4.0,
+            escape(op)
+        );
+    }
+    for n in 0..nodes + 2 {
+        let name = match n {
+            0 => "c_{k-2}".to_string(),
+            1 => "c_{k-1}".to_string(),
+            k => format!("{}", k - 2),
+        };
+        let _ = write!(
+            svg,
+            r##"<circle cx="{}" cy="{}" r="16" fill="#e8f0fe" stroke="#1f77b4"/><text x="{}" y="{}" text-anchor="middle">{}</text>"##,
+            x_of(n),
+            y_of(n),
+            x_of(n),
+            y_of(n) + 4.0,
+            escape(&name)
+        );
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+/// The chosen edges `(from, to, op)` of cell kind `kind` in a DARTS-format architecture
+/// and its number of intermediate nodes.
+pub fn darts_edges(arch: &Value, kind: &str) -> Option<(Vec<Edge>, usize)> {
+    let mut edges = Vec::new();
+    let mut node = 2;
+    while let Some(switch) = arch.get(format!("{kind}_n{node}_switch")) {
+        for i in switch.get("_idx")?.as_array()? {
+            let i = i.as_u64()? as usize;
+            let op = arch
+                .get(format!("{kind}_n{node}_p{i}"))?
+                .get("_value")?
+                .as_str()?;
+            edges.push((i, node, op.to_string()));
+        }
+        node += 1;
+    }
+    (node > 2).then_some((edges, node - 2))
+}
+
+fn write(out: &Path, name: &str, svg: &str, written: &mut Vec<String>) -> Result<()> {
+    let path = out.join(name);
+    std::fs::write(&path, svg).with_context(|| format!("writing {}", path.display()))?;
+    written.push(path.display().to_string());
+    Ok(())
+}
+
+/// Writes the experiment in `dir`'s plots into `out`; returns the files written.
+pub fn write_report(dir: &Path, out: &Path) -> Result<Vec<String>> {
+    let store = Store::open_read_only(dir)?;
+    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    let mut written = Vec::new();
+    if store.meta("kind")?.as_deref() == Some("one-shot") {
+        let epochs = store.search_epochs()?;
+        if epochs.is_empty() {
+            bail!("the search has no finished epoch yet: nothing to plot");
+        }
+        let metrics: Vec<BTreeMap<String, f64>> = epochs
+            .iter()
+            .map(|e| serde_json::from_str(&e.metrics).unwrap_or_default())
+            .collect();
+        let mut series = Vec::new();
+        for key in ["loss", "accuracy", "valid_loss", "valid_accuracy"] {
+            let pts: Vec<(f64, f64)> = metrics
+                .iter()
+                .enumerate()
+                .filter_map(|(i, m)| m.get(key).map(|v| ((i + 1) as f64, *v)))
+                .collect();
+            if !pts.is_empty() {
+                series.push((key.to_string(), pts));
+            }
+        }
+        write(
+            out,
+            "curves.svg",
+            &line_chart("loss and accuracy per epoch", "epoch", &series),
+            &mut written,
+        )?;
+        let weights: Vec<BTreeMap<String, Vec<f64>>> = epochs
+            .iter()
+            .map(|e| serde_json::from_str(&e.arch_weights).unwrap_or_default())
+            .collect();
+        let space: Value = store
+            .meta("search_space")?
+            .map(|s| serde_json::from_str(&s).unwrap_or(Value::Null))
+            .unwrap_or(Value::Null);
+        let names: BTreeMap<String, Vec<String>> = space
+            .as_object()
+            .map(|m| {
+                m.iter()
+                    .map(|(k, v)| {
+                        let list = v
+                            .get("_value")
+                            .and_then(|x| x.get("candidates").or(Some(x)))
+                            .and_then(Value::as_array)
+                            .map(|a| {
+                                a.iter()
+                                    .map(|c| {
+                                        c.as_str()
+                                            .map(str::to_string)
+                                            .unwrap_or_else(|| c.to_string())
+                                    })
+                                    .collect()
+                            })
+                            .unwrap_or_default();
+                        (k.clone(), list)
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        write(
+            out,
+            "op_importance.svg",
+            &heatmap("op importance over epochs", &weights, &names),
+            &mut written,
+        )?;
+        if let Some(arch) = store
+            .meta("architecture")?
+            .and_then(|a| serde_json::from_str::<Value>(&a).ok())
+        {
+            for kind in ["normal", "reduce"] {
+                if let Some((edges, nodes)) = darts_edges(&arch, kind) {
+                    write(
+                        out,
+                        &format!("cell_{kind}.svg"),
+                        &cell_diagram(&format!("derived {kind} cell"), &edges, nodes),
+                        &mut written,
+                    )?;
+                }
+            }
+        }
+    } else {
+        let cfg: toml::Table = store
+            .meta("config")?
+            .and_then(|t| toml::from_str(&t).ok())
+            .unwrap_or_default();
+        let maximize = cfg.get("direction").and_then(|d| d.as_str()) != Some("minimize");
+        let mut best: Option<f64> = None;
+        let mut pts = Vec::new();
+        for t in store.trials()? {
+            if let (TrialStatus::Succeeded, Some(v)) = (t.status, t.final_metric) {
+                best = Some(best.map_or(v, |b| if maximize { b.max(v) } else { b.min(v) }));
+            }
+            if let Some(b) = best {
+                pts.push((t.id as f64, b));
+            }
+        }
+        if pts.is_empty() {
+            bail!("no trial has succeeded yet: nothing to plot");
+        }
+        write(
+            out,
+            "best_so_far.svg",
+            &line_chart("best metric so far", "trial", &[("best".into(), pts)]),
+            &mut written,
+        )?;
+    }
+    Ok(written)
+}
