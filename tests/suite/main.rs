@@ -10,6 +10,7 @@ mod one_shot;
 mod one_shot_sampling;
 mod panics;
 mod plugins_cli;
+mod slurm;
 mod spaces_cli;
 mod tensor;
 mod third_party;

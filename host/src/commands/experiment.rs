@@ -1,5 +1,6 @@
 //! `archon experiment create|run|resume|list|show|stop|export|logs`.
 
+use crate::experiment::service::TrainingService;
 use crate::{
     cli::{ExperimentCommand, RunsDir},
     experiment::{
@@ -269,6 +270,36 @@ fn stop(dir: &Path) -> Result<()> {
         .context("the experiment has no manager process recorded")?;
     // SAFETY: kill(2) with a pid read from the store; no memory is involved.
     if unsafe { libc::kill(pid, libc::SIGTERM) } != 0 {
+        let cfg = ExperimentConfig::parse(
+            &store.meta("config")?.unwrap_or_default(),
+            Path::new("experiment.toml"),
+        )?;
+        if cfg.training_service.kind == "slurm" {
+            // No manager to stop its jobs: cancel them here.
+            let handles: Vec<String> = store
+                .trials()?
+                .iter()
+                .filter(|t| t.status == TrialStatus::Running)
+                .filter_map(|t| {
+                    store
+                        .meta(&format!("handle:{}:{}", t.id, t.attempts))
+                        .ok()
+                        .flatten()
+                })
+                .collect();
+            crate::experiment::service::slurm::SlurmService::new(
+                &cfg.training_service,
+                &id_of(dir),
+            )
+            .cancel(&handles);
+            store.set_meta("status", "STOPPED")?;
+            println!(
+                "the manager (pid {pid}) is not running; cancelled {} Slurm job(s) of experiment {}",
+                handles.len(),
+                id_of(dir)
+            );
+            return Ok(());
+        }
         bail!("the manager (pid {pid}) is not running; `archon experiment resume {}` continues the experiment", id_of(dir));
     }
     println!(

@@ -100,24 +100,45 @@ pub struct TunerSection {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ServiceSection {
-    /// Only "local" so far.
+    /// "local" or "slurm".
     #[serde(default = "default_service")]
     pub kind: String,
-    /// GPU indices handed to trials round-robin through CUDA_VISIBLE_DEVICES.
+    /// Local: GPU indices handed to trials round-robin through CUDA_VISIBLE_DEVICES.
     #[serde(default)]
     pub gpus: Vec<u32>,
-    /// Seconds between SIGTERM and SIGKILL when a trial is stopped.
+    /// Local: seconds between SIGTERM and SIGKILL when a trial is stopped.
     #[serde(default = "default_grace")]
     pub grace_seconds: u64,
+    /// Slurm: the partition.
+    pub partition: Option<String>,
+    /// Slurm: the account.
+    pub account: Option<String>,
+    /// Slurm: the quality of service.
+    pub qos: Option<String>,
+    /// Slurm: the time limit per trial, e.g. "30m" (default: trial.timeout).
+    pub time_limit: Option<String>,
+    /// Slurm: CPUs per trial.
+    pub cpus_per_trial: Option<u32>,
+    /// Slurm: GPUs per trial (`--gres=gpu:N`).
+    pub gpus_per_trial: Option<u32>,
+    /// Slurm: memory per trial, e.g. "8G".
+    pub mem_per_trial: Option<String>,
+    /// Slurm: more sbatch arguments, e.g. ["--constraint=a100"].
+    #[serde(default)]
+    pub extra_args: Vec<String>,
+    /// Slurm: a folder every node sees, for job scripts and outputs (default: the
+    /// experiment folder, which must then be on a shared filesystem).
+    pub shared_dir: Option<PathBuf>,
+    /// Slurm: the most jobs queued or running at once (default: concurrency).
+    pub max_queued: Option<usize>,
+    /// Slurm: milliseconds between polls of the queue and the output files.
+    #[serde(default = "default_poll")]
+    pub poll_ms: u64,
 }
 
 impl Default for ServiceSection {
     fn default() -> Self {
-        ServiceSection {
-            kind: default_service(),
-            gpus: Vec::new(),
-            grace_seconds: default_grace(),
-        }
+        toml::from_str("").expect("every field has a default")
     }
 }
 
@@ -187,6 +208,9 @@ fn default_service() -> String {
 }
 fn default_grace() -> u64 {
     5
+}
+fn default_poll() -> u64 {
+    500
 }
 
 /// Parses "90s", "10m", "2h", "1d" or a number of seconds.
@@ -283,13 +307,36 @@ impl ExperimentConfig {
                 ));
             }
         }
-        if cfg.training_service.kind != "local" {
+        let service = &cfg.training_service;
+        if service.kind != "local" && service.kind != "slurm" {
             return Err(bad(
                 "kind",
                 format!(
-                    "training service {:?} is not available (known: local)",
-                    cfg.training_service.kind
+                    "training service {:?} is not available (known: local, slurm)",
+                    service.kind
                 ),
+            ));
+        }
+        if let Some(limit) = &service.time_limit {
+            if parse_duration(limit).is_none() {
+                return Err(bad(
+                    "time_limit",
+                    format!("{limit:?} is not a duration; write e.g. \"30m\""),
+                ));
+            }
+        }
+        if service.max_queued == Some(0) {
+            return Err(bad("max_queued", "must be at least 1".into()));
+        }
+        if service.kind == "local"
+            && (service.partition.is_some()
+                || service.shared_dir.is_some()
+                || !service.extra_args.is_empty())
+        {
+            return Err(bad(
+                "kind",
+                "partition, shared_dir and extra_args are Slurm options: set kind = \"slurm\""
+                    .into(),
             ));
         }
         Ok(cfg)

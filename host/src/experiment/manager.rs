@@ -1,15 +1,18 @@
-//! The experiment manager: asks the tuner for parameters, runs trials through the
-//! local training service, records everything in the store as it happens, tells the
+//! The experiment manager: asks the tuner for parameters, runs trials through a
+//! training service (local processes or Slurm jobs, one state machine for both), records everything in the store as it happens, tells the
 //! tuner how each trial ended, and checkpoints the tuner after every exchange. A
 //! killed manager resumes from the store: finished trials are not run again, trials
-//! that were running are run again with the same parameters, and results the tuner had
+//! that were running are followed again where the service can (a Slurm job still
+//! queued or running) or run again with the same parameters, and results the tuner had
 //! not yet heard of are given to it first.
 
 use super::{
     assessor::MedianStop,
     config::{resolve_relative, ExperimentConfig},
     protocol::MetricLine,
-    runner::{run_trial, Event, Outcome, TrialSpec},
+    service::{
+        local::LocalService, slurm::SlurmService, Event, Outcome, TrainingService, TrialSpec,
+    },
     store::{Store, TrialStatus},
 };
 use crate::plugins::{resolve, SearchPath};
@@ -132,11 +135,59 @@ async fn run_async(dir: &Path, search_path: &SearchPath) -> Result<Summary> {
     store.set_meta("status", "RUNNING")?;
     store.set_meta("manager_pid", &std::process::id().to_string())?;
 
+    let service: Box<dyn TrainingService> = match cfg.training_service.kind.as_str() {
+        "slurm" => Box::new(SlurmService::new(&cfg.training_service, &experiment_id)),
+        _ => Box::new(LocalService),
+    };
+    let concurrency = cfg
+        .concurrency
+        .min(cfg.training_service.max_queued.unwrap_or(usize::MAX));
+    let exe = std::env::current_exe()?;
+    let spec_for = |store: &Store, id: u64, attempt: u32, parameters: &str, gpu: Option<u32>| {
+        let mut env = vec![
+            ("ARCHON_PARAMETERS".to_string(), parameters.to_string()),
+            (
+                "ARCHON_PARAMETERS_FILE".to_string(),
+                store
+                    .trial_dir(id)
+                    .join("parameters.json")
+                    .display()
+                    .to_string(),
+            ),
+            ("ARCHON_EXPERIMENT_ID".to_string(), experiment_id.clone()),
+            ("ARCHON_TRIAL_ID".to_string(), id.to_string()),
+            (
+                "ARCHON_EXPERIMENT_DIR".to_string(),
+                dir.display().to_string(),
+            ),
+        ];
+        if let Some(gpu) = gpu {
+            env.push(("CUDA_VISIBLE_DEVICES".into(), gpu.to_string()));
+        }
+        TrialSpec {
+            id,
+            attempt,
+            command: match &cfg.trial.command {
+                Some(c) => c.clone(),
+                None => vec![exe.display().to_string(), "trial".into()],
+            },
+            env,
+            cwd: config_dir.clone(),
+            log_dir: store.trial_dir(id),
+            timeout: cfg.trial_timeout(),
+            grace: Duration::from_secs(cfg.training_service.grace_seconds),
+        }
+    };
+
     // Reconcile with what a previous (killed) manager left.
     let mut queue: VecDeque<(u64, String)> = VecDeque::new();
+    let mut reattach: Vec<(u64, u32, String, String)> = Vec::new();
     for t in store.trials()? {
         match t.status {
-            TrialStatus::Running => queue.push_back((t.id, t.parameters.clone())),
+            TrialStatus::Running => match store.meta(&format!("handle:{}:{}", t.id, t.attempts))? {
+                Some(handle) => reattach.push((t.id, t.attempts, t.parameters.clone(), handle)),
+                None => queue.push_back((t.id, t.parameters.clone())),
+            },
             _ if !t.reported => {
                 report_end(
                     &mut tuner,
@@ -177,15 +228,34 @@ async fn run_async(dir: &Path, search_path: &SearchPath) -> Result<Summary> {
     }
     let mut running: HashMap<u64, Running> = HashMap::new();
     let mut gpu_turn = 0usize;
-    let exe = std::env::current_exe()?;
     let mut summary = Summary::default();
+    for (id, attempt, parameters, handle) in reattach {
+        let seen = store.metrics_of_attempt(id, attempt)?;
+        let (stop, stop_rx) = watch::channel(false);
+        let spec = spec_for(&store, id, attempt, &parameters, None);
+        if service.reattach(spec, &handle, seen.len(), events_tx.clone(), stop_rx) {
+            eprintln!("trial {id}: following attempt {attempt} again ({handle})");
+            running.insert(
+                id,
+                Running {
+                    parameters,
+                    attempt,
+                    final_metric: seen.into_iter().last(),
+                    stop,
+                    early_stop: None,
+                },
+            );
+        } else {
+            queue.push_back((id, parameters));
+        }
+    }
 
     let cpu_at_start = own_cpu_seconds();
     let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     let mut stopping = false;
     loop {
         // Launch while there is room and work.
-        while !stopping && running.len() < cfg.concurrency {
+        while !stopping && running.len() < concurrency {
             let time_up = cfg.max_duration().is_some_and(|d| started.elapsed() >= d);
             let (id, parameters) = if let Some(item) = queue.pop_front() {
                 item
@@ -207,44 +277,13 @@ async fn run_async(dir: &Path, search_path: &SearchPath) -> Result<Summary> {
                 break;
             };
             let attempt = store.start_attempt(id)?;
-            let mut env = vec![
-                ("ARCHON_PARAMETERS".to_string(), parameters.clone()),
-                (
-                    "ARCHON_PARAMETERS_FILE".to_string(),
-                    store
-                        .trial_dir(id)
-                        .join("parameters.json")
-                        .display()
-                        .to_string(),
-                ),
-                ("ARCHON_EXPERIMENT_ID".to_string(), experiment_id.clone()),
-                ("ARCHON_TRIAL_ID".to_string(), id.to_string()),
-                (
-                    "ARCHON_EXPERIMENT_DIR".to_string(),
-                    dir.display().to_string(),
-                ),
-            ];
-            if !cfg.training_service.gpus.is_empty() {
-                let gpu = cfg.training_service.gpus[gpu_turn % cfg.training_service.gpus.len()];
+            let gpu = (!cfg.training_service.gpus.is_empty()).then(|| {
                 gpu_turn += 1;
-                env.push(("CUDA_VISIBLE_DEVICES".into(), gpu.to_string()));
-            }
+                cfg.training_service.gpus[(gpu_turn - 1) % cfg.training_service.gpus.len()]
+            });
             std::fs::create_dir_all(store.trial_dir(id))?;
             std::fs::write(store.trial_dir(id).join("parameters.json"), &parameters)?;
-            let command = match &cfg.trial.command {
-                Some(c) => c.clone(),
-                None => vec![exe.display().to_string(), "trial".into()],
-            };
-            let spec = TrialSpec {
-                id,
-                attempt,
-                command,
-                env,
-                cwd: config_dir.clone(),
-                log_dir: store.trial_dir(id),
-                timeout: cfg.trial_timeout(),
-                grace: Duration::from_secs(cfg.training_service.grace_seconds),
-            };
+            let spec = spec_for(&store, id, attempt, &parameters, gpu);
             let (stop, stop_rx) = watch::channel(false);
             running.insert(
                 id,
@@ -257,7 +296,7 @@ async fn run_async(dir: &Path, search_path: &SearchPath) -> Result<Summary> {
                 },
             );
             summary.started += 1;
-            tokio::spawn(run_trial(spec, events_tx.clone(), stop_rx));
+            service.launch(spec, events_tx.clone(), stop_rx);
         }
         if running.is_empty() {
             break;
@@ -293,6 +332,13 @@ async fn run_async(dir: &Path, search_path: &SearchPath) -> Result<Summary> {
                         r.final_metric = Some(metric);
                     }
                 }
+            }
+            Event::Handle {
+                id,
+                attempt,
+                handle,
+            } => {
+                store.set_meta(&format!("handle:{id}:{attempt}"), &handle)?;
             }
             Event::Ended {
                 id,

@@ -2,6 +2,7 @@
 //! is committed before it is acknowledged, so a killed manager loses nothing that was
 //! reported, and `resume` finds the tuner state that matches the trials it knows.
 
+use super::protocol::MetricLine;
 use anyhow::{Context, Result};
 use rusqlite::{params, Connection, OptionalExtension};
 use std::{
@@ -276,6 +277,21 @@ impl Store {
             .conn
             .query_row("SELECT COUNT(*) FROM search_steps", [], |r| r.get(0))?;
         Ok(n as usize)
+    }
+
+    /// The metrics an attempt reported, in order.
+    pub fn metrics_of_attempt(&self, id: u64, attempt: u32) -> Result<Vec<MetricLine>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT value, raw, final FROM metrics WHERE trial = ?1 AND attempt = ?2 ORDER BY seq",
+        )?;
+        let rows = stmt.query_map(params![id as i64, attempt], |r| {
+            Ok(MetricLine {
+                value: r.get(0)?,
+                raw: r.get(1)?,
+                is_final: r.get(2)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     /// The experiment folder.

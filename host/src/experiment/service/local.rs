@@ -3,77 +3,15 @@
 //! files, and enforces the timeout and `stop` (SIGTERM, then SIGKILL after a grace
 //! period). The process is always reaped: no zombies, no orphans.
 
-use super::protocol::{parse_line, MetricLine};
-use std::{path::PathBuf, process::Stdio, time::Duration};
+use super::{Event, Outcome, TrainingService, TrialSpec};
+use crate::experiment::protocol::parse_line;
+use std::{process::Stdio, time::Duration};
 use tokio::{
     io::{AsyncBufReadExt, AsyncWriteExt, BufReader},
     process::{Child, Command},
     sync::{mpsc, watch},
     time::Instant,
 };
-
-/// How to run one attempt of a trial.
-#[derive(Debug, Clone)]
-pub struct TrialSpec {
-    /// The trial id.
-    pub id: u64,
-    /// Which attempt this is (from 1).
-    pub attempt: u32,
-    /// Program and arguments.
-    pub command: Vec<String>,
-    /// Extra environment (parameters, ids, CUDA_VISIBLE_DEVICES).
-    pub env: Vec<(String, String)>,
-    /// Working folder.
-    pub cwd: PathBuf,
-    /// Folder for `stdout.log` and `stderr.log`.
-    pub log_dir: PathBuf,
-    /// Time limit.
-    pub timeout: Option<Duration>,
-    /// Time between SIGTERM and SIGKILL.
-    pub grace: Duration,
-}
-
-/// How an attempt ended.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Outcome {
-    /// The process exited (code `None`: killed by a signal); `bad_metric` is the first
-    /// malformed metric line, if any.
-    Exited {
-        /// Exit code.
-        code: Option<i32>,
-        /// The first malformed metric line.
-        bad_metric: Option<String>,
-    },
-    /// It ran past its time limit and was killed.
-    TimedOut,
-    /// It was stopped on request.
-    Stopped,
-    /// It could not be started.
-    SpawnFailed(String),
-}
-
-/// What a running trial tells the manager.
-#[derive(Debug)]
-pub enum Event {
-    /// A metric line.
-    Metric {
-        /// Trial id.
-        id: u64,
-        /// Attempt.
-        attempt: u32,
-        /// The metric.
-        metric: MetricLine,
-    },
-    /// The attempt ended.
-    Ended {
-        /// Trial id.
-        id: u64,
-        /// Attempt.
-        attempt: u32,
-        /// How.
-        outcome: Outcome,
-    },
-}
 
 fn signal_group(child: &Child, signal: i32) {
     if let Some(pid) = child.id() {
@@ -192,4 +130,19 @@ pub async fn run_trial(
     };
     let _ = log.flush().await;
     ended(outcome);
+}
+
+/// Trials as child processes of the manager.
+#[derive(Debug, Default)]
+pub struct LocalService;
+
+impl TrainingService for LocalService {
+    fn launch(
+        &self,
+        spec: TrialSpec,
+        events: mpsc::UnboundedSender<Event>,
+        stop: watch::Receiver<bool>,
+    ) {
+        tokio::spawn(run_trial(spec, events, stop));
+    }
 }
