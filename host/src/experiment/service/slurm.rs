@@ -61,7 +61,7 @@ fn quote(text: &str) -> String {
 
 /// Slurm's `--time` for a limit: minutes:seconds, at least one second.
 fn slurm_time(limit: Duration) -> String {
-    let s = limit.as_secs().max(1) + u64::from(limit.subsec_nanos() > 0);
+    let s = (limit.as_secs() + u64::from(limit.subsec_nanos() > 0)).max(1);
     format!("{}:{:02}", s / 60, s % 60)
 }
 
