@@ -414,6 +414,7 @@ async fn run_async(dir: &Path, search_path: &SearchPath) -> Result<Summary> {
         }
     }
     store.set_meta("status", if stopping { "STOPPED" } else { "DONE" })?;
+    store.set_meta("ended", &super::store::now().to_string())?;
     summary.seconds = started.elapsed().as_secs_f64();
     summary.manager_cpu = own_cpu_seconds() - cpu_at_start;
     Ok(summary)

@@ -103,7 +103,8 @@ fn summary(id: &str, store: &Store) -> Result<Value> {
         )
     };
     let created = num("created").or_else(|| num("started"));
-    let ended = num("ended");
+    let running = meta("status").as_deref() == Some("RUNNING");
+    let ended = num("ended").filter(|_| !running);
     let duration = created.map(|c| ended.unwrap_or_else(crate::experiment::store::now) - c);
     Ok(json!({
         "id": id,
