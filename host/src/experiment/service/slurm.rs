@@ -478,7 +478,7 @@ mod tests {
 
     #[test]
     fn slurm_states_map_to_outcomes() {
-        let mut out = |exit: Option<i32>| Output {
+        let out = |exit: Option<i32>| Output {
             path: PathBuf::new(),
             offset: 0,
             partial: String::new(),
