@@ -252,3 +252,98 @@ fn bad_search_configs_name_the_field() {
     assert_ne!(code, 0);
     assert!(err.contains("not a one-shot trainer"), "{err}");
 }
+
+#[test]
+fn a_killed_search_resumes_from_its_last_checkpoint() {
+    use archon::experiment::store::Store;
+    use std::time::{Duration, Instant};
+    let tmp = tempfile::tempdir().unwrap();
+    let config = tmp.path().join("resume.toml");
+    std::fs::write(
+        &config,
+        r#"name = "resume"
+seed = 4
+[space]
+builtin = "darts"
+options = { width = 4, cells = 3, nodes = 2 }
+[data]
+train_subset = 512
+[search]
+algorithm = "darts"
+epochs = 5
+batch_size = 32
+steps_per_epoch = 3
+device = "cpu"
+"#,
+    )
+    .unwrap();
+    let runs = tmp.path().join("runs");
+    let mut search = archon(tmp.path())
+        .arg("search")
+        .arg(&config)
+        .arg("--runs-dir")
+        .arg(&runs)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    let dir = loop {
+        assert!(
+            start.elapsed() < Duration::from_secs(300),
+            "no checkpoint appeared"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+        let Some(dir) = std::fs::read_dir(&runs)
+            .ok()
+            .and_then(|mut d| d.next())
+            .map(|e| e.unwrap().path())
+        else {
+            continue;
+        };
+        let done = Store::open(&dir).unwrap().search_epochs().unwrap().len();
+        if done >= 2 && dir.join("checkpoint/state.json").is_file() {
+            break dir;
+        }
+    };
+    search.kill().unwrap();
+    search.wait().unwrap();
+    let before: Vec<(usize, String)> = Store::open(&dir)
+        .unwrap()
+        .search_epochs()
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.epoch, e.metrics))
+        .collect();
+    assert!(
+        before.len() < 5,
+        "the search finished before the kill: {before:?}"
+    );
+    let id = dir.file_name().unwrap().to_str().unwrap().to_string();
+    let (code, out, err) = run(archon(tmp.path())
+        .args(["experiment", "resume", &id, "--runs-dir"])
+        .arg(&runs));
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(err.contains("resuming after epoch"), "{err}");
+    let store = Store::open(&dir).unwrap();
+    let epochs = store.search_epochs().unwrap();
+    assert_eq!(
+        epochs.iter().map(|e| e.epoch).collect::<Vec<_>>(),
+        [0, 1, 2, 3, 4]
+    );
+    // Epochs finished before the kill were not run again (the last one may have been
+    // recorded just before its checkpoint was written).
+    for (epoch, metrics) in &before[..before.len() - 1] {
+        assert_eq!(
+            &epochs[*epoch].metrics, metrics,
+            "epoch {epoch} was run again"
+        );
+    }
+    assert_eq!(store.meta("status").unwrap().as_deref(), Some("DONE"));
+    assert!(store.meta("architecture").unwrap().is_some());
+    let (code, _, err) = run(archon(tmp.path())
+        .args(["experiment", "resume", &id, "--runs-dir"])
+        .arg(&runs));
+    assert_ne!(code, 0);
+    assert!(err.contains("already finished"), "{err}");
+}

@@ -43,7 +43,7 @@ pub fn run(cmd: ExperimentCommand, search_path: &SearchPath) -> Result<ExitCode>
         ExperimentCommand::Resume { id, runs } => {
             let dir = experiment_dir(&runs, &id)?;
             if super::search::is_one_shot(&Store::open(&dir)?)? {
-                bail!("experiment {id} is a one-shot search, which cannot be resumed yet; run `archon search` with its config again");
+                return super::search::resume(&dir, search_path);
             }
             finish(&dir, manager::run(&dir, search_path)?)?;
         }

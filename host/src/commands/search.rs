@@ -8,7 +8,11 @@ use crate::{
     search::{self, RunOptions, SearchConfig},
 };
 use anyhow::{Context, Result};
-use std::{io::IsTerminal, path::Path, process::ExitCode};
+use std::{
+    io::IsTerminal,
+    path::{Path, PathBuf},
+    process::ExitCode,
+};
 
 /// Runs `archon search`.
 pub fn run(args: &SearchArgs, search_path: &SearchPath) -> Result<ExitCode> {
@@ -34,8 +38,54 @@ pub fn run(args: &SearchArgs, search_path: &SearchPath) -> Result<ExitCode> {
         device: args.device.clone(),
         epochs: args.epochs,
         quiet: !std::io::stderr().is_terminal(),
+        resume: false,
     };
-    let outcome = match search::run(&cfg, &config_dir, &store, search_path, &opts) {
+    store.set_meta(
+        "run_options",
+        &serde_json::json!({"retrain": opts.retrain, "device": opts.device, "epochs": opts.epochs})
+            .to_string(),
+    )?;
+    finish(&dir, &store, &cfg, &config_dir, search_path, &opts)
+}
+
+/// Continues the one-shot search in `dir` from its last checkpoint (`experiment
+/// resume`), with the options it was started with.
+pub(crate) fn resume(dir: &Path, search_path: &SearchPath) -> Result<ExitCode> {
+    let store = Store::open(dir)?;
+    if store.meta("status")?.as_deref() == Some("DONE") {
+        anyhow::bail!(
+            "the search {} has already finished; see `archon experiment show {}`",
+            id_of(dir),
+            id_of(dir)
+        );
+    }
+    let text = store.meta("config")?.context("the store has no config")?;
+    let config_dir = PathBuf::from(store.meta("config_dir")?.unwrap_or_else(|| ".".into()));
+    let cfg = SearchConfig::parse(&text, &config_dir.join("search.toml"))?;
+    let saved: serde_json::Value = store
+        .meta("run_options")?
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_default();
+    let opts = RunOptions {
+        retrain: saved["retrain"].as_bool().unwrap_or(false),
+        device: saved["device"].as_str().map(str::to_string),
+        epochs: saved["epochs"].as_u64().map(|e| e as usize),
+        quiet: !std::io::stderr().is_terminal(),
+        resume: true,
+    };
+    println!("experiment {} ({})", id_of(dir), dir.display());
+    finish(dir, &store, &cfg, &config_dir, search_path, &opts)
+}
+
+fn finish(
+    dir: &Path,
+    store: &Store,
+    cfg: &SearchConfig,
+    config_dir: &Path,
+    search_path: &SearchPath,
+    opts: &RunOptions,
+) -> Result<ExitCode> {
+    let outcome = match search::run(cfg, config_dir, store, search_path, opts) {
         Ok(o) => o,
         Err(e) => {
             store.set_meta("status", "FAILED")?;

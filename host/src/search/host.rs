@@ -42,6 +42,8 @@ pub struct Net {
     pub model: Model,
     opt: nn::Optimizer,
     cfg: SpaceConfig,
+    /// The architecture of a child network.
+    architecture: Option<Value>,
 }
 
 /// The weight optimizer's settings.
@@ -56,6 +58,7 @@ pub struct WeightOptim {
 }
 
 /// Walks a split in seeded random order, one batch at a time, reshuffling each pass.
+/// Its place is (pass, position), enough to continue after a checkpoint.
 struct Cursor {
     data: Dataset,
     order: Tensor,
@@ -76,12 +79,22 @@ impl Cursor {
         }
     }
 
+    fn order_of(&self, pass: u64) -> Tensor {
+        permutation(self.data.len(), self.seed.wrapping_add(pass))
+    }
+
+    fn restore(&mut self, pass: u64, position: i64) {
+        self.order = self.order_of(pass);
+        self.pass = pass;
+        self.position = position.clamp(0, self.data.len() as i64);
+    }
+
     fn next(&mut self, batch: i64) -> (Tensor, Tensor) {
         let n = self.data.len() as i64;
         let batch = batch.min(n);
         if self.position + batch > n {
             self.pass += 1;
-            self.order = permutation(self.data.len(), self.seed.wrapping_add(self.pass));
+            self.order = self.order_of(self.pass);
             self.position = 0;
         }
         let idx = self.order.narrow(0, self.position, batch);
@@ -135,11 +148,16 @@ impl<'a> SearchHost<'a> {
             lr,
             sink,
         };
-        host.push(Model::Supernet(supernet), cfg)?;
+        host.push(Model::Supernet(supernet), cfg, None)?;
         Ok(host)
     }
 
-    fn push(&mut self, model: Model, cfg: SpaceConfig) -> anyhow::Result<NetId> {
+    fn push(
+        &mut self,
+        model: Model,
+        cfg: SpaceConfig,
+        architecture: Option<Value>,
+    ) -> anyhow::Result<NetId> {
         let opt = nn::Sgd {
             momentum: self.optim.momentum,
             dampening: 0.0,
@@ -147,7 +165,12 @@ impl<'a> SearchHost<'a> {
             nesterov: false,
         }
         .build(model.var_store(), self.lr)?;
-        self.nets.push(Net { model, opt, cfg });
+        self.nets.push(Net {
+            model,
+            opt,
+            cfg,
+            architecture,
+        });
         Ok((self.nets.len() - 1) as NetId)
     }
 
@@ -157,6 +180,70 @@ impl<'a> SearchHost<'a> {
         for net in &mut self.nets {
             net.opt.set_lr(lr);
         }
+    }
+
+    /// Saves every network's weights into `dir` (`net<k>.safetensors`) and returns
+    /// what else a resumed search needs: each network's options (and architecture,
+    /// for a child) and where each split's walk is.
+    pub fn snapshot(&self, dir: &std::path::Path) -> anyhow::Result<Value> {
+        std::fs::create_dir_all(dir)?;
+        let mut nets = Vec::new();
+        for (k, net) in self.nets.iter().enumerate() {
+            net.model
+                .var_store()
+                .save(dir.join(format!("net{k}.safetensors")))?;
+            nets.push(serde_json::json!({
+                "options": net.cfg.options.as_map(),
+                "architecture": net.architecture,
+            }));
+        }
+        let cursors: Vec<Value> = self
+            .cursors
+            .iter()
+            .map(|c| serde_json::json!({"pass": c.pass, "position": c.position}))
+            .collect();
+        Ok(serde_json::json!({"nets": nets, "cursors": cursors}))
+    }
+
+    /// Restores a [`snapshot`](Self::snapshot): rebuilds the networks with their
+    /// options, loads their weights, and puts the splits' walks back.
+    pub fn restore(&mut self, dir: &std::path::Path, snapshot: &Value) -> anyhow::Result<()> {
+        let nets = snapshot["nets"]
+            .as_array()
+            .ok_or_else(|| anyhow::anyhow!("the checkpoint lists no networks"))?;
+        let base = self.nets[0].cfg.clone();
+        let mut rebuilt = Vec::new();
+        for (k, saved) in nets.iter().enumerate() {
+            let options = saved["options"].as_object().cloned().unwrap_or_default();
+            let cfg = Self::config_with(&base, &options)?;
+            let architecture = saved["architecture"]
+                .as_object()
+                .map(|_| saved["architecture"].clone());
+            let mut model = match &architecture {
+                Some(arch) => Model::Child(Child::build(self.family, &cfg, arch, self.device)?),
+                None => Model::Supernet(Supernet::build(self.family, &cfg, self.device)?),
+            };
+            let path = dir.join(format!("net{k}.safetensors"));
+            match &mut model {
+                Model::Supernet(s) => s.var_store_mut().load(&path),
+                Model::Child(c) => c.var_store_mut().load(&path),
+            }
+            .map_err(|e| anyhow::anyhow!("loading {}: {e}", path.display()))?;
+            rebuilt.push((model, cfg, architecture));
+        }
+        self.nets.clear();
+        for (model, cfg, architecture) in rebuilt {
+            self.push(model, cfg, architecture)?;
+        }
+        if let Some(cursors) = snapshot["cursors"].as_array() {
+            for (cursor, saved) in self.cursors.iter_mut().zip(cursors) {
+                cursor.restore(
+                    saved["pass"].as_u64().unwrap_or(0),
+                    saved["position"].as_i64().unwrap_or(0),
+                );
+            }
+        }
+        Ok(())
     }
 
     /// The supernet being searched.
@@ -262,7 +349,8 @@ impl SupernetHost for SearchHost<'_> {
             }
             None => Model::Supernet(Supernet::build(self.family, &cfg, self.device).map_err(err)?),
         };
-        self.push(model, cfg).map_err(err)
+        self.push(model, cfg, spec.architecture.clone())
+            .map_err(err)
     }
 
     fn evaluate(
@@ -353,7 +441,7 @@ impl SupernetHost for SearchHost<'_> {
                 )))
             }
         };
-        let id = self.push(model, cfg).map_err(err)?;
+        let id = self.push(model, cfg, None).map_err(err)?;
         let fresh = self.nets.pop().expect("pushed above");
         debug_assert_eq!(id as usize, self.nets.len());
         self.nets[net as usize] = fresh;

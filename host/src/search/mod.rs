@@ -2,6 +2,7 @@
 //! builds the supernet, owns weights, data and the weight optimizer, and lends them to
 //! a one-shot trainer plugin epoch by epoch, recording what it reports.
 
+mod checkpoint;
 pub mod config;
 mod costs;
 mod host;

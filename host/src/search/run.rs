@@ -2,6 +2,7 @@
 //! experiment store, export (architecture and genotype) and optional retraining.
 
 use super::{
+    checkpoint,
     config::SearchConfig,
     host::{SearchHost, WeightOptim},
 };
@@ -35,6 +36,8 @@ pub struct RunOptions {
     pub epochs: Option<usize>,
     /// No progress bars (tests, pipes); summaries are still printed.
     pub quiet: bool,
+    /// Continue from the experiment's last checkpoint.
+    pub resume: bool,
 }
 
 /// What a search found.
@@ -335,15 +338,39 @@ pub fn run(
             lr_at(0),
             &mut sink,
         )?;
-        trainer
-            .begin(&mut host)
-            .with_context(|| format!("{}: begin", plugin.name))?;
-        for epoch in 0..epochs {
+        let first = match checkpoint::load(store.dir())? {
+            Some(saved) if opts.resume => {
+                host.restore(&checkpoint::weights_dir(store.dir()), &saved.host)
+                    .context("restoring the networks from the checkpoint")?;
+                trainer
+                    .load_state(&mut host, &saved.trainer)
+                    .with_context(|| format!("{}: restoring its state", plugin.name))?;
+                eprintln!("resuming after epoch {} of {epochs}", saved.epoch + 1);
+                saved.epoch + 1
+            }
+            _ => {
+                trainer
+                    .begin(&mut host)
+                    .with_context(|| format!("{}: begin", plugin.name))?;
+                0
+            }
+        };
+        let mut resumable = true;
+        for epoch in first..epochs {
             host.set_lr(lr_at(epoch));
             let _span = tracing::info_span!("epoch", epoch).entered();
             trainer
                 .epoch(&mut host, epoch)
                 .with_context(|| format!("{}: epoch {}", plugin.name, epoch + 1))?;
+            if resumable && epoch + 1 < epochs {
+                match trainer.save_state() {
+                    Ok(state) => checkpoint::save(store.dir(), epoch, &state, &host)?,
+                    Err(e) => {
+                        resumable = false;
+                        tracing::warn!("{}: no checkpoints ({e})", plugin.name);
+                    }
+                }
+            }
         }
         trainer
             .export(&mut host)

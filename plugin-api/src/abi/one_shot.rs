@@ -117,6 +117,17 @@ pub trait OneShotTrainerAbi: Send {
     /// The architecture found so far (NNI-format JSON for the supernet's space).
     #[sabi(last_prefix_field)]
     fn export(&mut self, supernet: SupernetRef<'_>) -> RResult<RString, PluginError>;
+
+    /// The trainer's whole state as JSON, taken between epochs for a checkpoint.
+    fn save_state(&self) -> RResult<RString, PluginError>;
+
+    /// Restores a state written by `save_state` (instead of `begin`), on a supernet the
+    /// host has restored to the same checkpoint.
+    fn load_state(
+        &mut self,
+        supernet: SupernetRef<'_>,
+        state: RStr<'_>,
+    ) -> RResult<(), PluginError>;
 }
 
 /// An owned one-shot trainer trait object (freed by the plugin's own drop glue).

@@ -58,8 +58,39 @@ fn epoch_weights(host: &ToySupernet) -> Vec<BTreeMap<String, Vec<f64>>> {
         .collect()
 }
 
+/// A trainer saved after one epoch and restored into a new one saves the same state,
+/// then searches on and exports a valid architecture.
+fn state_round_trip(factory: &TrainerFactory<'_>) -> std::result::Result<String, String> {
+    let options = r#"{"seed": 1}"#;
+    let mut host = ToySupernet::new(2, 2, 1).map_err(|e| show("toy supernet", e))?;
+    let mut first = factory(options).map_err(|e| show("creating the trainer", e))?;
+    first.begin(&mut host).map_err(|e| show("begin", e))?;
+    first.epoch(&mut host, 0).map_err(|e| show("epoch 0", e))?;
+    let saved = first.save_state().map_err(|e| show("save_state", e))?;
+    let mut second = factory(options).map_err(|e| show("creating the trainer", e))?;
+    second
+        .load_state(&mut host, &saved)
+        .map_err(|e| show("load_state", e))?;
+    let again = second
+        .save_state()
+        .map_err(|e| show("save_state after load_state", e))?;
+    if again != saved {
+        return Err(format!(
+            "the restored trainer saves a different state:\n{saved}\n{again}"
+        ));
+    }
+    second
+        .epoch(&mut host, 1)
+        .map_err(|e| show("epoch 1 after load_state", e))?;
+    let exported = second.export(&mut host).map_err(|e| show("export", e))?;
+    let space = host.search_space().map_err(|e| show("space", e))?;
+    Architecture::from_json(&space, &exported)
+        .map(|_| format!("{} bytes of state", saved.to_string().len()))
+        .map_err(|e| format!("{exported} is invalid: {}", e.message()))
+}
+
 /// Runs every trainer check against trainers made by `factory`: 2 epochs of 2 steps
-/// on the toy supernet. Trainers must accept a `"seed"` option.
+/// on the toy supernet. Trainers must accept a `"seed"` option and save their state.
 pub fn check_trainer(factory: &TrainerFactory<'_>) -> ConformanceReport {
     let mut report = ConformanceReport::default();
     let run = toy_search(factory, r#"{"seed": 1}"#, (2, 2), 1);
@@ -120,6 +151,7 @@ pub fn check_trainer(factory: &TrainerFactory<'_>) -> ConformanceReport {
                 .map_err(|e| format!("{} is invalid: {}", r.exported, e.message()))
         }),
     );
+    report.record("saves and restores its state", state_round_trip(factory));
     report.record(
         "errors, not panics, on bad options",
         ["{\"no_such_option\": 1}", "[1, 2]", "not json"]

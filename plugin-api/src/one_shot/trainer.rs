@@ -34,6 +34,22 @@ pub trait OneShotTrainer: Send + 'static {
 
     /// The architecture found: NNI-format JSON for the supernet's space.
     fn export(&mut self, supernet: &mut SupernetContext<'_>) -> Result<Value>;
+
+    /// The whole algorithm state as JSON (architecture parameters, controller weights,
+    /// generator positions, ...), taken between epochs so that a killed search can be
+    /// resumed. The default says the trainer cannot be resumed.
+    fn save_state(&self) -> Result<Value> {
+        Err(PluginError::unsupported(
+            "this trainer cannot save its state",
+        ))
+    }
+
+    /// Restores a state from [`save_state`](Self::save_state), called instead of
+    /// [`begin`](Self::begin) when a search resumes; the host has restored the
+    /// networks (weights, options, extra networks) to the same checkpoint.
+    fn load_state(&mut self, _supernet: &mut SupernetContext<'_>, _state: &Value) -> Result<()> {
+        Err(PluginError::unsupported("this trainer cannot load a state"))
+    }
 }
 
 struct TrainerAdapter<T> {
@@ -41,6 +57,32 @@ struct TrainerAdapter<T> {
 }
 
 impl<T: OneShotTrainer> OneShotTrainerAbi for TrainerAdapter<T> {
+    fn save_state(&self) -> RResult<RString, PluginError> {
+        self.trainer
+            .call_ref("save_state", |t| t.save_state())
+            .map(|v| RString::from(v.to_string()))
+            .into()
+    }
+
+    fn load_state(
+        &mut self,
+        supernet: SupernetRef<'_>,
+        state: RStr<'_>,
+    ) -> RResult<(), PluginError> {
+        let mut ctx = SupernetContext::new(supernet);
+        let state: Value = match serde_json::from_str(state.as_str()) {
+            Ok(v) => v,
+            Err(e) => {
+                return RResult::RErr(PluginError::invalid_input(format!(
+                    "trainer state: malformed JSON: {e}"
+                )))
+            }
+        };
+        self.trainer
+            .call("load_state", |t| t.load_state(&mut ctx, &state))
+            .into()
+    }
+
     fn begin(&mut self, supernet: SupernetRef<'_>) -> RResult<(), PluginError> {
         let mut ctx = SupernetContext::new(supernet);
         self.trainer.call("begin", |t| t.begin(&mut ctx)).into()
@@ -110,6 +152,22 @@ impl OneShotClient {
             .map_err(|_| PluginError::invalid_input(format!("epoch {epoch} is too large")))?;
         let inner = &mut self.inner;
         with_host(host, |sn| inner.epoch(sn, epoch).into_result())
+    }
+
+    /// The trainer's state (JSON), or an error if it cannot save one.
+    pub fn save_state(&self) -> Result<Value> {
+        let text = self.inner.save_state().into_result()?;
+        serde_json::from_str(text.as_str())
+            .map_err(|e| PluginError::internal(format!("the trainer saved malformed JSON: {e}")))
+    }
+
+    /// Restores a saved state on `host` (instead of [`begin`](Self::begin)).
+    pub fn load_state(&mut self, host: &mut dyn SupernetHost, state: &Value) -> Result<()> {
+        let text = state.to_string();
+        let inner = &mut self.inner;
+        with_host(host, |sn| {
+            inner.load_state(sn, text.as_str().into()).into_result()
+        })
     }
 
     /// The architecture found (JSON as the trainer wrote it; validate it against the

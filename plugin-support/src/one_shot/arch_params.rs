@@ -289,6 +289,45 @@ impl ArchParams {
         }
     }
 
+    /// α and the active candidates as JSON (Adam's moments are not kept: a resumed
+    /// search restarts them).
+    pub fn state(&self) -> serde_json::Value {
+        let alphas: Vec<Vec<f32>> = self
+            .alphas
+            .iter()
+            .map(|a| Vec::<f32>::try_from(a.detach().to_device(Device::Cpu)).unwrap_or_default())
+            .collect();
+        serde_json::json!({ "alphas": alphas, "active": self.active })
+    }
+
+    /// Restores [`state`](Self::state).
+    pub fn load(&mut self, state: &serde_json::Value) -> Result<()> {
+        let bad = |why: &str| PluginError::invalid_input(format!("architecture parameters: {why}"));
+        let alphas: Vec<Vec<f32>> =
+            serde_json::from_value(state["alphas"].clone()).map_err(|e| bad(&e.to_string()))?;
+        let active: Vec<Vec<usize>> =
+            serde_json::from_value(state["active"].clone()).map_err(|e| bad(&e.to_string()))?;
+        if alphas.len() != self.alphas.len() || active.len() != self.alphas.len() {
+            return Err(bad("saved for another search space"));
+        }
+        for (k, (values, act)) in alphas.iter().zip(&active).enumerate() {
+            let n = self.choices[k].len();
+            if values.len() != n || act.is_empty() || act.iter().any(|&i| i >= n) {
+                return Err(bad(&format!(
+                    "decision {:?} does not match",
+                    self.choices[k].label
+                )));
+            }
+        }
+        archon_plugin_api::tch::no_grad(|| {
+            for (a, values) in self.alphas.iter_mut().zip(&alphas) {
+                a.copy_(&Tensor::from_slice(values).to_device(a.device()));
+            }
+        });
+        self.active = active;
+        Ok(())
+    }
+
     /// Zeroes α's gradients.
     pub fn zero_grad(&mut self) {
         self.opt.zero_grad();

@@ -217,6 +217,48 @@ impl Controller {
         })
     }
 
+    /// The controller's weights and baseline as JSON (Adam's moments are not kept).
+    pub fn state(&self) -> serde_json::Value {
+        let weights: BTreeMap<String, Vec<f32>> = self
+            ._vs
+            .variables()
+            .into_iter()
+            .map(|(name, t)| {
+                (
+                    name,
+                    Vec::<f32>::try_from(t.flatten(0, -1)).unwrap_or_default(),
+                )
+            })
+            .collect();
+        serde_json::json!({ "weights": weights, "baseline": self.baseline })
+    }
+
+    /// Restores [`state`](Self::state).
+    pub fn load(&mut self, state: &serde_json::Value) -> Result<()> {
+        let weights: BTreeMap<String, Vec<f32>> = serde_json::from_value(state["weights"].clone())
+            .map_err(|e| PluginError::invalid_input(format!("controller state: {e}")))?;
+        let vars = self._vs.variables();
+        if vars.len() != weights.len() {
+            return Err(PluginError::invalid_input(
+                "controller state: saved for another search space",
+            ));
+        }
+        for (name, t) in vars {
+            let values = weights
+                .get(&name)
+                .filter(|v| v.len() as i64 == t.numel() as i64)
+                .ok_or_else(|| {
+                    PluginError::invalid_input(format!("controller state: {name} does not match"))
+                })?;
+            archon_plugin_api::tch::no_grad(|| {
+                t.shallow_clone()
+                    .copy_(&Tensor::from_slice(values).view(t.size().as_slice()));
+            });
+        }
+        self.baseline = state["baseline"].as_f64();
+        Ok(())
+    }
+
     /// The search space.
     pub fn space(&self) -> &SearchSpace {
         &self.space

@@ -12,7 +12,7 @@ use super::{
 use crate::SeededRng;
 use archon_plugin_api::{
     one_shot::{OneShotTrainer, Report, Split, SupernetContext, SUPERNET},
-    serde_json::Value,
+    serde_json::{self, Value},
     tch, Architecture, Options, PluginError, Result, SearchSpace,
 };
 use std::{collections::BTreeMap, marker::PhantomData};
@@ -129,6 +129,25 @@ impl<F: EnasFlavour> OneShotTrainer for EnasTrainer<F> {
             architecture: Some(architecture),
         })?;
         self.rng = rng;
+        Ok(())
+    }
+
+    fn save_state(&self) -> Result<Value> {
+        let controller = self
+            .controller
+            .as_ref()
+            .ok_or_else(|| PluginError::invalid_state("save_state before begin"))?;
+        Ok(serde_json::json!({
+            "controller": controller.state(),
+            "rng": serde_json::to_value(&self.rng).map_err(|e| PluginError::internal(e.to_string()))?,
+        }))
+    }
+
+    fn load_state(&mut self, ctx: &mut SupernetContext<'_>, state: &Value) -> Result<()> {
+        self.begin(ctx)?;
+        self.controller()?.load(&state["controller"])?;
+        self.rng = serde_json::from_value(state["rng"].clone())
+            .map_err(|e| PluginError::invalid_input(format!("{} state: rng: {e}", F::NAME)))?;
         Ok(())
     }
 

@@ -238,6 +238,31 @@ impl OneShotTrainer for Cdarts {
         Ok(())
     }
 
+    fn save_state(&self) -> Result<Value> {
+        let params = self
+            .params
+            .as_ref()
+            .ok_or_else(|| PluginError::invalid_state("save_state before begin"))?;
+        Ok(
+            archon_plugin_api::serde_json::json!({ "params": params.state(), "eval_net": self.eval_net }),
+        )
+    }
+
+    fn load_state(&mut self, ctx: &mut SupernetContext<'_>, state: &Value) -> Result<()> {
+        let info = ctx.info()?.clone();
+        let mut params = ArchParams::new(&info, self.optim)?;
+        params.load(&state["params"])?;
+        self.params = Some(params);
+        // The host restored the evaluation network under its old handle.
+        self.eval_net = Some(
+            state["eval_net"]
+                .as_u64()
+                .ok_or_else(|| PluginError::invalid_input("cdarts state: no evaluation network"))?
+                as NetId,
+        );
+        Ok(())
+    }
+
     fn export(&mut self, _ctx: &mut SupernetContext<'_>) -> Result<Value> {
         let guard = self.guard;
         let params = self

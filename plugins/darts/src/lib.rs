@@ -16,7 +16,7 @@
 
 use archon_plugin_api::{
     one_shot::{OneShotTrainer, Split, SupernetContext, SUPERNET},
-    serde_json::Value,
+    serde_json::{json, Value},
     Options, PluginError, Result,
 };
 use archon_plugin_support::one_shot::{
@@ -123,6 +123,21 @@ impl OneShotTrainer for Darts {
         let extra = BTreeMap::from([("stopped".to_string(), f64::from(u8::from(stopped)))]);
         let derived = finish_epoch(ctx, epoch, &meter, params, &guard, extra)?;
         self.stopped |= derived.collapsed;
+        Ok(())
+    }
+
+    fn save_state(&self) -> Result<Value> {
+        let params = self
+            .params
+            .as_ref()
+            .ok_or_else(|| PluginError::invalid_state("save_state before begin"))?;
+        Ok(json!({ "params": params.state(), "stopped": self.stopped }))
+    }
+
+    fn load_state(&mut self, ctx: &mut SupernetContext<'_>, state: &Value) -> Result<()> {
+        self.begin(ctx)?;
+        self.params()?.load(&state["params"])?;
+        self.stopped = state["stopped"].as_bool().unwrap_or(false);
         Ok(())
     }
 

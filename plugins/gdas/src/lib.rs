@@ -13,7 +13,7 @@
 
 use archon_plugin_api::{
     one_shot::{OneShotTrainer, Split, SupernetContext, SUPERNET},
-    serde_json::Value,
+    serde_json::{json, Value},
     Options, PluginError, Result,
 };
 use archon_plugin_support::one_shot::{
@@ -101,6 +101,22 @@ impl OneShotTrainer for Gdas {
         let extra = BTreeMap::from([("tau".to_string(), tau)]);
         finish_epoch(ctx, epoch, &meter, params, &guard, extra)?;
         Ok(())
+    }
+
+    fn save_state(&self) -> Result<Value> {
+        let params = self
+            .params
+            .as_ref()
+            .ok_or_else(|| PluginError::invalid_state("save_state before begin"))?;
+        Ok(json!({ "params": params.state() }))
+    }
+
+    fn load_state(&mut self, ctx: &mut SupernetContext<'_>, state: &Value) -> Result<()> {
+        self.begin(ctx)?;
+        match self.params.as_mut() {
+            Some(p) => p.load(&state["params"]),
+            None => Err(PluginError::invalid_state("no parameters after begin")),
+        }
     }
 
     fn export(&mut self, _ctx: &mut SupernetContext<'_>) -> Result<Value> {

@@ -219,6 +219,24 @@ impl OneShotTrainer for Pdarts {
         Ok(())
     }
 
+    fn save_state(&self) -> Result<Value> {
+        let params = self
+            .params
+            .as_ref()
+            .ok_or_else(|| PluginError::invalid_state("save_state before begin"))?;
+        Ok(json!({ "params": params.state(), "stage": self.stage }))
+    }
+
+    fn load_state(&mut self, ctx: &mut SupernetContext<'_>, state: &Value) -> Result<()> {
+        self.begin(ctx)?;
+        // The host restored the supernet as deep as the saved stage made it.
+        self.stage = state["stage"].as_u64().map(|s| s as usize);
+        match self.params.as_mut() {
+            Some(p) => p.load(&state["params"]),
+            None => Err(PluginError::invalid_state("no parameters after begin")),
+        }
+    }
+
     fn export(&mut self, _ctx: &mut SupernetContext<'_>) -> Result<Value> {
         let guard = self.guard;
         let params = self

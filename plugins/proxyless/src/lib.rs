@@ -165,6 +165,29 @@ impl OneShotTrainer for Proxyless {
         Ok(())
     }
 
+    fn save_state(&self) -> Result<Value> {
+        let params = self
+            .params
+            .as_ref()
+            .ok_or_else(|| PluginError::invalid_state("save_state before begin"))?;
+        Ok(archon_plugin_api::serde_json::json!({
+            "params": params.state(),
+            "rng": archon_plugin_api::serde_json::to_value(&self.rng).map_err(|e| PluginError::internal(e.to_string()))?,
+            "weight_steps": self.weight_steps,
+        }))
+    }
+
+    fn load_state(&mut self, ctx: &mut SupernetContext<'_>, state: &Value) -> Result<()> {
+        self.begin(ctx)?;
+        if let Some(p) = self.params.as_mut() {
+            p.load(&state["params"])?;
+        }
+        self.rng = archon_plugin_api::serde_json::from_value(state["rng"].clone())
+            .map_err(|e| PluginError::invalid_input(format!("proxyless state: rng: {e}")))?;
+        self.weight_steps = state["weight_steps"].as_u64().unwrap_or(0) as usize;
+        Ok(())
+    }
+
     fn export(&mut self, _ctx: &mut SupernetContext<'_>) -> Result<Value> {
         let params = self
             .params

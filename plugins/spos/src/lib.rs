@@ -256,6 +256,29 @@ impl OneShotTrainer for Spos {
         })
     }
 
+    fn save_state(&self) -> Result<Value> {
+        Ok(archon_plugin_api::serde_json::json!({
+            "usage": self.usage,
+            "rng": archon_plugin_api::serde_json::to_value(&self.rng).map_err(|e| PluginError::internal(e.to_string()))?,
+        }))
+    }
+
+    fn load_state(&mut self, ctx: &mut SupernetContext<'_>, state: &Value) -> Result<()> {
+        self.begin(ctx)?;
+        let usage: BTreeMap<String, Vec<(f64, usize)>> =
+            archon_plugin_api::serde_json::from_value(state["usage"].clone())
+                .map_err(|e| PluginError::invalid_input(format!("spos state: usage: {e}")))?;
+        if usage.keys().ne(self.usage.keys()) {
+            return Err(PluginError::invalid_input(
+                "spos state: saved for another search space",
+            ));
+        }
+        self.usage = usage;
+        self.rng = archon_plugin_api::serde_json::from_value(state["rng"].clone())
+            .map_err(|e| PluginError::invalid_input(format!("spos state: rng: {e}")))?;
+        Ok(())
+    }
+
     fn export(&mut self, ctx: &mut SupernetContext<'_>) -> Result<Value> {
         search::evolve(self, ctx)
     }
