@@ -176,6 +176,12 @@ impl ArchParams {
         })
     }
 
+    /// α for the decisions of the supernet `ctx` lends (a trainer's `begin`).
+    pub fn for_search(ctx: &mut SupernetContext<'_>, optim: ArchOptim) -> Result<Self> {
+        let info = ctx.info()?.clone();
+        Self::new(&info, optim)
+    }
+
     /// Draws α afresh (1e-3·N(0, 1)), as P-DARTS does at each stage; the active
     /// candidates stay.
     pub fn reinitialise(&mut self) {
@@ -380,4 +386,22 @@ pub fn apply_architecture(
         ctx.set(net, label, Setting::Fixed(indices))?;
     }
     Ok(())
+}
+
+/// The architecture parameters a trainer created in `begin`, or an error naming the
+/// `call` that came too early.
+pub fn started<'a>(params: &'a Option<ArchParams>, call: &str) -> Result<&'a ArchParams> {
+    params
+        .as_ref()
+        .ok_or_else(|| PluginError::invalid_state(format!("{call} before begin")))
+}
+
+/// [`started`], mutably.
+pub fn started_mut<'a>(
+    params: &'a mut Option<ArchParams>,
+    call: &str,
+) -> Result<&'a mut ArchParams> {
+    params
+        .as_mut()
+        .ok_or_else(|| PluginError::invalid_state(format!("{call} before begin")))
 }

@@ -11,7 +11,7 @@ mod enas;
 mod epoch;
 mod steps;
 
-pub use arch_params::{apply_architecture, ArchOptim, ArchParams, Mixture};
+pub use arch_params::{apply_architecture, started, started_mut, ArchOptim, ArchParams, Mixture};
 pub use controller::{Controller, ControllerConfig, Sample};
 pub use derive::{CollapseGuard, CollapseStats, Derived};
 pub use enas::{EnasFlavour, EnasTrainer};

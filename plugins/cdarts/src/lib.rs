@@ -25,8 +25,8 @@ use archon_plugin_api::{
     Options, PluginError, Result,
 };
 use archon_plugin_support::one_shot::{
-    accuracy, apply_architecture, cross_entropy, finish_epoch, report_step, weight_step, ArchOptim,
-    ArchParams, CollapseGuard, Mixture, StepMeter,
+    accuracy, apply_architecture, cross_entropy, finish_epoch, report_step, started, started_mut,
+    weight_step, ArchOptim, ArchParams, CollapseGuard, Mixture, StepMeter,
 };
 use std::collections::BTreeMap;
 
@@ -144,8 +144,7 @@ impl OneShotTrainer for Cdarts {
     }
 
     fn begin(&mut self, ctx: &mut SupernetContext<'_>) -> Result<()> {
-        let info = ctx.info()?.clone();
-        self.params = Some(ArchParams::new(&info, self.optim)?);
+        self.params = Some(ArchParams::for_search(ctx, self.optim)?);
         self.eval_net = Some(ctx.build_network(&NetworkSpec {
             architecture: None,
             options: self.eval_options.clone(),
@@ -169,10 +168,7 @@ impl OneShotTrainer for Cdarts {
             self.warmup_epochs,
             epochs,
         );
-        let params = self
-            .params
-            .as_mut()
-            .ok_or_else(|| PluginError::invalid_state("epoch before begin"))?;
+        let params = started_mut(&mut self.params, "epoch")?;
         let mut meter = StepMeter::default();
         let joint = epoch >= self.warmup_epochs;
         if joint {
@@ -239,18 +235,14 @@ impl OneShotTrainer for Cdarts {
     }
 
     fn save_state(&self) -> Result<Value> {
-        let params = self
-            .params
-            .as_ref()
-            .ok_or_else(|| PluginError::invalid_state("save_state before begin"))?;
+        let params = started(&self.params, "save_state")?;
         Ok(
             archon_plugin_api::serde_json::json!({ "params": params.state(), "eval_net": self.eval_net }),
         )
     }
 
     fn load_state(&mut self, ctx: &mut SupernetContext<'_>, state: &Value) -> Result<()> {
-        let info = ctx.info()?.clone();
-        let mut params = ArchParams::new(&info, self.optim)?;
+        let mut params = ArchParams::for_search(ctx, self.optim)?;
         params.load(&state["params"])?;
         self.params = Some(params);
         // The host restored the evaluation network under its old handle.
@@ -264,12 +256,9 @@ impl OneShotTrainer for Cdarts {
     }
 
     fn export(&mut self, _ctx: &mut SupernetContext<'_>) -> Result<Value> {
-        let guard = self.guard;
-        let params = self
-            .params
-            .as_ref()
-            .ok_or_else(|| PluginError::invalid_state("export before begin"))?;
-        Ok(params.derive(&guard)?.architecture)
+        Ok(started(&self.params, "export")?
+            .derive(&self.guard)?
+            .architecture)
     }
 }
 

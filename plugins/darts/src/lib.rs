@@ -20,8 +20,8 @@ use archon_plugin_api::{
     Options, PluginError, Result,
 };
 use archon_plugin_support::one_shot::{
-    arch_step_first_order, arch_step_second_order, finish_epoch, report_step, weight_step,
-    ArchOptim, ArchParams, CollapseGuard, Mixture, StepMeter,
+    arch_step_first_order, arch_step_second_order, finish_epoch, report_step, started, started_mut,
+    weight_step, ArchOptim, ArchParams, CollapseGuard, Mixture, StepMeter,
 };
 use std::collections::BTreeMap;
 
@@ -33,14 +33,6 @@ pub struct Darts {
     weight_decay: f64,
     params: Option<ArchParams>,
     stopped: bool,
-}
-
-impl Darts {
-    fn params(&mut self) -> Result<&mut ArchParams> {
-        self.params
-            .as_mut()
-            .ok_or_else(|| PluginError::invalid_state("epoch before begin"))
-    }
 }
 
 impl OneShotTrainer for Darts {
@@ -74,8 +66,7 @@ impl OneShotTrainer for Darts {
     }
 
     fn begin(&mut self, ctx: &mut SupernetContext<'_>) -> Result<()> {
-        let info = ctx.info()?.clone();
-        self.params = Some(ArchParams::new(&info, self.optim)?);
+        self.params = Some(ArchParams::for_search(ctx, self.optim)?);
         Ok(())
     }
 
@@ -83,7 +74,7 @@ impl OneShotTrainer for Darts {
         let steps = ctx.info()?.steps_per_epoch;
         let (order, weight_decay, guard) = (self.order, self.weight_decay, self.guard);
         let stopped = self.stopped;
-        let params = self.params()?;
+        let params = started_mut(&mut self.params, "epoch")?;
         let mut meter = StepMeter::default();
         if !stopped {
             for step in 0..steps {
@@ -127,23 +118,21 @@ impl OneShotTrainer for Darts {
     }
 
     fn save_state(&self) -> Result<Value> {
-        let params = self
-            .params
-            .as_ref()
-            .ok_or_else(|| PluginError::invalid_state("save_state before begin"))?;
+        let params = started(&self.params, "save_state")?;
         Ok(json!({ "params": params.state(), "stopped": self.stopped }))
     }
 
     fn load_state(&mut self, ctx: &mut SupernetContext<'_>, state: &Value) -> Result<()> {
         self.begin(ctx)?;
-        self.params()?.load(&state["params"])?;
+        started_mut(&mut self.params, "load_state")?.load(&state["params"])?;
         self.stopped = state["stopped"].as_bool().unwrap_or(false);
         Ok(())
     }
 
     fn export(&mut self, _ctx: &mut SupernetContext<'_>) -> Result<Value> {
-        let guard = self.guard;
-        Ok(self.params()?.derive(&guard)?.architecture)
+        Ok(started(&self.params, "export")?
+            .derive(&self.guard)?
+            .architecture)
     }
 }
 

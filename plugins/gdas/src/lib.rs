@@ -17,8 +17,8 @@ use archon_plugin_api::{
     Options, PluginError, Result,
 };
 use archon_plugin_support::one_shot::{
-    arch_step_first_order, finish_epoch, report_step, weight_step, ArchOptim, ArchParams,
-    CollapseGuard, Mixture, StepMeter,
+    arch_step_first_order, finish_epoch, report_step, started, started_mut, weight_step, ArchOptim,
+    ArchParams, CollapseGuard, Mixture, StepMeter,
 };
 use std::collections::BTreeMap;
 
@@ -62,8 +62,7 @@ impl OneShotTrainer for Gdas {
     }
 
     fn begin(&mut self, ctx: &mut SupernetContext<'_>) -> Result<()> {
-        let info = ctx.info()?.clone();
-        self.params = Some(ArchParams::new(&info, self.optim)?);
+        self.params = Some(ArchParams::for_search(ctx, self.optim)?);
         Ok(())
     }
 
@@ -74,10 +73,7 @@ impl OneShotTrainer for Gdas {
         };
         let tau = temperature(self.tau_max, self.tau_min, epoch, epochs);
         let guard = self.guard;
-        let params = self
-            .params
-            .as_mut()
-            .ok_or_else(|| PluginError::invalid_state("epoch before begin"))?;
+        let params = started_mut(&mut self.params, "epoch")?;
         let mut meter = StepMeter::default();
         let mixture = Mixture::Gumbel { tau };
         for step in 0..steps {
@@ -104,28 +100,19 @@ impl OneShotTrainer for Gdas {
     }
 
     fn save_state(&self) -> Result<Value> {
-        let params = self
-            .params
-            .as_ref()
-            .ok_or_else(|| PluginError::invalid_state("save_state before begin"))?;
+        let params = started(&self.params, "save_state")?;
         Ok(json!({ "params": params.state() }))
     }
 
     fn load_state(&mut self, ctx: &mut SupernetContext<'_>, state: &Value) -> Result<()> {
         self.begin(ctx)?;
-        match self.params.as_mut() {
-            Some(p) => p.load(&state["params"]),
-            None => Err(PluginError::invalid_state("no parameters after begin")),
-        }
+        started_mut(&mut self.params, "load_state")?.load(&state["params"])
     }
 
     fn export(&mut self, _ctx: &mut SupernetContext<'_>) -> Result<Value> {
-        let guard = self.guard;
-        let params = self
-            .params
-            .as_ref()
-            .ok_or_else(|| PluginError::invalid_state("export before begin"))?;
-        Ok(params.derive(&guard)?.architecture)
+        Ok(started(&self.params, "export")?
+            .derive(&self.guard)?
+            .architecture)
     }
 }
 

@@ -20,8 +20,8 @@ use archon_plugin_api::{
     Options, PluginError, Result,
 };
 use archon_plugin_support::one_shot::{
-    arch_step_first_order, finish_epoch, report_step, weight_step, ArchOptim, ArchParams,
-    CollapseGuard, Mixture, StepMeter,
+    arch_step_first_order, finish_epoch, report_step, started, started_mut, weight_step, ArchOptim,
+    ArchParams, CollapseGuard, Mixture, StepMeter,
 };
 use std::collections::BTreeMap;
 
@@ -74,10 +74,7 @@ impl Pdarts {
     /// Moves to `stage`: shrink the candidates by the last α (from stage 1 on), rebuild
     /// the supernet deeper, draw α afresh.
     fn enter_stage(&mut self, ctx: &mut SupernetContext<'_>, stage: usize) -> Result<()> {
-        let params = self
-            .params
-            .as_mut()
-            .ok_or_else(|| PluginError::invalid_state("epoch before begin"))?;
+        let params = started_mut(&mut self.params, "epoch")?;
         if stage > 0 {
             let keep = self.keep[(stage - 1).min(self.keep.len() - 1)];
             for k in 0..params.choices().len() {
@@ -159,8 +156,7 @@ impl OneShotTrainer for Pdarts {
     }
 
     fn begin(&mut self, ctx: &mut SupernetContext<'_>) -> Result<()> {
-        let info = ctx.info()?.clone();
-        self.params = Some(ArchParams::new(&info, self.optim)?);
+        self.params = Some(ArchParams::for_search(ctx, self.optim)?);
         Ok(())
     }
 
@@ -178,10 +174,7 @@ impl OneShotTrainer for Pdarts {
         ctx.set_dropout(SUPERNET, &self.skip_candidate, p)?;
         let train_arch = in_stage as f64 >= self.warmup_fraction * stage_len as f64;
         let guard = self.guard;
-        let params = self
-            .params
-            .as_mut()
-            .ok_or_else(|| PluginError::invalid_state("epoch before begin"))?;
+        let params = started_mut(&mut self.params, "epoch")?;
         let mut meter = StepMeter::default();
         for step in 0..steps {
             let mut metrics = Vec::with_capacity(4);
@@ -220,10 +213,7 @@ impl OneShotTrainer for Pdarts {
     }
 
     fn save_state(&self) -> Result<Value> {
-        let params = self
-            .params
-            .as_ref()
-            .ok_or_else(|| PluginError::invalid_state("save_state before begin"))?;
+        let params = started(&self.params, "save_state")?;
         Ok(json!({ "params": params.state(), "stage": self.stage }))
     }
 
@@ -231,19 +221,13 @@ impl OneShotTrainer for Pdarts {
         self.begin(ctx)?;
         // The host restored the supernet as deep as the saved stage made it.
         self.stage = state["stage"].as_u64().map(|s| s as usize);
-        match self.params.as_mut() {
-            Some(p) => p.load(&state["params"]),
-            None => Err(PluginError::invalid_state("no parameters after begin")),
-        }
+        started_mut(&mut self.params, "load_state")?.load(&state["params"])
     }
 
     fn export(&mut self, _ctx: &mut SupernetContext<'_>) -> Result<Value> {
-        let guard = self.guard;
-        let params = self
-            .params
-            .as_ref()
-            .ok_or_else(|| PluginError::invalid_state("export before begin"))?;
-        Ok(params.derive(&guard)?.architecture)
+        Ok(started(&self.params, "export")?
+            .derive(&self.guard)?
+            .architecture)
     }
 }
 

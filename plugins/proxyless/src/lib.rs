@@ -25,7 +25,10 @@ use archon_plugin_api::{
     Options, PluginError, Result,
 };
 use archon_plugin_support::{
-    one_shot::{finish_epoch, report_step, ArchOptim, ArchParams, CollapseGuard, StepMeter},
+    one_shot::{
+        finish_epoch, report_step, started, started_mut, ArchOptim, ArchParams, CollapseGuard,
+        StepMeter,
+    },
     SeededRng,
 };
 use std::collections::BTreeMap;
@@ -129,8 +132,7 @@ impl OneShotTrainer for Proxyless {
     }
 
     fn begin(&mut self, ctx: &mut SupernetContext<'_>) -> Result<()> {
-        let info = ctx.info()?.clone();
-        self.params = Some(ArchParams::new(&info, self.optim)?);
+        self.params = Some(ArchParams::for_search(ctx, self.optim)?);
         if self.loss != LatencyLoss::None {
             self.costs = Some(ctx.costs(SUPERNET)?);
         }
@@ -140,10 +142,7 @@ impl OneShotTrainer for Proxyless {
     fn epoch(&mut self, ctx: &mut SupernetContext<'_>, epoch: usize) -> Result<()> {
         let steps = ctx.info()?.steps_per_epoch;
         let train_arch = epoch >= self.warmup_epochs;
-        let params = self
-            .params
-            .as_mut()
-            .ok_or_else(|| PluginError::invalid_state("epoch before begin"))?;
+        let params = started_mut(&mut self.params, "epoch")?;
         let latency = gates::LatencyModel::new(self.costs.as_ref(), params, self.target, self.loss);
         let mut meter = StepMeter::default();
         for step in 0..steps {
@@ -166,10 +165,7 @@ impl OneShotTrainer for Proxyless {
     }
 
     fn save_state(&self) -> Result<Value> {
-        let params = self
-            .params
-            .as_ref()
-            .ok_or_else(|| PluginError::invalid_state("save_state before begin"))?;
+        let params = started(&self.params, "save_state")?;
         Ok(archon_plugin_api::serde_json::json!({
             "params": params.state(),
             "rng": archon_plugin_api::serde_json::to_value(&self.rng).map_err(|e| PluginError::internal(e.to_string()))?,
@@ -189,11 +185,9 @@ impl OneShotTrainer for Proxyless {
     }
 
     fn export(&mut self, _ctx: &mut SupernetContext<'_>) -> Result<Value> {
-        let params = self
-            .params
-            .as_ref()
-            .ok_or_else(|| PluginError::invalid_state("export before begin"))?;
-        Ok(params.derive(&CollapseGuard::default())?.architecture)
+        Ok(started(&self.params, "export")?
+            .derive(&CollapseGuard::default())?
+            .architecture)
     }
 }
 
