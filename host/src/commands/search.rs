@@ -147,8 +147,7 @@ pub(crate) fn show(dir: &Path, store: &Store) -> Result<()> {
         let epoch = e.epoch;
         let metrics: std::collections::BTreeMap<String, f64> =
             serde_json::from_str(&e.metrics).unwrap_or_default();
-        let text: Vec<String> = metrics.iter().map(|(k, v)| format!("{k} {v:.4}")).collect();
-        println!("epoch {:>3}: {}", epoch + 1, text.join("  "));
+        println!("epoch {:>3}: {}", epoch + 1, search::metric_text(&metrics));
     }
     let generations = store.search_generation_count()?;
     if generations > 0 {

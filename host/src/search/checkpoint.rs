@@ -19,13 +19,9 @@ pub struct Saved {
     pub host: Value,
 }
 
-fn dir(experiment: &Path) -> PathBuf {
+/// The checkpoint folder of an experiment (its state and the networks' weights).
+pub fn dir(experiment: &Path) -> PathBuf {
     experiment.join("checkpoint")
-}
-
-/// Where the networks' weights of the checkpoint are.
-pub fn weights_dir(experiment: &Path) -> PathBuf {
-    dir(experiment)
 }
 
 /// Writes a checkpoint after `epoch`, replacing the previous one only once it is

@@ -28,11 +28,39 @@ pub enum Model {
 }
 
 impl Model {
+    /// The child of `architecture`, or a supernet without one.
+    fn build(
+        family: &dyn SpaceFamily,
+        cfg: &SpaceConfig,
+        architecture: Option<&Value>,
+        device: Device,
+    ) -> archon_spaces::Result<Self> {
+        Ok(match architecture {
+            Some(arch) => Model::Child(Child::build(family, cfg, arch, device)?),
+            None => Model::Supernet(Supernet::build(family, cfg, device)?),
+        })
+    }
+
     fn var_store(&self) -> &nn::VarStore {
         match self {
             Model::Supernet(s) => s.var_store(),
             Model::Child(c) => c.var_store(),
         }
+    }
+
+    fn var_store_mut(&mut self) -> &mut nn::VarStore {
+        match self {
+            Model::Supernet(s) => s.var_store_mut(),
+            Model::Child(c) => c.var_store_mut(),
+        }
+    }
+
+    fn forward(&self, xs: &Tensor, train: bool) -> Result<Tensor> {
+        match self {
+            Model::Supernet(s) => s.forward(xs, train),
+            Model::Child(c) => c.forward(xs, train),
+        }
+        .map_err(err)
     }
 }
 
@@ -152,12 +180,13 @@ impl<'a> SearchHost<'a> {
         Ok(host)
     }
 
-    fn push(
-        &mut self,
+    /// `model` with a fresh weight optimizer.
+    fn net_of(
+        &self,
         model: Model,
         cfg: SpaceConfig,
         architecture: Option<Value>,
-    ) -> anyhow::Result<NetId> {
+    ) -> anyhow::Result<Net> {
         let opt = nn::Sgd {
             momentum: self.optim.momentum,
             dampening: 0.0,
@@ -165,12 +194,22 @@ impl<'a> SearchHost<'a> {
             nesterov: false,
         }
         .build(model.var_store(), self.lr)?;
-        self.nets.push(Net {
+        Ok(Net {
             model,
             opt,
             cfg,
             architecture,
-        });
+        })
+    }
+
+    fn push(
+        &mut self,
+        model: Model,
+        cfg: SpaceConfig,
+        architecture: Option<Value>,
+    ) -> anyhow::Result<NetId> {
+        let net = self.net_of(model, cfg, architecture)?;
+        self.nets.push(net);
         Ok((self.nets.len() - 1) as NetId)
     }
 
@@ -219,16 +258,12 @@ impl<'a> SearchHost<'a> {
             let architecture = saved["architecture"]
                 .as_object()
                 .map(|_| saved["architecture"].clone());
-            let mut model = match &architecture {
-                Some(arch) => Model::Child(Child::build(self.family, &cfg, arch, self.device)?),
-                None => Model::Supernet(Supernet::build(self.family, &cfg, self.device)?),
-            };
+            let mut model = Model::build(self.family, &cfg, architecture.as_ref(), self.device)?;
             let path = dir.join(format!("net{k}.safetensors"));
-            match &mut model {
-                Model::Supernet(s) => s.var_store_mut().load(&path),
-                Model::Child(c) => c.var_store_mut().load(&path),
-            }
-            .map_err(|e| anyhow::anyhow!("loading {}: {e}", path.display()))?;
+            model
+                .var_store_mut()
+                .load(&path)
+                .map_err(|e| anyhow::anyhow!("loading {}: {e}", path.display()))?;
             rebuilt.push((model, cfg, architecture));
         }
         self.nets.clear();
@@ -309,11 +344,7 @@ impl SupernetHost for SearchHost<'_> {
     }
 
     fn forward(&mut self, net: NetId, inputs: &Tensor) -> Result<Tensor> {
-        let result = match &self.net(net)?.model {
-            Model::Supernet(s) => s.forward(inputs, true),
-            Model::Child(c) => c.forward(inputs, true),
-        };
-        result.map_err(err)
+        self.net(net)?.model.forward(inputs, true)
     }
 
     fn weights(&mut self, net: NetId) -> Result<Vec<Tensor>> {
@@ -343,12 +374,8 @@ impl SupernetHost for SearchHost<'_> {
     fn build_network(&mut self, spec: &NetworkSpec) -> Result<NetId> {
         let base = self.nets[0].cfg.clone();
         let cfg = Self::config_with(&base, &spec.options)?;
-        let model = match &spec.architecture {
-            Some(arch) => {
-                Model::Child(Child::build(self.family, &cfg, arch, self.device).map_err(err)?)
-            }
-            None => Model::Supernet(Supernet::build(self.family, &cfg, self.device).map_err(err)?),
-        };
+        let model = Model::build(self.family, &cfg, spec.architecture.as_ref(), self.device)
+            .map_err(err)?;
         self.push(model, cfg, spec.architecture.clone())
             .map_err(err)
     }
@@ -397,8 +424,9 @@ impl SupernetHost for SearchHost<'_> {
         let mut begin = 0;
         while begin < limit {
             let len = batch.min(limit - begin);
-            let logits =
-                tch_no_grad(|| forward_model(model, &inputs.narrow(0, begin, len), false))?;
+            let logits = archon_plugin_api::tch::no_grad(|| {
+                model.forward(&inputs.narrow(0, begin, len), false)
+            })?;
             correct += logits
                 .argmax(-1, false)
                 .eq_tensor(&labels.narrow(0, begin, len))
@@ -431,19 +459,13 @@ impl SupernetHost for SearchHost<'_> {
         })?;
         let base = self.net(net)?.cfg.clone();
         let cfg = Self::config_with(&base, &options)?;
-        let model = match &self.net(net)?.model {
-            Model::Supernet(_) => {
-                Model::Supernet(Supernet::build(self.family, &cfg, self.device).map_err(err)?)
-            }
-            Model::Child(_) => {
-                return Err(PluginError::invalid_input(format!(
-                    "rebuild: network {net} is a child; build a new one with build_network"
-                )))
-            }
-        };
-        let id = self.push(model, cfg, None).map_err(err)?;
-        let fresh = self.nets.pop().expect("pushed above");
-        debug_assert_eq!(id as usize, self.nets.len());
+        if let Model::Child(_) = &self.net(net)?.model {
+            return Err(PluginError::invalid_input(format!(
+                "rebuild: network {net} is a child; build a new one with build_network"
+            )));
+        }
+        let model = Model::build(self.family, &cfg, None, self.device).map_err(err)?;
+        let fresh = self.net_of(model, cfg, None).map_err(err)?;
         self.nets[net as usize] = fresh;
         Ok(())
     }
@@ -457,16 +479,4 @@ impl SupernetHost for SearchHost<'_> {
     fn report(&mut self, report: Report) -> Result<()> {
         (self.sink)(report).map_err(|e| PluginError::internal(format!("{e:#}")))
     }
-}
-
-fn forward_model(model: &Model, xs: &Tensor, train: bool) -> Result<Tensor> {
-    match model {
-        Model::Supernet(s) => s.forward(xs, train),
-        Model::Child(c) => c.forward(xs, train),
-    }
-    .map_err(err)
-}
-
-fn tch_no_grad<T>(f: impl FnOnce() -> T) -> T {
-    archon_plugin_api::tch::no_grad(f)
 }

@@ -10,4 +10,4 @@ mod run;
 
 pub use config::SearchConfig;
 pub use host::{SearchHost, WeightOptim};
-pub use run::{run, Outcome, RunOptions};
+pub use run::{metric_text, run, Outcome, RunOptions};

@@ -140,7 +140,8 @@ fn bar(quiet: bool) -> Result<ProgressBar> {
     Ok(bar)
 }
 
-fn metric_text(metrics: &std::collections::BTreeMap<String, f64>) -> String {
+/// Metrics as one line, `name value` pairs.
+pub fn metric_text(metrics: &std::collections::BTreeMap<String, f64>) -> String {
     metrics
         .iter()
         .map(|(k, v)| format!("{k} {v:.4}"))
@@ -340,7 +341,7 @@ pub fn run(
         )?;
         let first = match checkpoint::load(store.dir())? {
             Some(saved) if opts.resume => {
-                host.restore(&checkpoint::weights_dir(store.dir()), &saved.host)
+                host.restore(&checkpoint::dir(store.dir()), &saved.host)
                     .context("restoring the networks from the checkpoint")?;
                 trainer
                     .load_state(&mut host, &saved.trainer)
