@@ -2,25 +2,13 @@
 //! built-in trial, failures of every kind, bad configs, and kill -9 / resume.
 
 use archon::experiment::store::{Store, TrialStatus};
-use archon_tests::{archon, run, workspace_root};
+use archon_tests::{archon, only_experiment, run, trial_config, workspace_root};
 use std::{
-    path::{Path, PathBuf},
+    path::Path,
     process::Command,
     time::{Duration, Instant},
 };
 use tempfile::TempDir;
-
-/// Writes `config` (TOML) into `dir` next to a copy of examples/trial.py.
-fn setup(dir: &Path, config: &str) -> PathBuf {
-    std::fs::copy(
-        workspace_root().join("examples/trial.py"),
-        dir.join("trial.py"),
-    )
-    .unwrap();
-    let path = dir.join("experiment.toml");
-    std::fs::write(&path, config).unwrap();
-    path
-}
 
 fn experiment(home: &Path, args: &[&str], runs: &Path) -> (i32, String, String) {
     run(archon(home)
@@ -28,16 +16,6 @@ fn experiment(home: &Path, args: &[&str], runs: &Path) -> (i32, String, String) 
         .args(args)
         .arg("--runs-dir")
         .arg(runs))
-}
-
-/// The one experiment folder in `runs`.
-fn only_experiment(runs: &Path) -> PathBuf {
-    let dirs: Vec<PathBuf> = std::fs::read_dir(runs)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    assert_eq!(dirs.len(), 1, "{dirs:?}");
-    dirs[0].clone()
 }
 
 const PYTHON: &str = r#"
@@ -59,7 +37,7 @@ name = "random"
 fn a_python_trial_reports_through_stdout_and_export_ranks_the_best() {
     let home = TempDir::new().unwrap();
     let runs = home.path().join("runs");
-    let config = setup(home.path(), PYTHON);
+    let config = trial_config(home.path(), PYTHON);
     let (code, out, err) = experiment(home.path(), &["run", config.to_str().unwrap()], &runs);
     assert_eq!(code, 0, "{out}\n{err}");
     assert!(out.contains(": 8 succeeded, 0 failed"), "{out}");
@@ -113,7 +91,7 @@ fn the_built_in_trial_trains_fashion_mnist_children() {
     // The config in its own folder: trials run there, not where `archon` was started.
     let conf = home.path().join("conf");
     std::fs::create_dir_all(&conf).unwrap();
-    let config = setup(
+    let config = trial_config(
         &conf,
         r#"
 direction = "maximize"
@@ -174,7 +152,7 @@ fn run_failing(
 ) {
     let home = TempDir::new().unwrap();
     let runs = home.path().join("runs");
-    let path = setup(home.path(), config);
+    let path = trial_config(home.path(), config);
     let start = Instant::now();
     let (code, out, err) = experiment(home.path(), &["run", path.to_str().unwrap()], &runs);
     let took = start.elapsed();
@@ -255,7 +233,7 @@ fn bad_configs_name_the_key_and_line() {
             "no search space named \"nas-bench-202\"",
         ),
     ] {
-        let path = setup(home.path(), &config);
+        let path = trial_config(home.path(), &config);
         let (code, _, err) = experiment(home.path(), &["run", path.to_str().unwrap()], &runs);
         assert_eq!(code, 1, "{config}");
         assert!(err.contains(expected), "expected {expected:?} in:\n{err}");
@@ -274,7 +252,7 @@ fn bad_configs_name_the_key_and_line() {
 fn kill_minus_9_loses_nothing_and_resume_finishes_without_rerunning() {
     let home = TempDir::new().unwrap();
     let runs = home.path().join("runs");
-    let config = setup(
+    let config = trial_config(
         home.path(),
         &PYTHON
             .replace("max_trials = 8", "max_trials = 6")
@@ -368,7 +346,7 @@ fn kill_minus_9_loses_nothing_and_resume_finishes_without_rerunning() {
 fn median_stop_stops_trials_worse_than_the_median() {
     let home = TempDir::new().unwrap();
     let runs = home.path().join("runs");
-    let config = setup(
+    let config = trial_config(
         home.path(),
         &(PYTHON
             .replace("max_trials = 8", "max_trials = 10")
@@ -481,7 +459,7 @@ fn stop_cancels_running_trials_and_leaves_no_process() {
     let home = TempDir::new().unwrap();
     let runs = home.path().join("runs");
     let marker = format!("archon-stop-{}", std::process::id());
-    let config = setup(
+    let config = trial_config(
         home.path(),
         &failing(
             &format!("python3 -c \"import time; time.sleep(300)\" {marker}"),

@@ -77,3 +77,26 @@ pub fn run(cmd: &mut Command) -> (i32, String, String) {
     });
     (code, stdout, stderr)
 }
+
+/// Writes `config` (TOML) into `dir` as `experiment.toml`, next to a copy of
+/// examples/trial.py; returns the config's path.
+pub fn trial_config(dir: &Path, config: &str) -> PathBuf {
+    std::fs::copy(
+        workspace_root().join("examples/trial.py"),
+        dir.join("trial.py"),
+    )
+    .expect("copying examples/trial.py");
+    let path = dir.join("experiment.toml");
+    std::fs::write(&path, config).expect("writing the config");
+    path
+}
+
+/// The one experiment folder in `runs`.
+pub fn only_experiment(runs: &Path) -> PathBuf {
+    let dirs: Vec<PathBuf> = std::fs::read_dir(runs)
+        .expect("the runs folder")
+        .map(|e| e.expect("a folder entry").path())
+        .collect();
+    assert_eq!(dirs.len(), 1, "{dirs:?}");
+    dirs[0].clone()
+}

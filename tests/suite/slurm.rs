@@ -4,7 +4,7 @@
 //! a resume that follows the jobs still running instead of submitting them again.
 
 use archon::experiment::store::{Store, TrialStatus};
-use archon_tests::{archon, run, workspace_root};
+use archon_tests::{archon, only_experiment, run, trial_config, workspace_root};
 use std::{
     path::{Path, PathBuf},
     process::{Command, Stdio},
@@ -32,15 +32,9 @@ fn slurm() {
 }
 
 fn config(dir: &Path, trials: u64, concurrency: usize, command: &str, timeout: &str) -> PathBuf {
-    std::fs::copy(
-        workspace_root().join("examples/trial.py"),
-        dir.join("trial.py"),
-    )
-    .unwrap();
-    let path = dir.join("experiment.toml");
-    std::fs::write(
-        &path,
-        format!(
+    trial_config(
+        dir,
+        &format!(
             r#"name = "sl"
 direction = "maximize"
 max_trials = {trials}
@@ -59,17 +53,6 @@ poll_ms = 200
 "#
         ),
     )
-    .unwrap();
-    path
-}
-
-fn only_experiment(runs: &Path) -> PathBuf {
-    let dirs: Vec<PathBuf> = std::fs::read_dir(runs)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    assert_eq!(dirs.len(), 1, "{dirs:?}");
-    dirs[0].clone()
 }
 
 fn wait_until(what: &str, limit: Duration, mut ok: impl FnMut() -> bool) {
@@ -86,6 +69,43 @@ fn squeue_state(job: &str) -> String {
         .output()
         .unwrap();
     String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// `archon experiment run CONFIG` in the background, output discarded.
+fn start_manager(home: &Path, config: &Path, runs: &Path) -> std::process::Child {
+    archon(home)
+        .args(["experiment", "run"])
+        .arg(config)
+        .arg("--runs-dir")
+        .arg(runs)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+/// Waits until the jobs of trials 0..n of the one experiment in `runs` are RUNNING.
+fn wait_for_running_jobs(runs: &Path, n: u64) {
+    wait_until(
+        &format!("{n} jobs running"),
+        Duration::from_secs(60),
+        || {
+            std::fs::read_dir(runs)
+                .ok()
+                .and_then(|mut d| d.next())
+                .is_some_and(|e| {
+                    let store = Store::open(&e.unwrap().path()).unwrap();
+                    (0..n).all(|i| {
+                        store
+                            .meta(&format!("handle:{i}:1"))
+                            .unwrap()
+                            .is_some_and(|h| {
+                                squeue_state(h.split(' ').next().unwrap()) == "RUNNING"
+                            })
+                    })
+                })
+        },
+    );
 }
 
 #[test]
@@ -202,29 +222,8 @@ fn stop_cancels_the_jobs_and_kill_9_then_resume_follows_running_jobs() {
         r#"["sh", "-c", "echo ARCHON_METRIC 0.1; sleep 300"]"#,
         "10m",
     );
-    let mut manager = archon(home.path())
-        .args(["experiment", "run"])
-        .arg(&cfg)
-        .arg("--runs-dir")
-        .arg(&runs)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    wait_until("both jobs running", Duration::from_secs(60), || {
-        std::fs::read_dir(&runs)
-            .ok()
-            .and_then(|mut d| d.next())
-            .is_some_and(|e| {
-                let store = Store::open(&e.unwrap().path()).unwrap();
-                (0..2).all(|i| {
-                    store
-                        .meta(&format!("handle:{i}:1"))
-                        .unwrap()
-                        .is_some_and(|h| squeue_state(h.split(' ').next().unwrap()) == "RUNNING")
-                })
-            })
-    });
+    let mut manager = start_manager(home.path(), &cfg, &runs);
+    wait_for_running_jobs(&runs, 2);
     let dir = only_experiment(&runs);
     let id = dir.file_name().unwrap().to_str().unwrap().to_string();
     let (code, out, err) = run(archon(home.path())
@@ -253,35 +252,8 @@ fn stop_cancels_the_jobs_and_kill_9_then_resume_follows_running_jobs() {
         r#"["sh", "-c", "echo ARCHON_METRIC 0.1; sleep 4; echo ARCHON_METRIC 0.$ARCHON_TRIAL_ID"]"#,
         "10m",
     );
-    let mut manager = archon(home.path())
-        .args(["experiment", "run"])
-        .arg(&cfg)
-        .arg("--runs-dir")
-        .arg(&runs)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    wait_until(
-        "the first two jobs running",
-        Duration::from_secs(60),
-        || {
-            std::fs::read_dir(&runs)
-                .ok()
-                .and_then(|mut d| d.next())
-                .is_some_and(|e| {
-                    let store = Store::open(&e.unwrap().path()).unwrap();
-                    (0..2).all(|i| {
-                        store
-                            .meta(&format!("handle:{i}:1"))
-                            .unwrap()
-                            .is_some_and(|h| {
-                                squeue_state(h.split(' ').next().unwrap()) == "RUNNING"
-                            })
-                    })
-                })
-        },
-    );
+    let mut manager = start_manager(home.path(), &cfg, &runs);
+    wait_for_running_jobs(&runs, 2);
     manager.kill().unwrap();
     manager.wait().unwrap();
     let dir = only_experiment(&runs);

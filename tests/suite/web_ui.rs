@@ -3,7 +3,7 @@
 //! numbers are checked against the store, screenshots are saved under
 //! `target/<profile>/web-ui-screenshots/`; then the API is fuzzed.
 
-use archon_tests::{archon, run, target_dir, workspace_root};
+use archon_tests::{archon, run, target_dir, trial_config};
 use serde_json::Value;
 use std::{
     io::{BufRead, BufReader, Read, Write},
@@ -47,12 +47,7 @@ device = "cpu"
 
 /// Records one experiment of each kind in `runs`; returns (classic id, one-shot id).
 fn record(home: &Path, runs: &Path) -> (String, String) {
-    std::fs::copy(
-        workspace_root().join("examples/trial.py"),
-        home.join("trial.py"),
-    )
-    .unwrap();
-    std::fs::write(home.join("classic.toml"), CLASSIC).unwrap();
+    let classic_config = trial_config(home, CLASSIC);
     std::fs::write(home.join("oneshot.toml"), ONE_SHOT).unwrap();
     let id_of = |out: &str| {
         out.lines()
@@ -63,7 +58,7 @@ fn record(home: &Path, runs: &Path) -> (String, String) {
     };
     let (code, out, err) = run(archon(home)
         .args(["experiment", "run"])
-        .arg(home.join("classic.toml"))
+        .arg(&classic_config)
         .arg("--runs-dir")
         .arg(runs));
     assert_eq!(code, 0, "{out}\n{err}");

@@ -466,16 +466,20 @@ fn bad_options_and_settings_are_explained() {
     );
 }
 
-#[test]
-fn candidate_dropout_applies_to_that_candidate_in_training_only() {
-    tch::manual_seed(0);
-    let family = space("darts").unwrap();
-    let mut supernet = Supernet::build(
-        family,
+/// A one-cell, two-node DARTS supernet of width 4.
+fn tiny_darts() -> Supernet {
+    Supernet::build(
+        space("darts").unwrap(),
         &cfg(r#"{"width": 4, "cells": 1, "nodes": 2}"#),
         Device::Cpu,
     )
-    .unwrap();
+    .unwrap()
+}
+
+#[test]
+fn candidate_dropout_applies_to_that_candidate_in_training_only() {
+    tch::manual_seed(0);
+    let mut supernet = tiny_darts();
     let labels: Vec<(String, bool)> = supernet
         .choices()
         .iter()
@@ -506,13 +510,7 @@ fn candidate_dropout_applies_to_that_candidate_in_training_only() {
 #[test]
 fn batch_norm_recalibration_averages_the_batch_statistics() {
     tch::manual_seed(1);
-    let family = space("darts").unwrap();
-    let mut supernet = Supernet::build(
-        family,
-        &cfg(r#"{"width": 4, "cells": 1, "nodes": 2}"#),
-        Device::Cpu,
-    )
-    .unwrap();
+    let mut supernet = tiny_darts();
     let arch = supernet.search_space().architecture_at(5).unwrap();
     supernet.set_architecture(&arch).unwrap();
     let a = input_for("darts", 8);
