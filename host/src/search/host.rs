@@ -4,15 +4,11 @@
 
 use super::costs;
 use archon_plugin_api::{
-    one_shot::{
-        Batch, CostTable, NetId, NetworkSpec, Report, SearchInfo, Setting as PluginSetting,
-        SupernetHost,
-    },
+    one_shot::{Batch, CostTable, NetId, NetworkSpec, Report, SearchInfo, Setting, SupernetHost},
     tch::{nn, nn::OptimizerConfig, Device, Kind, Tensor},
     Architecture, PluginError, Result,
 };
 use archon_spaces::{
-    choice::Setting,
     data::{permutation, Dataset},
     hub::{SpaceConfig, SpaceFamily},
     Child, Supernet,
@@ -327,11 +323,7 @@ impl SupernetHost for SearchHost<'_> {
         self.info.clone()
     }
 
-    fn set(&mut self, net: NetId, label: &str, setting: PluginSetting) -> Result<()> {
-        let setting = match setting {
-            PluginSetting::Fixed(i) => Setting::Fixed(i),
-            PluginSetting::Weighted { indices, weights } => Setting::Weighted { indices, weights },
-        };
+    fn set(&mut self, net: NetId, label: &str, setting: Setting) -> Result<()> {
         self.supernet_mut(net, "set")?
             .set(label, setting)
             .map_err(err)

@@ -42,6 +42,15 @@ pub enum Setting {
     },
 }
 
+impl Setting {
+    /// The candidates this setting activates.
+    pub fn indices(&self) -> &[usize] {
+        match self {
+            Setting::Fixed(i) | Setting::Weighted { indices: i, .. } => i,
+        }
+    }
+}
+
 /// A batch of examples, the trainer's to keep.
 #[derive(Debug)]
 pub struct Batch {

@@ -2,36 +2,11 @@
 
 use super::ChoicePoint;
 use crate::error::{Result, SpacesError};
+/// How one choice (label) is driven: plugin-api's type, the one that crosses the
+/// one-shot ABI, so a trainer's settings reach the supernet unchanged.
+pub use archon_plugin_api::one_shot::Setting;
 use archon_plugin_api::{space::ChoiceKind, Architecture, SearchSpace, Selection};
 use std::collections::HashMap;
-use tch::Tensor;
-
-/// How one choice (label) is driven.
-#[derive(Debug)]
-pub enum Setting {
-    /// Single path: only these candidates run (one for a layer choice, the chosen
-    /// inputs for an input choice). Several layer candidates are summed.
-    Fixed(Vec<usize>),
-    /// A differentiable mixture: `Σ weights[k] · candidate[indices[k]]`. `weights` is a
-    /// 1-D tensor of `indices.len()` entries — a softmax, a Gumbel-softmax sample or
-    /// binary gates; gradients flow back to it. Candidates not listed do not run.
-    /// A backward pass frees the graph that made `weights`: set it anew every step.
-    Weighted {
-        /// The candidates taking part.
-        indices: Vec<usize>,
-        /// Their weights, shape `[indices.len()]`.
-        weights: Tensor,
-    },
-}
-
-impl Setting {
-    /// The candidates this setting activates.
-    pub fn indices(&self) -> &[usize] {
-        match self {
-            Setting::Fixed(i) | Setting::Weighted { indices: i, .. } => i,
-        }
-    }
-}
 
 /// The current setting of every choice label of a supernet.
 #[derive(Debug, Default)]
