@@ -277,14 +277,6 @@ impl<'a> SearchHost<'a> {
         Ok(())
     }
 
-    /// The supernet being searched.
-    pub fn supernet(&self) -> &Supernet {
-        match &self.nets[0].model {
-            Model::Supernet(s) => s,
-            Model::Child(_) => unreachable!("net 0 is always the searched supernet"),
-        }
-    }
-
     fn net(&mut self, id: NetId) -> Result<&mut Net> {
         let count = self.nets.len();
         self.nets.get_mut(id as usize).ok_or_else(|| {
