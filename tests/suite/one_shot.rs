@@ -347,3 +347,43 @@ device = "cpu"
     assert_ne!(code, 0);
     assert!(err.contains("already finished"), "{err}");
 }
+
+#[test]
+fn a_corrupt_checkpoint_is_refused_by_name() {
+    use archon::experiment::store::Store;
+    let tmp = tempfile::tempdir().unwrap();
+    let config = write_config(tmp.path(), "darts", "");
+    let runs = tmp.path().join("runs");
+    let (code, out, err) = run(archon(tmp.path())
+        .arg("search")
+        .arg(&config)
+        .arg("--runs-dir")
+        .arg(&runs));
+    assert_eq!(code, 0, "{out}\n{err}");
+    let dir = std::fs::read_dir(&runs)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    // As a kill would leave it: not finished, with a checkpoint — here a damaged one.
+    Store::open(&dir)
+        .unwrap()
+        .set_meta("status", "RUNNING")
+        .unwrap();
+    std::fs::create_dir_all(dir.join("checkpoint")).unwrap();
+    std::fs::write(dir.join("checkpoint/state.json"), "{\"epoch\": 0, \"trai").unwrap();
+    let id = dir.file_name().unwrap().to_str().unwrap().to_string();
+    let (code, _, err) = run(archon(tmp.path())
+        .args(["experiment", "resume", &id, "--runs-dir"])
+        .arg(&runs));
+    assert_ne!(code, 0);
+    assert!(
+        err.contains("state.json") && err.contains("corrupt"),
+        "{err}"
+    );
+    // The finished epochs and the export stay.
+    let store = Store::open(&dir).unwrap();
+    assert_eq!(store.search_epochs().unwrap().len(), 2);
+    assert!(store.meta("architecture").unwrap().is_some());
+}
