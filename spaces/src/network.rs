@@ -6,7 +6,7 @@ use crate::{
     hub::{SpaceConfig, SpaceFamily},
     nn::{AuxSlot, BoxBlock, ConvCall, Ctx},
 };
-use archon_plugin_api::{space::ChoiceKind, Architecture, SearchSpace};
+use archon_plugin_api::{one_shot::CandidateRole, space::ChoiceKind, Architecture, SearchSpace};
 use std::{
     cell::{Cell, RefCell},
     collections::HashMap,
@@ -144,10 +144,10 @@ impl Supernet {
         Ok(())
     }
 
-    /// Dropout with probability `p` after every candidate called `candidate`
-    /// (training passes only; 0 turns it off).
-    pub fn set_dropout(&mut self, candidate: &str, p: f64) {
-        self.settings.set_dropout(candidate, p);
+    /// Dropout with probability `p` after every candidate of `role` (training passes
+    /// only; 0 turns it off).
+    pub fn set_dropout(&mut self, role: CandidateRole, p: f64) {
+        self.settings.set_dropout(role, p);
     }
 
     /// Recalibrates batch-norm running statistics for the current settings (SPOS's

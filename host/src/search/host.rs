@@ -4,7 +4,10 @@
 
 use super::costs;
 use archon_plugin_api::{
-    one_shot::{Batch, CostTable, NetId, NetworkSpec, Report, SearchInfo, Setting, SupernetHost},
+    one_shot::{
+        Batch, CandidateRole, CostTable, NetId, NetworkSpec, Report, SearchInfo, Setting, Split,
+        SupernetHost,
+    },
     tch::{nn, nn::OptimizerConfig, Device, Kind, Tensor},
     Architecture, PluginError, Result,
 };
@@ -321,9 +324,9 @@ impl SupernetHost for SearchHost<'_> {
             .map_err(err)
     }
 
-    fn next_batch(&mut self, valid: bool) -> Result<Batch> {
+    fn next_batch(&mut self, split: Split) -> Result<Batch> {
         let batch = self.info.batch_size;
-        let (inputs, labels) = self.cursors[usize::from(valid)].next(batch);
+        let (inputs, labels) = self.cursors[split as usize].next(batch);
         Ok(Batch { inputs, labels })
     }
 
@@ -454,9 +457,8 @@ impl SupernetHost for SearchHost<'_> {
         Ok(())
     }
 
-    fn set_dropout(&mut self, net: NetId, candidate: &str, p: f64) -> Result<()> {
-        self.supernet_mut(net, "set_dropout")?
-            .set_dropout(candidate, p);
+    fn set_dropout(&mut self, net: NetId, role: CandidateRole, p: f64) -> Result<()> {
+        self.supernet_mut(net, "set_dropout")?.set_dropout(role, p);
         Ok(())
     }
 

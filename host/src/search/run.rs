@@ -17,7 +17,7 @@ use crate::{
 };
 use anyhow::{bail, Context, Result};
 use archon_plugin_api::{
-    one_shot::{ChoiceInfo, Report, SearchInfo},
+    one_shot::{ChoiceInfo, DecisionKind, Report, SearchDevice, SearchInfo},
     space::ChoiceKind,
     tch, Architecture, OneShotClient, PluginKind,
 };
@@ -62,21 +62,23 @@ fn choice_infos(supernet: &Supernet) -> Vec<ChoiceInfo> {
             continue;
         }
         let (kind, candidates, n_chosen) = match &p.kind {
-            ChoiceKind::Layer { candidates } => ("layer", candidates.clone(), None),
+            ChoiceKind::Layer { candidates } => (DecisionKind::Layer, candidates.clone(), None),
             ChoiceKind::Input {
                 candidates,
                 n_chosen,
-            } => ("input", candidates.clone(), *n_chosen),
+            } => (DecisionKind::Input, candidates.clone(), *n_chosen),
             ChoiceKind::Value { values } => (
-                "value",
+                DecisionKind::Value,
                 values.iter().map(|v| v.to_string()).collect(),
                 None,
             ),
         };
         out.push(ChoiceInfo {
             label: p.label.clone(),
-            kind: kind.into(),
+            kind,
             candidates,
+            roles: p.roles.clone(),
+            group: p.group.clone(),
             n_chosen,
             edges: p.edges.clone(),
         });
@@ -226,11 +228,12 @@ pub fn run(
     let info = SearchInfo {
         space: family.name().into(),
         choices: choice_infos(&supernet),
+        cell_based: family.cell_based(),
         search_space: supernet.search_space().to_json(),
         epochs: cfg.search.epochs,
         steps_per_epoch: steps,
         batch_size: batch,
-        device: format!("{device:?}").to_lowercase(),
+        device: SearchDevice::from_tch(device),
         seed: cfg.seed,
     };
     let search_space = supernet.search_space().clone();

@@ -14,6 +14,7 @@
 
 use crate::{
     error::PluginError,
+    one_shot::{CandidateRole, Split},
     tensor::{OwnedTensor, TensorRef},
 };
 use abi_stable::{
@@ -50,8 +51,8 @@ pub trait SupernetAbi {
         weights: ROption<TensorRef<'_>>,
     ) -> RResult<(), PluginError>;
 
-    /// The next batch of split 0 (train: weights) or 1 (valid: architecture).
-    fn next_batch(&mut self, split: u8) -> RResult<BatchAbi, PluginError>;
+    /// The next batch of a split (train: weights; valid: architecture).
+    fn next_batch(&mut self, split: Split) -> RResult<BatchAbi, PluginError>;
 
     /// Logits of network `net` for `inputs` (training mode, with autograd).
     fn forward(&mut self, net: u32, inputs: TensorRef<'_>) -> RResult<OwnedTensor, PluginError>;
@@ -91,9 +92,9 @@ pub trait SupernetAbi {
     /// fresh optimizer; labels of choices stay.
     fn rebuild(&mut self, net: u32, options: RStr<'_>) -> RResult<(), PluginError>;
 
-    /// Dropout with probability `p` after every candidate called `candidate` of `net`
-    /// in training forward passes (0 turns it off).
-    fn set_dropout(&mut self, net: u32, candidate: RStr<'_>, p: f64) -> RResult<(), PluginError>;
+    /// Dropout with probability `p` after every candidate of `role` in `net`, in
+    /// training forward passes (0 turns it off).
+    fn set_dropout(&mut self, net: u32, role: CandidateRole, p: f64) -> RResult<(), PluginError>;
 
     /// Records progress (JSON [`Report`](crate::one_shot::Report)).
     #[sabi(last_prefix_field)]

@@ -9,6 +9,7 @@
 pub mod benchmark;
 pub mod fixtures;
 mod report;
+mod toy_rng;
 mod toy_supernet;
 mod trainer_checks;
 mod tuner_checks;

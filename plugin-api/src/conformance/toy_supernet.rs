@@ -13,42 +13,55 @@
 //! search favours them. Costs: `square` adds 1 ms of latency and 4 MACs per branch,
 //! `identity` 0.1 ms, `noise` nothing, over a 1 ms reference. Any network built or
 //! rebuilt is another copy with fresh weights; `rebuild` accepts any options.
+//!
+//! The candidates declare their roles (`noise` and `square` parameter-free, `identity`
+//! the identity) and every op decision belongs to the group `branches`; the input
+//! decision stands alone. [`ToySupernet::renamed`] gives the op candidates other names
+//! (a third-party space's), which no trainer may notice. Every random number (data,
+//! noise, dropout, weights) comes from the supernet's own seeded generator.
 
+use super::toy_rng::ToyRng;
 use crate::{
     error::{PluginError, Result},
     one_shot::{
-        Batch, CandidateCost, ChoiceInfo, CostTable, NetId, NetworkSpec, Report, SearchInfo,
-        Setting, SupernetHost,
+        Batch, CandidateCost, CandidateRole, ChoiceInfo, CostTable, DecisionKind, NetId,
+        NetworkSpec, Report, SearchDevice, SearchInfo, Setting, Split, SupernetHost,
     },
     space::{Architecture, SearchSpace, Selection},
 };
 use serde_json::{json, Value};
 use std::collections::HashMap;
-use tch::{nn, nn::Module, nn::OptimizerConfig, Device, Kind, Tensor};
+use tch::{nn, nn::OptimizerConfig, Device, Kind, Tensor};
 
 const GROUP: i64 = 4;
 const CLASSES: i64 = 4;
 const INPUTS: [&str; 2] = ["x", "noise"];
 const OPS: [&str; 3] = ["noise", "identity", "square"];
+const ROLES: [CandidateRole; 3] = [
+    CandidateRole::ParameterFree,
+    CandidateRole::Identity,
+    CandidateRole::ParameterFree,
+];
 
 struct ToyNet {
     vs: nn::VarStore,
-    classifier: nn::Linear,
+    weight: Tensor,
+    bias: Tensor,
     opt: nn::Optimizer,
     settings: HashMap<String, Setting>,
     ops: Vec<String>,
 }
 
 impl ToyNet {
-    fn new(lr: f64, ops: Vec<String>) -> Result<Self> {
+    /// A fresh network whose classifier is drawn from `rng` (PyTorch's default
+    /// U(±1/√fan_in) for a linear layer).
+    fn new(lr: f64, ops: Vec<String>, rng: &mut ToyRng) -> Result<Self> {
         let vs = nn::VarStore::new(Device::Cpu);
         let features = GROUP * ops.len() as i64;
-        let classifier = nn::linear(
-            vs.root() / "classifier",
-            features,
-            CLASSES,
-            Default::default(),
-        );
+        let bound = 1.0 / (features as f64).sqrt();
+        let p = vs.root() / "classifier";
+        let weight = p.var_copy("weight", &rng.uniform_tensor(&[CLASSES, features], bound));
+        let bias = p.var_copy("bias", &rng.uniform_tensor(&[CLASSES], bound));
         let opt = nn::Sgd {
             momentum: 0.9,
             ..Default::default()
@@ -57,7 +70,8 @@ impl ToyNet {
         .map_err(|e| PluginError::internal(e.to_string()))?;
         Ok(ToyNet {
             vs,
-            classifier,
+            weight,
+            bias,
             opt,
             settings: HashMap::new(),
             ops,
@@ -83,22 +97,32 @@ impl ToyNet {
         })
     }
 
-    fn forward(&self, xs: &Tensor, dropout: &Option<(String, f64)>, train: bool) -> Result<Tensor> {
-        let features = self.mix("input", &[xs.shallow_clone(), xs.randn_like()])?;
+    fn forward(
+        &self,
+        xs: &Tensor,
+        dropout: &Option<(CandidateRole, f64)>,
+        train: bool,
+        rng: &mut ToyRng,
+    ) -> Result<Tensor> {
+        let noise = rng.normal_tensor(&xs.size());
+        let features = self.mix("input", &[xs.shallow_clone(), noise])?;
         let mut branches = Vec::with_capacity(self.ops.len());
         for (b, label) in self.ops.iter().enumerate() {
             let f = features.narrow(1, GROUP * b as i64, GROUP);
             // The noise op gives other examples' values (the batch reversed): as
             // uninformative about each example's class as noise, but deterministic.
             let mut ops = vec![f.flip([0]).cos(), f.shallow_clone(), f.square()];
-            if let Some((name, p)) = dropout {
-                if let Some(i) = OPS.iter().position(|o| o == name) {
-                    ops[i] = ops[i].dropout(*p, train);
+            if let Some((role, p)) = dropout.filter(|_| train) {
+                for (i, op) in ops.iter_mut().enumerate() {
+                    if ROLES[i] == role {
+                        let mask = rng.keep_mask(&op.size(), 1.0 - p);
+                        *op = &*op * mask / (1.0 - p);
+                    }
                 }
             }
             branches.push(self.mix(label, &ops)?);
         }
-        Ok(self.classifier.forward(&Tensor::cat(&branches, 1)))
+        Ok(Tensor::cat(&branches, 1).linear(&self.weight, Some(&self.bias)))
     }
 }
 
@@ -109,8 +133,9 @@ pub struct ToySupernet {
     nets: Vec<ToyNet>,
     data: [(Tensor, Tensor); 2],
     cursor: [i64; 2],
-    dropout: Option<(String, f64)>,
+    dropout: Option<(CandidateRole, f64)>,
     lr: f64,
+    rng: ToyRng,
     /// Every report the trainer made, in order.
     pub reports: Vec<Report>,
 }
@@ -129,14 +154,36 @@ impl ToySupernet {
         steps_per_epoch: usize,
         seed: u64,
     ) -> Result<Self> {
+        Self::renamed(branches, epochs, steps_per_epoch, seed, OPS)
+    }
+
+    /// The same search with the op candidates called `names` instead of `noise`,
+    /// `identity`, `square` (and the same roles): what a third-party space with its
+    /// own op names looks like to a trainer.
+    pub fn renamed(
+        branches: usize,
+        epochs: usize,
+        steps_per_epoch: usize,
+        seed: u64,
+        names: [&str; 3],
+    ) -> Result<Self> {
+        if names
+            .iter()
+            .enumerate()
+            .any(|(i, n)| names[..i].contains(n))
+        {
+            return Err(PluginError::invalid_input(format!(
+                "toy supernet: op names {names:?} repeat"
+            )));
+        }
         if branches == 0 {
             return Err(PluginError::invalid_input("a toy supernet needs a branch"));
         }
-        tch::manual_seed(seed as i64);
+        let mut rng = ToyRng::new(seed);
         let features = GROUP * branches as i64;
-        let teacher = Tensor::randn([features, CLASSES], (Kind::Float, Device::Cpu));
-        let make = |n: i64| {
-            let xs = Tensor::randn([n, features], (Kind::Float, Device::Cpu));
+        let teacher = rng.normal_tensor(&[features, CLASSES]);
+        let mut make = |n: i64| {
+            let xs = rng.normal_tensor(&[n, features]);
             // x² − 1 has mean 0, so the classes are balanced.
             let ys = (xs.square() - 1.0).matmul(&teacher).argmax(-1, false);
             (xs, ys)
@@ -153,20 +200,24 @@ impl ToySupernet {
         );
         let mut choices = vec![ChoiceInfo {
             label: "input".into(),
-            kind: "input".into(),
+            kind: DecisionKind::Input,
             candidates: INPUTS.iter().map(|s| s.to_string()).collect(),
+            roles: vec![CandidateRole::Input; INPUTS.len()],
+            group: None,
             n_chosen: Some(1),
             edges: Vec::new(),
         }];
         for label in &ops {
             space.insert(
                 label.clone(),
-                json!({"_type": "layer_choice", "_value": OPS}),
+                json!({"_type": "layer_choice", "_value": names}),
             );
             choices.push(ChoiceInfo {
                 label: label.clone(),
-                kind: "layer".into(),
-                candidates: OPS.iter().map(|s| s.to_string()).collect(),
+                kind: DecisionKind::Layer,
+                candidates: names.iter().map(|s| s.to_string()).collect(),
+                roles: ROLES.to_vec(),
+                group: Some("branches".into()),
                 n_chosen: None,
                 edges: Vec::new(),
             });
@@ -174,22 +225,25 @@ impl ToySupernet {
         let info = SearchInfo {
             space: "toy".into(),
             choices,
+            cell_based: false,
             search_space: Value::Object(space),
             epochs,
             steps_per_epoch,
             batch_size: 32,
-            device: "cpu".into(),
+            device: SearchDevice::Cpu,
             seed,
         };
         let lr = 0.05;
+        let data = [make(1024), make(1024)];
         Ok(ToySupernet {
             info,
-            nets: vec![ToyNet::new(lr, ops.clone())?],
+            nets: vec![ToyNet::new(lr, ops.clone(), &mut rng)?],
             ops,
-            data: [make(1024), make(1024)],
+            data,
             cursor: [0, 0],
             dropout: None,
             lr,
+            rng,
             reports: Vec::new(),
         })
     }
@@ -251,8 +305,8 @@ impl SupernetHost for ToySupernet {
         Ok(())
     }
 
-    fn next_batch(&mut self, valid: bool) -> Result<Batch> {
-        let split = usize::from(valid);
+    fn next_batch(&mut self, split: Split) -> Result<Batch> {
+        let split = split as usize;
         let (xs, ys) = &self.data[split];
         let n = xs.size()[0];
         if self.cursor[split] + 32 > n {
@@ -267,8 +321,11 @@ impl SupernetHost for ToySupernet {
     }
 
     fn forward(&mut self, net: NetId, inputs: &Tensor) -> Result<Tensor> {
-        let dropout = self.dropout.clone();
-        self.net(net)?.forward(inputs, &dropout, true)
+        let net = self
+            .nets
+            .get(net as usize)
+            .ok_or_else(|| PluginError::invalid_input(format!("no network {net}")))?;
+        net.forward(inputs, &self.dropout, true, &mut self.rng)
     }
 
     fn weights(&mut self, net: NetId) -> Result<Vec<Tensor>> {
@@ -293,7 +350,7 @@ impl SupernetHost for ToySupernet {
     }
 
     fn build_network(&mut self, spec: &NetworkSpec) -> Result<NetId> {
-        let mut net = ToyNet::new(self.lr, self.ops.clone())?;
+        let mut net = ToyNet::new(self.lr, self.ops.clone(), &mut self.rng)?;
         if let Some(arch) = &spec.architecture {
             let space = self.search_space()?;
             let arch = Architecture::from_json(&space, arch)?;
@@ -333,7 +390,8 @@ impl SupernetHost for ToySupernet {
             (batches as i64 * 32).min(xs.size()[0])
         };
         let (xs, ys) = (xs.narrow(0, 0, n), ys.narrow(0, 0, n));
-        let logits = tch::no_grad(|| self.nets[net as usize].forward(&xs, &None, false))?;
+        let network = &self.nets[net as usize];
+        let logits = tch::no_grad(|| network.forward(&xs, &None, false, &mut self.rng))?;
         Ok(logits
             .argmax(-1, false)
             .eq_tensor(&ys)
@@ -364,13 +422,13 @@ impl SupernetHost for ToySupernet {
     }
 
     fn rebuild(&mut self, net: NetId, _options: &Value) -> Result<()> {
-        let fresh = ToyNet::new(self.lr, self.ops.clone())?;
+        let fresh = ToyNet::new(self.lr, self.ops.clone(), &mut self.rng)?;
         *self.net(net)? = fresh;
         Ok(())
     }
 
-    fn set_dropout(&mut self, _net: NetId, candidate: &str, p: f64) -> Result<()> {
-        self.dropout = (p > 0.0).then(|| (candidate.to_string(), p));
+    fn set_dropout(&mut self, _net: NetId, role: CandidateRole, p: f64) -> Result<()> {
+        self.dropout = (p > 0.0).then_some((role, p));
         Ok(())
     }
 

@@ -89,6 +89,46 @@ fn state_round_trip(factory: &TrainerFactory<'_>) -> std::result::Result<String,
         .map_err(|e| format!("{exported} is invalid: {}", e.message()))
 }
 
+/// The same search as `plain` on the toy supernet with its operations renamed (a
+/// third-party space's names, the same roles) must make the same decisions: equal
+/// architecture weights every epoch and the same exported indices.
+fn renamed_search(
+    factory: &TrainerFactory<'_>,
+    plain: &ToyRun,
+) -> std::result::Result<String, String> {
+    let names = ["op_a", "op_b", "op_c"];
+    let mut trainer = factory(r#"{"seed": 1}"#).map_err(|e| show("creating the trainer", e))?;
+    let mut host = ToySupernet::renamed(1, 2, 2, 1, names).map_err(|e| show("toy supernet", e))?;
+    trainer.begin(&mut host).map_err(|e| show("begin", e))?;
+    for epoch in 0..2 {
+        trainer
+            .epoch(&mut host, epoch)
+            .map_err(|e| show(&format!("epoch {epoch}"), e))?;
+    }
+    let exported = trainer.export(&mut host).map_err(|e| show("export", e))?;
+    if epoch_weights(&host) != epoch_weights(&plain.host) {
+        return Err(format!(
+            "the architecture weights differ once the operations are renamed: {:?} vs {:?}",
+            epoch_weights(&host).last(),
+            epoch_weights(&plain.host).last()
+        ));
+    }
+    let labels = plain
+        .exported
+        .as_object()
+        .map(|m| m.keys().count())
+        .unwrap_or(0);
+    for (label, entry) in plain.exported.as_object().into_iter().flatten() {
+        if exported.get(label).map(|e| &e["_idx"]) != Some(&entry["_idx"]) {
+            return Err(format!(
+                "renamed operations {names:?} change the export: {exported} vs {}",
+                plain.exported
+            ));
+        }
+    }
+    Ok(format!("same weights and export for {labels} decisions"))
+}
+
 /// Runs every trainer check against trainers made by `factory`: 2 epochs of 2 steps
 /// on the toy supernet. Trainers must accept a `"seed"` option and save their state.
 pub fn check_trainer(factory: &TrainerFactory<'_>) -> ConformanceReport {
@@ -150,6 +190,12 @@ pub fn check_trainer(factory: &TrainerFactory<'_>) -> ConformanceReport {
                 .map(|_| r.exported.to_string())
                 .map_err(|e| format!("{} is invalid: {}", r.exported, e.message()))
         }),
+    );
+    report.record(
+        "decides by role, not by name (renamed operations)",
+        run.as_ref()
+            .map_err(Clone::clone)
+            .and_then(|r| renamed_search(factory, r)),
     );
     report.record("saves and restores its state", state_round_trip(factory));
     report.record(

@@ -1,6 +1,9 @@
 //! The supernet as a trainer sees it: a typed wrapper over the host's ABI object.
 
-use super::info::{CostTable, NetworkSpec, Report, SearchInfo};
+use super::{
+    info::{CostTable, NetworkSpec, Report, SearchInfo},
+    roles::CandidateRole,
+};
 use crate::{
     abi::SupernetRef,
     error::{PluginError, Result},
@@ -17,8 +20,9 @@ pub type NetId = u32;
 /// The supernet being searched.
 pub const SUPERNET: NetId = 0;
 
-/// Which split a batch comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Which split a batch comes from. Crosses the ABI as one byte.
+#[repr(u8)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, abi_stable::StableAbi)]
 pub enum Split {
     /// The weight-training split.
     Train = 0,
@@ -109,7 +113,7 @@ impl<'a> SupernetContext<'a> {
 
     /// The next batch of `split` (each split is reshuffled when it runs out).
     pub fn next_batch(&mut self, split: Split) -> Result<Batch> {
-        let b = self.inner.next_batch(split as u8).into_result()?;
+        let b = self.inner.next_batch(split).into_result()?;
         Ok(Batch {
             inputs: b.inputs.into_tensor(),
             labels: b.labels.into_tensor(),
@@ -188,12 +192,10 @@ impl<'a> SupernetContext<'a> {
             .into_result()
     }
 
-    /// Dropout with probability `p` after every candidate named `candidate` (training
-    /// passes only; 0 turns it off). P-DARTS uses it on `skip_connect`.
-    pub fn set_dropout(&mut self, net: NetId, candidate: &str, p: f64) -> Result<()> {
-        self.inner
-            .set_dropout(net, candidate.into(), p)
-            .into_result()
+    /// Dropout with probability `p` after every candidate of `role` (training passes
+    /// only; 0 turns it off). P-DARTS uses it on [`CandidateRole::Identity`].
+    pub fn set_dropout(&mut self, net: NetId, role: CandidateRole, p: f64) -> Result<()> {
+        self.inner.set_dropout(net, role, p).into_result()
     }
 
     /// Records progress (shown by the host, stored in the experiment).

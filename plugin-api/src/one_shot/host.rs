@@ -2,8 +2,9 @@
 //! adapter that lends it across the ABI with every call guarded against panics.
 
 use super::{
-    context::{Batch, NetId, Setting},
+    context::{Batch, NetId, Setting, Split},
     info::{CostTable, NetworkSpec, Report, SearchInfo},
+    roles::CandidateRole,
 };
 use crate::{
     abi::{BatchAbi, SupernetAbi, SupernetAbi_TO, SupernetRef},
@@ -25,8 +26,8 @@ pub trait SupernetHost {
     fn info(&self) -> SearchInfo;
     /// Sets a choice of a network.
     fn set(&mut self, net: NetId, label: &str, setting: Setting) -> Result<()>;
-    /// The next batch of a split (0: train, 1: valid).
-    fn next_batch(&mut self, valid: bool) -> Result<Batch>;
+    /// The next batch of a split.
+    fn next_batch(&mut self, split: Split) -> Result<Batch>;
     /// Training-mode logits.
     fn forward(&mut self, net: NetId, inputs: &Tensor) -> Result<Tensor>;
     /// Handles to the weights.
@@ -51,8 +52,8 @@ pub trait SupernetHost {
     fn costs(&mut self, net: NetId) -> Result<CostTable>;
     /// Rebuilds with changed options.
     fn rebuild(&mut self, net: NetId, options: &Value) -> Result<()>;
-    /// Dropout after a named candidate.
-    fn set_dropout(&mut self, net: NetId, candidate: &str, p: f64) -> Result<()>;
+    /// Dropout after every candidate of a role.
+    fn set_dropout(&mut self, net: NetId, role: CandidateRole, p: f64) -> Result<()>;
     /// Records progress.
     fn report(&mut self, report: Report) -> Result<()>;
 }
@@ -97,14 +98,9 @@ impl<H: SupernetHost + ?Sized> SupernetAbi for HostAdapter<'_, H> {
         .into()
     }
 
-    fn next_batch(&mut self, split: u8) -> RResult<BatchAbi, PluginError> {
+    fn next_batch(&mut self, split: Split) -> RResult<BatchAbi, PluginError> {
         catch_panic("next_batch", || {
-            if split > 1 {
-                return Err(PluginError::invalid_input(format!(
-                    "split {split}: expected 0 (train) or 1 (valid)"
-                )));
-            }
-            let b = self.host.next_batch(split == 1)?;
+            let b = self.host.next_batch(split)?;
             Ok(BatchAbi {
                 inputs: OwnedTensor::new(b.inputs),
                 labels: OwnedTensor::new(b.labels),
@@ -187,14 +183,14 @@ impl<H: SupernetHost + ?Sized> SupernetAbi for HostAdapter<'_, H> {
         .into()
     }
 
-    fn set_dropout(&mut self, net: u32, candidate: RStr<'_>, p: f64) -> RResult<(), PluginError> {
+    fn set_dropout(&mut self, net: u32, role: CandidateRole, p: f64) -> RResult<(), PluginError> {
         catch_panic("set_dropout", || {
             if !(0.0..1.0).contains(&p) {
                 return Err(PluginError::invalid_input(format!(
                     "dropout probability {p} is not in [0, 1)"
                 )));
             }
-            self.host.set_dropout(net, candidate.as_str(), p)
+            self.host.set_dropout(net, role, p)
         })
         .into()
     }

@@ -1,5 +1,6 @@
 //! The JSON payloads of the one-shot interface, typed on both sides.
 
+use super::{CandidateRole, DecisionKind, SearchDevice};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -7,12 +8,24 @@ use std::collections::BTreeMap;
 /// One decision of the supernet (all choice points sharing a label).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChoiceInfo {
-    /// The label: the key of the decision in architectures.
+    /// The label: the key of the decision in architectures. An identifier, not a
+    /// description: algorithms never read meaning into it.
     pub label: String,
-    /// `"layer"`, `"input"` or `"value"`.
-    pub kind: String,
-    /// Candidate names (values written as text for value choices).
+    /// Layer, input or value choice.
+    pub kind: DecisionKind,
+    /// Candidate names (values written as text for value choices), for people and for
+    /// architectures; algorithms use [`roles`](Self::roles).
     pub candidates: Vec<String>,
+    /// What each candidate does, as the space declares it (one per candidate; a
+    /// missing entry is [`CandidateRole::Other`]).
+    #[serde(default)]
+    pub roles: Vec<CandidateRole>,
+    /// The group the decision belongs to, as the space declares it: the cell type of a
+    /// cell space (`normal`, `reduce`), the stage of a chain space. Decisions of one
+    /// group are counted together (e.g. skip-connects per cell type). `None`: the
+    /// decision stands alone.
+    #[serde(default)]
+    pub group: Option<String>,
     /// For input choices: how many inputs an architecture keeps (`None`: any number).
     #[serde(default)]
     pub n_chosen: Option<usize>,
@@ -36,7 +49,21 @@ impl ChoiceInfo {
 
     /// Whether this is an input choice.
     pub fn is_input(&self) -> bool {
-        self.kind == "input"
+        self.kind == DecisionKind::Input
+    }
+
+    /// The role of candidate `i`.
+    pub fn role(&self, i: usize) -> CandidateRole {
+        self.roles.get(i).copied().unwrap_or(match self.kind {
+            DecisionKind::Layer => CandidateRole::Other,
+            DecisionKind::Input => CandidateRole::Input,
+            DecisionKind::Value => CandidateRole::Value,
+        })
+    }
+
+    /// The candidates of a role.
+    pub fn with_role(&self, role: CandidateRole) -> impl Iterator<Item = usize> + '_ {
+        (0..self.len()).filter(move |&i| self.role(i) == role)
     }
 }
 
@@ -47,6 +74,10 @@ pub struct SearchInfo {
     pub space: String,
     /// Every decision, in build order.
     pub choices: Vec<ChoiceInfo>,
+    /// Whether the space repeats cells whose decisions all cells of a type share (the
+    /// DARTS family, NAS-Bench-201) rather than deciding layer by layer.
+    #[serde(default)]
+    pub cell_based: bool,
     /// The NNI-format search space (for [`Architecture`](crate::Architecture)).
     pub search_space: Value,
     /// Search epochs the host will run.
@@ -55,8 +86,8 @@ pub struct SearchInfo {
     pub steps_per_epoch: usize,
     /// Examples per batch.
     pub batch_size: i64,
-    /// The device, e.g. `"cpu"` or `"cuda:0"`.
-    pub device: String,
+    /// The device (`"cpu"` or `"cuda:N"` in JSON).
+    pub device: SearchDevice,
     /// The experiment's seed.
     pub seed: u64,
 }

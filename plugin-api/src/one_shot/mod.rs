@@ -11,13 +11,17 @@
 //! epoch, and [`OneShotTrainer::export`] at the end.
 
 mod context;
+mod device;
 mod host;
 mod info;
+mod roles;
 mod trainer;
 
 pub use context::{Batch, NetId, Setting, Split, SupernetContext, SUPERNET};
+pub use device::SearchDevice;
 pub use host::{with_host, SupernetHost};
 pub use info::{CandidateCost, ChoiceInfo, CostTable, NetworkSpec, Report, Scored, SearchInfo};
+pub use roles::{CandidateRole, DecisionKind};
 pub use trainer::{OneShotClient, OneShotTrainer};
 
 #[doc(hidden)]

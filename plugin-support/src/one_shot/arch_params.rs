@@ -1,12 +1,13 @@
 //! Architecture parameters (α): one vector per decision of the supernet, the Adam
 //! optimizer that trains them, and the settings they put on the supernet.
 
+use crate::SeededRng;
 use archon_plugin_api::{
     one_shot::{ChoiceInfo, NetId, SearchInfo, Setting, SupernetContext},
     tch::{nn, nn::OptimizerConfig, Device, Kind, Tensor},
     Options, PluginError, Result,
 };
-use std::collections::BTreeMap;
+use std::{collections::BTreeMap, sync::Mutex};
 
 /// The architecture optimizer (DARTS: Adam 3e-4, betas (0.5, 0.999), weight decay 1e-3).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -81,7 +82,7 @@ pub enum Mixture {
 
 /// What α does for one decision.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Role {
+enum AlphaUse {
     /// Layer or value choice, or input choice without edges: α mixes the candidates.
     Mix,
     /// Input choice whose inputs are DARTS edges: every input is summed during the
@@ -92,40 +93,24 @@ enum Role {
 /// α for every decision of a supernet.
 pub struct ArchParams {
     pub(crate) choices: Vec<ChoiceInfo>,
-    roles: Vec<Role>,
+    uses: Vec<AlphaUse>,
     pub(crate) alphas: Vec<Tensor>,
     pub(crate) active: Vec<Vec<usize>>,
     vs: nn::VarStore,
     opt: nn::Optimizer,
     pub(crate) search_space: serde_json::Value,
-}
-
-fn device_of(info: &SearchInfo) -> Result<Device> {
-    Ok(match info.device.as_str() {
-        "cpu" => Device::Cpu,
-        d => match d
-            .strip_prefix("cuda(")
-            .and_then(|s| s.strip_suffix(')'))
-            .or_else(|| d.strip_prefix("cuda:"))
-        {
-            Some(n) => Device::Cuda(n.parse().map_err(|_| {
-                PluginError::invalid_input(format!("unknown device {d:?} in the search info"))
-            })?),
-            None if d == "cuda" => Device::Cuda(0),
-            None => {
-                return Err(PluginError::invalid_input(format!(
-                    "unknown device {d:?} in the search info"
-                )))
-            }
-        },
-    })
+    /// α's initial draws and GDAS's Gumbel noise (seeded by the search's seed; never
+    /// libtorch's process-global generator).
+    rng: Mutex<SeededRng>,
 }
 
 impl ArchParams {
-    /// α ~ 1e-3·N(0, 1) for every decision of `info`, on its device.
+    /// α ~ 1e-3·N(0, 1) for every decision of `info`, on its device, drawn from a
+    /// generator seeded with the search's seed.
     pub fn new(info: &SearchInfo, optim: ArchOptim) -> Result<Self> {
-        let vs = nn::VarStore::new(device_of(info)?);
-        let mut roles = Vec::new();
+        let vs = nn::VarStore::new(info.device.tch());
+        let mut rng = SeededRng::new(info.seed);
+        let mut uses = Vec::new();
         let mut alphas = Vec::new();
         for (k, c) in info.choices.iter().enumerate() {
             if c.is_empty() {
@@ -139,19 +124,13 @@ impl ArchParams {
                 && c.edges
                     .iter()
                     .all(|e| e.as_ref().is_some_and(|l| info.choice(l).is_some()));
-            roles.push(if sums_edges {
-                Role::SumEdges
+            uses.push(if sums_edges {
+                AlphaUse::SumEdges
             } else {
-                Role::Mix
+                AlphaUse::Mix
             });
-            alphas.push(vs.root().var(
-                &format!("alpha{k}"),
-                &[c.len() as i64],
-                nn::Init::Randn {
-                    mean: 0.0,
-                    stdev: 1e-3,
-                },
-            ));
+            let init = rng.normal_tensor(&[c.len() as i64], 0.0, 1e-3, vs.device());
+            alphas.push(vs.root().var_copy(&format!("alpha{k}"), &init));
         }
         let opt = nn::Adam {
             beta1: optim.beta1,
@@ -168,11 +147,12 @@ impl ArchParams {
                 .map(|c| (0..c.len()).collect())
                 .collect(),
             choices: info.choices.clone(),
-            roles,
+            uses,
             alphas,
             vs,
             opt,
             search_space: info.search_space.clone(),
+            rng: Mutex::new(rng),
         })
     }
 
@@ -185,9 +165,11 @@ impl ArchParams {
     /// Draws α afresh (1e-3·N(0, 1)), as P-DARTS does at each stage; the active
     /// candidates stay.
     pub fn reinitialise(&mut self) {
+        let rng = self.rng.get_mut().unwrap_or_else(|e| e.into_inner());
         archon_plugin_api::tch::no_grad(|| {
             for a in &mut self.alphas {
-                a.copy_(&(Tensor::randn_like(a) * 1e-3));
+                let fresh = rng.normal_tensor(&a.size(), 0.0, 1e-3, a.device());
+                a.copy_(&fresh);
             }
         });
     }
@@ -214,7 +196,7 @@ impl ArchParams {
 
     /// Whether decision `k` is mixed by α (false: an input choice over DARTS edges).
     pub fn mixes(&self, k: usize) -> bool {
-        self.roles[k] == Role::Mix
+        self.uses[k] == AlphaUse::Mix
     }
 
     /// Softmax of α over the active candidates of decision `k`, as a vector over all
@@ -246,9 +228,9 @@ impl ArchParams {
     /// Sets every decision of `net` from α.
     pub fn apply(&self, ctx: &mut SupernetContext<'_>, net: NetId, mixture: Mixture) -> Result<()> {
         for (k, c) in self.choices.iter().enumerate() {
-            let setting = match self.roles[k] {
-                Role::SumEdges => Setting::Fixed((0..c.len()).collect()),
-                Role::Mix => self.setting(k, mixture),
+            let setting = match self.uses[k] {
+                AlphaUse::SumEdges => Setting::Fixed((0..c.len()).collect()),
+                AlphaUse::Mix => self.setting(k, mixture),
             };
             ctx.set(net, &c.label, setting)?;
         }
@@ -275,7 +257,12 @@ impl ArchParams {
             Mixture::Gumbel { tau } => {
                 // g = -log(-log(U)), U ~ (0, 1); drawn until finite (as GDAS does).
                 let probs = loop {
-                    let u = Tensor::rand_like(&logits).clamp(1e-10, 1.0 - 1e-10);
+                    let u = self
+                        .rng
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .uniform_tensor(&logits.size(), 0.0, 1.0, logits.device())
+                        .clamp(1e-10, 1.0 - 1e-10);
                     let gumbel = -(-u.log()).log();
                     let probs = ((logits.log_softmax(0, Kind::Float) + gumbel) / tau)
                         .softmax(0, Kind::Float);
@@ -303,7 +290,8 @@ impl ArchParams {
             .iter()
             .map(|a| Vec::<f32>::try_from(a.detach().to_device(Device::Cpu)).unwrap_or_default())
             .collect();
-        serde_json::json!({ "alphas": alphas, "active": self.active })
+        let rng = self.rng.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        serde_json::json!({ "alphas": alphas, "active": self.active, "rng": rng })
     }
 
     /// Restores [`state`](Self::state).
@@ -331,6 +319,12 @@ impl ArchParams {
             }
         });
         self.active = active;
+        // States saved before the generator was part of them keep the fresh one.
+        if let Some(saved) = state.get("rng") {
+            let rng: SeededRng =
+                serde_json::from_value(saved.clone()).map_err(|e| bad(&format!("rng: {e}")))?;
+            *self.rng.get_mut().unwrap_or_else(|e| e.into_inner()) = rng;
+        }
         Ok(())
     }
 

@@ -157,8 +157,8 @@ pub struct Controller {
 }
 
 impl Controller {
-    /// A controller for `space` (weights U(-0.1, 0.1), as ENAS).
-    pub fn new(space: SearchSpace, cfg: ControllerConfig) -> Result<Self> {
+    /// A controller for `space` (weights U(-0.1, 0.1) drawn from `rng`, as ENAS).
+    pub fn new(space: SearchSpace, cfg: ControllerConfig, rng: &mut SeededRng) -> Result<Self> {
         let steps = steps(&space);
         if steps.is_empty() {
             return Err(PluginError::invalid_input(
@@ -194,11 +194,7 @@ impl Controller {
                 )
             })
             .collect();
-        archon_plugin_api::tch::no_grad(|| {
-            for (_, mut v) in vs.variables() {
-                let _ = v.uniform_(-0.1, 0.1);
-            }
-        });
+        rng.init_uniform(&vs, 0.1);
         let opt = nn::Adam::default()
             .build(&vs, cfg.lr)
             .map_err(|e| PluginError::internal(format!("controller optimizer: {e}")))?;

@@ -1,16 +1,22 @@
 //! From α to a discrete architecture, as DARTS derives its genotype: each layer choice
-//! takes its strongest candidate other than `none`; an input choice over DARTS edges
-//! keeps the `n_chosen` edges whose best non-`none` candidate is strongest (distinct
-//! predecessors); other input choices keep their `n_chosen` strongest inputs.
+//! takes its strongest candidate other than a zero operation (`none`); an input choice
+//! over DARTS edges keeps the `n_chosen` edges whose best non-zero candidate is
+//! strongest (distinct predecessors); other input choices keep their `n_chosen`
+//! strongest inputs.
 //!
-//! The collapse guard (beyond NNI): counts skip-connects and parameter-free operations
-//! on the used edges of each group of decisions (the label up to its first `_`, e.g.
-//! `normal`, `reduce`), can cap skip-connects per group as P-DARTS does (the weakest
-//! ones give way to their edge's best other candidate), and can flag collapse as
-//! DARTS+ does (early stopping once a group has that many skip-connects).
+//! The collapse guard (beyond NNI): counts skip-connects (candidates whose role is
+//! identity) and parameter-free operations on the used edges of each group of decisions
+//! (as the space declares groups, e.g. `normal`, `reduce`; `all` for decisions without
+//! one), can cap skip-connects per group as P-DARTS does (the weakest ones give way to
+//! their edge's best other candidate), and can flag collapse as DARTS+ does (early
+//! stopping once a group has that many skip-connects). Everything goes by the
+//! candidates' roles, never their names.
 
 use super::ArchParams;
-use archon_plugin_api::{Architecture, Options, PluginError, Result, SearchSpace, Selection};
+use archon_plugin_api::{
+    one_shot::{CandidateRole, ChoiceInfo},
+    Architecture, Options, PluginError, Result, SearchSpace, Selection,
+};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -49,7 +55,8 @@ impl CollapseGuard {
 pub struct CollapseStats {
     /// Skip-connects per group.
     pub skip: BTreeMap<String, usize>,
-    /// Parameter-free operations (none, skip, pooling, identity) per group.
+    /// Parameter-free operations (zero, identity, pooling, other parameter-free) per
+    /// group.
     pub param_free: BTreeMap<String, usize>,
 }
 
@@ -83,32 +90,25 @@ pub struct Derived {
     pub collapsed: bool,
 }
 
-fn is_none(name: &str) -> bool {
-    name == "none"
+/// The group a decision is counted in: the one its space declares, else `all`.
+fn group(c: &ChoiceInfo) -> &str {
+    c.group.as_deref().unwrap_or("all")
 }
 
-fn is_skip(name: &str) -> bool {
-    name.starts_with("skip") || name == "identity"
-}
-
-fn is_param_free(name: &str) -> bool {
-    is_none(name) || is_skip(name) || name.contains("pool")
-}
-
-fn group(label: &str) -> &str {
-    label.split('_').next().unwrap_or(label)
-}
-
-/// The best active candidate of decision `k` by probability, other than `none` when
-/// there is another, and other than those `exclude` rejects.
-fn best(params: &ArchParams, k: usize, exclude: &dyn Fn(&str) -> bool) -> Option<(usize, f64)> {
+/// The best active candidate of decision `k` by probability, other than a zero
+/// operation when there is another, and other than those whose role `exclude` rejects.
+fn best(
+    params: &ArchParams,
+    k: usize,
+    exclude: &dyn Fn(CandidateRole) -> bool,
+) -> Option<(usize, f64)> {
     let p = params.probabilities(k);
-    let names = &params.choices[k].candidates;
-    let pick = |skip_none: bool| {
+    let c = &params.choices[k];
+    let pick = |skip_zero: bool| {
         params.active[k]
             .iter()
             .copied()
-            .filter(|&i| !(exclude(&names[i]) || skip_none && is_none(&names[i])))
+            .filter(|&i| !(exclude(c.role(i)) || skip_zero && c.role(i) == CandidateRole::Zero))
             .max_by(|&a, &b| p[a].total_cmp(&p[b]).then(b.cmp(&a)))
             .map(|i| (i, p[i]))
     };
@@ -166,19 +166,20 @@ impl ArchParams {
             picked.push(Selection::Many(chosen));
         }
         let used = |k: usize| edge_used.get(&k).copied().unwrap_or(true);
-        let name_of = |k: usize, sel: &Selection| match sel {
-            Selection::One(i) => self.choices[k].candidates[*i].clone(),
-            Selection::Many(_) => String::new(),
+        let role_of = |k: usize, sel: &Selection| match sel {
+            Selection::One(i) => self.choices[k].role(*i),
+            Selection::Many(_) => CandidateRole::Input,
         };
+        let is_skip = |role: CandidateRole| role == CandidateRole::Identity;
         let mut stats = CollapseStats::default();
         for (k, c) in self.choices.iter().enumerate() {
             if c.is_input() || !used(k) {
                 continue;
             }
-            let name = name_of(k, &picked[k]);
-            let g = group(&c.label).to_string();
-            *stats.skip.entry(g.clone()).or_default() += usize::from(is_skip(&name));
-            *stats.param_free.entry(g).or_default() += usize::from(is_param_free(&name));
+            let role = role_of(k, &picked[k]);
+            let g = group(c).to_string();
+            *stats.skip.entry(g.clone()).or_default() += usize::from(is_skip(role));
+            *stats.param_free.entry(g).or_default() += usize::from(role.is_parameter_free());
         }
         if let Some(cap) = guard.max_skip {
             for (g, &count) in &stats.skip {
@@ -190,8 +191,8 @@ impl ArchParams {
                     .filter(|&k| {
                         !self.choices[k].is_input()
                             && used(k)
-                            && group(&self.choices[k].label) == g
-                            && is_skip(&name_of(k, &picked[k]))
+                            && group(&self.choices[k]) == g
+                            && is_skip(role_of(k, &picked[k]))
                     })
                     .map(|k| {
                         let p = self.probabilities(k);
@@ -245,27 +246,41 @@ mod tests {
     use super::*;
     use crate::one_shot::ArchOptim;
     use archon_plugin_api::{
-        one_shot::{ChoiceInfo, SearchInfo},
+        one_shot::{DecisionKind, SearchDevice, SearchInfo},
         serde_json::json,
         tch::Tensor,
     };
 
     const OPS: [&str; 3] = ["none", "skip_connect", "sep_conv_3x3"];
+    const ROLES: [CandidateRole; 3] = [
+        CandidateRole::Zero,
+        CandidateRole::Identity,
+        CandidateRole::Parametric,
+    ];
 
     /// A DARTS-like cell of two nodes: n2 over p0, p1 and n3 over p0, p1, p2; every
     /// edge's α given as (none, skip, sep).
     fn params(alphas: &[[f32; 3]; 5]) -> ArchParams {
+        params_named(alphas, OPS)
+    }
+
+    /// The same cell with its ops called `names` (same roles).
+    fn params_named(alphas: &[[f32; 3]; 5], names: [&str; 3]) -> ArchParams {
         let layer = |label: &str| ChoiceInfo {
             label: label.into(),
-            kind: "layer".into(),
-            candidates: OPS.iter().map(|s| s.to_string()).collect(),
+            kind: DecisionKind::Layer,
+            candidates: names.iter().map(|s| s.to_string()).collect(),
+            roles: ROLES.to_vec(),
+            group: Some("normal".into()),
             n_chosen: None,
             edges: Vec::new(),
         };
         let switch = |node: usize| ChoiceInfo {
             label: format!("normal_n{node}_switch"),
-            kind: "input".into(),
+            kind: DecisionKind::Input,
             candidates: (0..node).map(|i| format!("p{i}")).collect(),
+            roles: Vec::new(),
+            group: Some("normal".into()),
             n_chosen: Some(2),
             edges: (0..node)
                 .map(|i| Some(format!("normal_n{node}_p{i}")))
@@ -292,11 +307,12 @@ mod tests {
         let info = SearchInfo {
             space: "test".into(),
             choices,
+            cell_based: true,
             search_space: Value::Object(space),
             epochs: 1,
             steps_per_epoch: 1,
             batch_size: 1,
-            device: "cpu".into(),
+            device: SearchDevice::Cpu,
             seed: 0,
         };
         let params = ArchParams::new(&info, ArchOptim::default()).unwrap();
@@ -357,5 +373,35 @@ mod tests {
         assert_eq!(op(&d.architecture, "normal_n3_p1"), "sep_conv_3x3");
         assert_eq!(op(&d.architecture, "normal_n2_p1"), "skip_connect");
         assert_eq!(op(&d.architecture, "normal_n3_p2"), "skip_connect");
+    }
+
+    #[test]
+    fn derivation_goes_by_roles_not_names() {
+        let alphas = [
+            [0.0, 1.0, 0.0],
+            [0.0, 3.0, 0.0],
+            [0.0, 0.0, 0.0],
+            [0.0, 2.0, 0.5],
+            [4.0, 0.0, 1.0],
+        ];
+        let guard = CollapseGuard {
+            max_skip: Some(1),
+            stop_at_skip: Some(3),
+        };
+        let plain = params(&alphas).derive(&guard).unwrap();
+        let renamed = params_named(&alphas, ["zero_op", "pass", "conv"])
+            .derive(&guard)
+            .unwrap();
+        for (label, entry) in plain.architecture.as_object().unwrap() {
+            assert_eq!(
+                entry["_idx"], renamed.architecture[label]["_idx"],
+                "{label}"
+            );
+        }
+        assert_eq!(plain.stats, renamed.stats);
+        // The zero op (α 4 on n3 p2) is passed over for the next best (that edge is
+        // not kept); all four used edges are skips before the cap.
+        assert_eq!(op(&renamed.architecture, "normal_n3_p2"), "conv");
+        assert_eq!(renamed.stats.skip["normal"], 4);
     }
 }

@@ -71,12 +71,8 @@ impl<F: EnasFlavour> OneShotTrainer for EnasTrainer<F> {
     fn begin(&mut self, ctx: &mut SupernetContext<'_>) -> Result<()> {
         let info = ctx.info()?.clone();
         let space = SearchSpace::from_json(&info.search_space)?;
-        let cell_space = info
-            .choices
-            .iter()
-            .any(|c| c.label.starts_with("normal_") || c.label.starts_with("reduce_"));
-        let cfg = ControllerConfig::from_options(&self.options, F::defaults(cell_space))?;
-        self.controller = Some(Controller::new(space, cfg)?);
+        let cfg = ControllerConfig::from_options(&self.options, F::defaults(info.cell_based))?;
+        self.controller = Some(Controller::new(space, cfg, &mut self.rng)?);
         Ok(())
     }
 

@@ -8,7 +8,9 @@
 //! first trains the evaluation network alone for an epoch, then runs the cycle per step:
 //! (1) on a validation batch, α and the evaluation network's weights minimise
 //! `(CE_search + CE_eval) / loss_alpha + loss_alpha · T² · KL(search/T ‖ eval/T)` plus an
-//! L1 penalty on α of the pooling, skip and dilated-conv candidates whose weight
+//! L1 penalty on α of the parameter-free candidates other than zero (by role: pooling,
+//! skip-connects; NNI's list also names dilated convolutions, which no role singles
+//! out) whose weight
 //! `regular_coeff` (5) decays linearly to 0 over `regular_ratio` (0.667) of the joint
 //! epochs; (2) on a training batch, the search network's weights minimise its CE.
 //! α: Adam 3e-4, betas (0.5, 0.999), weight decay 1e-3. Export and collapse guard as
@@ -19,7 +21,9 @@
 //! `arch_beta2`, `arch_weight_decay`, `max_skip`, `stop_at_skip`, `seed`.
 
 use archon_plugin_api::{
-    one_shot::{NetId, NetworkSpec, OneShotTrainer, Split, SupernetContext, SUPERNET},
+    one_shot::{
+        CandidateRole, NetId, NetworkSpec, OneShotTrainer, Split, SupernetContext, SUPERNET,
+    },
     serde_json::{Map, Value},
     tch::{Kind, Tensor},
     Options, PluginError, Result,
@@ -59,11 +63,10 @@ pub fn regular_decay(coeff: f64, ratio: f64, epoch: usize, warmup: usize, epochs
     (coeff * (1.0 - epoch.saturating_sub(warmup) as f64 / (joint * ratio))).max(0.0)
 }
 
-fn regularised(name: &str) -> bool {
-    name.contains("pool")
-        || name.starts_with("skip")
-        || name == "identity"
-        || name.starts_with("dil_conv")
+/// Candidates the L1 term pulls down: the parameter-free ones other than zero
+/// (pooling, skip-connects), which a short search favours because they converge first.
+fn regularised(role: CandidateRole) -> bool {
+    role.is_parameter_free() && role != CandidateRole::Zero
 }
 
 impl Cdarts {
@@ -76,7 +79,7 @@ impl Cdarts {
             let idx: Vec<i64> = params
                 .active(k)
                 .iter()
-                .filter(|&&i| regularised(&c.candidates[i]))
+                .filter(|&&i| regularised(c.role(i)))
                 .map(|&i| i as i64)
                 .collect();
             if idx.is_empty() {

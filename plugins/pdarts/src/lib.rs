@@ -3,19 +3,18 @@
 //!
 //! The search epochs are divided into stages. Each stage rebuilds the supernet deeper
 //! (`cells`, default 5 → 11 → 17) and, from the second stage on, with fewer candidates
-//! per edge: the `keep` (default 5, 3) strongest by the previous stage's α, `none`
-//! dropped first. Within a stage, α (Adam `arch_lr` 6e-4, betas (0.5, 0.999), weight
+//! per edge: the `keep` (default 5, 3) strongest by the previous stage's α, zero
+//! operations (`none`) dropped first. Within a stage, α (Adam `arch_lr` 6e-4, betas (0.5, 0.999), weight
 //! decay 1e-3) is frozen for the first `warmup_fraction` (0.4) of its epochs, and
-//! skip-connects get dropout decaying linearly from the stage's `dropout` (0.1, 0.4,
+//! skip-connects (candidates whose role is identity) get dropout decaying linearly from the stage's `dropout` (0.1, 0.4,
 //! 0.7) to 0. The final architecture keeps at most `max_skip` (2) skip-connects per
 //! cell type, the weakest giving way to their edge's next best operation.
 //!
-//! Options: `cells`, `keep`, `dropout`, `warmup_fraction`, `skip_candidate`
-//! (`"skip_connect"`), `arch_lr`, `arch_beta1`, `arch_beta2`, `arch_weight_decay`,
+//! Options: `cells`, `keep`, `dropout`, `warmup_fraction`, `arch_lr`, `arch_beta1`, `arch_beta2`, `arch_weight_decay`,
 //! `max_skip`, `stop_at_skip`, `seed`.
 
 use archon_plugin_api::{
-    one_shot::{OneShotTrainer, Split, SupernetContext, SUPERNET},
+    one_shot::{CandidateRole, OneShotTrainer, Split, SupernetContext, SUPERNET},
     serde_json::{json, Value},
     Options, PluginError, Result,
 };
@@ -31,7 +30,6 @@ pub struct Pdarts {
     keep: Vec<usize>,
     dropout: Vec<f64>,
     warmup_fraction: f64,
-    skip_candidate: String,
     optim: ArchOptim,
     guard: CollapseGuard,
     params: Option<ArchParams>,
@@ -82,12 +80,12 @@ impl Pdarts {
                     continue;
                 }
                 let p = params.probabilities(k);
-                let names = &params.choices()[k].candidates;
+                let choice = &params.choices()[k];
                 let mut ranked: Vec<usize> = params
                     .active(k)
                     .iter()
                     .copied()
-                    .filter(|&i| names[i] != "none")
+                    .filter(|&i| choice.role(i) != CandidateRole::Zero)
                     .collect();
                 ranked.sort_by(|&a, &b| p[b].total_cmp(&p[a]).then(a.cmp(&b)));
                 ranked.truncate(keep.max(1));
@@ -105,14 +103,7 @@ impl Pdarts {
 
 impl OneShotTrainer for Pdarts {
     fn new(options: &Options) -> Result<Self> {
-        let mut known = vec![
-            "cells",
-            "keep",
-            "dropout",
-            "warmup_fraction",
-            "skip_candidate",
-            "seed",
-        ];
+        let mut known = vec!["cells", "keep", "dropout", "warmup_fraction", "seed"];
         known.extend(ArchOptim::KEYS);
         known.extend(CollapseGuard::KEYS);
         options.deny_unknown("pdarts", &known)?;
@@ -142,12 +133,6 @@ impl OneShotTrainer for Pdarts {
             keep,
             dropout,
             warmup_fraction,
-            skip_candidate: options
-                .as_map()
-                .get("skip_candidate")
-                .and_then(Value::as_str)
-                .unwrap_or("skip_connect")
-                .to_string(),
             optim,
             guard,
             params: None,
@@ -171,7 +156,7 @@ impl OneShotTrainer for Pdarts {
         }
         let rate = self.dropout[stage.min(self.dropout.len() - 1)];
         let p = rate * (stage_len - in_stage - 1) as f64 / stage_len as f64;
-        ctx.set_dropout(SUPERNET, &self.skip_candidate, p)?;
+        ctx.set_dropout(SUPERNET, CandidateRole::Identity, p)?;
         let train_arch = in_stage as f64 >= self.warmup_fraction * stage_len as f64;
         let guard = self.guard;
         let params = started_mut(&mut self.params, "epoch")?;

@@ -5,6 +5,7 @@ use archon_plugin_api::tch::{
     nn::{self, Module, RNN},
     Device, Kind, Tensor,
 };
+use archon_plugin_support::SeededRng;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use std::collections::BTreeMap;
@@ -30,7 +31,7 @@ pub(crate) struct Sample {
 
 impl Policy {
     /// A policy for decisions of at most `width` options, initialised from `rng`.
-    pub(crate) fn new(width: usize, rng: &mut ChaCha8Rng) -> Self {
+    pub(crate) fn new(width: usize, rng: &mut SeededRng) -> Self {
         let vs = nn::VarStore::new(Device::Cpu);
         let p = vs.root();
         let width = width.max(2) as i64;
@@ -55,18 +56,7 @@ impl Policy {
             width,
         };
         // Deterministic initialisation from the tuner's generator: U(-1/√H, 1/√H).
-        let bound = 1.0 / (HIDDEN as f64).sqrt();
-        let mut vars: Vec<(String, Tensor)> = policy.vs.variables().into_iter().collect();
-        vars.sort_by(|a, b| a.0.cmp(&b.0));
-        for (_, mut t) in vars {
-            let n = t.numel();
-            let values: Vec<f32> = (0..n)
-                .map(|_| rng.random_range(-bound..bound) as f32)
-                .collect();
-            archon_plugin_api::tch::no_grad(|| {
-                t.copy_(&Tensor::from_slice(&values).view(t.size().as_slice()))
-            });
-        }
+        rng.init_uniform(&policy.vs, 1.0 / (HIDDEN as f64).sqrt());
         policy
     }
 

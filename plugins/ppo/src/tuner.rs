@@ -173,7 +173,7 @@ impl PpoTuner {
     }
 
     fn build_policy(&mut self, width: usize) -> Result<()> {
-        let policy = Policy::new(width, self.rng.rng());
+        let policy = Policy::new(width, &mut self.rng);
         let optimizer = nn::Adam::default()
             .build(&policy.vs, self.hyper.lr)
             .map_err(|e| PluginError::internal(format!("creating the optimizer: {e}")))?;

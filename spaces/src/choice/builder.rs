@@ -1,7 +1,8 @@
 //! Building a network as a supernet or as a child, recording its choice points.
 
+use super::role::role_of;
 use crate::error::{Result, SpacesError};
-use archon_plugin_api::{space::ChoiceKind, Selection};
+use archon_plugin_api::{one_shot::CandidateRole, space::ChoiceKind, Selection};
 use std::{cell::RefCell, collections::HashMap};
 
 /// One choice point of a network.
@@ -18,6 +19,11 @@ pub struct ChoicePoint {
     /// edge): that layer choice's label per candidate input (`None` where an input has
     /// no edge). Empty otherwise.
     pub edges: Vec<Option<String>>,
+    /// What each candidate does (see [`role_of`]); inputs and values for input and
+    /// value choices.
+    pub roles: Vec<CandidateRole>,
+    /// The group the space puts the point in (the cell type, the stage), if any.
+    pub group: Option<String>,
 }
 
 impl ChoicePoint {
@@ -37,6 +43,7 @@ impl ChoicePoint {
 pub struct Builder<'a> {
     child: Option<&'a HashMap<String, Selection>>,
     points: RefCell<Vec<ChoicePoint>>,
+    group: RefCell<Option<String>>,
 }
 
 impl<'a> Builder<'a> {
@@ -45,6 +52,7 @@ impl<'a> Builder<'a> {
         Builder {
             child: None,
             points: RefCell::new(Vec::new()),
+            group: RefCell::new(None),
         }
     }
 
@@ -53,6 +61,7 @@ impl<'a> Builder<'a> {
         Builder {
             child: Some(selections),
             points: RefCell::new(Vec::new()),
+            group: RefCell::new(None),
         }
     }
 
@@ -78,11 +87,18 @@ impl<'a> Builder<'a> {
                 )));
             }
         }
+        let roles = match &kind {
+            ChoiceKind::Layer { candidates } => candidates.iter().map(|c| role_of(c)).collect(),
+            ChoiceKind::Input { candidates, .. } => vec![CandidateRole::Input; candidates.len()],
+            ChoiceKind::Value { values } => vec![CandidateRole::Value; values.len()],
+        };
         points.push(ChoicePoint {
             id: id.into(),
             label: label.into(),
             kind,
             edges: Vec::new(),
+            roles,
+            group: self.group.borrow().clone(),
         });
         match self.child {
             None => Ok(None),
@@ -96,6 +112,20 @@ impl<'a> Builder<'a> {
     pub fn set_edges(&self, id: &str, edges: Vec<Option<String>>) {
         if let Some(point) = self.points.borrow_mut().iter_mut().find(|p| p.id == id) {
             point.edges = edges;
+        }
+    }
+
+    /// Puts the choice points registered from now on into `group` (the cell type, the
+    /// stage; `None`: no group).
+    pub fn set_group(&self, group: Option<&str>) {
+        *self.group.borrow_mut() = group.map(str::to_string);
+    }
+
+    /// Declares the roles of the candidates of the choice point `id` (for operations
+    /// the hub's table does not know).
+    pub fn set_roles(&self, id: &str, roles: Vec<CandidateRole>) {
+        if let Some(point) = self.points.borrow_mut().iter_mut().find(|p| p.id == id) {
+            point.roles = roles;
         }
     }
 

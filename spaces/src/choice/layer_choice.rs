@@ -1,11 +1,11 @@
 //! `LayerChoice`: one of N candidate operations.
 
-use super::{Builder, Setting};
+use super::{role_of, Builder, Setting};
 use crate::{
     error::{Result, SpacesError},
-    nn::{ops::is_zero_op, scaled, Block, BoxBlock, Ctx, MixInput},
+    nn::{scaled, Block, BoxBlock, Ctx, MixInput},
 };
-use archon_plugin_api::{space::ChoiceKind, Selection};
+use archon_plugin_api::{one_shot::CandidateRole, space::ChoiceKind, Selection};
 use tch::{nn, Tensor};
 
 /// One of N candidate operations. Candidate `name` lives under `p / name`, in the
@@ -14,6 +14,7 @@ use tch::{nn, Tensor};
 pub struct LayerChoice {
     label: String,
     names: Vec<String>,
+    roles: Vec<CandidateRole>,
     inner: Inner,
 }
 
@@ -24,8 +25,8 @@ enum Inner {
 }
 
 impl LayerChoice {
-    /// Builds the choice `id` (decision `label`) among `names`; `make(name, path)`
-    /// builds one candidate.
+    /// Builds the choice `id` (decision `label`) among `names`, hub operations whose
+    /// roles [`role_of`] knows; `make(name, path)` builds one candidate.
     pub fn new(
         b: &Builder,
         p: &nn::Path,
@@ -34,6 +35,27 @@ impl LayerChoice {
         names: &[&str],
         make: impl Fn(&str, &nn::Path) -> Result<BoxBlock>,
     ) -> Result<Self> {
+        let roles = names.iter().map(|n| role_of(n)).collect();
+        Self::with_roles(b, p, id, label, names, roles, make)
+    }
+
+    /// The same among operations of the space's own, whose `roles` it declares.
+    pub fn with_roles(
+        b: &Builder,
+        p: &nn::Path,
+        id: &str,
+        label: &str,
+        names: &[&str],
+        roles: Vec<CandidateRole>,
+        make: impl Fn(&str, &nn::Path) -> Result<BoxBlock>,
+    ) -> Result<Self> {
+        if roles.len() != names.len() {
+            return Err(SpacesError::Config(format!(
+                "layer choice {label:?}: {} roles for {} candidates",
+                roles.len(),
+                names.len()
+            )));
+        }
         let kind = ChoiceKind::Layer {
             candidates: names.iter().map(|s| s.to_string()).collect(),
         };
@@ -55,9 +77,11 @@ impl LayerChoice {
                 )))
             }
         };
+        b.set_roles(id, roles.clone());
         Ok(LayerChoice {
             label: label.into(),
             names: names.iter().map(|s| s.to_string()).collect(),
+            roles,
             inner,
         })
     }
@@ -86,7 +110,7 @@ impl Block for LayerChoice {
         // dropped out, then weighted.
         let run = |i: usize, weight: Option<&Tensor>| -> Tensor {
             let p = if ctx.train {
-                ctx.settings().dropout(&self.names[i])
+                ctx.settings().dropout(self.roles[i])
             } else {
                 0.0
             };
@@ -109,7 +133,7 @@ impl Block for LayerChoice {
                 // The none op adds nothing (and its weight's gradient is zero): skip it.
                 let mut sum: Option<Tensor> = None;
                 for (k, &i) in indices.iter().enumerate() {
-                    if is_zero_op(&self.names[i]) {
+                    if self.roles[i] == CandidateRole::Zero {
                         continue;
                     }
                     let y = run(i, Some(&weights.get(k as i64)));

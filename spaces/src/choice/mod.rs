@@ -10,6 +10,7 @@ mod builder;
 mod input_choice;
 mod layer_choice;
 mod repeat;
+mod role;
 mod setting;
 mod value_choice;
 
@@ -17,5 +18,6 @@ pub use builder::{Builder, ChoicePoint};
 pub use input_choice::{InputChoice, Reduction};
 pub use layer_choice::LayerChoice;
 pub use repeat::Repeat;
+pub use role::role_of;
 pub use setting::{Setting, Settings};
 pub use value_choice::{Value, ValueChoice};

@@ -5,15 +5,17 @@ use crate::error::{Result, SpacesError};
 /// How one choice (label) is driven: plugin-api's type, the one that crosses the
 /// one-shot ABI, so a trainer's settings reach the supernet unchanged.
 pub use archon_plugin_api::one_shot::Setting;
-use archon_plugin_api::{space::ChoiceKind, Architecture, SearchSpace, Selection};
+use archon_plugin_api::{
+    one_shot::CandidateRole, space::ChoiceKind, Architecture, SearchSpace, Selection,
+};
 use std::collections::HashMap;
 
 /// The current setting of every choice label of a supernet.
 #[derive(Debug, Default)]
 pub struct Settings {
     by_label: HashMap<String, Setting>,
-    /// Dropout after every candidate of this name (training passes only).
-    dropout: Option<(String, f64)>,
+    /// Dropout after every candidate of this role (training passes only).
+    dropout: Option<(CandidateRole, f64)>,
 }
 
 impl Settings {
@@ -75,21 +77,21 @@ impl Settings {
         Ok(())
     }
 
-    /// Dropout with probability `p` after every candidate called `candidate` in
-    /// training passes (P-DARTS on `skip_connect`); `p = 0` turns it off.
-    pub fn set_dropout(&mut self, candidate: &str, p: f64) {
-        self.dropout = (p > 0.0).then(|| (candidate.to_string(), p));
+    /// Dropout with probability `p` after every candidate of `role` in training
+    /// passes (P-DARTS on skip-connects); `p = 0` turns it off.
+    pub fn set_dropout(&mut self, role: CandidateRole, p: f64) {
+        self.dropout = (p > 0.0).then_some((role, p));
     }
 
     /// Takes over `other`'s dropout.
     pub fn dropout_from(&mut self, other: &Settings) {
-        self.dropout = other.dropout.clone();
+        self.dropout = other.dropout;
     }
 
-    /// The dropout probability after candidates called `candidate`.
-    pub fn dropout(&self, candidate: &str) -> f64 {
-        match &self.dropout {
-            Some((name, p)) if name == candidate => *p,
+    /// The dropout probability after candidates of `role`.
+    pub fn dropout(&self, role: CandidateRole) -> f64 {
+        match self.dropout {
+            Some((r, p)) if r == role => p,
             _ => 0.0,
         }
     }

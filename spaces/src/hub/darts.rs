@@ -26,6 +26,9 @@ inventory::submit!(SpaceEntry(&Darts));
 const OPTIONS: [SpaceOption; 5] = cell_options("4");
 
 impl SpaceFamily for Darts {
+    fn cell_based(&self) -> bool {
+        true
+    }
     fn name(&self) -> &'static str {
         "darts"
     }
@@ -60,6 +63,7 @@ struct DartsCell {
 impl DartsCell {
     fn new(p: &nn::Path, b: &Builder, spec: &CellSpec) -> Result<Self> {
         let kind = spec.kind;
+        b.set_group(Some(kind));
         let mut built = Vec::new();
         for j in 0..spec.nodes {
             let node = j + 2;

@@ -104,6 +104,11 @@ pub trait SpaceFamily: Sync {
     fn genotype(&self, _architecture: &serde_json::Value) -> Option<String> {
         None
     }
+    /// Whether the space repeats cells whose decisions all cells of a type share (the
+    /// DARTS family, NAS-Bench-201), rather than deciding layer by layer.
+    fn cell_based(&self) -> bool {
+        false
+    }
 }
 
 /// A space in the hub (what `inventory` collects).

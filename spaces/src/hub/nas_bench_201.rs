@@ -47,6 +47,9 @@ fn edge_label(to: usize, from: usize) -> String {
 }
 
 impl SpaceFamily for NasBench201 {
+    fn cell_based(&self) -> bool {
+        true
+    }
     fn name(&self) -> &'static str {
         "nas-bench-201"
     }
@@ -107,6 +110,7 @@ struct Nb201Cell {
 
 impl Nb201Cell {
     fn new(p: &nn::Path, b: &Builder, index: i64, c: i64, affine: bool) -> Result<Self> {
+        b.set_group(Some("cell"));
         let edges = EDGES
             .iter()
             .map(|&(to, from)| {

@@ -60,6 +60,9 @@ inventory::submit!(SpaceEntry(&PNAS));
 const OPTIONS: [SpaceOption; 5] = cell_options("5");
 
 impl SpaceFamily for Nds {
+    fn cell_based(&self) -> bool {
+        true
+    }
     fn name(&self) -> &'static str {
         self.name
     }
@@ -93,6 +96,7 @@ struct NdsCell {
 impl NdsCell {
     fn new(p: &nn::Path, b: &Builder, spec: &CellSpec, ops: &[&str]) -> Result<Self> {
         let kind = spec.kind;
+        b.set_group(Some(kind));
         let mut nodes = Vec::new();
         for j in 0..spec.nodes {
             let node = j + 2;

@@ -71,6 +71,7 @@ impl SpaceFamily for ProxylessNas {
         for (i, &(c, stride)) in stages_spec.iter().enumerate() {
             let sp = p / "stages" / i as i64;
             let first_in = c_prev;
+            b.set_group(Some(&format!("s{i}")));
             stages.push(Repeat::new(
                 b,
                 &sp,

@@ -185,7 +185,8 @@ impl SpaceFamily for ShuffleNet {
         ];
         let mut blocks = Vec::new();
         let (mut c_prev, mut index, mut size) = (w, 0, cfg.image_size);
-        for (c, n) in stages {
+        for (stage, (c, n)) in stages.into_iter().enumerate() {
+            b.set_group(Some(&format!("stage{stage}")));
             for j in 0..n {
                 // The first block of a stage halves the resolution while it is above 4.
                 let stride = if j == 0 && size > 4 { 2 } else { 1 };

@@ -3,7 +3,9 @@
 
 use super::*;
 use crate::{choice::Setting, Child, Supernet};
-use archon_plugin_api::{space::ChoiceKind, Architecture, Options, TunerClient};
+use archon_plugin_api::{
+    one_shot::CandidateRole, space::ChoiceKind, Architecture, Options, TunerClient,
+};
 use tch::{Device, Kind, Tensor};
 
 fn cfg(options: &str) -> SpaceConfig {
@@ -498,12 +500,12 @@ fn candidate_dropout_applies_to_that_candidate_in_training_only() {
     let same = |a: &Tensor, b: &Tensor| (a - b).abs().max().double_value(&[]) < 1e-6;
     let train = |s: &Supernet| s.forward(&xs, true).unwrap();
     assert!(same(&train(&supernet), &train(&supernet)));
-    supernet.set_dropout("skip_connect", 0.5);
+    supernet.set_dropout(CandidateRole::Identity, 0.5);
     assert!(!same(&train(&supernet), &train(&supernet)));
     let eval = |s: &Supernet| s.forward(&xs, false).unwrap();
     assert!(same(&eval(&supernet), &eval(&supernet)));
-    // Another candidate's name leaves the skip-connects alone.
-    supernet.set_dropout("sep_conv_3x3", 0.5);
+    // Another role leaves the skip-connects alone.
+    supernet.set_dropout(CandidateRole::Parametric, 0.5);
     assert!(same(&train(&supernet), &train(&supernet)));
 }
 
@@ -545,4 +547,59 @@ fn batch_norm_recalibration_averages_the_batch_statistics() {
             "recalibrated statistics are not the average: {diff}"
         );
     }
+}
+
+#[test]
+fn every_candidate_of_every_hub_space_declares_its_role_and_cells_their_group() {
+    for family in spaces() {
+        if family.name() == "custom-cell" {
+            continue;
+        }
+        let options = match family.name() {
+            "darts" | "nasnet" | "enas-micro" | "amoebanet" | "pnas" => {
+                r#"{"width": 4, "cells": 3, "nodes": 2}"#
+            }
+            "nas-bench-201" => r#"{"width": 4, "cells_per_stage": 1}"#,
+            _ => "{}",
+        };
+        let supernet = Supernet::build(family, &cfg(options), Device::Cpu).unwrap();
+        for point in supernet.choices() {
+            assert_eq!(point.roles.len(), point.num_candidates(), "{}", point.label);
+            if let ChoiceKind::Layer { candidates } = &point.kind {
+                for (name, role) in candidates.iter().zip(&point.roles) {
+                    assert_ne!(
+                        *role,
+                        CandidateRole::Other,
+                        "{}: {} has no role",
+                        family.name(),
+                        name
+                    );
+                }
+            }
+            if family.cell_based() {
+                let group = point.group.as_deref().unwrap_or("none");
+                assert!(
+                    point.label.starts_with(group) || group == "cell",
+                    "{}: {} in group {group}",
+                    family.name(),
+                    point.label
+                );
+            }
+        }
+    }
+    let darts = Supernet::build(
+        space("darts").unwrap(),
+        &cfg(r#"{"width": 4, "cells": 3, "nodes": 2}"#),
+        Device::Cpu,
+    )
+    .unwrap();
+    let edge = darts
+        .choices()
+        .iter()
+        .find(|p| p.label == "reduce_n2_p0")
+        .unwrap();
+    assert_eq!(edge.group.as_deref(), Some("reduce"));
+    assert_eq!(edge.roles[0], CandidateRole::Zero);
+    assert!(edge.roles.contains(&CandidateRole::Identity));
+    assert!(edge.roles.contains(&CandidateRole::Pooling));
 }

@@ -135,11 +135,6 @@ pub fn drop_path(xs: Tensor, p: f64) -> Tensor {
     xs * mask / keep
 }
 
-/// Whether a block is the `none` op (so mixtures can skip it: it adds nothing).
-pub fn is_zero_op(name: &str) -> bool {
-    name == "none"
-}
-
 /// k×k max or average pooling, "same" padding (average excludes padding, as in DARTS).
 #[derive(Debug)]
 pub struct Pool {
