@@ -48,7 +48,8 @@ fn check_darts_runs_the_trainer_checks() {
     let (code, out, err) = run(archon(home.path()).args(["plugins", "check", "darts"]));
     assert_eq!(code, 0, "{out}\n{err}");
     assert!(out.contains("changes the architecture weights"), "{out}");
-    assert!(out.contains("7 passed, 0 failed"), "{out}");
+    assert!(out.contains("8 passed, 0 failed"), "{out}");
+    assert!(out.contains("decides by role, not by name"), "{out}");
 }
 
 #[test]
