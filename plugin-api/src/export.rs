@@ -7,10 +7,14 @@
 ///     name: "random",
 ///     version: env!("CARGO_PKG_VERSION"),
 ///     description: "Uniform random search over every choice",
+///     options: RandomOptions,
 ///     tuner: RandomTuner,
 /// }
 /// ```
 ///
+/// `options:` names the plugin's options struct (declared with
+/// [`plugin_options!`](crate::plugin_options)), whose schema `archon plugins info`
+/// prints; it is optional but every plugin should give it.
 /// `tuner:`, `cell:` and `one_shot_trainer:` are each optional (give at least one). The macro generates the
 /// abi_stable root module and the exported symbol; every entry point runs the author's
 /// code under `catch_unwind`, so a panic reaches the host as an error.
@@ -21,6 +25,7 @@ macro_rules! export_plugin {
         name: $name:expr,
         version: $version:expr,
         description: $description:expr
+        $(, options: $options:ty)?
         $(, tuner: $tuner:ty)?
         $(, cell: $cell:ty)?
         $(, one_shot_trainer: $trainer:ty)?
@@ -48,6 +53,7 @@ macro_rules! export_plugin {
                         unsupported_one_shot_trainer
                         $(, $trainer)?
                     ),
+                    options_schema: $crate::__export_options!($($options)?),
                 }
                 .leak_into_prefix()
             }
@@ -82,5 +88,16 @@ macro_rules! __export_ctor {
     };
     ($ctor:ident, $unsupported:ident) => {
         $crate::__private::$unsupported
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __export_options {
+    ($ty:ty) => {
+        $crate::__private::options_schema::<$ty>
+    };
+    () => {
+        $crate::__private::undeclared_options_schema
     };
 }

@@ -11,6 +11,9 @@
 //! - Search spaces and architectures use NNI's classic-NAS JSON format: see [`space`].
 //! - Tensors cross the boundary without copies through [`OwnedTensor`] (ownership
 //!   moves) and [`TensorRef`] (a loan for one call); no plugin code needs `unsafe`.
+//! - Options: declare a plugin's options once with [`plugin_options!`] (keys, types,
+//!   defaults, one-line docs); name the struct in [`export_plugin!`] and
+//!   `archon plugins info` lists them.
 //! - [`conformance`] holds the checks `archon plugins check` runs; run them from your
 //!   own tests with [`TunerClient::in_process`].
 //!
@@ -41,7 +44,7 @@ pub use abi::PluginKind;
 pub use cell::{Cell, CellClient, Init, ParamSpec};
 pub use error::{ErrorKind, PluginError, Result};
 pub use one_shot::{OneShotClient, OneShotTrainer};
-pub use options::Options;
+pub use options::{OptionDoc, OptionSet, OptionValue, Options};
 pub use space::{Architecture, SearchSpace, Selection};
 pub use tensor::{OwnedTensor, TensorRef};
 pub use tuner::{Metric, ParameterId, Tuner, TunerClient};

@@ -11,7 +11,22 @@ pub use abi_stable::prefix_type::PrefixTypeTrait;
 
 use crate::abi::{CellBox, OneShotTrainerBox, TunerBox};
 use crate::error::PluginError;
-use abi_stable::std_types::{RResult, RStr};
+use crate::guard::catch_panic;
+use crate::options::{OptionDoc, OptionSet};
+use abi_stable::std_types::{RResult, RStr, RString};
+
+/// `options_schema` of a plugin whose options are the [`OptionSet`] `O`.
+pub extern "C" fn options_schema<O: OptionSet>() -> RResult<RString, PluginError> {
+    catch_panic("the options schema", || {
+        Ok(OptionDoc::list_to_json(&O::schema()).into())
+    })
+    .into()
+}
+
+/// `options_schema` of a plugin that declares no options struct.
+pub extern "C" fn undeclared_options_schema() -> RResult<RString, PluginError> {
+    RResult::ROk("null".into())
+}
 
 /// `new_tuner` of a plugin that has no tuner.
 pub extern "C" fn unsupported_tuner(_: RStr<'_>) -> RResult<TunerBox, PluginError> {

@@ -108,6 +108,19 @@ mod tests {
     }
 
     #[test]
+    fn plugins_of_an_older_release_line_are_refused() {
+        // 0.2 added the options schema to the root module and changed the one-shot
+        // contract: a plugin built against 0.1.x must be rebuilt, not half-loaded.
+        let host = Version::parse(PLUGIN_API_VERSION).unwrap();
+        assert!((host.major, host.minor) >= (0, 2), "{host}");
+        assert!(!api_compatible("0.1.0", PLUGIN_API_VERSION));
+        assert!(api_compatible(
+            &format!("{}.{}.0", host.major, host.minor),
+            PLUGIN_API_VERSION
+        ));
+    }
+
+    #[test]
     fn tensor_layer_must_match_exactly() {
         let err = check_compatibility(PLUGIN_API_VERSION, "0.25.0", LIBTORCH_VERSION).unwrap_err();
         assert_eq!(err.what, "tch");

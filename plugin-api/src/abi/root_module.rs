@@ -7,7 +7,7 @@ use abi_stable::{
     library::RootModule,
     package_version_strings,
     sabi_types::VersionStrings,
-    std_types::{RResult, RStr},
+    std_types::{RResult, RStr, RString},
     StableAbi,
 };
 
@@ -34,6 +34,10 @@ pub struct PluginMod {
     /// Creates a one-shot trainer from its options (a JSON object as text).
     pub new_one_shot_trainer:
         extern "C" fn(options: RStr<'_>) -> RResult<OneShotTrainerBox, PluginError>,
+    /// The plugin's options schema: a JSON list of `{"key", "type", "default", "doc"}`
+    /// ([`OptionDoc`](crate::OptionDoc)), or `null` when the plugin declares none.
+    /// Added in plugin-api 0.2 (absent in older plugins).
+    pub options_schema: extern "C" fn() -> RResult<RString, PluginError>,
 }
 
 impl RootModule for PluginModRef {

@@ -1,5 +1,12 @@
 //! Plugin options: the JSON object an experiment config passes to a plugin, with
-//! typed getters whose errors name the option.
+//! typed getters whose errors name the option, and typed option structs
+//! ([`plugin_options!`](crate::plugin_options)) that describe themselves.
+
+mod schema;
+mod value;
+
+pub use schema::{OptionDoc, OptionSet};
+pub use value::OptionValue;
 
 use crate::error::{PluginError, Result};
 use serde_json::{Map, Value};
@@ -32,6 +39,11 @@ impl Options {
     /// The raw JSON object.
     pub fn as_map(&self) -> &Map<String, Value> {
         &self.map
+    }
+
+    /// Option `key`, unless it is absent or `null`.
+    pub fn value(&self, key: &str) -> Option<&Value> {
+        self.map.get(key).filter(|v| !v.is_null())
     }
 
     /// Fails if any option is not in `known`, naming it and listing the known ones.
