@@ -44,7 +44,7 @@ pub use abi::PluginKind;
 pub use cell::{Cell, CellClient, Init, ParamSpec};
 pub use error::{ErrorKind, PluginError, Result};
 pub use one_shot::{OneShotClient, OneShotTrainer};
-pub use options::{OptionDoc, OptionSet, OptionValue, Options};
+pub use options::{OptimizeMode, OptionDoc, OptionSet, OptionValue, Options};
 pub use space::{Architecture, SearchSpace, Selection};
 pub use tensor::{OwnedTensor, TensorRef};
 pub use tuner::{Metric, ParameterId, Tuner, TunerClient};

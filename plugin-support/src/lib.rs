@@ -4,6 +4,8 @@
 pub mod decisions;
 pub mod evolution;
 pub mod one_shot;
+mod saved_state;
 mod seeded_rng;
 
+pub use saved_state::{load_state, present, save_state};
 pub use seeded_rng::{bad_state, SeededRng};

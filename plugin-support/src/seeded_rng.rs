@@ -34,10 +34,12 @@ impl SeededRng {
     /// From the `seed` option, or a seed from the OS when there is none (it is kept
     /// in the saved state, so a resumed tuner continues the same stream).
     pub fn from_options(options: &Options) -> Result<Self> {
-        Ok(Self::new(match options.u64("seed")? {
-            Some(seed) => seed,
-            None => rand::rng().random(),
-        }))
+        Ok(Self::from_seed(options.u64("seed")?))
+    }
+
+    /// From a `seed` option already read, or a seed from the OS when there is none.
+    pub fn from_seed(seed: Option<u64>) -> Self {
+        Self::new(seed.unwrap_or_else(|| rand::rng().random()))
     }
 
     /// The seed.

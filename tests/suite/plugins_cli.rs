@@ -1,5 +1,7 @@
 //! `archon plugins list|info|check` and `archon demo` on the real `random` plugin.
 
+use archon::plugins::load;
+use archon_plugin_api::{serde_json, PluginKind, PLUGIN_API_VERSION};
 use archon_tests::{archon, library, run};
 use std::fs;
 use tempfile::TempDir;
@@ -28,9 +30,120 @@ fn info_reports_build_versions() {
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("kinds:         tuner"), "{out}");
     assert!(
-        out.contains("built against: archon-plugin-api 0.1.0, tch 0.26.0, libtorch 2.13.0"),
+        out.contains(&format!(
+            "built against: archon-plugin-api {PLUGIN_API_VERSION}, tch 0.26.0, libtorch 2.13.0"
+        )),
         "{out}"
     );
+}
+
+const ALL_PLUGINS: [&str; 12] = [
+    "random",
+    "grid",
+    "evolution",
+    "ppo",
+    "darts",
+    "pdarts",
+    "cdarts",
+    "gdas",
+    "enas",
+    "textnas",
+    "spos",
+    "proxyless",
+];
+
+/// The constructor of `plugin`'s kind, called with `options`.
+fn construct(plugin: &str, options: &str) -> Result<(), String> {
+    let loaded = load(&library(&format!("archon-{plugin}"))).unwrap();
+    let module = loaded.module();
+    let result = if loaded.kinds.contains(&PluginKind::Tuner) {
+        (module.new_tuner())(options.into()).into_result().map(drop)
+    } else {
+        (module.new_one_shot_trainer().unwrap())(options.into())
+            .into_result()
+            .map(drop)
+    };
+    result.map_err(|e| e.message().to_string())
+}
+
+#[test]
+fn info_lists_every_option_with_its_default_and_doc_for_all_twelve_plugins() {
+    let home = TempDir::new().unwrap();
+    for plugin in ALL_PLUGINS {
+        let (code, out, err) = run(archon(home.path()).args(["plugins", "info", plugin]));
+        assert_eq!(code, 0, "{plugin}: {err}");
+        let docs = load(&library(&format!("archon-{plugin}")))
+            .unwrap()
+            .options
+            .unwrap_or_else(|| panic!("{plugin} does not describe its options"));
+        assert!(docs.iter().any(|d| d.key == "seed"), "{plugin}: no seed");
+        let table = out
+            .split_once("\noptions:\n")
+            .unwrap_or_else(|| panic!("{plugin}: no options table in\n{out}"))
+            .1;
+        for d in &docs {
+            assert!(
+                !d.doc.is_empty() && !d.type_name.is_empty(),
+                "{plugin}: {d:?}"
+            );
+            let line = table
+                .lines()
+                .find(|l| l.split_whitespace().next() == Some(d.key.as_str()))
+                .unwrap_or_else(|| panic!("{plugin}: option {} not listed in\n{out}", d.key));
+            let default = match &d.default {
+                serde_json::Value::Null => "-".to_string(),
+                v => v.to_string(),
+            };
+            for part in [&d.type_name, &default, &d.doc] {
+                assert!(
+                    line.contains(part.as_str()),
+                    "{plugin}: {part:?} not in {line:?}"
+                );
+            }
+        }
+        // The listed defaults are the plugin's own: passing every one of them is accepted.
+        let defaults: serde_json::Map<String, serde_json::Value> = docs
+            .iter()
+            .filter(|d| !d.default.is_null())
+            .map(|d| (d.key.clone(), d.default.clone()))
+            .collect();
+        let defaults = serde_json::Value::Object(defaults).to_string();
+        construct(plugin, &defaults).unwrap_or_else(|e| panic!("{plugin} {defaults}: {e}"));
+        // An unknown key is rejected, naming the key and the plugin.
+        let err = construct(plugin, r#"{"no_such_option": 1}"#).unwrap_err();
+        assert!(
+            err.contains(&format!("{plugin} has no option \"no_such_option\"")),
+            "{plugin}: {err}"
+        );
+    }
+}
+
+#[test]
+fn info_shows_each_plugin_s_own_defaults() {
+    let home = TempDir::new().unwrap();
+    for (plugin, key, default) in [
+        ("ppo", "trials_per_update", "20"),
+        ("evolution", "population_size", "100"),
+        ("darts", "arch_lr", "0.0003"),
+        ("pdarts", "arch_lr", "0.0006"),
+        ("pdarts", "max_skip", "2"),
+        ("proxyless", "arch_beta1", "0.0"),
+        ("proxyless", "latency_loss", "\"additive\""),
+        ("textnas", "temperature", "5.0"),
+        ("spos", "population", "50"),
+    ] {
+        let (code, out, err) = run(archon(home.path()).args(["plugins", "info", plugin]));
+        assert_eq!(code, 0, "{err}");
+        let line = out
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(key))
+            .unwrap_or_else(|| panic!("{plugin}: no {key} in\n{out}"));
+        let cols: Vec<&str> = line.split("  ").filter(|c| !c.is_empty()).collect();
+        assert!(
+            cols.iter().any(|c| c.trim() == default),
+            "{plugin} {key}: {line:?}"
+        );
+    }
 }
 
 #[test]

@@ -7,17 +7,31 @@
 //! is exhausted. Everything it needs comes from `archon-plugin-api`.
 
 use archon_plugin_api::{
+    plugin_options,
     serde_json::{json, Value},
-    Architecture, Metric, Options, ParameterId, PluginError, Result, SearchSpace, Selection, Tuner,
+    Architecture, Metric, OptimizeMode, OptionSet, Options, ParameterId, PluginError, Result,
+    SearchSpace, Selection, Tuner,
 };
 use std::collections::HashSet;
 
-/// Hill climbing. Options: `seed`, `restart` (probability of a random proposal),
-/// `optimize_mode` ("maximize" or "minimize").
+plugin_options! {
+    /// The options, declared once: `archon plugins info my-hill-climb` lists them with
+    /// these defaults and docs, and an unknown key is an error naming it.
+    pub struct HillClimbOptions {
+        /// The generator's seed.
+        pub seed: u64 = 1,
+        /// Probability of a random proposal instead of a neighbour of the best.
+        pub restart: f64 = 0.1,
+        /// Whether a larger or a smaller metric is better.
+        pub optimize_mode: OptimizeMode = OptimizeMode::Maximize,
+    }
+}
+
+/// Hill climbing (options: [`HillClimbOptions`]).
 pub struct HillClimb {
     rng: u64,
     restart: f64,
-    maximize: bool,
+    mode: OptimizeMode,
     space: Option<SearchSpace>,
     best: Option<(Vec<Selection>, f64)>,
     seen: HashSet<Vec<Selection>>,
@@ -53,21 +67,17 @@ impl HillClimb {
 
 impl Tuner for HillClimb {
     fn new(options: &Options) -> Result<Self> {
-        options.deny_unknown("my-hill-climb", &["seed", "restart", "optimize_mode"])?;
-        let restart = options.f64("restart")?.unwrap_or(0.1);
+        let options = HillClimbOptions::from_options(options, "my-hill-climb")?;
+        let restart = options.restart;
         if !(0.0..=1.0).contains(&restart) {
             return Err(PluginError::invalid_input(format!(
                 "options: \"restart\" must be between 0 and 1, found {restart}"
             )));
         }
-        let maximize = options
-            .one_of("optimize_mode", &["maximize", "minimize"])?
-            .as_deref()
-            != Some("minimize");
         Ok(HillClimb {
-            rng: options.u64("seed")?.unwrap_or(1) | 1,
+            rng: options.seed | 1,
             restart,
-            maximize,
+            mode: options.optimize_mode,
             space: None,
             best: None,
             seen: HashSet::new(),
@@ -118,8 +128,7 @@ impl Tuner for HillClimb {
     ) -> Result<()> {
         let better = match &self.best {
             None => true,
-            Some((_, b)) if self.maximize => metric.default > *b,
-            Some((_, b)) => metric.default < *b,
+            Some((_, b)) => self.mode.better(metric.default, *b),
         };
         if better {
             self.best = Some((parameters.selections().to_vec(), metric.default));
@@ -174,5 +183,6 @@ archon_plugin_api::export_plugin! {
     name: "my-hill-climb",
     version: env!("CARGO_PKG_VERSION"),
     description: "Example third-party plugin: hill climbing with random restarts",
+    options: HillClimbOptions,
     tuner: HillClimb,
 }

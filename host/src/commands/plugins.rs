@@ -96,6 +96,31 @@ fn info(p: &LoadedPlugin) -> Result<ExitCode> {
         "this archon:   archon-plugin-api {PLUGIN_API_VERSION}, tch {TCH_VERSION}, libtorch {LIBTORCH_VERSION}"
     );
     println!("compatible:    yes");
+    match &p.options {
+        None => println!("options:       (the plugin does not describe its options)"),
+        Some(docs) if docs.is_empty() => println!("options:       none"),
+        Some(docs) => {
+            println!("options:");
+            let mut rows = vec![[
+                "  KEY".to_string(),
+                "TYPE".into(),
+                "DEFAULT".into(),
+                "DESCRIPTION".into(),
+            ]];
+            rows.extend(docs.iter().map(|d| {
+                [
+                    format!("  {}", d.key),
+                    d.type_name.clone(),
+                    match &d.default {
+                        serde_json::Value::Null => "-".to_string(),
+                        v => v.to_string(),
+                    },
+                    d.doc.clone(),
+                ]
+            }));
+            print_table(&rows);
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }
 

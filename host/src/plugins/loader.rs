@@ -9,7 +9,8 @@
 
 use abi_stable::library::{lib_header_from_path, LibraryError, RootModule};
 use archon_plugin_api::{
-    __private::PluginModRef, api_compatible, check_compatibility, PluginKind, PLUGIN_API_VERSION,
+    __private::PluginModRef, api_compatible, check_compatibility, OptionDoc, PluginKind,
+    PLUGIN_API_VERSION,
 };
 use std::{
     fmt,
@@ -32,6 +33,8 @@ pub struct LoadedPlugin {
     pub kinds: Vec<PluginKind>,
     /// The plugin-api, tch and libtorch versions it was built against.
     pub built_against: BuiltAgainst,
+    /// The options it takes (key, type, default, doc), or `None` when it declares none.
+    pub options: Option<Vec<OptionDoc>>,
     module: PluginModRef,
 }
 
@@ -183,6 +186,16 @@ pub fn load(path: &Path) -> Result<LoadedPlugin, LoadError> {
             "give it a name in export_plugin!",
         ));
     }
+    let options = options_schema(module).map_err(|e| {
+        fail(
+            path,
+            format!(
+                "plugin {:?} cannot describe its options: {e}",
+                meta.name.as_str()
+            ),
+            "this is a bug in the plugin; report it to its author",
+        )
+    })?;
     Ok(LoadedPlugin {
         path: path.to_path_buf(),
         name: meta.name.to_string(),
@@ -190,8 +203,23 @@ pub fn load(path: &Path) -> Result<LoadedPlugin, LoadError> {
         description: meta.description.to_string(),
         kinds: meta.kinds.to_vec(),
         built_against,
+        options,
         module,
     })
+}
+
+/// The options schema a plugin exports (`None`: it declares no options struct).
+fn options_schema(module: PluginModRef) -> Result<Option<Vec<OptionDoc>>, String> {
+    let Some(schema) = module.options_schema() else {
+        return Ok(None);
+    };
+    let text = schema().into_result().map_err(|e| e.to_string())?;
+    if text.trim() == "null" {
+        return Ok(None);
+    }
+    OptionDoc::list_from_json(text.as_str())
+        .map(Some)
+        .map_err(|e| e.to_string())
 }
 
 /// Checks the file before handing it to the dynamic loader (which would run the

@@ -2,9 +2,11 @@
 //! typed getters whose errors name the option, and typed option structs
 //! ([`plugin_options!`](crate::plugin_options)) that describe themselves.
 
+mod optimize_mode;
 mod schema;
 mod value;
 
+pub use optimize_mode::OptimizeMode;
 pub use schema::{OptionDoc, OptionSet};
 pub use value::OptionValue;
 

@@ -5,7 +5,7 @@ use crate::SeededRng;
 use archon_plugin_api::{
     one_shot::{ChoiceInfo, NetId, SearchInfo, Setting, SupernetContext},
     tch::{nn, nn::OptimizerConfig, Device, Kind, Tensor},
-    Options, PluginError, Result,
+    PluginError, Result,
 };
 use std::{collections::BTreeMap, sync::Mutex};
 
@@ -22,44 +22,19 @@ pub struct ArchOptim {
     pub weight_decay: f64,
 }
 
-impl Default for ArchOptim {
-    fn default() -> Self {
-        ArchOptim {
-            lr: 3e-4,
-            beta1: 0.5,
-            beta2: 0.999,
-            weight_decay: 1e-3,
-        }
-    }
+impl ArchOptim {
+    /// DARTS's settings: Adam 3e-4, betas (0.5, 0.999), weight decay 1e-3.
+    pub const DARTS: ArchOptim = ArchOptim {
+        lr: 3e-4,
+        beta1: 0.5,
+        beta2: 0.999,
+        weight_decay: 1e-3,
+    };
 }
 
-impl ArchOptim {
-    /// The option keys [`from_options`](Self::from_options) reads.
-    pub const KEYS: [&'static str; 4] =
-        ["arch_lr", "arch_beta1", "arch_beta2", "arch_weight_decay"];
-
-    /// Reads `arch_lr`, `arch_beta1`, `arch_beta2`, `arch_weight_decay`.
-    pub fn from_options(options: &Options) -> Result<Self> {
-        let d = ArchOptim::default();
-        let o = ArchOptim {
-            lr: options.f64("arch_lr")?.unwrap_or(d.lr),
-            beta1: options.f64("arch_beta1")?.unwrap_or(d.beta1),
-            beta2: options.f64("arch_beta2")?.unwrap_or(d.beta2),
-            weight_decay: options.f64("arch_weight_decay")?.unwrap_or(d.weight_decay),
-        };
-        for (key, v, max) in [
-            ("arch_lr", o.lr, f64::INFINITY),
-            ("arch_beta1", o.beta1, 1.0),
-            ("arch_beta2", o.beta2, 1.0),
-            ("arch_weight_decay", o.weight_decay, f64::INFINITY),
-        ] {
-            if !(v >= 0.0 && v < max && v.is_finite()) {
-                return Err(PluginError::invalid_input(format!(
-                    "option {key}: {v} is out of range"
-                )));
-            }
-        }
-        Ok(o)
+impl Default for ArchOptim {
+    fn default() -> Self {
+        ArchOptim::DARTS
     }
 }
 
@@ -353,49 +328,4 @@ impl ArchParams {
     pub fn step(&mut self) {
         self.opt.step();
     }
-}
-
-/// Fixes every choice of `net` to an NNI-format architecture (each label's `_idx`).
-pub fn apply_architecture(
-    ctx: &mut SupernetContext<'_>,
-    net: NetId,
-    architecture: &serde_json::Value,
-) -> Result<()> {
-    let map = architecture
-        .as_object()
-        .ok_or_else(|| PluginError::invalid_input("an architecture must be a JSON object"))?;
-    for (label, entry) in map {
-        let idx = entry.get("_idx").ok_or_else(|| {
-            PluginError::invalid_input(format!("architecture: {label:?} has no _idx"))
-        })?;
-        let indices: Vec<usize> = match idx {
-            serde_json::Value::Array(list) => list
-                .iter()
-                .filter_map(|v| v.as_u64().map(|v| v as usize))
-                .collect(),
-            v => vec![v.as_u64().ok_or_else(|| {
-                PluginError::invalid_input(format!("architecture: {label:?} has a bad _idx {v}"))
-            })? as usize],
-        };
-        ctx.set(net, label, Setting::Fixed(indices))?;
-    }
-    Ok(())
-}
-
-/// The architecture parameters a trainer created in `begin`, or an error naming the
-/// `call` that came too early.
-pub fn started<'a>(params: &'a Option<ArchParams>, call: &str) -> Result<&'a ArchParams> {
-    params
-        .as_ref()
-        .ok_or_else(|| PluginError::invalid_state(format!("{call} before begin")))
-}
-
-/// [`started`], mutably.
-pub fn started_mut<'a>(
-    params: &'a mut Option<ArchParams>,
-    call: &str,
-) -> Result<&'a mut ArchParams> {
-    params
-        .as_mut()
-        .ok_or_else(|| PluginError::invalid_state(format!("{call} before begin")))
 }

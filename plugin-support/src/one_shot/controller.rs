@@ -18,7 +18,7 @@ use archon_plugin_api::{
         nn::{self, Module, OptimizerConfig, RNN},
         Device, Kind, Tensor,
     },
-    Options, PluginError, Result, SearchSpace, Selection,
+    PluginError, Result, SearchSpace, Selection,
 };
 use rand::Rng;
 use std::collections::BTreeMap;
@@ -46,82 +46,24 @@ pub struct ControllerConfig {
     pub aggregate: usize,
 }
 
-impl Default for ControllerConfig {
-    fn default() -> Self {
-        ControllerConfig {
-            hidden: 64,
-            tanh_constant: Some(1.5),
-            temperature: None,
-            skip_target: 0.4,
-            skip_weight: 0.8,
-            entropy_weight: 1e-4,
-            baseline_decay: 0.999,
-            lr: 3.5e-4,
-            aggregate: 20,
-        }
-    }
+impl ControllerConfig {
+    /// NNI's ENAS defaults (the macro space's tanh constant).
+    pub const ENAS: ControllerConfig = ControllerConfig {
+        hidden: 64,
+        tanh_constant: Some(1.5),
+        temperature: None,
+        skip_target: 0.4,
+        skip_weight: 0.8,
+        entropy_weight: 1e-4,
+        baseline_decay: 0.999,
+        lr: 3.5e-4,
+        aggregate: 20,
+    };
 }
 
-impl ControllerConfig {
-    /// The option keys [`from_options`](Self::from_options) reads.
-    pub const KEYS: [&'static str; 9] = [
-        "lstm_size",
-        "tanh_constant",
-        "temperature",
-        "skip_target",
-        "skip_weight",
-        "entropy_weight",
-        "baseline_decay",
-        "ctrl_lr",
-        "ctrl_steps_aggregate",
-    ];
-
-    /// Reads the options over `defaults`.
-    pub fn from_options(options: &Options, defaults: ControllerConfig) -> Result<Self> {
-        let f = |key: &str, d: f64| -> Result<f64> { Ok(options.f64(key)?.unwrap_or(d)) };
-        let c = ControllerConfig {
-            hidden: options
-                .u64("lstm_size")?
-                .map_or(defaults.hidden, |v| v as i64),
-            tanh_constant: match options.f64("tanh_constant")? {
-                Some(v) if v > 0.0 => Some(v),
-                Some(_) => None,
-                None => defaults.tanh_constant,
-            },
-            temperature: options.f64("temperature")?.or(defaults.temperature),
-            skip_target: f("skip_target", defaults.skip_target)?,
-            skip_weight: f("skip_weight", defaults.skip_weight)?,
-            entropy_weight: f("entropy_weight", defaults.entropy_weight)?,
-            baseline_decay: f("baseline_decay", defaults.baseline_decay)?,
-            lr: f("ctrl_lr", defaults.lr)?,
-            aggregate: options
-                .u64("ctrl_steps_aggregate")?
-                .map_or(defaults.aggregate, |v| v as usize),
-        };
-        let bad = |key: &str, v: f64| {
-            Err(PluginError::invalid_input(format!(
-                "option {key}: {v} is out of range"
-            )))
-        };
-        if !(1..=4096).contains(&c.hidden) {
-            return bad("lstm_size", c.hidden as f64);
-        }
-        if !(c.skip_target > 0.0 && c.skip_target < 1.0) {
-            return bad("skip_target", c.skip_target);
-        }
-        if !(0.0..=1.0).contains(&c.baseline_decay) {
-            return bad("baseline_decay", c.baseline_decay);
-        }
-        if !(c.lr > 0.0 && c.lr.is_finite()) {
-            return bad("ctrl_lr", c.lr);
-        }
-        if c.temperature.is_some_and(|t| t <= 0.0) {
-            return bad("temperature", c.temperature.unwrap_or(0.0));
-        }
-        if c.aggregate == 0 {
-            return bad("ctrl_steps_aggregate", 0.0);
-        }
-        Ok(c)
+impl Default for ControllerConfig {
+    fn default() -> Self {
+        ControllerConfig::ENAS
     }
 }
 

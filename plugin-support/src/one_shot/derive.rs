@@ -15,7 +15,7 @@
 use super::ArchParams;
 use archon_plugin_api::{
     one_shot::{CandidateRole, ChoiceInfo},
-    Architecture, Options, PluginError, Result, SearchSpace, Selection,
+    Architecture, PluginError, Result, SearchSpace, Selection,
 };
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -27,27 +27,6 @@ pub struct CollapseGuard {
     pub max_skip: Option<usize>,
     /// Flag collapse (and stop searching) once a group derives this many.
     pub stop_at_skip: Option<usize>,
-}
-
-impl CollapseGuard {
-    /// The option keys [`from_options`](Self::from_options) reads.
-    pub const KEYS: [&'static str; 2] = ["max_skip", "stop_at_skip"];
-
-    /// Reads `max_skip` and `stop_at_skip`.
-    pub fn from_options(options: &Options) -> Result<Self> {
-        let get =
-            |key: &str| -> Result<Option<usize>> { Ok(options.u64(key)?.map(|v| v as usize)) };
-        let guard = CollapseGuard {
-            max_skip: get("max_skip")?,
-            stop_at_skip: get("stop_at_skip")?,
-        };
-        if guard.stop_at_skip == Some(0) {
-            return Err(PluginError::invalid_input(
-                "option stop_at_skip: 0 would stop before searching; use at least 1",
-            ));
-        }
-        Ok(guard)
-    }
 }
 
 /// Counts on the used edges of the derived architecture.

@@ -6,34 +6,48 @@
 //! `export_samples` sampled ones by validation accuracy.
 
 use super::{
-    accuracy, apply_architecture, cross_entropy, report_step, Controller, ControllerConfig,
-    StepMeter,
+    accuracy, apply_selections, report_step, train_step, Controller, EnasOptions, StepMeter,
 };
-use crate::SeededRng;
+use crate::{load_state, save_state, SeededRng};
 use archon_plugin_api::{
     one_shot::{OneShotTrainer, Report, Split, SupernetContext, SUPERNET},
-    serde_json::{self, Value},
-    tch, Architecture, Options, PluginError, Result, SearchSpace,
+    serde_json::Value,
+    tch, Architecture, OptionSet, Options, PluginError, Result, SearchSpace,
 };
-use std::{collections::BTreeMap, marker::PhantomData};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
-/// What distinguishes one ENAS-based plugin from another: its name and defaults.
+/// What distinguishes one ENAS-based plugin from another: its name, its options and
+/// how they squash the controller's logits.
 pub trait EnasFlavour: Send + 'static {
     /// The plugin's name (for messages).
     const NAME: &'static str;
-    /// The controller's defaults; `cell_space` says whether the space is a cell space
-    /// (ENAS micro: decisions labelled `normal_…`/`reduce_…`).
-    fn defaults(cell_space: bool) -> ControllerConfig;
+    /// The plugin's options: [`EnasOptions`] flattened into them, plus the squashing
+    /// of the controller's logits with the plugin's own defaults.
+    type Options: OptionSet + Send + 'static;
+    /// The options every ENAS-based trainer shares.
+    fn shared(options: &Self::Options) -> &EnasOptions;
+    /// `(tanh_constant, temperature)` for the controller's logits; `cell_space` says
+    /// whether the space is a cell space (ENAS micro: decisions labelled
+    /// `normal_…`/`reduce_…`).
+    fn squashing(options: &Self::Options, cell_space: bool) -> (Option<f64>, Option<f64>);
 }
 
-/// An ENAS trainer with the defaults of `F`.
-pub struct EnasTrainer<F> {
-    options: Options,
-    ctrl_steps: usize,
-    export_samples: usize,
+/// An ENAS trainer with the options of `F`.
+pub struct EnasTrainer<F: EnasFlavour> {
+    options: F::Options,
     rng: SeededRng,
     controller: Option<Controller>,
-    _flavour: PhantomData<F>,
+}
+
+/// What an ENAS trainer saves.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct State {
+    /// The controller's weights and baseline.
+    controller: Value,
+    /// The generator of samples.
+    rng: SeededRng,
 }
 
 impl<F: EnasFlavour> EnasTrainer<F> {
@@ -42,73 +56,53 @@ impl<F: EnasFlavour> EnasTrainer<F> {
             .as_mut()
             .ok_or_else(|| PluginError::invalid_state("epoch before begin"))
     }
-
-    fn to_json(
-        space: &SearchSpace,
-        selections: Vec<archon_plugin_api::Selection>,
-    ) -> Result<Value> {
-        Ok(Architecture::new(space, selections)?.to_json(space))
-    }
 }
 
 impl<F: EnasFlavour> OneShotTrainer for EnasTrainer<F> {
     fn new(options: &Options) -> Result<Self> {
-        let mut known = vec!["ctrl_steps", "export_samples", "seed"];
-        known.extend(ControllerConfig::KEYS);
-        options.deny_unknown(F::NAME, &known)?;
+        let options = F::Options::from_options(options, F::NAME)?;
+        let shared = F::shared(&options);
         // Checked now so that bad values are refused before the search starts.
-        ControllerConfig::from_options(options, F::defaults(false))?;
+        let (tanh_constant, temperature) = F::squashing(&options, false);
+        shared.controller(tanh_constant, temperature)?;
         Ok(EnasTrainer {
-            options: options.clone(),
-            ctrl_steps: options.u64("ctrl_steps")?.unwrap_or(50) as usize,
-            export_samples: options.u64("export_samples")?.unwrap_or(0) as usize,
-            rng: SeededRng::from_options(options)?,
+            rng: SeededRng::from_seed(shared.seed),
+            options,
             controller: None,
-            _flavour: PhantomData,
         })
     }
 
     fn begin(&mut self, ctx: &mut SupernetContext<'_>) -> Result<()> {
         let info = ctx.info()?.clone();
         let space = SearchSpace::from_json(&info.search_space)?;
-        let cfg = ControllerConfig::from_options(&self.options, F::defaults(info.cell_based))?;
+        let (tanh_constant, temperature) = F::squashing(&self.options, info.cell_based);
+        let cfg = F::shared(&self.options).controller(tanh_constant, temperature)?;
         self.controller = Some(Controller::new(space, cfg, &mut self.rng)?);
         Ok(())
     }
 
     fn epoch(&mut self, ctx: &mut SupernetContext<'_>, epoch: usize) -> Result<()> {
         let steps = ctx.info()?.steps_per_epoch;
-        let ctrl_steps = self.ctrl_steps;
+        let ctrl_steps = F::shared(&self.options).ctrl_steps;
         let mut rng = self.rng.clone();
         let controller = self.controller()?;
         let space = controller.space().clone();
         let mut meter = StepMeter::default();
         for step in 0..steps {
             let sample = tch::no_grad(|| controller.sample(&mut rng, false));
-            apply_architecture(ctx, SUPERNET, &Self::to_json(&space, sample.selections)?)?;
+            apply_selections(ctx, SUPERNET, &space, sample.selections)?;
             let batch = ctx.next_batch(Split::Train)?;
-            ctx.zero_grad(SUPERNET)?;
-            let logits = ctx.forward(SUPERNET, &batch.inputs)?;
-            let loss = cross_entropy(&logits, &batch.labels);
-            loss.backward();
-            ctx.weight_step(SUPERNET)?;
+            let (loss, acc) = train_step(ctx, SUPERNET, &batch)?;
             report_step(
                 ctx,
                 &mut meter,
                 (epoch, step),
-                &[
-                    ("loss", loss.double_value(&[])),
-                    ("accuracy", accuracy(&logits, &batch.labels)),
-                ],
+                &[("loss", loss), ("accuracy", acc)],
             )?;
         }
         for _ in 0..ctrl_steps {
             let sample = controller.sample(&mut rng, false);
-            apply_architecture(
-                ctx,
-                SUPERNET,
-                &Self::to_json(&space, sample.selections.clone())?,
-            )?;
+            apply_selections(ctx, SUPERNET, &space, sample.selections.clone())?;
             let batch = ctx.next_batch(Split::Valid)?;
             let logits = tch::no_grad(|| ctx.forward(SUPERNET, &batch.inputs))?;
             let reward = accuracy(&logits, &batch.labels);
@@ -116,7 +110,7 @@ impl<F: EnasFlavour> OneShotTrainer for EnasTrainer<F> {
             meter.add("reward", controller.reinforce(sample, reward));
         }
         let greedy = tch::no_grad(|| controller.sample(&mut rng, true));
-        let architecture = Self::to_json(&space, greedy.selections)?;
+        let architecture = Architecture::new(&space, greedy.selections)?.to_json(&space);
         let arch_weights = controller.probabilities();
         ctx.report(&Report::Epoch {
             epoch,
@@ -133,32 +127,32 @@ impl<F: EnasFlavour> OneShotTrainer for EnasTrainer<F> {
             .controller
             .as_ref()
             .ok_or_else(|| PluginError::invalid_state("save_state before begin"))?;
-        Ok(serde_json::json!({
-            "controller": controller.state(),
-            "rng": serde_json::to_value(&self.rng).map_err(|e| PluginError::internal(e.to_string()))?,
-        }))
+        save_state(&State {
+            controller: controller.state(),
+            rng: self.rng.clone(),
+        })
     }
 
     fn load_state(&mut self, ctx: &mut SupernetContext<'_>, state: &Value) -> Result<()> {
+        let state: State = load_state(F::NAME, state)?;
         self.begin(ctx)?;
-        self.controller()?.load(&state["controller"])?;
-        self.rng = serde_json::from_value(state["rng"].clone())
-            .map_err(|e| PluginError::invalid_input(format!("{} state: rng: {e}", F::NAME)))?;
+        self.controller()?.load(&state.controller)?;
+        self.rng = state.rng;
         Ok(())
     }
 
     fn export(&mut self, ctx: &mut SupernetContext<'_>) -> Result<Value> {
-        let samples = self.export_samples;
+        let samples = F::shared(&self.options).export_samples;
         let mut rng = self.rng.clone();
         let controller = self.controller()?;
         let space = controller.space().clone();
         let greedy = tch::no_grad(|| controller.sample(&mut rng, true));
-        let mut best = Self::to_json(&space, greedy.selections)?;
+        let mut best = Architecture::new(&space, greedy.selections)?.to_json(&space);
         if samples > 0 {
             let mut best_accuracy = ctx.evaluate(SUPERNET, &best, 0, 0)?;
             for _ in 0..samples {
                 let s = tch::no_grad(|| controller.sample(&mut rng, false));
-                let arch = Self::to_json(&space, s.selections)?;
+                let arch = Architecture::new(&space, s.selections)?.to_json(&space);
                 let acc = ctx.evaluate(SUPERNET, &arch, 0, 0)?;
                 if acc > best_accuracy {
                     (best, best_accuracy) = (arch, acc);

@@ -204,9 +204,19 @@ pub fn weight_step(
         Mixture::Softmax { .. } => Mixture::Softmax { grad: false },
         other => other,
     };
+    params.apply(ctx, net, mixture)?;
+    train_step(ctx, net, train)
+}
+
+/// One weight step of `net` on the path(s) its choices are set to: the cross-entropy
+/// of `batch`, backward, the host's optimizer step (gradients zeroed first). The
+/// single-path trainers (ENAS, TextNAS, SPOS, ProxylessNAS's weight steps, CDARTS's
+/// evaluation network) all train this way. Returns (loss, accuracy) on the batch.
+pub fn train_step(ctx: &mut SupernetContext<'_>, net: NetId, batch: &Batch) -> Result<(f64, f64)> {
     ctx.zero_grad(net)?;
-    let (loss, logits) = loss_with(ctx, net, params, mixture, train)?;
+    let logits = ctx.forward(net, &batch.inputs)?;
+    let loss = cross_entropy(&logits, &batch.labels);
     loss.backward();
     ctx.weight_step(net)?;
-    Ok((loss.double_value(&[]), accuracy(&logits, &train.labels)))
+    Ok((loss.double_value(&[]), accuracy(&logits, &batch.labels)))
 }

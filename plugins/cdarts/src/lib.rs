@@ -24,15 +24,45 @@ use archon_plugin_api::{
     one_shot::{
         CandidateRole, NetId, NetworkSpec, OneShotTrainer, Split, SupernetContext, SUPERNET,
     },
+    plugin_options,
     serde_json::{Map, Value},
     tch::{Kind, Tensor},
-    Options, PluginError, Result,
+    OptionSet, Options, PluginError, Result,
 };
-use archon_plugin_support::one_shot::{
-    accuracy, apply_architecture, cross_entropy, finish_epoch, report_step, started, started_mut,
-    weight_step, ArchOptim, ArchParams, CollapseGuard, Mixture, StepMeter,
+use archon_plugin_support::{
+    load_state,
+    one_shot::{
+        accuracy, apply_architecture, cross_entropy, report_step, train_step, weight_step,
+        ArchOptions, ArchParams, ArchSearch, GuardOptions, Mixture, StepMeter,
+    },
+    save_state,
 };
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+
+plugin_options! {
+    /// CDARTS's options (NNI's defaults).
+    pub struct CdartsOptions {
+        /// Space options of the evaluation network (e.g. more cells).
+        pub eval_options: Map<String, Value> = Map::new(),
+        /// Epochs that train only the search network's weights.
+        pub warmup_epochs: usize = 2,
+        /// Balance of the classification and the interactive (KL) loss.
+        pub loss_alpha: f64 = 1.0,
+        /// Temperature T of the interactive KL loss.
+        pub temperature: f64 = 2.0,
+        /// Initial weight of the L1 penalty on parameter-free candidates' α.
+        pub regular_coeff: f64 = 5.0,
+        /// Fraction of the joint epochs over which the L1 weight decays to 0.
+        pub regular_ratio: f64 = 0.667,
+        /// Accepted for every trainer (the host passes `search.seed`).
+        pub seed: Option<u64> = None,
+        #[flatten]
+        pub arch: ArchOptions = ArchOptions::default(),
+        #[flatten]
+        pub guard: GuardOptions = GuardOptions::default(),
+    }
+}
 
 /// The CDARTS trainer.
 pub struct Cdarts {
@@ -42,10 +72,18 @@ pub struct Cdarts {
     temperature: f64,
     regular_coeff: f64,
     regular_ratio: f64,
-    optim: ArchOptim,
-    guard: CollapseGuard,
-    params: Option<ArchParams>,
+    search: ArchSearch,
     eval_net: Option<NetId>,
+}
+
+/// What CDARTS saves.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct State {
+    /// α.
+    params: Value,
+    /// The evaluation network's handle (the host restores it under the same one).
+    eval_net: NetId,
 }
 
 /// KL(p_teacher ‖ p_student) at temperature `t`, averaged over all entries (PyTorch's
@@ -95,29 +133,8 @@ impl Cdarts {
 
 impl OneShotTrainer for Cdarts {
     fn new(options: &Options) -> Result<Self> {
-        let mut known = vec![
-            "eval_options",
-            "warmup_epochs",
-            "loss_alpha",
-            "temperature",
-            "regular_coeff",
-            "regular_ratio",
-            "seed",
-        ];
-        known.extend(ArchOptim::KEYS);
-        known.extend(CollapseGuard::KEYS);
-        options.deny_unknown("cdarts", &known)?;
-        let eval_options = match options.as_map().get("eval_options") {
-            None => Map::new(),
-            Some(Value::Object(m)) => m.clone(),
-            Some(v) => {
-                return Err(PluginError::invalid_input(format!(
-                    "option eval_options: expected a table of space options, found {v}"
-                )))
-            }
-        };
-        let positive = |key: &str, default: f64| -> Result<f64> {
-            let v = options.f64(key)?.unwrap_or(default);
+        let o = CdartsOptions::from_options(options, "cdarts")?;
+        let positive = |key: &str, v: f64| -> Result<f64> {
             if v > 0.0 && v.is_finite() {
                 Ok(v)
             } else {
@@ -126,28 +143,26 @@ impl OneShotTrainer for Cdarts {
                 )))
             }
         };
-        let regular_coeff = options.f64("regular_coeff")?.unwrap_or(5.0);
-        if !(regular_coeff >= 0.0 && regular_coeff.is_finite()) {
+        if !(o.regular_coeff >= 0.0 && o.regular_coeff.is_finite()) {
             return Err(PluginError::invalid_input(format!(
-                "option regular_coeff: {regular_coeff} must be ≥ 0"
+                "option regular_coeff: {} must be ≥ 0",
+                o.regular_coeff
             )));
         }
         Ok(Cdarts {
-            eval_options,
-            warmup_epochs: options.u64("warmup_epochs")?.unwrap_or(2) as usize,
-            loss_alpha: positive("loss_alpha", 1.0)?,
-            temperature: positive("temperature", 2.0)?,
-            regular_coeff,
-            regular_ratio: positive("regular_ratio", 0.667)?,
-            optim: ArchOptim::from_options(options)?,
-            guard: CollapseGuard::from_options(options)?,
-            params: None,
+            warmup_epochs: o.warmup_epochs,
+            loss_alpha: positive("loss_alpha", o.loss_alpha)?,
+            temperature: positive("temperature", o.temperature)?,
+            regular_coeff: o.regular_coeff,
+            regular_ratio: positive("regular_ratio", o.regular_ratio)?,
+            search: ArchSearch::new(o.arch.optim()?, o.guard.guard()?),
+            eval_options: o.eval_options,
             eval_net: None,
         })
     }
 
     fn begin(&mut self, ctx: &mut SupernetContext<'_>) -> Result<()> {
-        self.params = Some(ArchParams::for_search(ctx, self.optim)?);
+        self.search.begin(ctx)?;
         self.eval_net = Some(ctx.build_network(&NetworkSpec {
             architecture: None,
             options: self.eval_options.clone(),
@@ -163,7 +178,7 @@ impl OneShotTrainer for Cdarts {
         let eval_net = self
             .eval_net
             .ok_or_else(|| PluginError::invalid_state("epoch before begin"))?;
-        let (guard, alpha_w, t) = (self.guard, self.loss_alpha, self.temperature);
+        let (guard, alpha_w, t) = (self.search.guard(), self.loss_alpha, self.temperature);
         let reg = regular_decay(
             self.regular_coeff,
             self.regular_ratio,
@@ -171,7 +186,7 @@ impl OneShotTrainer for Cdarts {
             self.warmup_epochs,
             epochs,
         );
-        let params = started_mut(&mut self.params, "epoch")?;
+        let params = self.search.params_mut("epoch")?;
         let mut meter = StepMeter::default();
         let joint = epoch >= self.warmup_epochs;
         if joint {
@@ -181,13 +196,9 @@ impl OneShotTrainer for Cdarts {
             apply_architecture(ctx, eval_net, &derived.architecture)?;
             for _ in 0..steps {
                 let train = ctx.next_batch(Split::Train)?;
-                ctx.zero_grad(eval_net)?;
-                let logits = ctx.forward(eval_net, &train.inputs)?;
-                let loss = cross_entropy(&logits, &train.labels);
-                loss.backward();
-                ctx.weight_step(eval_net)?;
-                meter.add("eval_loss", loss.double_value(&[]));
-                meter.add("eval_accuracy", accuracy(&logits, &train.labels));
+                let (loss, acc) = train_step(ctx, eval_net, &train)?;
+                meter.add("eval_loss", loss);
+                meter.add("eval_accuracy", acc);
             }
         }
         for step in 0..steps {
@@ -233,35 +244,29 @@ impl OneShotTrainer for Cdarts {
             ("joint".to_string(), f64::from(u8::from(joint))),
             ("regular_decay".to_string(), reg),
         ]);
-        finish_epoch(ctx, epoch, &meter, params, &guard, extra)?;
+        self.search.finish_epoch(ctx, epoch, &meter, extra)?;
         Ok(())
     }
 
     fn save_state(&self) -> Result<Value> {
-        let params = started(&self.params, "save_state")?;
-        Ok(
-            archon_plugin_api::serde_json::json!({ "params": params.state(), "eval_net": self.eval_net }),
-        )
+        save_state(&State {
+            params: self.search.state()?,
+            eval_net: self
+                .eval_net
+                .ok_or_else(|| PluginError::invalid_state("save_state before begin"))?,
+        })
     }
 
     fn load_state(&mut self, ctx: &mut SupernetContext<'_>, state: &Value) -> Result<()> {
-        let mut params = ArchParams::for_search(ctx, self.optim)?;
-        params.load(&state["params"])?;
-        self.params = Some(params);
+        let state: State = load_state("cdarts", state)?;
+        self.search.load(ctx, &state.params)?;
         // The host restored the evaluation network under its old handle.
-        self.eval_net = Some(
-            state["eval_net"]
-                .as_u64()
-                .ok_or_else(|| PluginError::invalid_input("cdarts state: no evaluation network"))?
-                as NetId,
-        );
+        self.eval_net = Some(state.eval_net);
         Ok(())
     }
 
     fn export(&mut self, _ctx: &mut SupernetContext<'_>) -> Result<Value> {
-        Ok(started(&self.params, "export")?
-            .derive(&self.guard)?
-            .architecture)
+        self.search.export()
     }
 }
 
@@ -269,6 +274,7 @@ archon_plugin_api::export_plugin! {
     name: "cdarts",
     version: env!("CARGO_PKG_VERSION"),
     description: "CDARTS: search and evaluation networks trained in a cycle with KL distillation",
+    options: CdartsOptions,
     one_shot_trainer: Cdarts,
 }
 

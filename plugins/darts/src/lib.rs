@@ -16,32 +16,59 @@
 
 use archon_plugin_api::{
     one_shot::{OneShotTrainer, Split, SupernetContext, SUPERNET},
-    serde_json::{json, Value},
-    Options, PluginError, Result,
+    plugin_options,
+    serde_json::Value,
+    OptionSet, Options, PluginError, Result,
 };
-use archon_plugin_support::one_shot::{
-    arch_step_first_order, arch_step_second_order, finish_epoch, report_step, started, started_mut,
-    weight_step, ArchOptim, ArchParams, CollapseGuard, Mixture, StepMeter,
+use archon_plugin_support::{
+    load_state,
+    one_shot::{
+        arch_step_first_order, arch_step_second_order, report_step, weight_step, ArchOptions,
+        ArchSearch, GuardOptions, Mixture, StepMeter,
+    },
+    save_state,
 };
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+
+plugin_options! {
+    /// DARTS's options.
+    pub struct DartsOptions {
+        /// 1: first-order DARTS; 2: the paper's second-order approximation.
+        pub order: u64 = 1,
+        /// λ of the second-order virtual step (as the host's weight decay).
+        pub weight_decay: f64 = 3e-4,
+        /// Accepted for every trainer (the host passes `search.seed`).
+        pub seed: Option<u64> = None,
+        #[flatten]
+        pub arch: ArchOptions = ArchOptions::default(),
+        #[flatten]
+        pub guard: GuardOptions = GuardOptions::default(),
+    }
+}
 
 /// The DARTS trainer.
 pub struct Darts {
     order: u8,
-    optim: ArchOptim,
-    guard: CollapseGuard,
     weight_decay: f64,
-    params: Option<ArchParams>,
+    search: ArchSearch,
+    stopped: bool,
+}
+
+/// What DARTS saves.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct State {
+    /// α.
+    params: Value,
+    /// Whether the collapse guard stopped the search.
     stopped: bool,
 }
 
 impl OneShotTrainer for Darts {
     fn new(options: &Options) -> Result<Self> {
-        let mut known = vec!["order", "weight_decay", "seed"];
-        known.extend(ArchOptim::KEYS);
-        known.extend(CollapseGuard::KEYS);
-        options.deny_unknown("darts", &known)?;
-        let order = match options.u64("order")?.unwrap_or(1) {
+        let o = DartsOptions::from_options(options, "darts")?;
+        let order = match o.order {
             o @ (1 | 2) => o as u8,
             o => {
                 return Err(PluginError::invalid_input(format!(
@@ -49,32 +76,29 @@ impl OneShotTrainer for Darts {
                 )))
             }
         };
-        let weight_decay = options.f64("weight_decay")?.unwrap_or(3e-4);
-        if !(weight_decay >= 0.0 && weight_decay.is_finite()) {
+        if !(o.weight_decay >= 0.0 && o.weight_decay.is_finite()) {
             return Err(PluginError::invalid_input(format!(
-                "option weight_decay: {weight_decay} must be ≥ 0"
+                "option weight_decay: {} must be ≥ 0",
+                o.weight_decay
             )));
         }
         Ok(Darts {
             order,
-            optim: ArchOptim::from_options(options)?,
-            guard: CollapseGuard::from_options(options)?,
-            weight_decay,
-            params: None,
+            weight_decay: o.weight_decay,
+            search: ArchSearch::new(o.arch.optim()?, o.guard.guard()?),
             stopped: false,
         })
     }
 
     fn begin(&mut self, ctx: &mut SupernetContext<'_>) -> Result<()> {
-        self.params = Some(ArchParams::for_search(ctx, self.optim)?);
-        Ok(())
+        self.search.begin(ctx)
     }
 
     fn epoch(&mut self, ctx: &mut SupernetContext<'_>, epoch: usize) -> Result<()> {
         let steps = ctx.info()?.steps_per_epoch;
-        let (order, weight_decay, guard) = (self.order, self.weight_decay, self.guard);
+        let (order, weight_decay) = (self.order, self.weight_decay);
         let stopped = self.stopped;
-        let params = started_mut(&mut self.params, "epoch")?;
+        let params = self.search.params_mut("epoch")?;
         let mut meter = StepMeter::default();
         if !stopped {
             for step in 0..steps {
@@ -112,27 +136,27 @@ impl OneShotTrainer for Darts {
             }
         }
         let extra = BTreeMap::from([("stopped".to_string(), f64::from(u8::from(stopped)))]);
-        let derived = finish_epoch(ctx, epoch, &meter, params, &guard, extra)?;
+        let derived = self.search.finish_epoch(ctx, epoch, &meter, extra)?;
         self.stopped |= derived.collapsed;
         Ok(())
     }
 
     fn save_state(&self) -> Result<Value> {
-        let params = started(&self.params, "save_state")?;
-        Ok(json!({ "params": params.state(), "stopped": self.stopped }))
+        save_state(&State {
+            params: self.search.state()?,
+            stopped: self.stopped,
+        })
     }
 
     fn load_state(&mut self, ctx: &mut SupernetContext<'_>, state: &Value) -> Result<()> {
-        self.begin(ctx)?;
-        started_mut(&mut self.params, "load_state")?.load(&state["params"])?;
-        self.stopped = state["stopped"].as_bool().unwrap_or(false);
+        let state: State = load_state("darts", state)?;
+        self.search.load(ctx, &state.params)?;
+        self.stopped = state.stopped;
         Ok(())
     }
 
     fn export(&mut self, _ctx: &mut SupernetContext<'_>) -> Result<Value> {
-        Ok(started(&self.params, "export")?
-            .derive(&self.guard)?
-            .architecture)
+        self.search.export()
     }
 }
 
@@ -140,5 +164,6 @@ archon_plugin_api::export_plugin! {
     name: "darts",
     version: env!("CARGO_PKG_VERSION"),
     description: "DARTS: softmax mixtures, first or second order, genotype export, collapse guard",
+    options: DartsOptions,
     one_shot_trainer: Darts,
 }

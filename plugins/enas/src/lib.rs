@@ -16,19 +16,38 @@
 //! `temperature`, `skip_target`, `skip_weight`, `entropy_weight`, `baseline_decay`,
 //! `ctrl_lr`, `ctrl_steps_aggregate`, `seed`.
 
-use archon_plugin_support::one_shot::{ControllerConfig, EnasFlavour, EnasTrainer};
+use archon_plugin_api::plugin_options;
+use archon_plugin_support::one_shot::{EnasFlavour, EnasOptions, EnasTrainer};
+
+plugin_options! {
+    /// ENAS's options.
+    pub struct EnasSearchOptions {
+        /// Logits become `c · tanh(logits)` (default: 1.5 on the macro space, 1.1 on
+        /// cell spaces; ≤ 0: not squashed).
+        pub tanh_constant: Option<f64> = None,
+        /// Logits are divided by this first (none: not divided).
+        pub temperature: Option<f64> = None,
+        #[flatten]
+        pub enas: EnasOptions = EnasOptions::default(),
+    }
+}
 
 /// ENAS's defaults.
 pub struct Enas;
 
 impl EnasFlavour for Enas {
     const NAME: &'static str = "enas";
+    type Options = EnasSearchOptions;
 
-    fn defaults(cell_space: bool) -> ControllerConfig {
-        ControllerConfig {
-            tanh_constant: Some(if cell_space { 1.1 } else { 1.5 }),
-            ..ControllerConfig::default()
-        }
+    fn shared(options: &EnasSearchOptions) -> &EnasOptions {
+        &options.enas
+    }
+
+    fn squashing(options: &EnasSearchOptions, cell_space: bool) -> (Option<f64>, Option<f64>) {
+        let tanh = options
+            .tanh_constant
+            .unwrap_or(if cell_space { 1.1 } else { 1.5 });
+        (Some(tanh), options.temperature)
     }
 }
 
@@ -39,5 +58,6 @@ archon_plugin_api::export_plugin! {
     name: "enas",
     version: env!("CARGO_PKG_VERSION"),
     description: "ENAS: an LSTM controller samples children of a shared-weight supernet, REINFORCE on validation accuracy",
+    options: EnasSearchOptions,
     one_shot_trainer: EnasSearch,
 }

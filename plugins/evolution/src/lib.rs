@@ -13,11 +13,12 @@ mod tuner;
 #[cfg(test)]
 mod tests;
 
-pub use tuner::EvolutionTuner;
+pub use tuner::{EvolutionOptions, EvolutionTuner};
 
 archon_plugin_api::export_plugin! {
     name: "evolution",
     version: env!("CARGO_PKG_VERSION"),
     description: "Regularized (aging) evolution: tournament selection, mutation, no repeats",
+    options: EvolutionOptions,
     tuner: EvolutionTuner,
 }

@@ -1,7 +1,8 @@
 //! The evolution tuner.
 
 use archon_plugin_api::{
-    Architecture, Metric, Options, ParameterId, PluginError, Result, SearchSpace, Selection, Tuner,
+    plugin_options, Architecture, Metric, OptimizeMode, OptionSet, Options, ParameterId,
+    PluginError, Result, SearchSpace, Selection, Tuner,
 };
 use archon_plugin_support::{bad_state, SeededRng};
 use serde::{Deserialize, Serialize};
@@ -11,8 +12,23 @@ use std::collections::{HashMap, HashSet, VecDeque};
 /// How many mutations to try for an unseen architecture before drawing at random.
 const DRAWS: usize = 200;
 
-/// Regularized evolution. Options: `population_size` (100), `sample_size` (25),
-/// `mutation_prob` (0.05), `optimize_mode` ("maximize"), `seed`.
+plugin_options! {
+    /// The evolution tuner's options.
+    pub struct EvolutionOptions {
+        /// Architectures in the population (the oldest dies when a child is born).
+        pub population_size: usize = 100,
+        /// Population members drawn per tournament; the best becomes the parent.
+        pub sample_size: usize = 25,
+        /// Per-choice probability that a mutation redraws it.
+        pub mutation_prob: f64 = 0.05,
+        /// Whether a larger or a smaller metric is better.
+        pub optimize_mode: OptimizeMode = OptimizeMode::Maximize,
+        /// The generator's seed (drawn from the OS when absent, kept in the saved state).
+        pub seed: Option<u64> = None,
+    }
+}
+
+/// Regularized evolution (options: [`EvolutionOptions`]).
 pub struct EvolutionTuner {
     population_size: usize,
     sample_size: usize,
@@ -76,19 +92,12 @@ impl EvolutionTuner {
 
 impl Tuner for EvolutionTuner {
     fn new(options: &Options) -> Result<Self> {
-        options.deny_unknown(
-            "evolution",
-            &[
-                "population_size",
-                "sample_size",
-                "mutation_prob",
-                "optimize_mode",
-                "seed",
-            ],
-        )?;
-        let population_size = options.u64("population_size")?.unwrap_or(100) as usize;
-        let sample_size = options.u64("sample_size")?.unwrap_or(25) as usize;
-        let mutation_prob = options.f64("mutation_prob")?.unwrap_or(0.05);
+        let options = EvolutionOptions::from_options(options, "evolution")?;
+        let (population_size, sample_size, mutation_prob) = (
+            options.population_size,
+            options.sample_size,
+            options.mutation_prob,
+        );
         if population_size == 0 || sample_size == 0 || sample_size > population_size {
             return Err(PluginError::invalid_input(format!(
                 "options: evolution needs 1 ≤ sample_size ≤ population_size, found sample_size {sample_size}, population_size {population_size}"
@@ -99,16 +108,13 @@ impl Tuner for EvolutionTuner {
                 "options: \"mutation_prob\" must be between 0 and 1, found {mutation_prob}"
             )));
         }
-        let maximize = options
-            .one_of("optimize_mode", &["maximize", "minimize"])?
-            .as_deref()
-            != Some("minimize");
+        let maximize = options.optimize_mode == OptimizeMode::Maximize;
         Ok(EvolutionTuner {
             population_size,
             sample_size,
             mutation_prob,
             maximize,
-            rng: SeededRng::from_options(options)?,
+            rng: SeededRng::from_seed(options.seed),
             space: None,
             state: State::default(),
         })

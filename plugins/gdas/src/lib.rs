@@ -13,22 +13,50 @@
 
 use archon_plugin_api::{
     one_shot::{OneShotTrainer, Split, SupernetContext, SUPERNET},
-    serde_json::{json, Value},
-    Options, PluginError, Result,
+    plugin_options,
+    serde_json::Value,
+    OptionSet, Options, PluginError, Result,
 };
-use archon_plugin_support::one_shot::{
-    arch_step_first_order, finish_epoch, report_step, started, started_mut, weight_step, ArchOptim,
-    ArchParams, CollapseGuard, Mixture, StepMeter,
+use archon_plugin_support::{
+    load_state,
+    one_shot::{
+        arch_step_first_order, report_step, weight_step, ArchOptions, ArchSearch, GuardOptions,
+        Mixture, StepMeter,
+    },
+    save_state,
 };
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+
+plugin_options! {
+    /// GDAS's options.
+    pub struct GdasOptions {
+        /// Gumbel-softmax temperature of the first epoch.
+        pub tau_max: f64 = 10.0,
+        /// Temperature of the last epoch (annealed linearly from `tau_max`).
+        pub tau_min: f64 = 0.1,
+        /// Accepted for every trainer (the host passes `search.seed`).
+        pub seed: Option<u64> = None,
+        #[flatten]
+        pub arch: ArchOptions = ArchOptions::default(),
+        #[flatten]
+        pub guard: GuardOptions = GuardOptions::default(),
+    }
+}
 
 /// The GDAS trainer.
 pub struct Gdas {
     tau_max: f64,
     tau_min: f64,
-    optim: ArchOptim,
-    guard: CollapseGuard,
-    params: Option<ArchParams>,
+    search: ArchSearch,
+}
+
+/// What GDAS saves.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct State {
+    /// α.
+    params: Value,
 }
 
 /// The temperature of `epoch` of `epochs`: linear from `max` to `min`.
@@ -41,12 +69,8 @@ pub fn temperature(max: f64, min: f64, epoch: usize, epochs: usize) -> f64 {
 
 impl OneShotTrainer for Gdas {
     fn new(options: &Options) -> Result<Self> {
-        let mut known = vec!["tau_max", "tau_min", "seed"];
-        known.extend(ArchOptim::KEYS);
-        known.extend(CollapseGuard::KEYS);
-        options.deny_unknown("gdas", &known)?;
-        let tau_max = options.f64("tau_max")?.unwrap_or(10.0);
-        let tau_min = options.f64("tau_min")?.unwrap_or(0.1);
+        let o = GdasOptions::from_options(options, "gdas")?;
+        let (tau_max, tau_min) = (o.tau_max, o.tau_min);
         if !(tau_min > 0.0 && tau_max >= tau_min && tau_max.is_finite()) {
             return Err(PluginError::invalid_input(format!(
                 "options tau_max {tau_max} / tau_min {tau_min}: need 0 < tau_min ≤ tau_max"
@@ -55,15 +79,12 @@ impl OneShotTrainer for Gdas {
         Ok(Gdas {
             tau_max,
             tau_min,
-            optim: ArchOptim::from_options(options)?,
-            guard: CollapseGuard::from_options(options)?,
-            params: None,
+            search: ArchSearch::new(o.arch.optim()?, o.guard.guard()?),
         })
     }
 
     fn begin(&mut self, ctx: &mut SupernetContext<'_>) -> Result<()> {
-        self.params = Some(ArchParams::for_search(ctx, self.optim)?);
-        Ok(())
+        self.search.begin(ctx)
     }
 
     fn epoch(&mut self, ctx: &mut SupernetContext<'_>, epoch: usize) -> Result<()> {
@@ -72,8 +93,7 @@ impl OneShotTrainer for Gdas {
             (info.steps_per_epoch, info.epochs)
         };
         let tau = temperature(self.tau_max, self.tau_min, epoch, epochs);
-        let guard = self.guard;
-        let params = started_mut(&mut self.params, "epoch")?;
+        let params = self.search.params_mut("epoch")?;
         let mut meter = StepMeter::default();
         let mixture = Mixture::Gumbel { tau };
         for step in 0..steps {
@@ -95,24 +115,23 @@ impl OneShotTrainer for Gdas {
             )?;
         }
         let extra = BTreeMap::from([("tau".to_string(), tau)]);
-        finish_epoch(ctx, epoch, &meter, params, &guard, extra)?;
+        self.search.finish_epoch(ctx, epoch, &meter, extra)?;
         Ok(())
     }
 
     fn save_state(&self) -> Result<Value> {
-        let params = started(&self.params, "save_state")?;
-        Ok(json!({ "params": params.state() }))
+        save_state(&State {
+            params: self.search.state()?,
+        })
     }
 
     fn load_state(&mut self, ctx: &mut SupernetContext<'_>, state: &Value) -> Result<()> {
-        self.begin(ctx)?;
-        started_mut(&mut self.params, "load_state")?.load(&state["params"])
+        let state: State = load_state("gdas", state)?;
+        self.search.load(ctx, &state.params)
     }
 
     fn export(&mut self, _ctx: &mut SupernetContext<'_>) -> Result<Value> {
-        Ok(started(&self.params, "export")?
-            .derive(&self.guard)?
-            .architecture)
+        self.search.export()
     }
 }
 
@@ -120,6 +139,7 @@ archon_plugin_api::export_plugin! {
     name: "gdas",
     version: env!("CARGO_PKG_VERSION"),
     description: "GDAS: Gumbel-softmax single-path sampling with temperature annealing",
+    options: GdasOptions,
     one_shot_trainer: Gdas,
 }
 

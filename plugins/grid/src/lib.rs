@@ -6,11 +6,38 @@
 //! whole space.
 
 use archon_plugin_api::{
-    Architecture, Metric, Options, ParameterId, PluginError, Result, SearchSpace, Tuner,
+    plugin_options, Architecture, Metric, OptimizeMode, OptionSet, Options, ParameterId,
+    PluginError, Result, SearchSpace, Tuner,
 };
-use serde_json::{json, Value};
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::Value;
 
-/// Grid search. Options: `seed` (accepted and ignored: grid search is deterministic).
+plugin_options! {
+    /// The grid tuner's options.
+    pub struct GridOptions {
+        /// Accepted and ignored: grid search is deterministic.
+        pub seed: Option<u64> = None,
+        /// Accepted for symmetry with other tuners; grid search ignores results.
+        pub optimize_mode: OptimizeMode = OptimizeMode::Maximize,
+    }
+}
+
+/// What grid search saves: the odometer's digits as decimal strings, or `null` once
+/// every architecture was proposed.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct State {
+    #[serde(deserialize_with = "present")]
+    odometer: Option<Vec<String>>,
+}
+
+/// The key must be there (`null` once exhausted); serde would read a missing one as
+/// `None`.
+fn present<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<Option<Vec<String>>, D::Error> {
+    Option::deserialize(d)
+}
+
+/// Grid search (options: [`GridOptions`]).
 #[derive(Default)]
 pub struct GridTuner {
     space: Option<SearchSpace>,
@@ -37,9 +64,7 @@ impl GridTuner {
 
 impl Tuner for GridTuner {
     fn new(options: &Options) -> Result<Self> {
-        options.deny_unknown("grid", &["seed", "optimize_mode"])?;
-        options.u64("seed")?;
-        options.one_of("optimize_mode", &["maximize", "minimize"])?;
+        GridOptions::from_options(options, "grid")?;
         Ok(GridTuner::default())
     }
 
@@ -91,9 +116,13 @@ impl Tuner for GridTuner {
     }
 
     fn save_state(&self) -> Result<Value> {
-        Ok(json!({
-            "odometer": self.odometer.as_ref().map(|d| d.iter().map(u128::to_string).collect::<Vec<_>>())
-        }))
+        let state = State {
+            odometer: self
+                .odometer
+                .as_ref()
+                .map(|d| d.iter().map(u128::to_string).collect()),
+        };
+        serde_json::to_value(state).map_err(|e| PluginError::internal(format!("saving state: {e}")))
     }
 
     fn load_state(&mut self, state: &Value) -> Result<()> {
@@ -101,23 +130,18 @@ impl Tuner for GridTuner {
             .space
             .as_ref()
             .ok_or_else(|| PluginError::invalid_state("load_state needs the search space first"))?;
-        let bad = || {
-            PluginError::invalid_input("saved state: expected {\"odometer\": [\"0\", ...] or null}")
+        let bad = |e: &dyn std::fmt::Display| {
+            PluginError::invalid_input(format!(
+                "saved state: expected {{\"odometer\": [\"0\", ...] or null}}: {e}"
+            ))
         };
-        let odometer = match state
-            .as_object()
-            .and_then(|o| o.get("odometer"))
-            .ok_or_else(bad)?
-        {
-            Value::Null => None,
-            Value::Array(items) => {
+        let state = State::deserialize(state).map_err(|e| bad(&e))?;
+        let odometer = match state.odometer {
+            None => None,
+            Some(items) => {
                 let digits = items
                     .iter()
-                    .map(|d| {
-                        d.as_str()
-                            .and_then(|s| s.parse::<u128>().ok())
-                            .ok_or_else(bad)
-                    })
+                    .map(|d| d.parse::<u128>().map_err(|e| bad(&e)))
                     .collect::<Result<Vec<_>>>()?;
                 let radices = Self::radices(space)?;
                 if digits.len() != radices.len() || digits.iter().zip(&radices).any(|(d, r)| d >= r)
@@ -128,7 +152,6 @@ impl Tuner for GridTuner {
                 }
                 Some(digits)
             }
-            _ => return Err(bad()),
         };
         self.odometer = odometer;
         Ok(())
@@ -139,6 +162,7 @@ archon_plugin_api::export_plugin! {
     name: "grid",
     version: env!("CARGO_PKG_VERSION"),
     description: "Grid search: every architecture once, in a deterministic (odometer) order",
+    options: GridOptions,
     tuner: GridTuner,
 }
 

@@ -15,14 +15,47 @@
 
 use archon_plugin_api::{
     one_shot::{CandidateRole, OneShotTrainer, Split, SupernetContext, SUPERNET},
+    plugin_options,
     serde_json::{json, Value},
-    Options, PluginError, Result,
+    OptionSet, Options, PluginError, Result,
 };
-use archon_plugin_support::one_shot::{
-    arch_step_first_order, finish_epoch, report_step, started, started_mut, weight_step, ArchOptim,
-    ArchParams, CollapseGuard, Mixture, StepMeter,
+use archon_plugin_support::{
+    load_state,
+    one_shot::{
+        arch_step_first_order, report_step, weight_step, ArchOptions, ArchSearch, GuardOptions,
+        Mixture, StepMeter,
+    },
+    save_state,
 };
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+
+plugin_options! {
+    /// P-DARTS's options.
+    pub struct PdartsOptions {
+        /// Cells of the supernet in each stage (the number of stages is its length).
+        pub cells: Vec<u64> = vec![5, 11, 17],
+        /// Candidates kept per edge when entering each next stage, by the last α.
+        pub keep: Vec<u64> = vec![5, 3, 1],
+        /// Dropout after skip-connects (identity candidates) at the start of each stage
+        /// (decaying to 0).
+        pub dropout: Vec<f64> = vec![0.1, 0.4, 0.7],
+        /// Fraction of each stage's epochs with α frozen.
+        pub warmup_fraction: f64 = 0.4,
+        /// Accepted for every trainer (the host passes `search.seed`).
+        pub seed: Option<u64> = None,
+        #[flatten]
+        pub arch: ArchOptions = ArchOptions {
+            arch_lr: 6e-4,
+            ..ArchOptions::default()
+        },
+        #[flatten]
+        pub guard: GuardOptions = GuardOptions {
+            max_skip: Some(2),
+            ..GuardOptions::default()
+        },
+    }
+}
 
 /// The P-DARTS trainer.
 pub struct Pdarts {
@@ -30,31 +63,32 @@ pub struct Pdarts {
     keep: Vec<usize>,
     dropout: Vec<f64>,
     warmup_fraction: f64,
-    optim: ArchOptim,
-    guard: CollapseGuard,
-    params: Option<ArchParams>,
+    search: ArchSearch,
     stage: Option<usize>,
 }
 
-fn list<T>(
-    options: &Options,
+/// What P-DARTS saves.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct State {
+    /// α (and the candidates still active).
+    params: Value,
+    /// The stage the search is in (none before the first epoch).
+    #[serde(deserialize_with = "archon_plugin_support::present")]
+    stage: Option<usize>,
+}
+
+/// Fails naming `key` unless every value of a list option passes `valid`.
+fn check_list<T: std::fmt::Display>(
     key: &str,
-    default: Vec<T>,
-    parse: impl Fn(&Value) -> Option<T>,
-) -> Result<Vec<T>> {
-    match options.as_map().get(key) {
-        None => Ok(default),
-        Some(Value::Array(items)) if !items.is_empty() => items
-            .iter()
-            .map(|v| {
-                parse(v).ok_or_else(|| {
-                    PluginError::invalid_input(format!("option {key}: {v} is not valid here"))
-                })
-            })
-            .collect(),
+    list: &[T],
+    valid: impl Fn(&T) -> bool,
+) -> Result<()> {
+    match list.iter().find(|v| !valid(v)) {
         Some(v) => Err(PluginError::invalid_input(format!(
-            "option {key}: expected a non-empty list, found {v}"
+            "option {key}: {v} is not valid here"
         ))),
+        None => Ok(()),
     }
 }
 
@@ -72,7 +106,7 @@ impl Pdarts {
     /// Moves to `stage`: shrink the candidates by the last α (from stage 1 on), rebuild
     /// the supernet deeper, draw α afresh.
     fn enter_stage(&mut self, ctx: &mut SupernetContext<'_>, stage: usize) -> Result<()> {
-        let params = started_mut(&mut self.params, "epoch")?;
+        let params = self.search.params_mut("epoch")?;
         if stage > 0 {
             let keep = self.keep[(stage - 1).min(self.keep.len() - 1)];
             for k in 0..params.choices().len() {
@@ -103,46 +137,28 @@ impl Pdarts {
 
 impl OneShotTrainer for Pdarts {
     fn new(options: &Options) -> Result<Self> {
-        let mut known = vec!["cells", "keep", "dropout", "warmup_fraction", "seed"];
-        known.extend(ArchOptim::KEYS);
-        known.extend(CollapseGuard::KEYS);
-        options.deny_unknown("pdarts", &known)?;
-        let cells = list(options, "cells", vec![5, 11, 17], |v| {
-            v.as_u64().filter(|&c| c > 0)
-        })?;
-        let keep = list(options, "keep", vec![5, 3, 1], |v| {
-            v.as_u64().filter(|&k| k > 0).map(|k| k as usize)
-        })?;
-        let dropout = list(options, "dropout", vec![0.1, 0.4, 0.7], |v| {
-            v.as_f64().filter(|p| (0.0..1.0).contains(p))
-        })?;
-        let warmup_fraction = options.f64("warmup_fraction")?.unwrap_or(0.4);
-        if !(0.0..1.0).contains(&warmup_fraction) {
+        let o = PdartsOptions::from_options(options, "pdarts")?;
+        check_list("cells", &o.cells, |&c| c > 0)?;
+        check_list("keep", &o.keep, |&k| k > 0)?;
+        check_list("dropout", &o.dropout, |p| (0.0..1.0).contains(p))?;
+        if !(0.0..1.0).contains(&o.warmup_fraction) {
             return Err(PluginError::invalid_input(format!(
-                "option warmup_fraction: {warmup_fraction} must be in [0, 1)"
+                "option warmup_fraction: {} must be in [0, 1)",
+                o.warmup_fraction
             )));
         }
-        let mut guard = CollapseGuard::from_options(options)?;
-        guard.max_skip = Some(guard.max_skip.unwrap_or(2));
-        let mut optim = ArchOptim::from_options(options)?;
-        if options.f64("arch_lr")?.is_none() {
-            optim.lr = 6e-4;
-        }
         Ok(Pdarts {
-            cells,
-            keep,
-            dropout,
-            warmup_fraction,
-            optim,
-            guard,
-            params: None,
+            keep: o.keep.iter().map(|&k| k as usize).collect(),
+            cells: o.cells,
+            dropout: o.dropout,
+            warmup_fraction: o.warmup_fraction,
+            search: ArchSearch::new(o.arch.optim()?, o.guard.guard()?),
             stage: None,
         })
     }
 
     fn begin(&mut self, ctx: &mut SupernetContext<'_>) -> Result<()> {
-        self.params = Some(ArchParams::for_search(ctx, self.optim)?);
-        Ok(())
+        self.search.begin(ctx)
     }
 
     fn epoch(&mut self, ctx: &mut SupernetContext<'_>, epoch: usize) -> Result<()> {
@@ -158,8 +174,7 @@ impl OneShotTrainer for Pdarts {
         let p = rate * (stage_len - in_stage - 1) as f64 / stage_len as f64;
         ctx.set_dropout(SUPERNET, CandidateRole::Identity, p)?;
         let train_arch = in_stage as f64 >= self.warmup_fraction * stage_len as f64;
-        let guard = self.guard;
-        let params = started_mut(&mut self.params, "epoch")?;
+        let params = self.search.params_mut("epoch")?;
         let mut meter = StepMeter::default();
         for step in 0..steps {
             let mut metrics = Vec::with_capacity(4);
@@ -193,26 +208,27 @@ impl OneShotTrainer for Pdarts {
             ),
             ("skip_dropout".to_string(), p),
         ]);
-        finish_epoch(ctx, epoch, &meter, params, &guard, extra)?;
+        self.search.finish_epoch(ctx, epoch, &meter, extra)?;
         Ok(())
     }
 
     fn save_state(&self) -> Result<Value> {
-        let params = started(&self.params, "save_state")?;
-        Ok(json!({ "params": params.state(), "stage": self.stage }))
+        save_state(&State {
+            params: self.search.state()?,
+            stage: self.stage,
+        })
     }
 
     fn load_state(&mut self, ctx: &mut SupernetContext<'_>, state: &Value) -> Result<()> {
-        self.begin(ctx)?;
+        let state: State = load_state("pdarts", state)?;
         // The host restored the supernet as deep as the saved stage made it.
-        self.stage = state["stage"].as_u64().map(|s| s as usize);
-        started_mut(&mut self.params, "load_state")?.load(&state["params"])
+        self.search.load(ctx, &state.params)?;
+        self.stage = state.stage;
+        Ok(())
     }
 
     fn export(&mut self, _ctx: &mut SupernetContext<'_>) -> Result<Value> {
-        Ok(started(&self.params, "export")?
-            .derive(&self.guard)?
-            .architecture)
+        self.search.export()
     }
 }
 
@@ -220,6 +236,7 @@ archon_plugin_api::export_plugin! {
     name: "pdarts",
     version: env!("CARGO_PKG_VERSION"),
     description: "P-DARTS: stages of growing depth and shrinking candidates, skip dropout and cap",
+    options: PdartsOptions,
     one_shot_trainer: Pdarts,
 }
 

@@ -14,11 +14,12 @@ mod tuner;
 #[cfg(test)]
 mod tests;
 
-pub use tuner::PpoTuner;
+pub use tuner::{PpoOptions, PpoTuner};
 
 archon_plugin_api::export_plugin! {
     name: "ppo",
     version: env!("CARGO_PKG_VERSION"),
     description: "PPO: an LSTM policy over the choices, trained with clipped PPO and GAE (NNI's PPO tuner)",
+    options: PpoOptions,
     tuner: PpoTuner,
 }

@@ -2,8 +2,10 @@
 
 use crate::policy::Policy;
 use archon_plugin_api::{
+    plugin_options,
     tch::{nn, nn::OptimizerConfig, Kind, Tensor},
-    Architecture, Metric, Options, ParameterId, PluginError, Result, SearchSpace, Selection, Tuner,
+    Architecture, Metric, OptimizeMode, OptionSet, Options, ParameterId, PluginError, Result,
+    SearchSpace, Selection, Tuner,
 };
 use archon_plugin_support::decisions::{allowed, selections, steps, Step};
 use archon_plugin_support::{bad_state, SeededRng};
@@ -12,19 +14,34 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-/// PPO hyper-parameters (NNI's names and defaults).
-#[derive(Debug, Clone, Copy)]
-struct Hyper {
-    trials_per_update: usize,
-    epochs_per_update: usize,
-    minibatch_size: usize,
-    ent_coef: f64,
-    lr: f64,
-    vf_coef: f64,
-    max_grad_norm: f64,
-    gamma: f64,
-    lam: f64,
-    cliprange: f64,
+plugin_options! {
+    /// PPO's options (NNI's names and defaults).
+    pub struct PpoOptions {
+        /// Trials whose results make one policy update.
+        pub trials_per_update: usize = 20,
+        /// Passes over those trials per update.
+        pub epochs_per_update: usize = 4,
+        /// Minibatches per pass.
+        pub minibatch_size: usize = 4,
+        /// Weight of the entropy bonus.
+        pub ent_coef: f64 = 0.0,
+        /// Adam learning rate of the policy.
+        pub lr: f64 = 3e-4,
+        /// Weight of the value loss.
+        pub vf_coef: f64 = 0.5,
+        /// Gradient-norm clip.
+        pub max_grad_norm: f64 = 0.5,
+        /// Discount γ.
+        pub gamma: f64 = 0.99,
+        /// GAE's λ.
+        pub lam: f64 = 0.95,
+        /// PPO's clip range of the probability ratio.
+        pub cliprange: f64 = 0.2,
+        /// Whether a larger or a smaller metric is better.
+        pub optimize_mode: OptimizeMode = OptimizeMode::Maximize,
+        /// The generator's seed (drawn from the OS when absent, kept in the saved state).
+        pub seed: Option<u64> = None,
+    }
 }
 
 /// One sampled architecture's decisions.
@@ -55,9 +72,9 @@ struct Saved {
     state: State,
 }
 
-/// NNI's PPO tuner. Options: the hyper-parameters above, `optimize_mode`, `seed`.
+/// NNI's PPO tuner (options: [`PpoOptions`]).
 pub struct PpoTuner {
-    hyper: Hyper,
+    hyper: PpoOptions,
     maximize: bool,
     rng: SeededRng,
     space: Option<(SearchSpace, Vec<Step>, usize)>,
@@ -75,7 +92,7 @@ impl PpoTuner {
 
     /// The clipped PPO update over the completed trajectories.
     fn update(&mut self, width: usize, steps: &[Step]) -> Result<()> {
-        let h = self.hyper;
+        let h = self.hyper.clone();
         let batch: Vec<Trajectory> = self.state.completed.drain(..).collect();
         let (n, t) = (batch.len(), steps.len());
         if n == 0 || t == 0 {
@@ -185,54 +202,35 @@ impl PpoTuner {
 
 impl Tuner for PpoTuner {
     fn new(options: &Options) -> Result<Self> {
-        options.deny_unknown(
-            "ppo",
-            &[
-                "trials_per_update",
-                "epochs_per_update",
-                "minibatch_size",
-                "ent_coef",
-                "lr",
-                "vf_coef",
-                "max_grad_norm",
-                "gamma",
-                "lam",
-                "cliprange",
-                "optimize_mode",
-                "seed",
-            ],
-        )?;
-        let u =
-            |k: &str, d: u64| -> Result<usize> { Ok(options.u64(k)?.unwrap_or(d).max(1) as usize) };
-        let f = |k: &str, d: f64| -> Result<f64> {
-            let v = options.f64(k)?.unwrap_or(d);
+        let mut hyper = PpoOptions::from_options(options, "ppo")?;
+        for count in [
+            &mut hyper.trials_per_update,
+            &mut hyper.epochs_per_update,
+            &mut hyper.minibatch_size,
+        ] {
+            *count = (*count).max(1);
+        }
+        for (k, v) in [
+            ("ent_coef", hyper.ent_coef),
+            ("lr", hyper.lr),
+            ("vf_coef", hyper.vf_coef),
+            ("max_grad_norm", hyper.max_grad_norm),
+            ("gamma", hyper.gamma),
+            ("lam", hyper.lam),
+            ("cliprange", hyper.cliprange),
+        ] {
             if v < 0.0 {
                 return Err(PluginError::invalid_input(format!(
                     "options: \"{k}\" must not be negative, found {v}"
                 )));
             }
-            Ok(v)
-        };
-        let hyper = Hyper {
-            trials_per_update: u("trials_per_update", 20)?,
-            epochs_per_update: u("epochs_per_update", 4)?,
-            minibatch_size: u("minibatch_size", 4)?,
-            ent_coef: f("ent_coef", 0.0)?,
-            lr: f("lr", 3e-4)?,
-            vf_coef: f("vf_coef", 0.5)?,
-            max_grad_norm: f("max_grad_norm", 0.5)?,
-            gamma: f("gamma", 0.99)?,
-            lam: f("lam", 0.95)?,
-            cliprange: f("cliprange", 0.2)?,
-        };
-        let maximize = options
-            .one_of("optimize_mode", &["maximize", "minimize"])?
-            .as_deref()
-            != Some("minimize");
+        }
+        let maximize = hyper.optimize_mode == OptimizeMode::Maximize;
+        let seed = hyper.seed;
         Ok(PpoTuner {
             hyper,
             maximize,
-            rng: SeededRng::from_options(options)?,
+            rng: SeededRng::from_seed(seed),
             space: None,
             policy: None,
             optimizer: None,

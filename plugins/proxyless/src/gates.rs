@@ -8,7 +8,7 @@ use archon_plugin_api::{
     Result,
 };
 use archon_plugin_support::{
-    one_shot::{accuracy, cross_entropy, ArchParams},
+    one_shot::{accuracy, cross_entropy, train_step, ArchParams},
     SeededRng,
 };
 use rand::Rng;
@@ -43,12 +43,7 @@ pub(crate) fn weight_step(
         ctx.set(SUPERNET, &c.label, setting)?;
     }
     let batch = ctx.next_batch(archon_plugin_api::one_shot::Split::Train)?;
-    ctx.zero_grad(SUPERNET)?;
-    let logits = ctx.forward(SUPERNET, &batch.inputs)?;
-    let loss = cross_entropy(&logits, &batch.labels);
-    loss.backward();
-    ctx.weight_step(SUPERNET)?;
-    Ok((loss.double_value(&[]), accuracy(&logits, &batch.labels)))
+    train_step(ctx, SUPERNET, &batch)
 }
 
 /// The expected latency under softmax(α) and the loss built on it.

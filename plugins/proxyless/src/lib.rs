@@ -21,17 +21,58 @@ mod gates;
 
 use archon_plugin_api::{
     one_shot::{CostTable, OneShotTrainer, Split, SupernetContext, SUPERNET},
+    option_enum, plugin_options,
     serde_json::Value,
-    Options, PluginError, Result,
+    OptionSet, Options, PluginError, Result,
 };
 use archon_plugin_support::{
-    one_shot::{
-        finish_epoch, report_step, started, started_mut, ArchOptim, ArchParams, CollapseGuard,
-        StepMeter,
-    },
-    SeededRng,
+    load_state,
+    one_shot::{report_step, ArchOptions, ArchSearch, CollapseGuard, StepMeter},
+    save_state, SeededRng,
 };
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+
+option_enum! {
+    /// Which hardware-aware loss the architecture steps minimise.
+    pub enum LatencyLossKind {
+        /// `CE + λ · E[LAT] / target`.
+        Additive = "additive",
+        /// `α · CE · (log E[LAT] / log target)^β`.
+        Multiplicative = "multiplicative",
+        /// Cross-entropy only.
+        None = "none",
+    }
+}
+
+plugin_options! {
+    /// ProxylessNAS's options.
+    pub struct ProxylessOptions {
+        /// The hardware-aware loss.
+        pub latency_loss: LatencyLossKind = LatencyLossKind::Additive,
+        /// λ of the additive latency loss.
+        pub latency_weight: f64 = 0.1,
+        /// Target latency in ms (default: the reference child's measured latency).
+        pub latency_target: Option<f64> = None,
+        /// α of the multiplicative latency loss.
+        pub mul_alpha: f64 = 0.2,
+        /// β of the multiplicative latency loss.
+        pub mul_beta: f64 = 0.3,
+        /// Weight steps per architecture step.
+        pub arch_update_every: usize = 5,
+        /// Epochs that train only the weights.
+        pub warmup_epochs: usize = 0,
+        /// The seed of the path sampling (the host passes `search.seed`).
+        pub seed: Option<u64> = None,
+        #[flatten]
+        pub arch: ArchOptions = ArchOptions {
+            arch_lr: 1e-3,
+            arch_beta1: 0.0,
+            arch_weight_decay: 0.0,
+            ..ArchOptions::default()
+        },
+    }
+}
 
 /// The hardware-aware loss.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -58,91 +99,84 @@ pub struct Proxyless {
     target: Option<f64>,
     every: usize,
     warmup_epochs: usize,
-    optim: ArchOptim,
     rng: SeededRng,
-    params: Option<ArchParams>,
+    search: ArchSearch,
     costs: Option<CostTable>,
     weight_steps: usize,
 }
 
+/// What ProxylessNAS saves.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct State {
+    /// α.
+    params: Value,
+    /// The generator of paths and gates.
+    rng: SeededRng,
+    /// Weight steps so far (architecture steps come every `arch_update_every`).
+    weight_steps: usize,
+}
+
+impl Proxyless {
+    /// The cost table the latency loss needs (measured by the host, cached on disk).
+    fn measure_costs(&mut self, ctx: &mut SupernetContext<'_>) -> Result<()> {
+        if self.loss != LatencyLoss::None {
+            self.costs = Some(ctx.costs(SUPERNET)?);
+        }
+        Ok(())
+    }
+}
+
 impl OneShotTrainer for Proxyless {
     fn new(options: &Options) -> Result<Self> {
-        let mut known = vec![
-            "latency_loss",
-            "latency_weight",
-            "latency_target",
-            "mul_alpha",
-            "mul_beta",
-            "arch_update_every",
-            "warmup_epochs",
-            "seed",
-        ];
-        known.extend(ArchOptim::KEYS);
-        options.deny_unknown("proxyless", &known)?;
-        let weight = options.f64("latency_weight")?.unwrap_or(0.1);
-        let loss = match options
-            .one_of("latency_loss", &["additive", "multiplicative", "none"])?
-            .as_deref()
-        {
-            None | Some("additive") => LatencyLoss::Additive { weight },
-            Some("multiplicative") => LatencyLoss::Multiplicative {
-                alpha: options.f64("mul_alpha")?.unwrap_or(0.2),
-                beta: options.f64("mul_beta")?.unwrap_or(0.3),
+        let o = ProxylessOptions::from_options(options, "proxyless")?;
+        let loss = match o.latency_loss {
+            LatencyLossKind::Additive => LatencyLoss::Additive {
+                weight: o.latency_weight,
             },
-            Some(_) => LatencyLoss::None,
+            LatencyLossKind::Multiplicative => LatencyLoss::Multiplicative {
+                alpha: o.mul_alpha,
+                beta: o.mul_beta,
+            },
+            LatencyLossKind::None => LatencyLoss::None,
         };
-        if !(weight >= 0.0 && weight.is_finite()) {
+        if !(o.latency_weight >= 0.0 && o.latency_weight.is_finite()) {
             return Err(PluginError::invalid_input(format!(
-                "option latency_weight: {weight} must be ≥ 0"
+                "option latency_weight: {} must be ≥ 0",
+                o.latency_weight
             )));
         }
-        let target = options.f64("latency_target")?;
-        if target.is_some_and(|t| t <= 0.0) {
+        if o.latency_target.is_some_and(|t| t <= 0.0) {
             return Err(PluginError::invalid_input(
                 "option latency_target must be > 0 ms",
             ));
         }
-        let every = options.u64("arch_update_every")?.unwrap_or(5) as usize;
-        if every == 0 {
+        if o.arch_update_every == 0 {
             return Err(PluginError::invalid_input(
                 "option arch_update_every must be ≥ 1",
             ));
         }
-        let mut optim = ArchOptim::from_options(options)?;
-        if options.f64("arch_lr")?.is_none() {
-            optim.lr = 1e-3;
-        }
-        if options.f64("arch_beta1")?.is_none() {
-            optim.beta1 = 0.0;
-        }
-        if options.f64("arch_weight_decay")?.is_none() {
-            optim.weight_decay = 0.0;
-        }
         Ok(Proxyless {
             loss,
-            target,
-            every,
-            warmup_epochs: options.u64("warmup_epochs")?.unwrap_or(0) as usize,
-            optim,
-            rng: SeededRng::from_options(options)?,
-            params: None,
+            target: o.latency_target,
+            every: o.arch_update_every,
+            warmup_epochs: o.warmup_epochs,
+            rng: SeededRng::from_seed(o.seed),
+            search: ArchSearch::new(o.arch.optim()?, CollapseGuard::default()),
             costs: None,
             weight_steps: 0,
         })
     }
 
     fn begin(&mut self, ctx: &mut SupernetContext<'_>) -> Result<()> {
-        self.params = Some(ArchParams::for_search(ctx, self.optim)?);
-        if self.loss != LatencyLoss::None {
-            self.costs = Some(ctx.costs(SUPERNET)?);
-        }
-        Ok(())
+        self.search.begin(ctx)?;
+        self.measure_costs(ctx)
     }
 
     fn epoch(&mut self, ctx: &mut SupernetContext<'_>, epoch: usize) -> Result<()> {
         let steps = ctx.info()?.steps_per_epoch;
         let train_arch = epoch >= self.warmup_epochs;
-        let params = started_mut(&mut self.params, "epoch")?;
+        let params = self.search.params_mut("epoch")?;
         let latency = gates::LatencyModel::new(self.costs.as_ref(), params, self.target, self.loss);
         let mut meter = StepMeter::default();
         for step in 0..steps {
@@ -160,34 +194,29 @@ impl OneShotTrainer for Proxyless {
         if let Some(lat) = latency.expected(params) {
             extra.insert("expected_latency_ms".to_string(), lat);
         }
-        finish_epoch(ctx, epoch, &meter, params, &CollapseGuard::default(), extra)?;
+        self.search.finish_epoch(ctx, epoch, &meter, extra)?;
         Ok(())
     }
 
     fn save_state(&self) -> Result<Value> {
-        let params = started(&self.params, "save_state")?;
-        Ok(archon_plugin_api::serde_json::json!({
-            "params": params.state(),
-            "rng": archon_plugin_api::serde_json::to_value(&self.rng).map_err(|e| PluginError::internal(e.to_string()))?,
-            "weight_steps": self.weight_steps,
-        }))
+        save_state(&State {
+            params: self.search.state()?,
+            rng: self.rng.clone(),
+            weight_steps: self.weight_steps,
+        })
     }
 
     fn load_state(&mut self, ctx: &mut SupernetContext<'_>, state: &Value) -> Result<()> {
-        self.begin(ctx)?;
-        if let Some(p) = self.params.as_mut() {
-            p.load(&state["params"])?;
-        }
-        self.rng = archon_plugin_api::serde_json::from_value(state["rng"].clone())
-            .map_err(|e| PluginError::invalid_input(format!("proxyless state: rng: {e}")))?;
-        self.weight_steps = state["weight_steps"].as_u64().unwrap_or(0) as usize;
+        let state: State = load_state("proxyless", state)?;
+        self.search.load(ctx, &state.params)?;
+        self.measure_costs(ctx)?;
+        self.rng = state.rng;
+        self.weight_steps = state.weight_steps;
         Ok(())
     }
 
     fn export(&mut self, _ctx: &mut SupernetContext<'_>) -> Result<Value> {
-        Ok(started(&self.params, "export")?
-            .derive(&CollapseGuard::default())?
-            .architecture)
+        self.search.export()
     }
 }
 
@@ -195,5 +224,6 @@ archon_plugin_api::export_plugin! {
     name: "proxyless",
     version: env!("CARGO_PKG_VERSION"),
     description: "ProxylessNAS: binary gates, two-path gradient estimator, measured-latency loss",
+    options: ProxylessOptions,
     one_shot_trainer: Proxyless,
 }

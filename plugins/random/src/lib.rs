@@ -13,11 +13,12 @@ mod tuner;
 #[cfg(test)]
 mod tests;
 
-pub use tuner::RandomTuner;
+pub use tuner::{RandomOptions, RandomTuner};
 
 archon_plugin_api::export_plugin! {
     name: "random",
     version: env!("CARGO_PKG_VERSION"),
     description: "Uniform random search: every architecture equally likely, no repeats, seedable",
+    options: RandomOptions,
     tuner: RandomTuner,
 }

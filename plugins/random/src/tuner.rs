@@ -2,16 +2,25 @@
 
 use crate::sampler::Sampler;
 use archon_plugin_api::{
-    Architecture, Metric, Options, ParameterId, PluginError, Result, SearchSpace, Tuner,
+    plugin_options, Architecture, Metric, OptimizeMode, OptionSet, Options, ParameterId,
+    PluginError, Result, SearchSpace, Tuner,
 };
 use archon_plugin_support::{bad_state, SeededRng};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-/// Uniform random search without repeats. Options: `seed` (whole number; drawn from
-/// the OS when absent, and kept in the saved state) and `optimize_mode`
-/// (`"maximize"`/`"minimize"`, accepted for symmetry with other tuners; random search
-/// ignores results).
+plugin_options! {
+    /// The random tuner's options.
+    pub struct RandomOptions {
+        /// The generator's seed (drawn from the OS when absent, and kept in the saved
+        /// state).
+        pub seed: Option<u64> = None,
+        /// Accepted for symmetry with other tuners; random search ignores results.
+        pub optimize_mode: OptimizeMode = OptimizeMode::Maximize,
+    }
+}
+
+/// Uniform random search without repeats (options: [`RandomOptions`]).
 pub struct RandomTuner {
     rng: SeededRng,
     space: Option<SearchSpace>,
@@ -30,10 +39,9 @@ struct State {
 
 impl Tuner for RandomTuner {
     fn new(options: &Options) -> Result<Self> {
-        options.deny_unknown("random", &["seed", "optimize_mode"])?;
-        options.one_of("optimize_mode", &["maximize", "minimize"])?;
+        let options = RandomOptions::from_options(options, "random")?;
         Ok(RandomTuner {
-            rng: SeededRng::from_options(options)?,
+            rng: SeededRng::from_seed(options.seed),
             space: None,
             sampler: Sampler::Empty,
             generated: 0,

@@ -18,14 +18,45 @@ mod search;
 
 use archon_plugin_api::{
     one_shot::{CostTable, OneShotTrainer, Report, Split, SupernetContext, SUPERNET},
+    plugin_options,
     serde_json::Value,
-    Architecture, Options, PluginError, Result, SearchSpace, Selection,
+    Architecture, OptionSet, Options, PluginError, Result, SearchSpace, Selection,
 };
 use archon_plugin_support::{
-    one_shot::{accuracy, apply_architecture, cross_entropy, report_step, StepMeter},
-    SeededRng,
+    load_state,
+    one_shot::{apply_architecture, report_step, train_step, StepMeter},
+    save_state, SeededRng,
 };
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+
+plugin_options! {
+    /// SPOS's options.
+    pub struct SposOptions {
+        /// Population size of the evolutionary search.
+        pub population: usize = 50,
+        /// Parents kept per generation.
+        pub select: usize = 10,
+        /// Children by crossover per generation.
+        pub crossover: usize = 25,
+        /// Children by mutation per generation.
+        pub mutation: usize = 25,
+        /// Per-choice probability that a mutation redraws it.
+        pub mutation_prob: f64 = 0.1,
+        /// Generations of the evolutionary search.
+        pub generations: usize = 20,
+        /// At most this many multiply-adds per example (none: no limit).
+        pub flops_limit: Option<f64> = None,
+        /// At most this many parameters (none: no limit).
+        pub params_limit: Option<f64> = None,
+        /// Training batches to recalibrate batch norm on per evaluation.
+        pub recalibrate_batches: usize = 20,
+        /// Validation batches per evaluation (0: the whole validation split).
+        pub eval_batches: usize = 10,
+        /// The seed of the path sampling and the evolution (the host passes `search.seed`).
+        pub seed: Option<u64> = None,
+    }
+}
 
 /// The evolution's sizes and the constraints.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -60,6 +91,16 @@ pub struct Spos {
     costs: Option<CostTable>,
     /// Per label, per candidate: (sum of training accuracy, uses).
     usage: BTreeMap<String, Vec<(f64, usize)>>,
+}
+
+/// What SPOS saves.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct State {
+    /// Per label, per candidate: (sum of training accuracy, uses).
+    usage: BTreeMap<String, Vec<(f64, usize)>>,
+    /// The generator of paths.
+    rng: SeededRng,
 }
 
 impl Spos {
@@ -118,35 +159,18 @@ impl Spos {
 
 impl OneShotTrainer for Spos {
     fn new(options: &Options) -> Result<Self> {
-        options.deny_unknown(
-            "spos",
-            &[
-                "population",
-                "select",
-                "crossover",
-                "mutation",
-                "mutation_prob",
-                "generations",
-                "flops_limit",
-                "params_limit",
-                "recalibrate_batches",
-                "eval_batches",
-                "seed",
-            ],
-        )?;
-        let count =
-            |key: &str, d: u64| -> Result<usize> { Ok(options.u64(key)?.unwrap_or(d) as usize) };
+        let o = SposOptions::from_options(options, "spos")?;
         let cfg = EvolutionConfig {
-            population: count("population", 50)?,
-            select: count("select", 10)?,
-            crossover: count("crossover", 25)?,
-            mutation: count("mutation", 25)?,
-            mutation_prob: options.f64("mutation_prob")?.unwrap_or(0.1),
-            generations: count("generations", 20)?,
-            recalibrate: count("recalibrate_batches", 20)?,
-            eval_batches: count("eval_batches", 10)?,
-            flops_limit: options.f64("flops_limit")?,
-            params_limit: options.f64("params_limit")?,
+            population: o.population,
+            select: o.select,
+            crossover: o.crossover,
+            mutation: o.mutation,
+            mutation_prob: o.mutation_prob,
+            generations: o.generations,
+            recalibrate: o.recalibrate_batches,
+            eval_batches: o.eval_batches,
+            flops_limit: o.flops_limit,
+            params_limit: o.params_limit,
         };
         if cfg.population == 0 || cfg.select == 0 || cfg.select > cfg.population {
             return Err(PluginError::invalid_input(format!(
@@ -172,7 +196,7 @@ impl OneShotTrainer for Spos {
         }
         Ok(Spos {
             cfg,
-            rng: SeededRng::from_options(options)?,
+            rng: SeededRng::from_seed(o.seed),
             space: None,
             costs: None,
             usage: BTreeMap::new(),
@@ -201,12 +225,7 @@ impl OneShotTrainer for Spos {
             let (selections, arch) = self.sample()?;
             apply_architecture(ctx, SUPERNET, &arch)?;
             let batch = ctx.next_batch(Split::Train)?;
-            ctx.zero_grad(SUPERNET)?;
-            let logits = ctx.forward(SUPERNET, &batch.inputs)?;
-            let loss = cross_entropy(&logits, &batch.labels);
-            loss.backward();
-            ctx.weight_step(SUPERNET)?;
-            let acc = accuracy(&logits, &batch.labels);
+            let (loss, acc) = train_step(ctx, SUPERNET, &batch)?;
             let names: Vec<String> = self
                 .space()?
                 .choices()
@@ -229,7 +248,7 @@ impl OneShotTrainer for Spos {
                 ctx,
                 &mut meter,
                 (epoch, step),
-                &[("loss", loss.double_value(&[])), ("accuracy", acc)],
+                &[("loss", loss), ("accuracy", acc)],
             )?;
         }
         let importance = self.importance();
@@ -257,25 +276,22 @@ impl OneShotTrainer for Spos {
     }
 
     fn save_state(&self) -> Result<Value> {
-        Ok(archon_plugin_api::serde_json::json!({
-            "usage": self.usage,
-            "rng": archon_plugin_api::serde_json::to_value(&self.rng).map_err(|e| PluginError::internal(e.to_string()))?,
-        }))
+        save_state(&State {
+            usage: self.usage.clone(),
+            rng: self.rng.clone(),
+        })
     }
 
     fn load_state(&mut self, ctx: &mut SupernetContext<'_>, state: &Value) -> Result<()> {
+        let state: State = load_state("spos", state)?;
         self.begin(ctx)?;
-        let usage: BTreeMap<String, Vec<(f64, usize)>> =
-            archon_plugin_api::serde_json::from_value(state["usage"].clone())
-                .map_err(|e| PluginError::invalid_input(format!("spos state: usage: {e}")))?;
-        if usage.keys().ne(self.usage.keys()) {
+        if state.usage.keys().ne(self.usage.keys()) {
             return Err(PluginError::invalid_input(
                 "spos state: saved for another search space",
             ));
         }
-        self.usage = usage;
-        self.rng = archon_plugin_api::serde_json::from_value(state["rng"].clone())
-            .map_err(|e| PluginError::invalid_input(format!("spos state: rng: {e}")))?;
+        self.usage = state.usage;
+        self.rng = state.rng;
         Ok(())
     }
 
@@ -288,5 +304,6 @@ archon_plugin_api::export_plugin! {
     name: "spos",
     version: env!("CARGO_PKG_VERSION"),
     description: "SPOS: uniform single-path supernet training, then evolution under FLOPs/params limits",
+    options: SposOptions,
     one_shot_trainer: Spos,
 }

@@ -10,20 +10,34 @@
 //!
 //! Options: as the `enas` plugin.
 
-use archon_plugin_support::one_shot::{ControllerConfig, EnasFlavour, EnasTrainer};
+use archon_plugin_api::plugin_options;
+use archon_plugin_support::one_shot::{EnasFlavour, EnasOptions, EnasTrainer};
+
+plugin_options! {
+    /// TextNAS's options (those of ENAS's recurrent controller).
+    pub struct TextNasOptions {
+        /// Logits become `c · tanh(logits)` (≤ 0: not squashed).
+        pub tanh_constant: f64 = 2.5,
+        /// Logits are divided by this first.
+        pub temperature: f64 = 5.0,
+        #[flatten]
+        pub enas: EnasOptions = EnasOptions::default(),
+    }
+}
 
 /// TextNAS's defaults.
 pub struct TextNas;
 
 impl EnasFlavour for TextNas {
     const NAME: &'static str = "textnas";
+    type Options = TextNasOptions;
 
-    fn defaults(_cell_space: bool) -> ControllerConfig {
-        ControllerConfig {
-            tanh_constant: Some(2.5),
-            temperature: Some(5.0),
-            ..ControllerConfig::default()
-        }
+    fn shared(options: &TextNasOptions) -> &EnasOptions {
+        &options.enas
+    }
+
+    fn squashing(options: &TextNasOptions, _cell_space: bool) -> (Option<f64>, Option<f64>) {
+        (Some(options.tanh_constant), Some(options.temperature))
     }
 }
 
@@ -34,5 +48,6 @@ archon_plugin_api::export_plugin! {
     name: "textnas",
     version: env!("CARGO_PKG_VERSION"),
     description: "TextNAS: the ENAS controller over the TextNAS space, for text classification",
+    options: TextNasOptions,
     one_shot_trainer: TextNasSearch,
 }
