@@ -39,20 +39,26 @@ pub fn search_space_of(points: &[ChoicePoint]) -> Result<SearchSpace> {
     Ok(SearchSpace::from_json(&serde_json::Value::Object(map))?)
 }
 
-/// Runs a forward pass, turning a panic (libtorch's shape errors, a failing cell
-/// plugin) into an error.
-fn guarded_forward(f: impl FnOnce() -> Tensor) -> Result<Tensor> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|payload| {
-        let message = payload
-            .downcast_ref::<String>()
-            .cloned()
-            .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
-            .unwrap_or_else(|| "unknown error".into());
+/// Runs a forward pass; its error (a failing cell plugin, a wrong shape) or panic
+/// (libtorch's own errors) becomes a "forward pass failed" error.
+fn guarded_forward(f: impl FnOnce() -> Result<Tensor>) -> Result<Tensor> {
+    let failed = |message: String| {
         SpacesError::Config(format!(
             "forward pass failed: {}",
             message.lines().next().unwrap_or_default()
         ))
-    })
+    };
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+        Ok(Ok(out)) => Ok(out),
+        Ok(Err(e)) => Err(failed(e.to_string())),
+        Err(payload) => Err(failed(
+            payload
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_else(|| "unknown error".into()),
+        )),
+    }
 }
 
 /// Fails if a space built two parameters at one path (tch would silently rename the

@@ -98,7 +98,7 @@ impl LayerChoice {
 }
 
 impl Block for LayerChoice {
-    fn forward(&self, xs: &Tensor, ctx: &Ctx) -> Tensor {
+    fn forward(&self, xs: &Tensor, ctx: &Ctx) -> Result<Tensor> {
         let candidates = match &self.inner {
             Inner::Child { block, .. } => return block.forward(xs, ctx),
             Inner::Supernet(c) => c,
@@ -108,7 +108,7 @@ impl Block for LayerChoice {
         let input = MixInput::new(xs);
         // A candidate under dropout (P-DARTS's skip-connect) is computed unscaled,
         // dropped out, then weighted.
-        let run = |i: usize, weight: Option<&Tensor>| -> Tensor {
+        let run = |i: usize, weight: Option<&Tensor>| -> Result<Tensor> {
             let p = if ctx.train {
                 ctx.settings().dropout(self.roles[i])
             } else {
@@ -116,9 +116,9 @@ impl Block for LayerChoice {
             };
             if p > 0.0 {
                 let y = candidates[i]
-                    .forward_mixed(&input, None, ctx)
+                    .forward_mixed(&input, None, ctx)?
                     .dropout(p, true);
-                scaled(y, weight)
+                Ok(scaled(y, weight))
             } else {
                 candidates[i].forward_mixed(&input, weight, ctx)
             }
@@ -126,8 +126,8 @@ impl Block for LayerChoice {
         match ctx.settings().expect(&self.label) {
             Setting::Fixed(indices) => {
                 let mut outs = indices.iter().map(|&i| run(i, None));
-                let first = outs.next().expect("settings are validated non-empty");
-                outs.fold(first, |acc, y| acc + y)
+                let first = outs.next().expect("settings are validated non-empty")?;
+                outs.try_fold(first, |acc, y| Ok(acc + y?))
             }
             Setting::Weighted { indices, weights } => {
                 // The none op adds nothing (and its weight's gradient is zero): skip it.
@@ -136,16 +136,19 @@ impl Block for LayerChoice {
                     if self.roles[i] == CandidateRole::Zero {
                         continue;
                     }
-                    let y = run(i, Some(&weights.get(k as i64)));
+                    let y = run(i, Some(&weights.get(k as i64)))?;
                     sum = Some(match sum {
                         Some(acc) => acc + y,
                         None => y,
                     });
                 }
-                sum.unwrap_or_else(|| {
+                match sum {
+                    Some(sum) => Ok(sum),
                     // Only none ops are active: zeros of the right shape, tied to the weights.
-                    candidates[indices[0]].forward(xs, ctx) * weights.sum(weights.kind())
-                })
+                    None => {
+                        Ok(candidates[indices[0]].forward(xs, ctx)? * weights.sum(weights.kind()))
+                    }
+                }
             }
         }
     }

@@ -60,13 +60,13 @@ impl Repeat {
 }
 
 impl Block for Repeat {
-    fn forward(&self, xs: &Tensor, ctx: &Ctx) -> Tensor {
-        let run = |depth: usize| {
+    fn forward(&self, xs: &Tensor, ctx: &Ctx) -> Result<Tensor> {
+        let run = |depth: usize| -> Result<Tensor> {
             let mut out = xs.shallow_clone();
             for block in &self.blocks[..depth] {
-                out = block.forward(&out, ctx);
+                out = block.forward(&out, ctx)?;
             }
-            out
+            Ok(out)
         };
         if let Some(depth) = self.child_depth {
             return run(depth);
@@ -80,7 +80,7 @@ impl Block for Repeat {
                 let mut out = xs.shallow_clone();
                 let mut mix: Option<Tensor> = None;
                 for (d, block) in self.blocks[..deepest].iter().enumerate() {
-                    out = block.forward(&out, ctx);
+                    out = block.forward(&out, ctx)?;
                     for (k, &w) in wanted.iter().enumerate() {
                         if w == d + 1 {
                             let y = &out * weights.get(k as i64);
@@ -91,7 +91,7 @@ impl Block for Repeat {
                         }
                     }
                 }
-                mix.expect("weighted settings have at least one depth")
+                Ok(mix.expect("weighted settings have at least one depth"))
             }
         }
     }

@@ -9,9 +9,9 @@ use crate::{
     choice::LayerChoice,
     error::Result,
     nn::{
-        channels_last, global_avg_pool,
+        channels_last, conv2d, global_avg_pool,
         ops::{drop_path, relu_conv_bn, stem, BatchNorm, FactorizedReduce, Relu},
-        Block, BoxBlock, Conv2d, Ctx, Linear, Sequential,
+        Block, BoxBlock, Conv2dConfig, Ctx, Linear, Sequential,
     },
 };
 use tch::{nn, Tensor};
@@ -19,7 +19,7 @@ use tch::{nn, Tensor};
 /// The part of a cell after preprocessing: takes the two preprocessed inputs and
 /// returns the concatenation of its `nodes` intermediate nodes.
 pub(crate) trait CellBody: std::fmt::Debug + Send {
-    fn forward(&self, inputs: [Tensor; 2], ctx: &Ctx) -> Tensor;
+    fn forward(&self, inputs: [Tensor; 2], ctx: &Ctx) -> Result<Tensor>;
 }
 
 /// What a cell body is built for.
@@ -152,32 +152,32 @@ impl AuxiliaryHead {
     fn new(p: &nn::Path, c: i64, classes: i64) -> Self {
         AuxiliaryHead {
             features: Sequential::new()
-                .push(Conv2d::new(&(p / "conv1"), c, 128, 1, 1, 0, 1, 1, false))
+                .push(conv2d(&(p / "conv1"), c, 128, 1, Conv2dConfig::default()))
                 .push(BatchNorm::new(&(p / "bn1"), 128, true))
                 .push(Relu)
-                .push(Conv2d::new(&(p / "conv2"), 128, 768, 2, 1, 0, 1, 1, false))
+                .push(conv2d(&(p / "conv2"), 128, 768, 2, Conv2dConfig::default()))
                 .push(BatchNorm::new(&(p / "bn2"), 768, true))
                 .push(Relu),
             classifier: Linear::new(&(p / "classifier"), 768, classes),
         }
     }
 
-    fn forward(&self, xs: &Tensor, ctx: &Ctx) -> Tensor {
+    fn forward(&self, xs: &Tensor, ctx: &Ctx) -> Result<Tensor> {
         let pooled = xs.relu().adaptive_avg_pool2d([2, 2]);
         self.classifier
-            .forward(&self.features.forward(&pooled, ctx).flatten(1, -1), ctx)
+            .forward(&self.features.forward(&pooled, ctx)?.flatten(1, -1), ctx)
     }
 }
 
 /// Applies a cell edge. In a child trained with drop-path, the edge's output is
 /// dropped unless the edge is the identity (as in DARTS retraining).
-pub(crate) fn apply_edge(edge: &LayerChoice, stride: i64, x: &Tensor, ctx: &Ctx) -> Tensor {
-    let y = edge.forward(x, ctx);
+pub(crate) fn apply_edge(edge: &LayerChoice, stride: i64, x: &Tensor, ctx: &Ctx) -> Result<Tensor> {
+    let y = edge.forward(x, ctx)?;
     let p = ctx.drop_path();
-    match edge.child_candidate() {
+    Ok(match edge.child_candidate() {
         Some(name) if p > 0.0 && !(stride == 1 && name == "skip_connect") => drop_path(y, p),
         _ => y,
-    }
+    })
 }
 
 #[derive(Debug)]
@@ -190,18 +190,18 @@ struct CellNetwork {
 }
 
 impl Block for CellNetwork {
-    fn forward(&self, xs: &Tensor, ctx: &Ctx) -> Tensor {
+    fn forward(&self, xs: &Tensor, ctx: &Ctx) -> Result<Tensor> {
         // The stem's output too: from a one-channel input libtorch cannot tell the
         // memory orders apart and returns NCHW.
-        let s = channels_last(&self.stem.forward(&channels_last(xs), ctx));
+        let s = channels_last(&self.stem.forward(&channels_last(xs), ctx)?);
         let (mut s0, mut s1) = (s.shallow_clone(), s);
         for (i, cell) in self.cells.iter().enumerate() {
-            let inputs = [cell.pre0.forward(&s0, ctx), cell.pre1.forward(&s1, ctx)];
-            let out = cell.body.forward(inputs, ctx);
+            let inputs = [cell.pre0.forward(&s0, ctx)?, cell.pre1.forward(&s1, ctx)?];
+            let out = cell.body.forward(inputs, ctx)?;
             (s0, s1) = (s1, out);
             if let Some((after, head)) = &self.aux {
                 if *after == i && ctx.train {
-                    ctx.set_aux(head.forward(&s1, ctx));
+                    ctx.set_aux(head.forward(&s1, ctx)?);
                 }
             }
         }

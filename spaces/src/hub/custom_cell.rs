@@ -86,7 +86,7 @@ impl std::fmt::Debug for PluginCell {
 }
 
 impl CellBody for PluginCell {
-    fn forward(&self, inputs: [Tensor; 2], _ctx: &Ctx) -> Tensor {
+    fn forward(&self, inputs: [Tensor; 2], _ctx: &Ctx) -> Result<Tensor> {
         let params: Vec<&Tensor> = self.params.iter().collect();
         let mut client = self
             .client
@@ -94,21 +94,19 @@ impl CellBody for PluginCell {
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         let out = client
             .forward(&[&inputs[0], &inputs[1]], &params)
-            .unwrap_or_else(|e| panic!("cell plugin {:?} failed: {e}", self.name));
+            .map_err(|e| SpacesError::Config(format!("cell plugin {:?} failed: {e}", self.name)))?;
         let (size, input) = (out.size(), inputs[0].size());
         let want_hw = if self.reduction {
             [(input[2] + 1) / 2, (input[3] + 1) / 2]
         } else {
             [input[2], input[3]]
         };
-        assert!(
-            size.len() == 4 && size[1] == self.expected_channels && size[2..] == want_hw,
-            "cell plugin {:?} returned shape {size:?}; the skeleton needs [N, {}, {}, {}]",
-            self.name,
-            self.expected_channels,
-            want_hw[0],
-            want_hw[1]
-        );
-        out
+        if !(size.len() == 4 && size[1] == self.expected_channels && size[2..] == want_hw) {
+            return Err(SpacesError::Config(format!(
+                "cell plugin {:?} returned shape {size:?}; the skeleton needs [N, {}, {}, {}]",
+                self.name, self.expected_channels, want_hw[0], want_hw[1]
+            )));
+        }
+        Ok(out)
     }
 }

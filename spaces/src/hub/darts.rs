@@ -112,7 +112,7 @@ impl DartsCell {
 }
 
 impl CellBody for DartsCell {
-    fn forward(&self, inputs: [Tensor; 2], ctx: &Ctx) -> Tensor {
+    fn forward(&self, inputs: [Tensor; 2], ctx: &Ctx) -> Result<Tensor> {
         let mut states: Vec<Tensor> = inputs.into();
         for (choice, edges) in &self.nodes {
             let (active, weights) = choice.active(ctx);
@@ -123,13 +123,13 @@ impl CellBody for DartsCell {
                     let stride = if self.reduction && i < 2 { 2 } else { 1 };
                     apply_edge(edge, stride, &states[i], ctx)
                 })
-                .collect();
+                .collect::<Result<_>>()?;
             let node = choice
                 .reduce(outs, weights.as_ref())
                 .unwrap_or_else(|| states[1].zeros_like());
             states.push(node);
         }
-        Tensor::cat(&states[2..], 1)
+        Ok(Tensor::cat(&states[2..], 1))
     }
 }
 

@@ -10,8 +10,9 @@ use crate::{
     choice::{Builder, InputChoice, LayerChoice, Reduction},
     error::{Result, SpacesError},
     nn::{
+        conv2d,
         ops::{stem, BatchNorm, FactorizedReduce, Pool, Relu},
-        Block, BoxBlock, Conv2d, Ctx, Linear, Sequential,
+        Block, BoxBlock, Conv2dConfig, Ctx, Linear, Sequential,
     },
 };
 use tch::{nn, Tensor};
@@ -47,16 +48,12 @@ pub const ENAS_MACRO_OPS: [&str; 6] = [
 /// 1×1 conv → BN (not affine) → ReLU.
 fn std_conv(p: &nn::Path, c_in: i64, c_out: i64) -> Sequential {
     Sequential::new()
-        .push(Conv2d::new(
+        .push(conv2d(
             &(p / "conv"),
             c_in,
             c_out,
             1,
-            1,
-            0,
-            1,
-            1,
-            false,
+            Conv2dConfig::default(),
         ))
         .push(BatchNorm::new(&(p / "bn"), c_out, false))
         .push(Relu)
@@ -66,20 +63,29 @@ fn branch(name: &str, p: &nn::Path, c: i64) -> Result<BoxBlock> {
     let conv = |k: i64, separable: bool| -> BoxBlock {
         let body = if separable {
             Sequential::new()
-                .push(Conv2d::new(
+                .push(conv2d(
                     &(p / "depthwise"),
                     c,
                     c,
                     k,
-                    1,
-                    k / 2,
-                    1,
-                    c,
-                    false,
+                    Conv2dConfig {
+                        padding: k / 2,
+                        groups: c,
+                        ..Default::default()
+                    },
                 ))
-                .push(Conv2d::new(&(p / "pointwise"), c, c, 1, 1, 0, 1, 1, false))
+                .push(conv2d(&(p / "pointwise"), c, c, 1, Conv2dConfig::default()))
         } else {
-            Sequential::new().push(Conv2d::new(&(p / "conv"), c, c, k, 1, k / 2, 1, 1, false))
+            Sequential::new().push(conv2d(
+                &(p / "conv"),
+                c,
+                c,
+                k,
+                Conv2dConfig {
+                    padding: k / 2,
+                    ..Default::default()
+                },
+            ))
         };
         Box::new(
             std_conv(&(p / "pre"), c, c)
@@ -187,11 +193,11 @@ struct EnasMacroNetwork {
 }
 
 impl Block for EnasMacroNetwork {
-    fn forward(&self, xs: &Tensor, ctx: &Ctx) -> Tensor {
-        let mut outputs = vec![self.stem.forward(xs, ctx)];
+    fn forward(&self, xs: &Tensor, ctx: &Ctx) -> Result<Tensor> {
+        let mut outputs = vec![self.stem.forward(xs, ctx)?];
         for (k, layer) in self.layers.iter().enumerate() {
             let last = outputs.last().expect("the stem output is first");
-            let mut out = layer.op.forward(last, ctx);
+            let mut out = layer.op.forward(last, ctx)?;
             if let Some(skip) = &layer.skip {
                 let (active, weights) = skip.active(ctx);
                 let chosen: Vec<Tensor> =
@@ -204,10 +210,13 @@ impl Block for EnasMacroNetwork {
                     }
                 }
             }
-            outputs.push(layer.bn.forward(&out, ctx));
+            outputs.push(layer.bn.forward(&out, ctx)?);
             if let Some((_, reduce)) = self.reductions.iter().find(|(after, _)| *after == k as i64)
             {
-                outputs = outputs.iter().map(|t| reduce.forward(t, ctx)).collect();
+                outputs = outputs
+                    .iter()
+                    .map(|t| reduce.forward(t, ctx))
+                    .collect::<Result<_>>()?;
             }
         }
         let last = outputs.pop().expect("at least the stem");

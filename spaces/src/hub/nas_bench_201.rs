@@ -9,8 +9,9 @@ use crate::{
     choice::{Builder, LayerChoice},
     error::{Result, SpacesError},
     nn::{
+        conv2d,
         ops::{nb201_op, relu_conv_bn, stem, BatchNorm, Relu, NB201_OPS},
-        Block, BoxBlock, Conv2d, Ctx, Linear, Sequential,
+        Block, BoxBlock, Conv2d, Conv2dConfig, Ctx, Linear, Sequential,
     },
 };
 use archon_plugin_api::{Architecture, SearchSpace, Selection};
@@ -130,13 +131,13 @@ impl Nb201Cell {
 }
 
 impl Block for Nb201Cell {
-    fn forward(&self, xs: &Tensor, ctx: &Ctx) -> Tensor {
+    fn forward(&self, xs: &Tensor, ctx: &Ctx) -> Result<Tensor> {
         let mut nodes = vec![xs.shallow_clone()];
         let mut edge = 0;
         for to in 1..4 {
             let mut sum: Option<Tensor> = None;
             for state in &nodes[..to] {
-                let y = self.edges[edge].forward(state, ctx);
+                let y = self.edges[edge].forward(state, ctx)?;
                 edge += 1;
                 sum = Some(match sum {
                     Some(acc) => acc + y,
@@ -145,7 +146,7 @@ impl Block for Nb201Cell {
             }
             nodes.push(sum.expect("every node has an incoming edge"));
         }
-        nodes.pop().expect("4 nodes")
+        Ok(nodes.pop().expect("4 nodes"))
     }
 }
 
@@ -163,18 +164,18 @@ impl ResidualReduce {
         ResidualReduce {
             conv_a: relu_conv_bn(&(p / "conv_a"), c_in, c_out, 3, 2, 1, true),
             conv_b: relu_conv_bn(&(p / "conv_b"), c_out, c_out, 3, 1, 1, true),
-            shortcut: Conv2d::new(&(p / "shortcut"), c_in, c_out, 1, 1, 0, 1, 1, false),
+            shortcut: conv2d(&(p / "shortcut"), c_in, c_out, 1, Conv2dConfig::default()),
         }
     }
 }
 
 impl Block for ResidualReduce {
-    fn forward(&self, xs: &Tensor, ctx: &Ctx) -> Tensor {
+    fn forward(&self, xs: &Tensor, ctx: &Ctx) -> Result<Tensor> {
         let residual = self.shortcut.forward(
             &xs.avg_pool2d([2, 2], [2, 2], [0, 0], false, true, None),
             ctx,
-        );
-        self.conv_b.forward(&self.conv_a.forward(xs, ctx), ctx) + residual
+        )?;
+        Ok(self.conv_b.forward(&self.conv_a.forward(xs, ctx)?, ctx)? + residual)
     }
 }
 
@@ -193,17 +194,17 @@ struct Nb201Network {
 }
 
 impl Block for Nb201Network {
-    fn forward(&self, xs: &Tensor, ctx: &Ctx) -> Tensor {
-        let mut out = self.stem.forward(xs, ctx);
+    fn forward(&self, xs: &Tensor, ctx: &Ctx) -> Result<Tensor> {
+        let mut out = self.stem.forward(xs, ctx)?;
         for layer in &self.layers {
             out = match layer {
-                Nb201Layer::Cell(c) => c.forward(&out, ctx),
-                Nb201Layer::Reduce(r) => r.forward(&out, ctx),
+                Nb201Layer::Cell(c) => c.forward(&out, ctx)?,
+                Nb201Layer::Reduce(r) => r.forward(&out, ctx)?,
             };
         }
         let out = self
             .last
-            .forward(&out, ctx)
+            .forward(&out, ctx)?
             .adaptive_avg_pool2d([1, 1])
             .flatten(1, -1);
         self.classifier.forward(&out, ctx)

@@ -145,7 +145,7 @@ impl NdsCell {
 }
 
 impl CellBody for NdsCell {
-    fn forward(&self, inputs: [Tensor; 2], ctx: &Ctx) -> Tensor {
+    fn forward(&self, inputs: [Tensor; 2], ctx: &Ctx) -> Result<Tensor> {
         let mut states: Vec<Tensor> = inputs.into();
         for slots in &self.nodes {
             let mut node: Option<Tensor> = None;
@@ -160,7 +160,7 @@ impl CellBody for NdsCell {
                         let stride = if self.reduction && i < 2 { 2 } else { 1 };
                         apply_edge(op, stride, &states[i], ctx)
                     })
-                    .collect();
+                    .collect::<Result<_>>()?;
                 if let Some(y) = slot.input.reduce(outs, weights.as_ref()) {
                     node = Some(match node {
                         Some(acc) => acc + y,
@@ -170,6 +170,6 @@ impl CellBody for NdsCell {
             }
             states.push(node.unwrap_or_else(|| states[1].zeros_like()));
         }
-        Tensor::cat(&states[2..], 1)
+        Ok(Tensor::cat(&states[2..], 1))
     }
 }

@@ -10,8 +10,9 @@ use crate::{
     choice::{Builder, Repeat},
     error::Result,
     nn::{
+        conv2d,
         ops::{stem, BatchNorm},
-        Block, BoxBlock, Conv2d, Ctx, Linear, MbConv, PooledClassifier, Sequential,
+        Block, BoxBlock, Conv2dConfig, Ctx, Linear, MbConv, PooledClassifier, Sequential,
     },
 };
 use tch::{nn, Tensor};
@@ -44,8 +45,8 @@ pub const RATIOS: [i64; 2] = [3, 6];
 struct Relu6;
 
 impl Block for Relu6 {
-    fn forward(&self, xs: &Tensor, _: &Ctx) -> Tensor {
-        xs.relu6()
+    fn forward(&self, xs: &Tensor, _: &Ctx) -> Result<Tensor> {
+        Ok(xs.relu6())
     }
 }
 
@@ -97,16 +98,12 @@ impl SpaceFamily for ProxylessNas {
         }
         let head_c = 8 * w;
         let head = Sequential::new()
-            .push(Conv2d::new(
+            .push(conv2d(
                 &(p / "head" / "conv"),
                 c_prev,
                 head_c,
                 1,
-                1,
-                0,
-                1,
-                1,
-                false,
+                Conv2dConfig::default(),
             ))
             .push(BatchNorm::new(&(p / "head" / "bn"), head_c, true))
             .push(Relu6);

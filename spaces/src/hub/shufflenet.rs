@@ -10,8 +10,9 @@ use crate::{
     choice::{Builder, LayerChoice},
     error::{Result, SpacesError},
     nn::{
+        conv2d,
         ops::{stem, BatchNorm, Relu},
-        Block, BoxBlock, Conv2d, Ctx, Linear, PooledClassifier, Sequential,
+        Block, BoxBlock, Conv2dConfig, Ctx, Linear, PooledClassifier, Sequential,
     },
 };
 use tch::{nn, Tensor};
@@ -39,16 +40,12 @@ pub const SHUFFLE_OPS: [&str; 4] = ["choice_3", "choice_5", "choice_7", "xceptio
 
 fn pw(p: &nn::Path, c_in: i64, c_out: i64, relu: bool) -> Sequential {
     let s = Sequential::new()
-        .push(Conv2d::new(
+        .push(conv2d(
             &(p / "conv"),
             c_in,
             c_out,
             1,
-            1,
-            0,
-            1,
-            1,
-            false,
+            Conv2dConfig::default(),
         ))
         .push(BatchNorm::new(&(p / "bn"), c_out, true));
     if relu {
@@ -60,16 +57,17 @@ fn pw(p: &nn::Path, c_in: i64, c_out: i64, relu: bool) -> Sequential {
 
 fn dw(p: &nn::Path, c: i64, k: i64, stride: i64) -> Sequential {
     Sequential::new()
-        .push(Conv2d::new(
+        .push(conv2d(
             &(p / "conv"),
             c,
             c,
             k,
-            stride,
-            k / 2,
-            1,
-            c,
-            false,
+            Conv2dConfig {
+                stride,
+                padding: k / 2,
+                groups: c,
+                ..Default::default()
+            },
         ))
         .push(BatchNorm::new(&(p / "bn"), c, true))
 }
@@ -141,7 +139,7 @@ fn channel_shuffle(xs: Tensor) -> Tensor {
 }
 
 impl Block for ShuffleBlock {
-    fn forward(&self, xs: &Tensor, ctx: &Ctx) -> Tensor {
+    fn forward(&self, xs: &Tensor, ctx: &Ctx) -> Result<Tensor> {
         let out = match &self.proj {
             None => {
                 let half = xs.size()[1] / 2;
@@ -149,11 +147,11 @@ impl Block for ShuffleBlock {
                     xs.narrow(1, 0, half),
                     xs.narrow(1, half, xs.size()[1] - half),
                 );
-                Tensor::cat(&[keep, self.main.forward(&work, ctx)], 1)
+                Tensor::cat(&[keep, self.main.forward(&work, ctx)?], 1)
             }
-            Some(proj) => Tensor::cat(&[proj.forward(xs, ctx), self.main.forward(xs, ctx)], 1),
+            Some(proj) => Tensor::cat(&[proj.forward(xs, ctx)?, self.main.forward(xs, ctx)?], 1),
         };
-        channel_shuffle(out)
+        Ok(channel_shuffle(out))
     }
 }
 

@@ -64,9 +64,9 @@ struct SeqConv {
 }
 
 impl Block for SeqConv {
-    fn forward(&self, xs: &Tensor, ctx: &Ctx) -> Tensor {
-        let y = self.conv.forward(&xs.unsqueeze(2), ctx).squeeze_dim(2);
-        masked(self.bn.forward(&y, ctx).relu(), ctx)
+    fn forward(&self, xs: &Tensor, ctx: &Ctx) -> Result<Tensor> {
+        let y = self.conv.forward(&xs.unsqueeze(2), ctx)?.squeeze_dim(2);
+        Ok(masked(self.bn.forward(&y, ctx)?.relu(), ctx))
     }
 }
 
@@ -77,7 +77,7 @@ struct SeqPool {
 }
 
 impl Block for SeqPool {
-    fn forward(&self, xs: &Tensor, ctx: &Ctx) -> Tensor {
+    fn forward(&self, xs: &Tensor, ctx: &Ctx) -> Result<Tensor> {
         let y = if self.max {
             // Padding must not win the max: push it far down first.
             let neg = (mask_of(ctx).unsqueeze(1) - 1.0) * 1e4;
@@ -85,7 +85,7 @@ impl Block for SeqPool {
         } else {
             xs.avg_pool1d([3], [1], [1], false, false)
         };
-        masked(y, ctx)
+        Ok(masked(y, ctx))
     }
 }
 
@@ -97,13 +97,13 @@ struct BiGru {
 }
 
 impl Block for BiGru {
-    fn forward(&self, xs: &Tensor, ctx: &Ctx) -> Tensor {
+    fn forward(&self, xs: &Tensor, ctx: &Ctx) -> Result<Tensor> {
         let seq = xs.transpose(1, 2);
         let (out, _) = self.gru.seq(&seq);
         let (l, h, u) = (seq.size()[1], self.hidden, self.hidden / 2);
         // Per step and direction: 3 gates of [h → u] and [u → u].
         ctx.add_flops((2 * l * 3 * (h * u + u * u)) as u64);
-        masked(out.transpose(1, 2), ctx)
+        Ok(masked(out.transpose(1, 2), ctx))
     }
 }
 
@@ -118,22 +118,22 @@ struct SelfAttention {
 }
 
 impl Block for SelfAttention {
-    fn forward(&self, xs: &Tensor, ctx: &Ctx) -> Tensor {
+    fn forward(&self, xs: &Tensor, ctx: &Ctx) -> Result<Tensor> {
         let seq = xs.transpose(1, 2); // [N, L, H]
         let (n, l, h) = (seq.size()[0], seq.size()[1], seq.size()[2]);
         let d = h / self.heads;
         let split = |t: Tensor| t.view([n, l, self.heads, d]).transpose(1, 2); // [N, heads, L, d]
         let (q, k, v) = (
-            split(self.q.forward(&seq, ctx)),
-            split(self.k.forward(&seq, ctx)),
-            split(self.v.forward(&seq, ctx)),
+            split(self.q.forward(&seq, ctx)?),
+            split(self.k.forward(&seq, ctx)?),
+            split(self.v.forward(&seq, ctx)?),
         );
         let scores = q.matmul(&k.transpose(2, 3)) / (d as f64).sqrt();
         let pad = mask_of(ctx).eq(0.0).view([n, 1, 1, l]);
         let attn = scores.masked_fill(&pad, -1e9).softmax(-1, Kind::Float);
         ctx.add_flops((2 * self.heads * l * l * d) as u64);
         let out = attn.matmul(&v).transpose(1, 2).contiguous().view([n, l, h]);
-        masked(self.o.forward(&out, ctx).transpose(1, 2), ctx)
+        Ok(masked(self.o.forward(&out, ctx)?.transpose(1, 2), ctx))
     }
 }
 
@@ -283,7 +283,7 @@ fn chosen(choice: &InputChoice, outputs: &[Tensor], ctx: &Ctx) -> Option<Tensor>
 
 impl Block for TextNasNetwork {
     /// `xs`: `[N, L]` token ids (0 = padding).
-    fn forward(&self, xs: &Tensor, ctx: &Ctx) -> Tensor {
+    fn forward(&self, xs: &Tensor, ctx: &Ctx) -> Result<Tensor> {
         let mask = xs.ne(0).to_kind(Kind::Float);
         let ctx = ctx.with_mask(&mask);
         let embedded = masked(xs.apply(&self.embedding).transpose(1, 2), &ctx); // [N, H, L]
@@ -295,13 +295,13 @@ impl Block for TextNasNetwork {
                     chosen(choice, &outputs[*from..], &ctx).expect("n_chosen is 1")
                 }
             };
-            let mut out = layer.op.forward(&input, &ctx);
+            let mut out = layer.op.forward(&input, &ctx)?;
             if let Some(skip) = &layer.skip {
                 if let Some(s) = chosen(skip, &outputs, &ctx) {
                     out = s + out;
                 }
             }
-            outputs.push(masked(layer.bn.forward(&out, &ctx), &ctx));
+            outputs.push(masked(layer.bn.forward(&out, &ctx)?, &ctx));
         }
         let last = outputs.pop().expect("at least one layer");
         // Masked max over time.

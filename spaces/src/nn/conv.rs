@@ -1,6 +1,7 @@
 //! Convolution and linear layers that count their multiply-accumulates.
 
 use super::{Block, ConvCall, Ctx};
+use crate::error::Result;
 use tch::{nn, Device, Tensor};
 
 /// A 2-D convolution (weights `[out, in/groups, kh, kw]`), optionally with a bias.
@@ -14,29 +15,66 @@ pub struct Conv2d {
     groups: i64,
 }
 
+/// A [`Conv2d`]'s hyper-parameters besides its channels and kernel size. The default
+/// is a plain convolution: stride 1, no padding, no dilation, one group, no bias (the
+/// spaces' convolutions are followed by batch norm).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Conv2dConfig {
+    /// Stride (both directions).
+    pub stride: i64,
+    /// Zero padding (each side, both directions).
+    pub padding: i64,
+    /// Dilation.
+    pub dilation: i64,
+    /// Groups (`c_in` for a depthwise convolution).
+    pub groups: i64,
+    /// Whether to add a learnt bias.
+    pub bias: bool,
+}
+
+impl Default for Conv2dConfig {
+    fn default() -> Self {
+        Conv2dConfig {
+            stride: 1,
+            padding: 0,
+            dilation: 1,
+            groups: 1,
+            bias: false,
+        }
+    }
+}
+
+/// A `kernel`×`kernel` convolution from `c_in` to `c_out` channels under `p`
+/// (`p / "weight"`, `p / "bias"`), Kaiming-initialised.
+pub fn conv2d(p: &nn::Path, c_in: i64, c_out: i64, kernel: i64, cfg: Conv2dConfig) -> Conv2d {
+    Conv2d::new(p, c_in, c_out, kernel, cfg)
+}
+
 impl Conv2d {
-    /// A convolution under `p` (`p / "weight"`, `p / "bias"`), Kaiming-initialised.
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        p: &nn::Path,
-        c_in: i64,
-        c_out: i64,
-        kernel: i64,
-        stride: i64,
-        padding: i64,
-        dilation: i64,
-        groups: i64,
-        bias: bool,
-    ) -> Self {
-        let cfg = nn::ConvConfig {
+    /// A `kernel`×`kernel` convolution under `p` (`p / "weight"`, `p / "bias"`),
+    /// Kaiming-initialised; see also [`conv2d`].
+    pub fn new(p: &nn::Path, c_in: i64, c_out: i64, kernel: i64, cfg: Conv2dConfig) -> Self {
+        let Conv2dConfig {
             stride,
             padding,
             dilation,
             groups,
             bias,
-            ..Default::default()
-        };
-        let conv = nn::conv2d(p, c_in, c_out, kernel, cfg);
+        } = cfg;
+        let conv = nn::conv2d(
+            p,
+            c_in,
+            c_out,
+            kernel,
+            nn::ConvConfig {
+                stride,
+                padding,
+                dilation,
+                groups,
+                bias,
+                ..Default::default()
+            },
+        );
         Conv2d {
             weight: conv.ws,
             bias: conv.bs,
@@ -109,7 +147,7 @@ fn inflate_kernel(weight: &Tensor, d: i64) -> Tensor {
 }
 
 impl Block for Conv2d {
-    fn forward(&self, xs: &Tensor, ctx: &Ctx) -> Tensor {
+    fn forward(&self, xs: &Tensor, ctx: &Ctx) -> Result<Tensor> {
         let (weight, dilation) = if self.inflate_on_cpu(xs) {
             (inflate_kernel(&self.weight, self.dilation), 1)
         } else {
@@ -137,7 +175,7 @@ impl Block for Conv2d {
         let per_output = size[1] * size[2] * size[3];
         let outputs: i64 = out.size()[1..].iter().product();
         ctx.add_flops((outputs * per_output) as u64);
-        out
+        Ok(out)
     }
 }
 
@@ -157,13 +195,13 @@ impl Linear {
 }
 
 impl Block for Linear {
-    fn forward(&self, xs: &Tensor, ctx: &Ctx) -> Tensor {
+    fn forward(&self, xs: &Tensor, ctx: &Ctx) -> Result<Tensor> {
         let size = self.inner.ws.size();
         // Per example: one [in → out] product for every row (e.g. every token).
         let dims = xs.size();
         let rows: i64 = dims[1..dims.len() - 1].iter().product();
         ctx.add_flops((size[0] * size[1] * rows) as u64);
-        xs.apply(&self.inner)
+        Ok(xs.apply(&self.inner))
     }
 }
 

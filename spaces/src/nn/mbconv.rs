@@ -111,7 +111,7 @@ fn mixed_mask(mixture: &[(i64, Tensor)], mask: impl Fn(i64) -> Tensor) -> Tensor
 }
 
 impl Block for MbConv {
-    fn forward(&self, xs: &Tensor, ctx: &Ctx) -> Tensor {
+    fn forward(&self, xs: &Tensor, ctx: &Ctx) -> Result<Tensor> {
         let device: Device = xs.device();
         let h_max = self.w_expand.size()[0];
         let k_max = self.w_depthwise.size()[2];
@@ -171,10 +171,10 @@ impl Block for MbConv {
         let x = self.bn_project.forward(&x, self.c_out, ctx.train);
         let in_hw: i64 = size_in[2..].iter().product();
         ctx.add_flops((in_hw * h * c_in + out_hw * h * k * k + out_hw * self.c_out * h) as u64);
-        if self.stride == 1 && self.c_in == self.c_out {
+        Ok(if self.stride == 1 && self.c_in == self.c_out {
             x + xs
         } else {
             x
-        }
+        })
     }
 }

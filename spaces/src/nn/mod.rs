@@ -6,10 +6,10 @@ mod conv;
 mod mbconv;
 pub mod ops;
 
-pub use conv::{Conv2d, Linear};
+pub use conv::{conv2d, Conv2d, Conv2dConfig, Linear};
 pub use mbconv::MbConv;
 
-use crate::choice::Settings;
+use crate::{choice::Settings, error::Result};
 use std::cell::{Cell, OnceCell, RefCell};
 use tch::{Device, Tensor};
 
@@ -138,16 +138,18 @@ impl<'a> Ctx<'a> {
 ///
 /// Input and output are NCHW image tensors unless a layer says otherwise.
 pub trait Block: std::fmt::Debug + Send {
-    /// Applies the layer.
-    fn forward(&self, xs: &Tensor, ctx: &Ctx) -> Tensor;
+    /// Applies the layer. Fails when a part of it can (a cell plugin returning an
+    /// error, an output of the wrong shape); libtorch's own errors still panic and are
+    /// caught by the network's forward pass.
+    fn forward(&self, xs: &Tensor, ctx: &Ctx) -> Result<Tensor>;
 
     /// Applies the layer as one candidate of a mixture: to `input.xs()`, with the
     /// output multiplied by the scalar tensor `scale` when one is given. The result
     /// equals `forward` (times `scale`); layers override it to save work across
     /// candidates: a leading ReLU takes the input's shared [`MixInput::relu`], and a
     /// trailing batch norm folds `scale` into its affine transform.
-    fn forward_mixed(&self, input: &MixInput, scale: Option<&Tensor>, ctx: &Ctx) -> Tensor {
-        scaled(self.forward(input.xs(), ctx), scale)
+    fn forward_mixed(&self, input: &MixInput, scale: Option<&Tensor>, ctx: &Ctx) -> Result<Tensor> {
+        Ok(scaled(self.forward(input.xs(), ctx)?, scale))
     }
 }
 
@@ -233,23 +235,23 @@ impl Sequential {
 }
 
 impl Block for Sequential {
-    fn forward(&self, xs: &Tensor, ctx: &Ctx) -> Tensor {
+    fn forward(&self, xs: &Tensor, ctx: &Ctx) -> Result<Tensor> {
         let mut out = xs.shallow_clone();
         for layer in &self.layers {
-            out = layer.forward(&out, ctx);
+            out = layer.forward(&out, ctx)?;
         }
-        out
+        Ok(out)
     }
 
     /// The first layer takes the shared input, the last one the scale.
-    fn forward_mixed(&self, input: &MixInput, scale: Option<&Tensor>, ctx: &Ctx) -> Tensor {
+    fn forward_mixed(&self, input: &MixInput, scale: Option<&Tensor>, ctx: &Ctx) -> Result<Tensor> {
         match self.layers.as_slice() {
-            [] => scaled(input.xs().shallow_clone(), scale),
+            [] => Ok(scaled(input.xs().shallow_clone(), scale)),
             [only] => only.forward_mixed(input, scale, ctx),
             [first, middle @ .., last] => {
-                let mut out = first.forward_mixed(input, None, ctx);
+                let mut out = first.forward_mixed(input, None, ctx)?;
                 for layer in middle {
-                    out = layer.forward(&out, ctx);
+                    out = layer.forward(&out, ctx)?;
                 }
                 last.forward_mixed(&MixInput::new(&out), scale, ctx)
             }
@@ -276,10 +278,10 @@ impl PooledClassifier {
 }
 
 impl Block for PooledClassifier {
-    fn forward(&self, xs: &Tensor, ctx: &Ctx) -> Tensor {
+    fn forward(&self, xs: &Tensor, ctx: &Ctx) -> Result<Tensor> {
         let x = self
             .features
-            .forward(xs, ctx)
+            .forward(xs, ctx)?
             .adaptive_avg_pool2d([1, 1])
             .flatten(1, -1);
         self.classifier.forward(&x, ctx)
