@@ -28,8 +28,7 @@ pub trait EnasFlavour: Send + 'static {
     /// The options every ENAS-based trainer shares.
     fn shared(options: &Self::Options) -> &EnasOptions;
     /// `(tanh_constant, temperature)` for the controller's logits; `cell_space` says
-    /// whether the space is a cell space (ENAS micro: decisions labelled
-    /// `normal_…`/`reduce_…`).
+    /// whether the space is cell-based (ENAS micro; the search info's `cell_based`).
     fn squashing(options: &Self::Options, cell_space: bool) -> (Option<f64>, Option<f64>);
 }
 
