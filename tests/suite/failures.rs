@@ -1,6 +1,7 @@
 //! The failure fixtures: each is refused with a one-line error naming the file, the
 //! problem and the fix; the host exits non-zero without crashing and keeps working.
 
+use archon_plugin_api::PLUGIN_API_VERSION;
 use archon_tests::{archon, library, run};
 use std::{fs, path::Path};
 use tempfile::TempDir;
@@ -42,7 +43,9 @@ fn a_library_that_is_not_an_archon_plugin() {
 fn a_plugin_built_against_an_incompatible_plugin_api() {
     refused(
         &library("fixture-old-api"),
-        "built against archon-plugin-api 0.0.3, but this archon has 0.1.0; rebuild the plugin against archon-plugin-api \"^0.1.0\"",
+        &format!(
+            "built against archon-plugin-api 0.0.3, but this archon has {PLUGIN_API_VERSION}; rebuild the plugin against archon-plugin-api \"^{PLUGIN_API_VERSION}\""
+        ),
     );
 }
 
