@@ -110,3 +110,76 @@ impl CellBody for PluginCell {
         Ok(out)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{hub::CellPlugin, Supernet};
+    use archon_plugin_api::{Cell, Options, PluginError};
+    use std::sync::Arc;
+    use tch::{Device, Kind};
+
+    /// A cell plugin that fails in every forward pass.
+    struct Failing;
+
+    impl Cell for Failing {
+        fn new(_: &Options) -> archon_plugin_api::Result<Self> {
+            Ok(Failing)
+        }
+        fn describe(&self) -> serde_json::Value {
+            serde_json::json!({"name": "failing"})
+        }
+        fn forward(&mut self, _: &[Tensor], _: &[Tensor]) -> archon_plugin_api::Result<Tensor> {
+            Err(PluginError::internal("no luck today"))
+        }
+    }
+
+    /// A cell plugin that returns its first input: the wrong shape (the one cell of a
+    /// one-cell network is a reduction cell).
+    struct WrongShape;
+
+    impl Cell for WrongShape {
+        fn new(_: &Options) -> archon_plugin_api::Result<Self> {
+            Ok(WrongShape)
+        }
+        fn describe(&self) -> serde_json::Value {
+            serde_json::json!({"name": "wrong-shape"})
+        }
+        fn forward(
+            &mut self,
+            inputs: &[Tensor],
+            _: &[Tensor],
+        ) -> archon_plugin_api::Result<Tensor> {
+            Ok(inputs[0].shallow_clone())
+        }
+    }
+
+    /// The error of one forward pass of a one-cell custom-cell network around `C`.
+    fn forward_error<C: Cell>() -> String {
+        let cfg = SpaceConfig {
+            cell_plugin: Some(CellPlugin {
+                name: "broken".into(),
+                create: Arc::new(|options: &str| CellClient::in_process::<C>(options)),
+            }),
+            options: Options::from_json_str(r#"{"width": 4, "cells": 1, "nodes": 2}"#).unwrap(),
+            ..SpaceConfig::default()
+        };
+        let net = Supernet::build(&CustomCell, &cfg, Device::Cpu).unwrap();
+        let xs = Tensor::zeros([2, 1, 28, 28], (Kind::Float, Device::Cpu));
+        net.forward(&xs, false).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn a_failing_cell_plugin_is_an_error_not_a_panic() {
+        let e = forward_error::<Failing>();
+        assert!(
+            e.starts_with("forward pass failed: cell plugin \"broken\" failed: no luck today"),
+            "{e}"
+        );
+        let e = forward_error::<WrongShape>();
+        assert!(
+            e.starts_with("forward pass failed: cell plugin \"broken\" returned shape [2, 8, 28, 28]; the skeleton needs [N, 16, 14, 14]"),
+            "{e}"
+        );
+    }
+}
