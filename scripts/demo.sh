@@ -15,13 +15,19 @@ cargo build --release --locked -p archon -p archon-random -p archon-evolution \
     -p archon-darts -p archon-pdarts -p archon-cdarts -p archon-gdas >&2
 archon=target/release/archon
 runs="${ARCHON_RUNS_DIR:-archon-runs}"
+# Each run's output goes to stdout as it comes and, through tee, to a file the
+# experiment id is read from. (Not `tee /dev/stderr`: when stderr is a redirected log
+# file, tee reopens it with O_TRUNC and everything logged before is lost.)
+captured="$(mktemp)"
+trap 'rm -f "$captured"' EXIT
+experiment_id() { sed -n 's/^experiment \([^ ]*\) (.*/\1/p' "$captured" | head -n 1; }
 echo "\$ archon plugins list"
 "$archon" plugins list
 echo
 if [ "${1:-}" = classic ]; then
     echo "\$ archon experiment run examples/classic-fmnist.toml"
-    out="$("$archon" experiment run examples/classic-fmnist.toml --runs-dir "$runs" | tee /dev/stderr)"
-    id="$(printf '%s\n' "$out" | sed -n 's/^experiment \([^ ]*\) (.*/\1/p' | head -n 1)"
+    "$archon" experiment run examples/classic-fmnist.toml --runs-dir "$runs" | tee "$captured"
+    id="$(experiment_id)"
     echo
     echo "\$ archon experiment export $id --top 3 --format table"
     "$archon" experiment export "$id" --top 3 --format table --runs-dir "$runs"
@@ -32,8 +38,8 @@ echo "\$ archon plugins check darts"
 "$archon" plugins check darts
 echo
 echo "\$ archon search $config --retrain"
-out="$("$archon" search "$config" --retrain --runs-dir "$runs" | tee /dev/stderr)"
-id="$(printf '%s\n' "$out" | sed -n 's/^experiment \([^ ]*\) (.*/\1/p' | head -n 1)"
+"$archon" search "$config" --retrain --runs-dir "$runs" | tee "$captured"
+id="$(experiment_id)"
 echo
 echo "\$ archon experiment show $id"
 "$archon" experiment show "$id" --runs-dir "$runs"

@@ -1,5 +1,7 @@
-//! Command-line arguments (clap). Turned into validated settings in `lib.rs`.
+//! Command-line arguments (clap). `commands` turns them into the library's specs
+//! ([`crate::spec`]), whose `Default`s are the flags' defaults.
 
+use crate::spec::{DataSpec, SpaceSpec, TrainSpec};
 use clap::{Args as ClapArgs, Parser, Subcommand};
 use std::path::PathBuf;
 
@@ -95,10 +97,10 @@ pub struct SpaceArgs {
     #[arg(long, default_value = "1x28x28")]
     pub input: String,
     /// The number of classes.
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = SpaceSpec::default().classes)]
     pub classes: i64,
     /// The vocabulary size, for text spaces.
-    #[arg(long, default_value_t = 10000)]
+    #[arg(long, default_value_t = SpaceSpec::default().vocab)]
     pub vocab: i64,
     /// A Cell plugin to build every cell of the `custom-cell` space with.
     #[arg(long, value_name = "NAME|PATH")]
@@ -159,22 +161,22 @@ pub struct TrainArgs {
     #[command(flatten)]
     pub space_args: SpaceArgs,
     /// Epochs.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = TrainSpec::default().epochs)]
     pub epochs: usize,
     /// Batch size.
-    #[arg(long, default_value_t = 64)]
+    #[arg(long, default_value_t = TrainSpec::default().batch_size)]
     pub batch_size: i64,
     /// Initial learning rate (cosine-annealed to 0).
-    #[arg(long, default_value_t = 0.025)]
+    #[arg(long, default_value_t = TrainSpec::default().lr)]
     pub lr: f64,
     /// Cutout side in pixels (0: off).
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = TrainSpec::default().cutout)]
     pub cutout: i64,
     /// Drop-path probability reached at the last epoch (cell spaces; 0: off).
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, default_value_t = TrainSpec::default().drop_path)]
     pub drop_path: f64,
     /// Weight of the auxiliary head's loss (cell spaces with --option auxiliary=true).
-    #[arg(long, default_value_t = 0.4)]
+    #[arg(long, default_value_t = TrainSpec::default().aux_weight)]
     pub aux_weight: f64,
     /// Train on this many training images (a seeded subset; default: all 60,000).
     #[arg(long)]
@@ -184,26 +186,26 @@ pub struct TrainArgs {
     pub test_subset: Option<usize>,
     /// The data: fashion-mnist, mnist, cifar10, cifar100, folder (class sub-folders
     /// of PNG/JPEG), fortunes (Debian's fortunes, 6 topics) or tsv (label<TAB>text).
-    #[arg(long, default_value = "fashion-mnist")]
+    #[arg(long, default_value_t = DataSpec::default().dataset)]
     pub dataset: String,
     /// Where the data is (a folder; the file for tsv). Defaults to the Debian
     /// package's folder for fashion-mnist and fortunes.
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
     /// Images of a `folder` dataset are resized to this size.
-    #[arg(long, default_value_t = 32)]
+    #[arg(long, default_value_t = DataSpec::default().image_size)]
     pub image_size: u32,
     /// Texts are cut or padded to this many tokens.
-    #[arg(long, default_value_t = 64)]
+    #[arg(long, default_value_t = DataSpec::default().max_len)]
     pub max_len: usize,
     /// Repeat grayscale images to this many channels (e.g. 3).
     #[arg(long)]
     pub channels: Option<i64>,
     /// cpu, cuda, cuda:N or auto.
-    #[arg(long, default_value = "auto")]
+    #[arg(long, default_value_t = TrainSpec::default().device)]
     pub device: String,
     /// Seed for initialisation, shuffling and augmentation.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = TrainSpec::default().seed)]
     pub seed: u64,
     /// Save the trained weights here (safetensors).
     #[arg(long)]

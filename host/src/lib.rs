@@ -1,10 +1,13 @@
 //! The archon host as a library: everything the binary does, callable from tests.
 
+pub mod child;
 pub mod cli;
 mod commands;
 pub mod experiment;
 pub mod plugins;
+pub mod progress;
 pub mod search;
+pub mod spec;
 pub mod view;
 
 use anyhow::Result;

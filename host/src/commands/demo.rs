@@ -68,16 +68,7 @@ pub fn run(args: &DemoArgs, search_path: &SearchPath) -> Result<ExitCode> {
         Ok(tuner)
     };
     let mut tuner = make()?;
-    println!(
-        "toy space: {} choices, {} architectures; running up to {} trials\n",
-        space.choices().len(),
-        space.size().unwrap_or_default(),
-        args.trials
-    );
-    println!(
-        "{:>5}  {:<80}  {:>8}  best",
-        "trial", "architecture", "accuracy"
-    );
+    print_header(&space, args.trials);
     let mut best: Option<(f64, u64)> = None;
     let mut seen = HashSet::new();
     let checkpoint_at = args.trials / 2;
@@ -117,14 +108,32 @@ pub fn run(args: &DemoArgs, search_path: &SearchPath) -> Result<ExitCode> {
             summary(&space, &arch)
         );
     }
+    print_best(best, seen.len());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The toy space's size and the table's header.
+fn print_header(space: &SearchSpace, trials: u64) {
+    println!(
+        "toy space: {} choices, {} architectures; running up to {} trials\n",
+        space.choices().len(),
+        space.size().unwrap_or_default(),
+        trials
+    );
+    println!(
+        "{:>5}  {:<80}  {:>8}  best",
+        "trial", "architecture", "accuracy"
+    );
+}
+
+/// The best trial (accuracy, id) among `distinct` architectures.
+fn print_best(best: Option<(f64, u64)>, distinct: usize) {
     match best {
         Some((accuracy, id)) => println!(
-            "\nbest: trial {id} with accuracy {accuracy:.4} after {} distinct architectures (the toy optimum is 0.9500)",
-            seen.len()
+            "\nbest: trial {id} with accuracy {accuracy:.4} after {distinct} distinct architectures (the toy optimum is 0.9500)"
         ),
         None => println!("\nno trials ran"),
     }
-    Ok(ExitCode::SUCCESS)
 }
 
 /// `name=value` pairs of an architecture, compact.

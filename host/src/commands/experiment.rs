@@ -6,7 +6,8 @@ use crate::{
     experiment::{
         config::ExperimentConfig,
         manager,
-        store::{Store, TrialRecord, TrialStatus},
+        space::search_space_json,
+        store::{ExperimentStatus, Store, TrialRecord, TrialStatus},
     },
     plugins::{resolve, SearchPath},
 };
@@ -42,7 +43,7 @@ pub fn run(cmd: ExperimentCommand, search_path: &SearchPath) -> Result<ExitCode>
         }
         ExperimentCommand::Resume { id, runs } => {
             let dir = experiment_dir(&runs, &id)?;
-            if super::search::is_one_shot(&Store::open(&dir)?)? {
+            if Store::open_read_only(&dir)?.is_one_shot()? {
                 return super::search::resume(&dir, search_path);
             }
             finish(&dir, manager::run(&dir, search_path)?)?;
@@ -95,7 +96,7 @@ fn create(config: &Path, runs: &RunsDir, search_path: &SearchPath) -> Result<Pat
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."))
         .canonicalize()?;
-    manager::search_space_json(&cfg, &config_dir)
+    search_space_json(&cfg, &config_dir)
         .with_context(|| format!("{}: [space]", config.display()))?;
     resolve(&cfg.tuner.name, search_path)
         .with_context(|| format!("{}: tuner.name", config.display()))?;
@@ -128,7 +129,7 @@ pub(crate) fn record_new(
     store.set_meta("config", text)?;
     store.set_meta("config_dir", &config_dir.display().to_string())?;
     store.set_meta("created", &crate::experiment::store::now().to_string())?;
-    store.set_meta("status", "CREATED")?;
+    store.set_status(ExperimentStatus::Created)?;
     Ok(dir)
 }
 
@@ -148,7 +149,7 @@ fn finish(dir: &Path, summary: manager::Summary) -> Result<()> {
             summary.manager_cpu * 1000.0 / summary.started as f64
         );
     }
-    let store = Store::open(dir)?;
+    let store = Store::open_read_only(dir)?;
     if let Some(best) = best_trials(&store, 1)?.first() {
         println!(
             "best: trial {} with {:.4}: {}",
@@ -161,7 +162,7 @@ fn finish(dir: &Path, summary: manager::Summary) -> Result<()> {
 }
 
 fn direction(store: &Store) -> Result<crate::experiment::config::Direction> {
-    let text = store.meta("config")?.context("no config")?;
+    let text = store.config_text()?;
     Ok(ExperimentConfig::parse(&text, Path::new("experiment.toml"))?.direction)
 }
 
@@ -190,6 +191,8 @@ fn best_trials(store: &Store, k: usize) -> Result<Vec<TrialRecord>> {
     Ok(done)
 }
 
+/// Prints every experiment in `runs`; one that cannot be read is marked with the
+/// reason instead of hiding the others.
 fn list(runs: &RunsDir) -> Result<()> {
     let Ok(entries) = std::fs::read_dir(&runs.path) else {
         println!("no experiments in {}", runs.path.display());
@@ -205,40 +208,47 @@ fn list(runs: &RunsDir) -> Result<()> {
         "ID", "STATUS", "TRIALS", "SUCCEEDED", "FAILED"
     );
     for dir in dirs {
-        let store = Store::open(&dir)?;
-        if super::search::is_one_shot(&store)? {
-            println!("{}", super::search::list_line(&dir, &store)?);
-            continue;
+        match list_line(&dir) {
+            Ok(line) => println!("{line}"),
+            Err(e) => println!("{:<28} UNREADABLE  {e:#}", id_of(&dir)),
         }
-        let trials = store.trials()?;
-        let count = |s| trials.iter().filter(|t| t.status == s).count();
-        let best = best_trials(&store, 1)?
-            .first()
-            .and_then(|t| t.final_metric)
-            .map(|v| format!("{v:.4}"))
-            .unwrap_or_else(|| "-".into());
-        println!(
-            "{:<28} {:<9} {:>6} {:>9} {:>7}  {best}",
-            id_of(&dir),
-            store.meta("status")?.unwrap_or_default(),
-            trials.len(),
-            count(TrialStatus::Succeeded),
-            count(TrialStatus::Failed)
-        );
     }
     Ok(())
 }
 
+/// The `list` line of the experiment in `dir` (its store opened read-only).
+fn list_line(dir: &Path) -> Result<String> {
+    let store = Store::open_read_only(dir)?;
+    if store.is_one_shot()? {
+        return super::search::list_line(dir, &store);
+    }
+    let trials = store.trials()?;
+    let count = |s| trials.iter().filter(|t| t.status == s).count();
+    let best = best_trials(&store, 1)?
+        .first()
+        .and_then(|t| t.final_metric)
+        .map(|v| format!("{v:.4}"))
+        .unwrap_or_else(|| "-".into());
+    Ok(format!(
+        "{:<28} {:<9} {:>6} {:>9} {:>7}  {best}",
+        id_of(dir),
+        store.status_text()?,
+        trials.len(),
+        count(TrialStatus::Succeeded),
+        count(TrialStatus::Failed)
+    ))
+}
+
 fn show(dir: &Path) -> Result<()> {
-    let store = Store::open(dir)?;
-    if super::search::is_one_shot(&store)? {
+    let store = Store::open_read_only(dir)?;
+    if store.is_one_shot()? {
         return super::search::show(dir, &store);
     }
     println!(
         "experiment {} ({}), status {}",
         id_of(dir),
         dir.display(),
-        store.meta("status")?.unwrap_or_default()
+        store.status_text()?
     );
     println!(
         "{:>5}  {:<13} {:>8} {:>8}  REASON",
@@ -261,19 +271,15 @@ fn show(dir: &Path) -> Result<()> {
 
 fn stop(dir: &Path) -> Result<()> {
     let store = Store::open(dir)?;
-    if store.meta("status")?.as_deref() != Some("RUNNING") {
+    if store.status()? != Some(ExperimentStatus::Running) {
         bail!("experiment {} is not running", id_of(dir));
     }
     let pid: i32 = store
-        .meta("manager_pid")?
-        .and_then(|p| p.parse().ok())
+        .manager_pid()?
         .context("the experiment has no manager process recorded")?;
     // SAFETY: kill(2) with a pid read from the store; no memory is involved.
     if unsafe { libc::kill(pid, libc::SIGTERM) } != 0 {
-        let cfg = ExperimentConfig::parse(
-            &store.meta("config")?.unwrap_or_default(),
-            Path::new("experiment.toml"),
-        )?;
+        let cfg = ExperimentConfig::parse(&store.config_text()?, Path::new("experiment.toml"))?;
         if cfg.training_service.kind == "slurm" {
             // No manager to stop its jobs: cancel them here.
             let handles: Vec<String> = store
@@ -292,7 +298,7 @@ fn stop(dir: &Path) -> Result<()> {
                 &id_of(dir),
             )
             .cancel(&handles);
-            store.set_meta("status", "STOPPED")?;
+            store.set_status(ExperimentStatus::Stopped)?;
             println!(
                 "the manager (pid {pid}) is not running; cancelled {} Slurm job(s) of experiment {}",
                 handles.len(),
@@ -310,8 +316,8 @@ fn stop(dir: &Path) -> Result<()> {
 }
 
 fn export(dir: &Path, top: usize, format: &str) -> Result<()> {
-    let store = Store::open(dir)?;
-    if super::search::is_one_shot(&store)? {
+    let store = Store::open_read_only(dir)?;
+    if store.is_one_shot()? {
         let arch = store.meta("architecture")?.with_context(|| {
             format!(
                 "one-shot experiment {} has not exported an architecture yet",
@@ -353,7 +359,7 @@ fn export(dir: &Path, top: usize, format: &str) -> Result<()> {
 }
 
 fn logs(dir: &Path, trial: Option<u64>) -> Result<()> {
-    let store = Store::open(dir)?;
+    let store = Store::open_read_only(dir)?;
     match trial {
         Some(id) => {
             let trial_dir = store.trial_dir(id);

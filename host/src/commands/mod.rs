@@ -1,7 +1,6 @@
 //! One module per CLI command.
 
 pub mod bench;
-pub(crate) mod dataset;
 pub mod demo;
 pub mod experiment;
 pub mod plugins;

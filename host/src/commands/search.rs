@@ -3,16 +3,12 @@
 use super::experiment::{id_of, record_new};
 use crate::{
     cli::SearchArgs,
-    experiment::store::Store,
+    experiment::{status::ExperimentStatus, store::Store},
     plugins::SearchPath,
     search::{self, RunOptions, SearchConfig},
 };
 use anyhow::{Context, Result};
-use std::{
-    io::IsTerminal,
-    path::{Path, PathBuf},
-    process::ExitCode,
-};
+use std::{io::IsTerminal, path::Path, process::ExitCode};
 
 /// Runs `archon search`.
 pub fn run(args: &SearchArgs, search_path: &SearchPath) -> Result<ExitCode> {
@@ -51,17 +47,16 @@ pub fn run(args: &SearchArgs, search_path: &SearchPath) -> Result<ExitCode> {
 /// Continues the one-shot search in `dir` from its last checkpoint (`experiment
 /// resume`), with the options it was started with.
 pub(crate) fn resume(dir: &Path, search_path: &SearchPath) -> Result<ExitCode> {
-    let store = Store::open(dir)?;
-    if store.meta("status")?.as_deref() == Some("DONE") {
+    if Store::open_read_only(dir)?.status()? == Some(ExperimentStatus::Done) {
         anyhow::bail!(
             "the search {} has already finished; see `archon experiment show {}`",
             id_of(dir),
             id_of(dir)
         );
     }
-    let text = store.meta("config")?.context("the store has no config")?;
-    let config_dir = PathBuf::from(store.meta("config_dir")?.unwrap_or_else(|| ".".into()));
-    let cfg = SearchConfig::parse(&text, &config_dir.join("search.toml"))?;
+    let store = Store::open(dir)?;
+    let config_dir = store.config_dir()?;
+    let cfg = SearchConfig::parse(&store.config_text()?, &config_dir.join("search.toml"))?;
     let saved: serde_json::Value = store
         .meta("run_options")?
         .and_then(|t| serde_json::from_str(&t).ok())
@@ -85,14 +80,7 @@ fn finish(
     search_path: &SearchPath,
     opts: &RunOptions,
 ) -> Result<ExitCode> {
-    let outcome = match search::run(cfg, config_dir, store, search_path, opts) {
-        Ok(o) => o,
-        Err(e) => {
-            store.set_meta("status", "FAILED")?;
-            store.set_meta("error", &format!("{e:#}"))?;
-            return Err(e);
-        }
-    };
+    let outcome = search::run(cfg, config_dir, store, search_path, opts)?;
     println!(
         "search took {:.1} s ({:.1} images/s)",
         outcome.search_seconds, outcome.images_per_second
@@ -108,11 +96,6 @@ fn finish(
     Ok(ExitCode::SUCCESS)
 }
 
-/// Whether the experiment in `store` is a one-shot search.
-pub(crate) fn is_one_shot(store: &Store) -> Result<bool> {
-    Ok(store.meta("kind")?.as_deref() == Some("one-shot"))
-}
-
 /// The `experiment list` line of a one-shot search.
 pub(crate) fn list_line(dir: &Path, store: &Store) -> Result<String> {
     let epochs = store.search_epochs()?;
@@ -125,7 +108,7 @@ pub(crate) fn list_line(dir: &Path, store: &Store) -> Result<String> {
     Ok(format!(
         "{:<28} {:<9} one-shot {} ({} epochs)  valid accuracy {last}",
         id_of(dir),
-        store.meta("status")?.unwrap_or_default(),
+        store.status_text()?,
         store.meta("algorithm")?.unwrap_or_default(),
         epochs.len()
     ))
@@ -139,7 +122,7 @@ pub(crate) fn show(dir: &Path, store: &Store) -> Result<()> {
         id_of(dir),
         dir.display(),
         store.meta("algorithm")?.unwrap_or_default(),
-        store.meta("status")?.unwrap_or_default(),
+        store.status_text()?,
         store.search_step_count()?,
         epochs.len()
     );

@@ -65,62 +65,17 @@ pub fn run(args: &BenchArgs, search_path: &SearchPath) -> Result<()> {
         .sum();
     let labels = Tensor::zeros([args.batch], (Kind::Int64, device));
     let xs = input(&cfg, args.name, args.batch, device);
-
-    // Weighted: softmax mixtures over every layer and value choice (recomputed each
-    // step, as a differentiable search does), all inputs on.
-    let mut seen = std::collections::HashSet::new();
-    let points: Vec<_> = supernet
-        .choices()
-        .iter()
-        .filter(|p| seen.insert(p.label.clone()))
-        .cloned()
-        .collect();
-    let alphas: Vec<Tensor> = points
-        .iter()
-        .map(|p| {
-            Tensor::zeros([p.num_candidates() as i64], (Kind::Float, device))
-                .set_requires_grad(true)
-        })
-        .collect();
-    let weighted = time_ms(args.steps, || {
-        for (p, alpha) in points.iter().zip(&alphas) {
-            let n = p.num_candidates();
-            let setting = match p.kind {
-                ChoiceKind::Input { .. } => Setting::Fixed((0..n).collect()),
-                _ => Setting::Weighted {
-                    indices: (0..n).collect(),
-                    weights: alpha.softmax(0, Kind::Float),
-                },
-            };
-            supernet.set(&p.label, setting)?;
-        }
-        Ok(supernet
+    let step = |net: &Supernet| -> Result<()> {
+        Ok(net
             .forward(&xs, true)?
             .cross_entropy_for_logits(&labels)
             .f_backward()?)
-    })?;
-
-    // Fixed: a new single path each step.
-    let space = supernet.search_space().clone();
-    let mut k: u128 = 1;
-    let fixed = time_ms(args.steps, || {
-        k = k
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        let arch = match space.size() {
-            Some(n) => space.architecture_at(k % n),
-            None => space.architecture_at(0),
-        };
-        if let Some(arch) = arch {
-            supernet.set_architecture(&arch)?;
-        }
-        Ok(supernet
-            .forward(&xs, true)?
-            .cross_entropy_for_logits(&labels)
-            .f_backward()?)
-    })?;
+    };
+    let weighted = weighted_ms(&mut supernet, args.steps, device, step)?;
+    let fixed = fixed_ms(&mut supernet, args.steps, step)?;
 
     // A child of one architecture.
+    let space = supernet.search_space().clone();
     let arch = space
         .architecture_at(space.size().map(|n| n / 2).unwrap_or(0))
         .unwrap_or_else(|| {
@@ -129,12 +84,7 @@ pub fn run(args: &BenchArgs, search_path: &SearchPath) -> Result<()> {
                 .expect("a space has an architecture")
         });
     supernet.set_architecture(&arch)?;
-    let same_path = time_ms(args.steps, || {
-        Ok(supernet
-            .forward(&xs, true)?
-            .cross_entropy_for_logits(&labels)
-            .f_backward()?)
-    })?;
+    let same_path = time_ms(args.steps, || step(&supernet))?;
     let child = Child::build(family, &cfg, &arch.to_json(&space), device)?;
     let child_ms = time_ms(args.steps, || {
         Ok(child
@@ -150,25 +100,91 @@ pub fn run(args: &BenchArgs, search_path: &SearchPath) -> Result<()> {
         args.steps
     );
     println!("supernet: {params} params, built in {build_ms:.0} ms");
-    println!(
-        "{:<40} {:>10} {:>12}",
-        "forward+backward", "ms/step", "examples/s"
+    print_table(
+        args.batch,
+        &[
+            ("supernet, weighted (differentiable)", weighted),
+            ("supernet, fixed single path (sampling)", fixed),
+            ("supernet, fixed to the child's path", same_path),
+            ("child network", child_ms),
+        ],
     );
-    for (what, ms) in [
-        ("supernet, weighted (differentiable)", weighted),
-        ("supernet, fixed single path (sampling)", fixed),
-        ("supernet, fixed to the child's path", same_path),
-        ("child network", child_ms),
-    ] {
-        println!(
-            "{what:<40} {ms:>10.1} {:>12.0}",
-            args.batch as f64 * 1000.0 / ms
-        );
-    }
     println!(
         "child: {} params, {:.2} MFLOPs per example",
         child.params(),
         child.flops_for(&xs.narrow(0, 0, 1)) as f64 / 1e6
     );
     Ok(())
+}
+
+/// Weighted steps: softmax mixtures over every layer and value choice (recomputed each
+/// step, as a differentiable search does), all inputs on.
+fn weighted_ms(
+    supernet: &mut Supernet,
+    steps: usize,
+    device: Device,
+    step: impl Fn(&Supernet) -> Result<()>,
+) -> Result<f64> {
+    let mut seen = std::collections::HashSet::new();
+    let points: Vec<_> = supernet
+        .choices()
+        .iter()
+        .filter(|p| seen.insert(p.label.clone()))
+        .cloned()
+        .collect();
+    let alphas: Vec<Tensor> = points
+        .iter()
+        .map(|p| {
+            Tensor::zeros([p.num_candidates() as i64], (Kind::Float, device))
+                .set_requires_grad(true)
+        })
+        .collect();
+    time_ms(steps, || {
+        for (p, alpha) in points.iter().zip(&alphas) {
+            let n = p.num_candidates();
+            let setting = match p.kind {
+                ChoiceKind::Input { .. } => Setting::Fixed((0..n).collect()),
+                _ => Setting::Weighted {
+                    indices: (0..n).collect(),
+                    weights: alpha.softmax(0, Kind::Float),
+                },
+            };
+            supernet.set(&p.label, setting)?;
+        }
+        step(supernet)
+    })
+}
+
+/// Fixed steps: a new single path each step.
+fn fixed_ms(
+    supernet: &mut Supernet,
+    steps: usize,
+    step: impl Fn(&Supernet) -> Result<()>,
+) -> Result<f64> {
+    let space = supernet.search_space().clone();
+    let mut k: u128 = 1;
+    time_ms(steps, || {
+        k = k
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let arch = match space.size() {
+            Some(n) => space.architecture_at(k % n),
+            None => space.architecture_at(0),
+        };
+        if let Some(arch) = arch {
+            supernet.set_architecture(&arch)?;
+        }
+        step(supernet)
+    })
+}
+
+/// ms per step and examples per second of each timed row.
+fn print_table(batch: i64, rows: &[(&str, f64)]) {
+    println!(
+        "{:<40} {:>10} {:>12}",
+        "forward+backward", "ms/step", "examples/s"
+    );
+    for (what, ms) in rows {
+        println!("{what:<40} {ms:>10.1} {:>12.0}", batch as f64 * 1000.0 / ms);
+    }
 }

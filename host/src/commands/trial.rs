@@ -3,11 +3,7 @@
 //! experiment's built-in space as `[trial]` configures and reports each epoch's test
 //! accuracy on stdout with the metric protocol.
 
-use crate::{
-    cli::{SpaceArgs, TrainArgs},
-    experiment::{config::ExperimentConfig, store::Store},
-    plugins::SearchPath,
-};
+use crate::{child::train_child, experiment::store::Store, plugins::SearchPath};
 use anyhow::{Context, Result};
 use std::{path::PathBuf, process::ExitCode};
 
@@ -17,56 +13,12 @@ pub fn run(search_path: &SearchPath) -> Result<ExitCode> {
         "ARCHON_EXPERIMENT_DIR is not set: `archon trial` is run by the experiment manager",
     )?);
     let parameters = std::env::var("ARCHON_PARAMETERS").context("ARCHON_PARAMETERS is not set")?;
-    let store = Store::open_existing(&dir)?;
-    let config_dir = PathBuf::from(store.meta("config_dir")?.unwrap_or_else(|| ".".into()));
-    let cfg = ExperimentConfig::parse(
-        &store
-            .meta("config")?
-            .context("the experiment has no config")?,
-        &config_dir.join("experiment.toml"),
+    let store = Store::open_read_only(&dir)?;
+    let (cfg, config_dir) = store.experiment_config()?;
+    train_child(
+        &cfg.trial_spec(&config_dir, parameters)?,
+        search_path,
+        false,
     )?;
-    let space = cfg
-        .space
-        .builtin
-        .clone()
-        .context("the built-in trial needs space.builtin")?;
-    let options = cfg
-        .space
-        .options
-        .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect();
-    let t = &cfg.trial;
-    let args = TrainArgs {
-        space,
-        arch: parameters,
-        space_args: SpaceArgs {
-            options,
-            input: "1x28x28".into(),
-            classes: 10,
-            vocab: 10_000,
-            cell_plugin: None,
-        },
-        epochs: t.epochs,
-        batch_size: t.batch_size,
-        lr: t.lr,
-        cutout: 0,
-        drop_path: 0.0,
-        aux_weight: 0.4,
-        dataset: t.dataset.clone(),
-        data_dir: t
-            .data_dir
-            .as_ref()
-            .map(|d| crate::experiment::config::resolve_relative(&config_dir, d)),
-        image_size: 32,
-        max_len: 64,
-        channels: None,
-        train_subset: t.train_subset,
-        test_subset: t.test_subset,
-        device: t.device.clone(),
-        seed: cfg.seed,
-        save: None,
-        report_metrics: true,
-    };
-    super::train::run(&args, search_path)
+    Ok(ExitCode::SUCCESS)
 }

@@ -2,6 +2,7 @@
 //! ("Experiment config"); unknown keys and bad values are errors naming the key and
 //! its line.
 
+use crate::spec::{DataSpec, SpaceSpec, TrainSpec};
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 use std::{
@@ -136,6 +137,47 @@ pub struct ServiceSection {
     pub poll_ms: u64,
 }
 
+/// Builds the error for a bad value of a key (with the key's line).
+type Bad<'a> = dyn Fn(&str, String) -> anyhow::Error + 'a;
+
+impl ServiceSection {
+    /// A known kind, valid limits, and no Slurm option on the local service.
+    fn check(&self, bad: &Bad<'_>) -> Result<()> {
+        if self.kind != "local" && self.kind != "slurm" {
+            return Err(bad(
+                "kind",
+                format!(
+                    "training service {:?} is not available (known: local, slurm)",
+                    self.kind
+                ),
+            ));
+        }
+        if let Some(limit) = &self.time_limit {
+            if parse_duration(limit).is_none() {
+                return Err(bad(
+                    "time_limit",
+                    format!("{limit:?} is not a duration; write e.g. \"30m\""),
+                ));
+            }
+        }
+        if self.max_queued == Some(0) {
+            return Err(bad("max_queued", "must be at least 1".into()));
+        }
+        if self.kind == "local"
+            && (self.partition.is_some()
+                || self.shared_dir.is_some()
+                || !self.extra_args.is_empty())
+        {
+            return Err(bad(
+                "kind",
+                "partition, shared_dir and extra_args are Slurm options: set kind = \"slurm\""
+                    .into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
 impl Default for ServiceSection {
     fn default() -> Self {
         toml::from_str("").expect("every field has a default")
@@ -255,7 +297,15 @@ impl ExperimentConfig {
                 line_of(text, key.rsplit('.').next().unwrap_or(key))
             )
         };
-        match (&cfg.space.builtin, &cfg.space.file) {
+        cfg.check_space_and_trial(&bad)?;
+        cfg.check_budgets(&bad)?;
+        cfg.training_service.check(&bad)?;
+        Ok(cfg)
+    }
+
+    /// A space from exactly one source, and a trial that can train it.
+    fn check_space_and_trial(&self, bad: &Bad<'_>) -> Result<()> {
+        match (&self.space.builtin, &self.space.file) {
             (Some(_), Some(_)) => {
                 return Err(bad(
                     "space.file",
@@ -269,10 +319,10 @@ impl ExperimentConfig {
             )),
             _ => {}
         }
-        if cfg.trial.command.is_none() && cfg.space.builtin.is_none() {
+        if self.trial.command.is_none() && self.space.builtin.is_none() {
             return Err(bad("trial.command", "missing: a space from a file needs a user trial command (the built-in trial trains built-in spaces)".into()));
         }
-        if let Some(cmd) = &cfg.trial.command {
+        if let Some(cmd) = &self.trial.command {
             if cmd.is_empty() || cmd[0].trim().is_empty() {
                 return Err(bad(
                     "command",
@@ -280,15 +330,20 @@ impl ExperimentConfig {
                 ));
             }
         }
-        if cfg.max_trials == 0 {
+        Ok(())
+    }
+
+    /// Trial counts, durations and the assessor.
+    fn check_budgets(&self, bad: &Bad<'_>) -> Result<()> {
+        if self.max_trials == 0 {
             return Err(bad("max_trials", "must be at least 1".into()));
         }
-        if cfg.concurrency == 0 {
+        if self.concurrency == 0 {
             return Err(bad("concurrency", "must be at least 1".into()));
         }
         for (key, value) in [
-            ("max_duration", &cfg.max_duration),
-            ("timeout", &cfg.trial.timeout),
+            ("max_duration", &self.max_duration),
+            ("timeout", &self.trial.timeout),
         ] {
             if let Some(v) = value {
                 if parse_duration(v).is_none() {
@@ -299,7 +354,7 @@ impl ExperimentConfig {
                 }
             }
         }
-        if let Some(a) = &cfg.assessor {
+        if let Some(a) = &self.assessor {
             if a.name != "medianstop" {
                 return Err(bad(
                     "name",
@@ -307,39 +362,7 @@ impl ExperimentConfig {
                 ));
             }
         }
-        let service = &cfg.training_service;
-        if service.kind != "local" && service.kind != "slurm" {
-            return Err(bad(
-                "kind",
-                format!(
-                    "training service {:?} is not available (known: local, slurm)",
-                    service.kind
-                ),
-            ));
-        }
-        if let Some(limit) = &service.time_limit {
-            if parse_duration(limit).is_none() {
-                return Err(bad(
-                    "time_limit",
-                    format!("{limit:?} is not a duration; write e.g. \"30m\""),
-                ));
-            }
-        }
-        if service.max_queued == Some(0) {
-            return Err(bad("max_queued", "must be at least 1".into()));
-        }
-        if service.kind == "local"
-            && (service.partition.is_some()
-                || service.shared_dir.is_some()
-                || !service.extra_args.is_empty())
-        {
-            return Err(bad(
-                "kind",
-                "partition, shared_dir and extra_args are Slurm options: set kind = \"slurm\""
-                    .into(),
-            ));
-        }
-        Ok(cfg)
+        Ok(())
     }
 
     /// Reads and validates a config file.
@@ -352,6 +375,12 @@ impl ExperimentConfig {
     /// The per-trial timeout.
     pub fn trial_timeout(&self) -> Option<Duration> {
         self.trial.timeout.as_deref().and_then(parse_duration)
+    }
+
+    /// Trials running (or queued on the cluster) at once.
+    pub fn concurrency_limit(&self) -> usize {
+        self.concurrency
+            .min(self.training_service.max_queued.unwrap_or(usize::MAX))
     }
 
     /// The experiment's time limit.
@@ -370,6 +399,39 @@ impl ExperimentConfig {
             .or_insert_with(|| self.direction.as_str().into());
         map.entry("seed").or_insert_with(|| self.seed.into());
         Ok(options.to_string())
+    }
+}
+
+impl ExperimentConfig {
+    /// What the built-in trial trains: the architecture `parameters` (NNI JSON) of the
+    /// built-in space, as `[trial]` says, reporting each epoch's metric.
+    pub fn trial_spec(&self, config_dir: &Path, parameters: String) -> Result<TrainSpec> {
+        let space = self
+            .space
+            .builtin
+            .clone()
+            .context("the built-in trial needs space.builtin")?;
+        let t = &self.trial;
+        Ok(TrainSpec {
+            space,
+            arch: parameters,
+            space_spec: SpaceSpec::from_toml(&self.space.options)?,
+            data: DataSpec {
+                dataset: t.dataset.clone(),
+                data_dir: t.data_dir.as_ref().map(|d| resolve_relative(config_dir, d)),
+                seed: self.seed,
+                ..DataSpec::default()
+            },
+            epochs: t.epochs,
+            batch_size: t.batch_size,
+            lr: t.lr,
+            train_subset: t.train_subset,
+            test_subset: t.test_subset,
+            device: t.device.clone(),
+            seed: self.seed,
+            report_metrics: true,
+            ..TrainSpec::default()
+        })
     }
 }
 

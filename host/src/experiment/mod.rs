@@ -3,7 +3,14 @@
 
 pub mod assessor;
 pub mod config;
+pub mod lock;
 pub mod manager;
 pub mod protocol;
 pub mod service;
+pub mod space;
+pub mod status;
 pub mod store;
+pub mod verdict;
+
+pub use lock::ManagerLock;
+pub use status::{ExperimentStatus, TrialStatus};

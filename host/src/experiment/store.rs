@@ -2,51 +2,14 @@
 //! is committed before it is acknowledged, so a killed manager loses nothing that was
 //! reported, and `resume` finds the tuner state that matches the trials it knows.
 
-use super::protocol::MetricLine;
+pub use super::status::{ExperimentStatus, TrialStatus};
+use super::{config::ExperimentConfig, protocol::MetricLine};
 use anyhow::{Context, Result};
 use rusqlite::{params, Connection, OptionalExtension};
 use std::{
     path::{Path, PathBuf},
     time::{SystemTime, UNIX_EPOCH},
 };
-
-/// A trial's state.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TrialStatus {
-    /// Started (or about to be); also what a killed manager leaves behind.
-    Running,
-    /// Finished with a final metric.
-    Succeeded,
-    /// Crashed, timed out, or reported garbage (after its retries).
-    Failed,
-    /// Stopped by `experiment stop`.
-    Canceled,
-    /// Stopped early by the assessor.
-    EarlyStopped,
-}
-
-impl TrialStatus {
-    /// The stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TrialStatus::Running => "RUNNING",
-            TrialStatus::Succeeded => "SUCCEEDED",
-            TrialStatus::Failed => "FAILED",
-            TrialStatus::Canceled => "USER_CANCELED",
-            TrialStatus::EarlyStopped => "EARLY_STOPPED",
-        }
-    }
-
-    fn parse(s: &str) -> TrialStatus {
-        match s {
-            "SUCCEEDED" => TrialStatus::Succeeded,
-            "FAILED" => TrialStatus::Failed,
-            "USER_CANCELED" => TrialStatus::Canceled,
-            "EARLY_STOPPED" => TrialStatus::EarlyStopped,
-            _ => TrialStatus::Running,
-        }
-    }
-}
 
 /// One trial as stored.
 #[derive(Debug, Clone)]
@@ -166,6 +129,12 @@ impl Store {
     /// and every write fails.
     pub fn open_read_only(dir: &Path) -> Result<Self> {
         let path = dir.join("experiment.db");
+        if !path.is_file() {
+            anyhow::bail!(
+                "{} is not an experiment folder (no experiment.db)",
+                dir.display()
+            );
+        }
         let conn = Connection::open_with_flags(
             &path,
             rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
@@ -313,6 +282,61 @@ impl Store {
             .optional()?)
     }
 
+    /// The experiment's status (none: not recorded, or a name this version does not
+    /// know).
+    pub fn status(&self) -> Result<Option<ExperimentStatus>> {
+        Ok(self
+            .meta("status")?
+            .as_deref()
+            .and_then(ExperimentStatus::parse))
+    }
+
+    /// The stored status text, as `list` and `show` print it.
+    pub fn status_text(&self) -> Result<String> {
+        Ok(self.meta("status")?.unwrap_or_default())
+    }
+
+    /// Records the experiment's status.
+    pub fn set_status(&self, status: ExperimentStatus) -> Result<()> {
+        self.set_meta("status", status.as_str())
+    }
+
+    /// Whether the experiment is a one-shot search (else a classic one).
+    pub fn is_one_shot(&self) -> Result<bool> {
+        Ok(self.meta("kind")?.as_deref() == Some("one-shot"))
+    }
+
+    /// The pid of the last manager that ran the experiment.
+    pub fn manager_pid(&self) -> Result<Option<i32>> {
+        Ok(self.meta("manager_pid")?.and_then(|p| p.parse().ok()))
+    }
+
+    /// Records this process as the experiment's manager.
+    pub fn set_manager_pid(&self) -> Result<()> {
+        self.set_meta("manager_pid", &std::process::id().to_string())
+    }
+
+    /// The config text the experiment was created from.
+    pub fn config_text(&self) -> Result<String> {
+        self.meta("config")?
+            .context("the store has no config: is this an experiment folder?")
+    }
+
+    /// The folder of the config file (relative paths in the config are from there).
+    pub fn config_dir(&self) -> Result<PathBuf> {
+        Ok(PathBuf::from(
+            self.meta("config_dir")?.unwrap_or_else(|| ".".into()),
+        ))
+    }
+
+    /// The classic experiment's config and its folder.
+    pub fn experiment_config(&self) -> Result<(ExperimentConfig, PathBuf)> {
+        let config_dir = self.config_dir()?;
+        let cfg =
+            ExperimentConfig::parse(&self.config_text()?, &config_dir.join("experiment.toml"))?;
+        Ok((cfg, config_dir))
+    }
+
     /// Records a new trial and the tuner state right after generating it, atomically.
     pub fn add_trial(&mut self, id: u64, parameters: &str, tuner_state: &str) -> Result<()> {
         let tx = self.conn.transaction()?;
@@ -429,52 +453,4 @@ impl Store {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn trials_metrics_and_tuner_state_round_trip() {
-        let dir = tempfile::TempDir::new().unwrap();
-        let mut store = Store::open(dir.path()).unwrap();
-        store.set_meta("name", "x").unwrap();
-        store
-            .add_trial(0, r#"{"op": {"_idx": 1}}"#, "state-0")
-            .unwrap();
-        assert_eq!(store.start_attempt(0).unwrap(), 1);
-        store
-            .add_metric(0, 1, 0.5, r#"{"default": 0.5}"#, false)
-            .unwrap();
-        store
-            .add_metric(0, 1, 0.7, r#"{"default": 0.7, "final": true}"#, true)
-            .unwrap();
-        store
-            .finish_trial(0, TrialStatus::Succeeded, Some(0.7), Some(0), None)
-            .unwrap();
-        store.mark_reported(0, "state-1").unwrap();
-        drop(store);
-        let store = Store::open(dir.path()).unwrap();
-        assert_eq!(store.meta("name").unwrap().as_deref(), Some("x"));
-        let t = &store.trials().unwrap()[0];
-        assert_eq!(
-            (t.status, t.final_metric, t.reported, t.attempts),
-            (TrialStatus::Succeeded, Some(0.7), true, 1)
-        );
-        assert_eq!(store.metrics(0).unwrap().len(), 2);
-        assert_eq!(store.tuner_state().unwrap().as_deref(), Some("state-1"));
-    }
-
-    #[test]
-    fn old_tuner_checkpoints_are_pruned() {
-        let dir = tempfile::TempDir::new().unwrap();
-        let mut store = Store::open(dir.path()).unwrap();
-        for i in 0..30u64 {
-            store.add_trial(i, "{}", &format!("state-{i}")).unwrap();
-        }
-        let kept: i64 = store
-            .conn
-            .query_row("SELECT COUNT(*) FROM tuner_state", [], |r| r.get(0))
-            .unwrap();
-        assert_eq!(kept, 20);
-        assert_eq!(store.tuner_state().unwrap().as_deref(), Some("state-29"));
-    }
-}
+mod tests;

@@ -94,8 +94,9 @@ fn fail(path: &Path, reason: impl Into<String>, fix: impl Into<String>) -> LoadE
 
 const REBUILD: &str = "rebuild the plugin against this archon's archon-plugin-api";
 
-/// Loads the plugin library at `path` and runs the load-time checks.
-pub fn load(path: &Path) -> Result<LoadedPlugin, LoadError> {
+/// Opens the library, checks that it is an archon plugin of a compatible plugin-api
+/// and initialises its root module (no plugin code runs before this succeeds).
+fn open_module(path: &Path) -> Result<PluginModRef, LoadError> {
     check_is_shared_library(path)?;
     let header = lib_header_from_path(path).map_err(|e| match e {
         LibraryError::OpenError { err, .. } => fail(
@@ -140,7 +141,7 @@ pub fn load(path: &Path) -> Result<LoadedPlugin, LoadError> {
             format!("rebuild the plugin against archon-plugin-api \"^{PLUGIN_API_VERSION}\""),
         ));
     }
-    let module = header
+    header
         .init_root_module::<PluginModRef>()
         .map_err(|e| match e {
             LibraryError::AbiInstability(report) => fail(
@@ -157,7 +158,12 @@ pub fn load(path: &Path) -> Result<LoadedPlugin, LoadError> {
                 "this is a bug in the plugin; report it to its author",
             ),
             other => fail(path, format!("{other}"), REBUILD),
-        })?;
+        })
+}
+
+/// Loads the plugin library at `path` and runs the load-time checks.
+pub fn load(path: &Path) -> Result<LoadedPlugin, LoadError> {
+    let module = open_module(path)?;
 
     // The version probe: the first call into the plugin's code.
     let meta = (module.metadata())();

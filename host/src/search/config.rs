@@ -1,7 +1,10 @@
 //! The one-shot search config (TOML). Every field is documented in README.md
 //! ("Search config"); unknown keys and bad values are errors naming the key.
 
-use crate::experiment::config::SpaceSection;
+use crate::{
+    experiment::config::{resolve_relative, SpaceSection},
+    spec::{DataSpec, SpaceSpec, TrainSpec},
+};
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -225,6 +228,50 @@ impl SearchConfig {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("reading the search config {}", path.display()))?;
         Self::parse(&text, path)
+    }
+
+    /// The data searched on (from the folder `config_dir`). Channels are not repeated
+    /// here: the search repeats them after taking its subset.
+    pub fn data_spec(&self, config_dir: &Path) -> DataSpec {
+        DataSpec {
+            dataset: self.data.dataset.clone(),
+            data_dir: self
+                .data
+                .data_dir
+                .as_ref()
+                .map(|d| resolve_relative(config_dir, d)),
+            seed: self.seed,
+            ..DataSpec::default()
+        }
+    }
+
+    /// The space the supernet is built from.
+    pub fn space_spec(&self) -> Result<SpaceSpec> {
+        SpaceSpec::from_toml(&self.space.options)
+    }
+
+    /// Retraining `arch` (NNI JSON text) from scratch as `[retrain]` says, with the
+    /// search's space options overridden by the retraining's.
+    pub fn retrain_spec(&self, config_dir: &Path, arch: String) -> Result<TrainSpec> {
+        let mut options = self.space.options.clone();
+        options.extend(self.retrain.options.clone());
+        Ok(TrainSpec {
+            space: self.space.builtin.clone().unwrap_or_default(),
+            arch,
+            space_spec: SpaceSpec::from_toml(&options)?,
+            data: DataSpec {
+                channels: self.data.channels,
+                ..self.data_spec(config_dir)
+            },
+            epochs: self.retrain.epochs,
+            batch_size: self.retrain.batch_size,
+            lr: self.retrain.lr,
+            train_subset: self.retrain.train_subset.or(self.data.train_subset),
+            test_subset: self.data.test_subset,
+            device: self.search.device.clone(),
+            seed: self.seed,
+            ..TrainSpec::default()
+        })
     }
 
     /// The algorithm's options as JSON, with the seed unless they set one.

@@ -6,6 +6,7 @@ mod checkpoint;
 pub mod config;
 mod costs;
 mod host;
+mod recorder;
 mod run;
 
 pub use config::SearchConfig;

@@ -1,28 +1,36 @@
-//! Running a one-shot search: data, supernet, the trainer plugin, progress bars, the
-//! experiment store, export (architecture and genotype) and optional retraining.
+//! Running a one-shot search in named steps: the trainer plugin, data and space, the
+//! supernet, the search epochs (checkpointed, resumable), export (architecture and
+//! genotype) and optional retraining. One manager per experiment: a search holds the
+//! experiment's [`ManagerLock`] while it runs.
 
 use super::{
     checkpoint,
     config::SearchConfig,
     host::{SearchHost, WeightOptim},
+    recorder::Recorder,
 };
 use crate::{
-    cli::{SpaceArgs, TrainArgs},
-    commands::{dataset, space_config::space_config, train::train_child},
+    child::train_child,
     experiment::{
-        config::resolve_relative,
+        lock::ManagerLock,
+        status::ExperimentStatus,
         store::{now, Store},
     },
     plugins::{resolve, SearchPath},
+    spec::data,
 };
 use anyhow::{bail, Context, Result};
 use archon_plugin_api::{
     one_shot::{ChoiceInfo, DecisionKind, Report, SearchDevice, SearchInfo},
     space::ChoiceKind,
-    tch, Architecture, OneShotClient, PluginKind,
+    tch::{self, Device},
+    Architecture, OneShotClient, PluginKind, SearchSpace,
 };
-use archon_spaces::{hub, parse_device, Supernet};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use archon_spaces::{
+    data::Dataset,
+    hub::{self, SpaceConfig, SpaceFamily},
+    parse_device, Supernet,
+};
 use std::{path::Path, time::Instant};
 
 /// Overrides from the command line.
@@ -86,62 +94,6 @@ fn choice_infos(supernet: &Supernet) -> Vec<ChoiceInfo> {
     out
 }
 
-fn space_args(space: &toml::Table) -> SpaceArgs {
-    SpaceArgs {
-        options: space.iter().map(|(k, v)| format!("{k}={v}")).collect(),
-        input: "1x28x28".into(),
-        classes: 10,
-        vocab: 10_000,
-        cell_plugin: None,
-    }
-}
-
-/// The `archon train` arguments for the data (and, with `arch`, the retraining).
-fn train_args(cfg: &SearchConfig, config_dir: &Path, arch: String) -> TrainArgs {
-    let mut options = cfg.space.options.clone();
-    options.extend(cfg.retrain.options.clone());
-    TrainArgs {
-        space: cfg.space.builtin.clone().unwrap_or_default(),
-        arch,
-        space_args: space_args(&options),
-        epochs: cfg.retrain.epochs,
-        batch_size: cfg.retrain.batch_size,
-        lr: cfg.retrain.lr,
-        cutout: 0,
-        drop_path: 0.0,
-        aux_weight: 0.4,
-        train_subset: cfg.retrain.train_subset.or(cfg.data.train_subset),
-        test_subset: cfg.data.test_subset,
-        dataset: cfg.data.dataset.clone(),
-        data_dir: cfg
-            .data
-            .data_dir
-            .as_ref()
-            .map(|d| resolve_relative(config_dir, d)),
-        image_size: 32,
-        max_len: 64,
-        device: cfg.search.device.clone(),
-        seed: cfg.seed,
-        save: None,
-        report_metrics: false,
-        channels: cfg.data.channels,
-    }
-}
-
-fn bar(quiet: bool) -> Result<ProgressBar> {
-    let bar = ProgressBar::new(0);
-    if quiet {
-        bar.set_draw_target(ProgressDrawTarget::hidden());
-    }
-    bar.set_style(
-        ProgressStyle::with_template(
-            "epoch {prefix} [{bar:30}] {pos}/{len} {msg} ({elapsed} < {eta})",
-        )?
-        .progress_chars("=> "),
-    );
-    Ok(bar)
-}
-
 /// Metrics as one line, `name value` pairs.
 pub fn metric_text(metrics: &std::collections::BTreeMap<String, f64>) -> String {
     metrics
@@ -152,7 +104,8 @@ pub fn metric_text(metrics: &std::collections::BTreeMap<String, f64>) -> String 
 }
 
 /// Runs the search configured by `cfg` (from the folder `config_dir`), recording into
-/// `store`.
+/// `store`. Refused while another manager runs the experiment; a search that fails is
+/// recorded as FAILED with its error.
 pub fn run(
     cfg: &SearchConfig,
     config_dir: &Path,
@@ -160,6 +113,23 @@ pub fn run(
     search_path: &SearchPath,
     opts: &RunOptions,
 ) -> Result<Outcome> {
+    let _lock = ManagerLock::acquire(store.dir())?;
+    let result = run_locked(
+        &with_overrides(cfg, opts),
+        config_dir,
+        store,
+        search_path,
+        opts,
+    );
+    if let Err(e) = &result {
+        store.set_status(ExperimentStatus::Failed)?;
+        store.set_meta("error", &format!("{e:#}"))?;
+    }
+    result
+}
+
+/// `cfg` with the command line's device and epochs.
+fn with_overrides(cfg: &SearchConfig, opts: &RunOptions) -> SearchConfig {
     let mut cfg = cfg.clone();
     if let Some(d) = &opts.device {
         cfg.search.device = d.clone();
@@ -167,6 +137,66 @@ pub fn run(
     if let Some(e) = opts.epochs {
         cfg.search.epochs = e;
     }
+    cfg
+}
+
+fn run_locked(
+    cfg: &SearchConfig,
+    config_dir: &Path,
+    store: &Store,
+    search_path: &SearchPath,
+    opts: &RunOptions,
+) -> Result<Outcome> {
+    let (plugin, mut trainer) = load_trainer(cfg, search_path)?;
+    let data = prepare(cfg, config_dir, search_path)?;
+    tch::manual_seed(cfg.seed as i64);
+    let supernet = Supernet::build(data.family, &data.space_cfg, data.device)?;
+    let info = search_info(cfg, &data, &supernet);
+    announce(cfg, &data, &supernet, &info, &plugin);
+    record_start(store, &plugin, data.family, &supernet)?;
+    let search_space = supernet.search_space().clone();
+    let family = data.family;
+    let start = Instant::now();
+    let run = Search {
+        cfg,
+        store,
+        plugin: &plugin,
+        opts,
+    };
+    let (architecture, steps_done) = run.search(&mut trainer, data, supernet, info)?;
+    let search_seconds = start.elapsed().as_secs_f64();
+    let (architecture, genotype) = export(store, &plugin, family, &search_space, &architecture)?;
+    store.set_meta("search_seconds", &search_seconds.to_string())?;
+    // Each step sees one batch of each split.
+    let images_per_second =
+        (steps_done as f64 * 2.0 * cfg.search.batch_size as f64) / search_seconds.max(1e-9);
+    store.set_meta("images_per_second", &images_per_second.to_string())?;
+    let retrain_accuracy = if opts.retrain {
+        Some(retrain(
+            cfg,
+            config_dir,
+            store,
+            search_path,
+            &architecture,
+            opts,
+        )?)
+    } else {
+        None
+    };
+    store.set_status(ExperimentStatus::Done)?;
+    store.set_meta("ended", &now().to_string())?;
+    Ok(Outcome {
+        architecture,
+        genotype,
+        search_seconds,
+        images_per_second,
+        retrain_accuracy,
+    })
+}
+
+/// Loads the one-shot trainer plugin `search.algorithm` with its options; returns its
+/// name and the trainer.
+fn load_trainer(cfg: &SearchConfig, search_path: &SearchPath) -> Result<(String, OneShotClient)> {
     let plugin = resolve(&cfg.search.algorithm, search_path).context("search.algorithm")?;
     let new_trainer = plugin
         .module()
@@ -180,35 +210,52 @@ pub fn run(
             )
         })?;
     let options = cfg.algorithm_options()?;
-    let mut trainer = OneShotClient::from_box(
+    let trainer = OneShotClient::from_box(
         new_trainer(options.as_str().into())
             .into_result()
             .with_context(|| format!("search.options for {}", plugin.name))?,
     );
+    Ok((plugin.name.clone(), trainer))
+}
 
+/// The data and space of a search, ready to build the supernet.
+struct Prepared {
+    family: &'static dyn SpaceFamily,
+    device: Device,
+    space_cfg: SpaceConfig,
+    weight_split: Dataset,
+    arch_split: Dataset,
+    summary: String,
+}
+
+/// Loads the data, takes the search's subset (repeating channels after it: a 3-channel
+/// copy of all of Fashion-MNIST would be 0.6 GB), splits it into weight-training and
+/// architecture-validation halves, and fits the space to it.
+fn prepare(cfg: &SearchConfig, config_dir: &Path, search_path: &SearchPath) -> Result<Prepared> {
     let family = hub::space(cfg.space.builtin.as_deref().unwrap_or_default())?;
     let device = parse_device(&cfg.search.device)?;
-    let mut args = train_args(&cfg, config_dir, String::new());
-    // Channels are repeated after taking the subset (a 3-channel copy of all of
-    // Fashion-MNIST would be 0.6 GB).
-    args.channels = None;
-    let data = dataset::load(&args)?;
-    let mut space_cfg = space_config(&space_args(&cfg.space.options), search_path)?;
+    let loaded = data::load(&cfg.data_spec(config_dir))?;
+    let mut space_cfg = cfg.space_spec()?.config(search_path)?;
     (
         space_cfg.input_channels,
         space_cfg.image_size,
         space_cfg.num_classes,
         space_cfg.vocab_size,
-    ) = (data.channels, data.image_size, data.classes, data.vocab);
-    let mut pool = data
+    ) = (
+        loaded.channels,
+        loaded.image_size,
+        loaded.classes,
+        loaded.vocab,
+    );
+    let mut pool = loaded
         .train
         .subset(cfg.data.train_subset.unwrap_or(usize::MAX), cfg.seed);
     if let Some(c) = cfg.data.channels {
-        dataset::repeat_channels(&mut pool, data.channels, c, &cfg.data.dataset)?;
+        data::repeat_channels(&mut pool, loaded.channels, c, &cfg.data.dataset)?;
         space_cfg.input_channels = c;
     }
-    let summary = data.summary.clone();
-    drop(data);
+    let summary = loaded.summary.clone();
+    drop(loaded);
     let (weight_split, arch_split) = pool.split(1.0 - cfg.data.arch_fraction, cfg.seed);
     if weight_split.is_empty() || arch_split.is_empty() {
         bail!(
@@ -216,179 +263,218 @@ pub fn run(
             pool.len()
         );
     }
-    tch::manual_seed(cfg.seed as i64);
-    let supernet = Supernet::build(family, &space_cfg, device)?;
+    Ok(Prepared {
+        family,
+        device,
+        space_cfg,
+        weight_split,
+        arch_split,
+        summary,
+    })
+}
+
+/// What the trainer is told about the search before it begins.
+fn search_info(cfg: &SearchConfig, data: &Prepared, supernet: &Supernet) -> SearchInfo {
     let batch = cfg.search.batch_size;
-    let full_steps = (weight_split.len() as i64 + batch - 1) / batch;
+    let full_steps = (data.weight_split.len() as i64 + batch - 1) / batch;
     let steps = cfg
         .search
         .steps_per_epoch
         .map_or(full_steps, |s| (s as i64).min(full_steps))
         .max(1) as usize;
-    let info = SearchInfo {
-        space: family.name().into(),
-        choices: choice_infos(&supernet),
-        cell_based: family.cell_based(),
+    SearchInfo {
+        space: data.family.name().into(),
+        choices: choice_infos(supernet),
+        cell_based: data.family.cell_based(),
         search_space: supernet.search_space().to_json(),
         epochs: cfg.search.epochs,
         steps_per_epoch: steps,
         batch_size: batch,
-        device: SearchDevice::from_tch(device),
+        device: SearchDevice::from_tch(data.device),
         seed: cfg.seed,
-    };
-    let search_space = supernet.search_space().clone();
-    {
-        println!(
-            "data: {}; {} weight-training and {} architecture-validation examples",
-            summary,
-            weight_split.len(),
-            arch_split.len()
-        );
-        println!(
-            "search: {} on {} ({} decisions, {} supernet params) with {} on {device:?}, {} epochs × {steps} steps of {batch}",
-            family.name(),
-            summary.split(':').next().unwrap_or_default(),
-            info.choices.len(),
-            supernet.var_store().trainable_variables().iter().map(|t| t.numel()).sum::<usize>(),
-            plugin.name,
-            cfg.search.epochs
-        );
     }
+}
+
+/// Prints what is about to be searched.
+fn announce(
+    cfg: &SearchConfig,
+    data: &Prepared,
+    supernet: &Supernet,
+    info: &SearchInfo,
+    plugin: &str,
+) {
+    println!(
+        "data: {}; {} weight-training and {} architecture-validation examples",
+        data.summary,
+        data.weight_split.len(),
+        data.arch_split.len()
+    );
+    let params: usize = supernet
+        .var_store()
+        .trainable_variables()
+        .iter()
+        .map(|t| t.numel())
+        .sum();
+    println!(
+        "search: {} on {} ({} decisions, {params} supernet params) with {plugin} on {:?}, {} epochs × {} steps of {}",
+        data.family.name(),
+        data.summary.split(':').next().unwrap_or_default(),
+        info.choices.len(),
+        data.device,
+        cfg.search.epochs,
+        info.steps_per_epoch,
+        info.batch_size,
+    );
+}
+
+/// Records that the search has started, with what it searches.
+fn record_start(
+    store: &Store,
+    plugin: &str,
+    family: &dyn SpaceFamily,
+    supernet: &Supernet,
+) -> Result<()> {
     store.set_meta("kind", "one-shot")?;
-    store.set_meta("status", "RUNNING")?;
-    store.set_meta("algorithm", &plugin.name)?;
+    store.set_status(ExperimentStatus::Running)?;
+    store.set_manager_pid()?;
+    store.set_meta("algorithm", plugin)?;
     store.set_meta("space", family.name())?;
     store.set_meta(
         "search_space",
         &supernet.search_space().to_json().to_string(),
     )?;
-    store.set_meta("started", &now().to_string())?;
+    store.set_meta("started", &now().to_string())
+}
 
-    let w = &cfg.weights;
-    let optim = WeightOptim {
-        momentum: w.momentum,
-        weight_decay: w.weight_decay,
-        grad_clip: w.grad_clip,
-    };
-    let epochs = cfg.search.epochs;
-    let bar = bar(opts.quiet)?;
-    let mut steps_done = 0usize;
-    // Step records are written with their epoch's record.
-    let mut pending: Vec<(usize, usize, String, f64)> = Vec::new();
-    let mut sink = |report: Report| -> Result<()> {
-        match report {
-            Report::Step {
-                epoch,
-                step,
-                metrics,
-            } => {
-                pending.push((epoch, step, serde_json::to_string(&metrics)?, now()));
-                if step == 0 {
-                    bar.set_length(steps as u64);
-                    bar.set_position(0);
-                    bar.set_prefix(format!("{}/{epochs}", epoch + 1));
-                }
-                steps_done += 1;
-                bar.set_position((step + 1) as u64);
-                bar.set_message(metric_text(&metrics));
-            }
-            Report::Population {
-                generation,
-                population,
-            } => {
-                store.add_search_population(generation, &serde_json::to_string(&population)?)?;
-                let best = population.iter().map(|s| s.score).fold(f64::NAN, f64::max);
-                bar.suspend(|| {
-                    println!(
-                        "generation {:>3}: {} architectures, best {best:.4}",
-                        generation + 1,
-                        population.len()
-                    )
-                });
-            }
-            Report::Epoch {
-                epoch,
-                metrics,
-                arch_weights,
-                architecture,
-            } => {
-                store.add_search_steps(&pending)?;
-                pending.clear();
-                let arch = architecture.as_ref().map(|a| a.to_string());
-                store.add_search_epoch(
-                    epoch,
-                    &serde_json::to_string(&metrics)?,
-                    &serde_json::to_string(&arch_weights)?,
-                    arch.as_deref(),
-                )?;
-                bar.suspend(|| println!("epoch {:>3}: {}", epoch + 1, metric_text(&metrics)));
-            }
-        }
-        Ok(())
-    };
-    let lr_at = |epoch: usize| {
-        let progress = epoch as f64 / epochs.max(1) as f64;
+/// One search's fixed context.
+struct Search<'r> {
+    cfg: &'r SearchConfig,
+    store: &'r Store,
+    plugin: &'r str,
+    opts: &'r RunOptions,
+}
+
+impl Search<'_> {
+    /// Lends the supernet to the trainer epoch by epoch (from the last checkpoint
+    /// when resuming); returns the exported architecture and the steps run.
+    fn search(
+        &self,
+        trainer: &mut OneShotClient,
+        data: Prepared,
+        supernet: Supernet,
+        info: SearchInfo,
+    ) -> Result<(serde_json::Value, usize)> {
+        let w = &self.cfg.weights;
+        let optim = WeightOptim {
+            momentum: w.momentum,
+            weight_decay: w.weight_decay,
+            grad_clip: w.grad_clip,
+        };
+        let epochs = self.cfg.search.epochs;
+        let mut recorder =
+            Recorder::new(self.store, info.steps_per_epoch, epochs, self.opts.quiet)?;
+        let mut sink = |report: Report| recorder.record(report);
+        let architecture = {
+            let device = data.device;
+            let mut host = SearchHost::new(
+                data.family,
+                data.space_cfg.clone(),
+                supernet,
+                (
+                    data.weight_split.to_device(device),
+                    data.arch_split.to_device(device),
+                ),
+                info,
+                optim,
+                self.lr_at(0),
+                &mut sink,
+            )?;
+            let first = self.begin(trainer, &mut host)?;
+            self.epochs(trainer, &mut host, first)?;
+            trainer
+                .export(&mut host)
+                .with_context(|| format!("{}: export", self.plugin))?
+        };
+        recorder.finish();
+        Ok((architecture, recorder.steps_done))
+    }
+
+    /// The cosine-annealed learning rate of the weights at `epoch`.
+    fn lr_at(&self, epoch: usize) -> f64 {
+        let w = &self.cfg.weights;
+        let progress = epoch as f64 / self.cfg.search.epochs.max(1) as f64;
         w.lr_min + 0.5 * (w.lr - w.lr_min) * (1.0 + (std::f64::consts::PI * progress).cos())
-    };
-    let start = Instant::now();
-    let architecture = {
-        let mut host = SearchHost::new(
-            family,
-            space_cfg.clone(),
-            supernet,
-            (weight_split.to_device(device), arch_split.to_device(device)),
-            info,
-            optim,
-            lr_at(0),
-            &mut sink,
-        )?;
-        let first = match checkpoint::load(store.dir())? {
-            Some(saved) if opts.resume => {
-                host.restore(&checkpoint::dir(store.dir()), &saved.host)
+    }
+
+    /// Begins the trainer, or restores it and the networks from the last checkpoint
+    /// when resuming; returns the first epoch to run.
+    fn begin(&self, trainer: &mut OneShotClient, host: &mut SearchHost<'_>) -> Result<usize> {
+        let dir = self.store.dir();
+        match checkpoint::load(dir)? {
+            Some(saved) if self.opts.resume => {
+                host.restore(&checkpoint::dir(dir), &saved.host)
                     .context("restoring the networks from the checkpoint")?;
                 trainer
-                    .load_state(&mut host, &saved.trainer)
-                    .with_context(|| format!("{}: restoring its state", plugin.name))?;
-                eprintln!("resuming after epoch {} of {epochs}", saved.epoch + 1);
-                saved.epoch + 1
+                    .load_state(host, &saved.trainer)
+                    .with_context(|| format!("{}: restoring its state", self.plugin))?;
+                eprintln!(
+                    "resuming after epoch {} of {}",
+                    saved.epoch + 1,
+                    self.cfg.search.epochs
+                );
+                Ok(saved.epoch + 1)
             }
             _ => {
                 trainer
-                    .begin(&mut host)
-                    .with_context(|| format!("{}: begin", plugin.name))?;
-                0
+                    .begin(host)
+                    .with_context(|| format!("{}: begin", self.plugin))?;
+                Ok(0)
             }
-        };
+        }
+    }
+
+    /// Runs the epochs from `first`, checkpointing after each but the last.
+    fn epochs(
+        &self,
+        trainer: &mut OneShotClient,
+        host: &mut SearchHost<'_>,
+        first: usize,
+    ) -> Result<()> {
+        let epochs = self.cfg.search.epochs;
         let mut resumable = true;
         for epoch in first..epochs {
-            host.set_lr(lr_at(epoch));
             let _span = tracing::info_span!("epoch", epoch).entered();
+            host.set_lr(self.lr_at(epoch));
             trainer
-                .epoch(&mut host, epoch)
-                .with_context(|| format!("{}: epoch {}", plugin.name, epoch + 1))?;
+                .epoch(host, epoch)
+                .with_context(|| format!("{}: epoch {}", self.plugin, epoch + 1))?;
             if resumable && epoch + 1 < epochs {
                 match trainer.save_state() {
-                    Ok(state) => checkpoint::save(store.dir(), epoch, &state, &host)?,
+                    Ok(state) => checkpoint::save(self.store.dir(), epoch, &state, host)?,
                     Err(e) => {
                         resumable = false;
-                        tracing::warn!("{}: no checkpoints ({e})", plugin.name);
+                        tracing::warn!("{}: no checkpoints ({e})", self.plugin);
                     }
                 }
             }
         }
-        trainer
-            .export(&mut host)
-            .with_context(|| format!("{}: export", plugin.name))?
-    };
-    bar.finish_and_clear();
-    let search_seconds = start.elapsed().as_secs_f64();
-    let arch = Architecture::from_json(&search_space, &architecture).with_context(|| {
-        format!(
-            "{} exported an architecture that is not valid for the space",
-            plugin.name
-        )
+        Ok(())
+    }
+}
+
+/// Checks the exported architecture against the space and records it (store and
+/// `architecture.json`) with its genotype.
+fn export(
+    store: &Store,
+    plugin: &str,
+    family: &dyn SpaceFamily,
+    search_space: &SearchSpace,
+    exported: &serde_json::Value,
+) -> Result<(serde_json::Value, Option<String>)> {
+    let arch = Architecture::from_json(search_space, exported).with_context(|| {
+        format!("{plugin} exported an architecture that is not valid for the space")
     })?;
-    let architecture = arch.to_json(&search_space);
+    let architecture = arch.to_json(search_space);
     let genotype = family.genotype(&architecture);
     store.set_meta("architecture", &architecture.to_string())?;
     std::fs::write(
@@ -398,26 +484,21 @@ pub fn run(
     if let Some(g) = &genotype {
         store.set_meta("genotype", g)?;
     }
-    store.set_meta("search_seconds", &search_seconds.to_string())?;
-    // Each step sees one batch of each split.
-    let images_per_second = (steps_done as f64 * 2.0 * batch as f64) / search_seconds.max(1e-9);
-    store.set_meta("images_per_second", &images_per_second.to_string())?;
-    let retrain_accuracy = if opts.retrain {
-        store.set_meta("status", "RETRAINING")?;
-        let args = train_args(&cfg, config_dir, architecture.to_string());
-        let accuracy = train_child(&args, search_path, opts.quiet)?;
-        store.set_meta("retrain_accuracy", &accuracy.to_string())?;
-        Some(accuracy)
-    } else {
-        None
-    };
-    store.set_meta("status", "DONE")?;
-    store.set_meta("ended", &now().to_string())?;
-    Ok(Outcome {
-        architecture,
-        genotype,
-        search_seconds,
-        images_per_second,
-        retrain_accuracy,
-    })
+    Ok((architecture, genotype))
+}
+
+/// Retrains the found architecture from scratch; returns its test accuracy.
+fn retrain(
+    cfg: &SearchConfig,
+    config_dir: &Path,
+    store: &Store,
+    search_path: &SearchPath,
+    architecture: &serde_json::Value,
+    opts: &RunOptions,
+) -> Result<f64> {
+    store.set_status(ExperimentStatus::Retraining)?;
+    let spec = cfg.retrain_spec(config_dir, architecture.to_string())?;
+    let accuracy = train_child(&spec, search_path, opts.quiet)?;
+    store.set_meta("retrain_accuracy", &accuracy.to_string())?;
+    Ok(accuracy)
 }

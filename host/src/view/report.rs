@@ -224,110 +224,129 @@ pub fn write_report(dir: &Path, out: &Path) -> Result<Vec<String>> {
     let store = Store::open_read_only(dir)?;
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     let mut written = Vec::new();
-    if store.meta("kind")?.as_deref() == Some("one-shot") {
-        let epochs = store.search_epochs()?;
-        if epochs.is_empty() {
-            bail!("the search has no finished epoch yet: nothing to plot");
-        }
-        let metrics: Vec<BTreeMap<String, f64>> = epochs
-            .iter()
-            .map(|e| serde_json::from_str(&e.metrics).unwrap_or_default())
-            .collect();
-        let mut series = Vec::new();
-        for key in ["loss", "accuracy", "valid_loss", "valid_accuracy"] {
-            let pts: Vec<(f64, f64)> = metrics
-                .iter()
-                .enumerate()
-                .filter_map(|(i, m)| m.get(key).map(|v| ((i + 1) as f64, *v)))
-                .collect();
-            if !pts.is_empty() {
-                series.push((key.to_string(), pts));
-            }
-        }
-        write(
-            out,
-            "curves.svg",
-            &line_chart("loss and accuracy per epoch", "epoch", &series),
-            &mut written,
-        )?;
-        let weights: Vec<BTreeMap<String, Vec<f64>>> = epochs
-            .iter()
-            .map(|e| serde_json::from_str(&e.arch_weights).unwrap_or_default())
-            .collect();
-        let space: Value = store
-            .meta("search_space")?
-            .map(|s| serde_json::from_str(&s).unwrap_or(Value::Null))
-            .unwrap_or(Value::Null);
-        let names: BTreeMap<String, Vec<String>> = space
-            .as_object()
-            .map(|m| {
-                m.iter()
-                    .map(|(k, v)| {
-                        let list = v
-                            .get("_value")
-                            .and_then(|x| x.get("candidates").or(Some(x)))
-                            .and_then(Value::as_array)
-                            .map(|a| {
-                                a.iter()
-                                    .map(|c| {
-                                        c.as_str()
-                                            .map(str::to_string)
-                                            .unwrap_or_else(|| c.to_string())
-                                    })
-                                    .collect()
-                            })
-                            .unwrap_or_default();
-                        (k.clone(), list)
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        write(
-            out,
-            "op_importance.svg",
-            &heatmap("op importance over epochs", &weights, &names),
-            &mut written,
-        )?;
-        if let Some(arch) = store
-            .meta("architecture")?
-            .and_then(|a| serde_json::from_str::<Value>(&a).ok())
-        {
-            for kind in ["normal", "reduce"] {
-                if let Some((edges, nodes)) = darts_edges(&arch, kind) {
-                    write(
-                        out,
-                        &format!("cell_{kind}.svg"),
-                        &cell_diagram(&format!("derived {kind} cell"), &edges, nodes),
-                        &mut written,
-                    )?;
-                }
-            }
-        }
+    if store.is_one_shot()? {
+        one_shot_plots(&store, out, &mut written)?;
     } else {
-        let cfg: toml::Table = store
-            .meta("config")?
-            .and_then(|t| toml::from_str(&t).ok())
-            .unwrap_or_default();
-        let maximize = cfg.get("direction").and_then(|d| d.as_str()) != Some("minimize");
-        let mut best: Option<f64> = None;
-        let mut pts = Vec::new();
-        for t in store.trials()? {
-            if let (TrialStatus::Succeeded, Some(v)) = (t.status, t.final_metric) {
-                best = Some(best.map_or(v, |b| if maximize { b.max(v) } else { b.min(v) }));
-            }
-            if let Some(b) = best {
-                pts.push((t.id as f64, b));
-            }
-        }
-        if pts.is_empty() {
-            bail!("no trial has succeeded yet: nothing to plot");
-        }
-        write(
-            out,
-            "best_so_far.svg",
-            &line_chart("best metric so far", "trial", &[("best".into(), pts)]),
-            &mut written,
-        )?;
+        classic_plots(&store, out, &mut written)?;
     }
     Ok(written)
+}
+
+/// A one-shot search's curves, op importance and derived cells.
+fn one_shot_plots(store: &Store, out: &Path, written: &mut Vec<String>) -> Result<()> {
+    let epochs = store.search_epochs()?;
+    if epochs.is_empty() {
+        bail!("the search has no finished epoch yet: nothing to plot");
+    }
+    let metrics: Vec<BTreeMap<String, f64>> = epochs
+        .iter()
+        .map(|e| serde_json::from_str(&e.metrics).unwrap_or_default())
+        .collect();
+    let mut series = Vec::new();
+    for key in ["loss", "accuracy", "valid_loss", "valid_accuracy"] {
+        let pts: Vec<(f64, f64)> = metrics
+            .iter()
+            .enumerate()
+            .filter_map(|(i, m)| m.get(key).map(|v| ((i + 1) as f64, *v)))
+            .collect();
+        if !pts.is_empty() {
+            series.push((key.to_string(), pts));
+        }
+    }
+    write(
+        out,
+        "curves.svg",
+        &line_chart("loss and accuracy per epoch", "epoch", &series),
+        written,
+    )?;
+    let weights: Vec<BTreeMap<String, Vec<f64>>> = epochs
+        .iter()
+        .map(|e| serde_json::from_str(&e.arch_weights).unwrap_or_default())
+        .collect();
+    let space: Value = store
+        .meta("search_space")?
+        .map(|s| serde_json::from_str(&s).unwrap_or(Value::Null))
+        .unwrap_or(Value::Null);
+    write(
+        out,
+        "op_importance.svg",
+        &heatmap(
+            "op importance over epochs",
+            &weights,
+            &candidate_names(&space),
+        ),
+        written,
+    )?;
+    if let Some(arch) = store
+        .meta("architecture")?
+        .and_then(|a| serde_json::from_str::<Value>(&a).ok())
+    {
+        for kind in ["normal", "reduce"] {
+            if let Some((edges, nodes)) = darts_edges(&arch, kind) {
+                write(
+                    out,
+                    &format!("cell_{kind}.svg"),
+                    &cell_diagram(&format!("derived {kind} cell"), &edges, nodes),
+                    written,
+                )?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Each choice's candidate names, from the search space JSON.
+fn candidate_names(space: &Value) -> BTreeMap<String, Vec<String>> {
+    space
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| {
+                    let list = v
+                        .get("_value")
+                        .and_then(|x| x.get("candidates").or(Some(x)))
+                        .and_then(Value::as_array)
+                        .map(|a| {
+                            a.iter()
+                                .map(|c| {
+                                    c.as_str()
+                                        .map(str::to_string)
+                                        .unwrap_or_else(|| c.to_string())
+                                })
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    (k.clone(), list)
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A classic experiment's best metric so far, trial by trial.
+fn classic_plots(store: &Store, out: &Path, written: &mut Vec<String>) -> Result<()> {
+    let cfg: toml::Table = store
+        .meta("config")?
+        .and_then(|t| toml::from_str(&t).ok())
+        .unwrap_or_default();
+    let maximize = cfg.get("direction").and_then(|d| d.as_str()) != Some("minimize");
+    let mut best: Option<f64> = None;
+    let mut pts = Vec::new();
+    for t in store.trials()? {
+        if let (TrialStatus::Succeeded, Some(v)) = (t.status, t.final_metric) {
+            best = Some(best.map_or(v, |b| if maximize { b.max(v) } else { b.min(v) }));
+        }
+        if let Some(b) = best {
+            pts.push((t.id as f64, b));
+        }
+    }
+    if pts.is_empty() {
+        bail!("no trial has succeeded yet: nothing to plot");
+    }
+    write(
+        out,
+        "best_so_far.svg",
+        &line_chart("best metric so far", "trial", &[("best".into(), pts)]),
+        written,
+    )
 }

@@ -37,22 +37,26 @@ async fn terminate(child: &mut Child, grace: Duration) {
 pub async fn run_trial(
     spec: TrialSpec,
     events: mpsc::UnboundedSender<Event>,
-    mut stop: watch::Receiver<bool>,
+    stop: watch::Receiver<bool>,
 ) {
     let (id, attempt) = (spec.id, spec.attempt);
-    let ended = |outcome| {
-        let _ = events.send(Event::Ended {
-            id,
-            attempt,
-            outcome,
-        });
+    let outcome = match spawn(&spec).await {
+        Ok((child, log)) => follow(child, log, &spec, &events, stop).await,
+        Err(why) => Outcome::SpawnFailed(why),
     };
-    if let Err(e) = tokio::fs::create_dir_all(&spec.log_dir).await {
-        return ended(Outcome::SpawnFailed(format!(
-            "creating {}: {e}",
-            spec.log_dir.display()
-        )));
-    }
+    let _ = events.send(Event::Ended {
+        id,
+        attempt,
+        outcome,
+    });
+}
+
+/// Starts the attempt in its own process group, stderr into `stderr.log`; returns the
+/// process and `stdout.log` (stdout is piped, to be read for metrics).
+async fn spawn(spec: &TrialSpec) -> Result<(Child, tokio::fs::File), String> {
+    tokio::fs::create_dir_all(&spec.log_dir)
+        .await
+        .map_err(|e| format!("creating {}: {e}", spec.log_dir.display()))?;
     let open = |name: &str| {
         std::fs::OpenOptions::new()
             .create(true)
@@ -62,10 +66,10 @@ pub async fn run_trial(
     let (stdout_log, stderr_log) = match (open("stdout.log"), open("stderr.log")) {
         (Ok(a), Ok(b)) => (a, b),
         (Err(e), _) | (_, Err(e)) => {
-            return ended(Outcome::SpawnFailed(format!(
+            return Err(format!(
                 "opening the trial logs in {}: {e}",
                 spec.log_dir.display()
-            )))
+            ))
         }
     };
     let mut cmd = Command::new(&spec.command[0]);
@@ -77,16 +81,22 @@ pub async fn run_trial(
         .stderr(Stdio::from(stderr_log))
         .process_group(0)
         .kill_on_drop(true);
-    let mut child = match cmd.spawn() {
-        Ok(c) => c,
-        Err(e) => {
-            return ended(Outcome::SpawnFailed(format!(
-                "cannot start {:?}: {e}",
-                spec.command[0]
-            )))
-        }
-    };
-    let mut log = tokio::fs::File::from_std(stdout_log);
+    let child = cmd
+        .spawn()
+        .map_err(|e| format!("cannot start {:?}: {e}", spec.command[0]))?;
+    Ok((child, tokio::fs::File::from_std(stdout_log)))
+}
+
+/// Copies the attempt's stdout into `log`, sends its metrics, and ends it at its
+/// timeout or when asked to stop; returns how it ended.
+async fn follow(
+    mut child: Child,
+    mut log: tokio::fs::File,
+    spec: &TrialSpec,
+    events: &mpsc::UnboundedSender<Event>,
+    mut stop: watch::Receiver<bool>,
+) -> Outcome {
+    let (id, attempt) = (spec.id, spec.attempt);
     let mut lines = BufReader::new(child.stdout.take().expect("stdout is piped")).lines();
     let deadline = spec.timeout.map(|t| Instant::now() + t);
     let expired = async move {
@@ -129,7 +139,7 @@ pub async fn run_trial(
         }
     };
     let _ = log.flush().await;
-    ended(outcome);
+    outcome
 }
 
 /// Trials as child processes of the manager.

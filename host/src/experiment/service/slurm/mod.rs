@@ -64,33 +64,51 @@ async fn follow(
     svc: SlurmService,
     spec: TrialSpec,
     events: mpsc::UnboundedSender<Event>,
-    mut stop: watch::Receiver<bool>,
+    stop: watch::Receiver<bool>,
     attach: Option<(String, PathBuf, usize)>,
 ) {
-    let (id, attempt) = (spec.id, spec.attempt);
-    let end = |outcome| {
-        let _ = events.send(Event::Ended {
-            id,
-            attempt,
-            outcome,
-        });
+    let outcome = match attach.map_or_else(|| submitted(&svc, &spec, &events), Ok) {
+        Ok((job, out_path, seen)) => {
+            watch_job(&svc, &spec, &events, stop, &job, &out_path, seen).await
+        }
+        Err(why) => Outcome::SpawnFailed(why),
     };
-    let (job, out_path, seen) = match attach {
-        Some((job, out, seen)) => (job, out, seen),
-        None => match submit(&svc, &spec) {
-            Ok((job, out)) => {
-                let _ = events.send(Event::Handle {
-                    id,
-                    attempt,
-                    handle: format!("{job} {}", out.display()),
-                });
-                (job, out, 0)
-            }
-            Err(why) => return end(Outcome::SpawnFailed(why)),
-        },
-    };
+    let _ = events.send(Event::Ended {
+        id: spec.id,
+        attempt: spec.attempt,
+        outcome,
+    });
+}
+
+/// Submits the attempt and sends its handle; returns the job, its output file and
+/// the metric lines already seen (none).
+fn submitted(
+    svc: &SlurmService,
+    spec: &TrialSpec,
+    events: &mpsc::UnboundedSender<Event>,
+) -> Result<(String, PathBuf, usize), String> {
+    let (job, out) = submit(svc, spec)?;
+    let _ = events.send(Event::Handle {
+        id: spec.id,
+        attempt: spec.attempt,
+        handle: format!("{job} {}", out.display()),
+    });
+    Ok((job, out, 0))
+}
+
+/// Polls the job and its output until it ends (cancelling it at its timeout or when
+/// asked to stop); returns how it ended.
+async fn watch_job(
+    svc: &SlurmService,
+    spec: &TrialSpec,
+    events: &mpsc::UnboundedSender<Event>,
+    mut stop: watch::Receiver<bool>,
+    job: &str,
+    out_path: &Path,
+    seen: usize,
+) -> Outcome {
     let mut out = Output {
-        path: out_path.clone(),
+        path: out_path.to_path_buf(),
         offset: 0,
         partial: String::new(),
         skip: seen,
@@ -102,46 +120,41 @@ async fn follow(
         .map(|t| Instant::now() + t + Duration::from_secs(2));
     let (mut stopped, mut timed_out, mut lost) = (false, false, 0u32);
     loop {
-        out.read(&spec, &events);
+        out.read(spec, events);
         if !stopped && !timed_out {
             if *stop.borrow_and_update() {
                 stopped = true;
-                let _ = run("scancel", &[&job]);
+                let _ = run("scancel", &[job]);
             } else if deadline.is_some_and(|d| Instant::now() >= d) {
                 timed_out = true;
-                let _ = run("scancel", &[&job]);
+                let _ = run("scancel", &[job]);
             }
         }
-        match job_state(&job) {
+        match job_state(job) {
             Some((state, code)) if finished(&state) => {
                 tokio::time::sleep(svc.poll).await;
-                out.read(&spec, &events);
-                copy_stderr(&out_path, &spec);
-                return end(outcome(&state, code, &mut out, stopped, timed_out));
+                out.read(spec, events);
+                copy_stderr(out_path, spec);
+                return outcome(&state, code, &mut out, stopped, timed_out);
             }
             Some(_) => lost = 0,
             None if out.exit_code.is_some() => {
-                copy_stderr(&out_path, &spec);
+                copy_stderr(out_path, spec);
                 let code = out.exit_code;
-                return end(outcome(
-                    if code == Some(0) {
-                        "COMPLETED"
-                    } else {
-                        "FAILED"
-                    },
-                    code,
-                    &mut out,
-                    stopped,
-                    timed_out,
-                ));
+                let state = if code == Some(0) {
+                    "COMPLETED"
+                } else {
+                    "FAILED"
+                };
+                return outcome(state, code, &mut out, stopped, timed_out);
             }
             None => {
                 lost += 1;
                 if lost >= LOST_AFTER_POLLS {
-                    return end(Outcome::SpawnFailed(format!(
+                    return Outcome::SpawnFailed(format!(
                         "Slurm job {job} vanished without an exit code (see {})",
                         out_path.display()
-                    )));
+                    ));
                 }
             }
         }

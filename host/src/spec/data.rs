@@ -1,7 +1,7 @@
-//! `--dataset` / `--data-dir` of `archon train`: loading the train and test splits
-//! and what the space must be built for (channels, size, classes, vocabulary).
+//! The data a child or a supernet trains on ([`DataSpec`]): loading the train and
+//! test splits and what the space must be built for (channels, size, classes,
+//! vocabulary). Messages name the `archon train` flags, which the config keys mirror.
 
-use crate::cli::TrainArgs;
 use anyhow::{bail, Context, Result};
 use archon_spaces::data::{
     Cifar, Dataset, FashionMnist, ImageFolder, Split, TextTask, Vocab, DEFAULT_DIR,
@@ -11,6 +11,36 @@ use std::path::{Path, PathBuf};
 
 /// The datasets `archon train` reads.
 pub const DATASETS: &str = "fashion-mnist, mnist, cifar10, cifar100, folder, fortunes, tsv";
+
+/// Which data to load and how.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DataSpec {
+    /// fashion-mnist, mnist, cifar10, cifar100, folder, fortunes or tsv.
+    pub dataset: String,
+    /// Where the data is (a folder; the file for tsv).
+    pub data_dir: Option<PathBuf>,
+    /// Images of a `folder` dataset are resized to this size.
+    pub image_size: u32,
+    /// Texts are cut or padded to this many tokens.
+    pub max_len: usize,
+    /// Repeat grayscale images to this many channels.
+    pub channels: Option<i64>,
+    /// Seed of the train/test split of `folder` and text datasets.
+    pub seed: u64,
+}
+
+impl Default for DataSpec {
+    fn default() -> Self {
+        DataSpec {
+            dataset: "fashion-mnist".into(),
+            data_dir: None,
+            image_size: 32,
+            max_len: 64,
+            channels: None,
+            seed: 0,
+        }
+    }
+}
 
 /// Loaded data and the shape a space must be built for.
 pub struct Loaded {
@@ -30,11 +60,11 @@ pub struct Loaded {
     pub summary: String,
 }
 
-fn needs_dir(args: &TrainArgs) -> Result<&Path> {
-    args.data_dir.as_deref().with_context(|| {
+fn needs_dir(spec: &DataSpec) -> Result<&Path> {
+    spec.data_dir.as_deref().with_context(|| {
         format!(
             "--dataset {} needs --data-dir (the folder or file to read)",
-            args.dataset
+            spec.dataset
         )
     })
 }
@@ -52,12 +82,12 @@ fn images(train: Dataset, test: Dataset, classes: i64, summary: String) -> Loade
     }
 }
 
-fn text(task: TextTask, args: &TrainArgs, name: &str) -> Loaded {
-    let (train_task, test_task) = task.split(0.2, args.seed);
+fn text(task: TextTask, spec: &DataSpec, name: &str) -> Loaded {
+    let (train_task, test_task) = task.split(0.2, spec.seed);
     let vocab = Vocab::build(&train_task.texts, 2, 20_000);
     Loaded {
-        train: vocab.dataset(&train_task, args.max_len),
-        test: vocab.dataset(&test_task, args.max_len),
+        train: vocab.dataset(&train_task, spec.max_len),
+        test: vocab.dataset(&test_task, spec.max_len),
         channels: 0,
         image_size: 0,
         classes: task.classes.len() as i64,
@@ -71,13 +101,12 @@ fn text(task: TextTask, args: &TrainArgs, name: &str) -> Loaded {
     }
 }
 
-/// Loads `--dataset` (with `--data-dir`), repeating grayscale images to
-/// `--channels`.
-pub fn load(args: &TrainArgs) -> Result<Loaded> {
-    let mut loaded = load_raw(args)?;
-    if let Some(c) = args.channels {
+/// Loads the dataset (from `data_dir`), repeating grayscale images to `channels`.
+pub fn load(spec: &DataSpec) -> Result<Loaded> {
+    let mut loaded = load_raw(spec)?;
+    if let Some(c) = spec.channels {
         for set in [&mut loaded.train, &mut loaded.test] {
-            repeat_channels(set, loaded.channels, c, &args.dataset)?;
+            repeat_channels(set, loaded.channels, c, &spec.dataset)?;
         }
         loaded.channels = c;
     }
@@ -95,13 +124,13 @@ pub fn repeat_channels(set: &mut Dataset, channels: i64, c: i64, dataset: &str) 
     Ok(())
 }
 
-fn load_raw(args: &TrainArgs) -> Result<Loaded> {
-    Ok(match args.dataset.as_str() {
+fn load_raw(spec: &DataSpec) -> Result<Loaded> {
+    Ok(match spec.dataset.as_str() {
         "fashion-mnist" | "mnist" => {
-            let dir: PathBuf = match (&args.data_dir, args.dataset.as_str()) {
+            let dir: PathBuf = match (&spec.data_dir, spec.dataset.as_str()) {
                 (Some(d), _) => d.clone(),
                 (None, "fashion-mnist") => DEFAULT_DIR.into(),
-                (None, _) => needs_dir(args)?.to_path_buf(),
+                (None, _) => needs_dir(spec)?.to_path_buf(),
             };
             let train = FashionMnist::load(Some(&dir), Split::Train)?.into_dataset();
             let test = FashionMnist::load(Some(&dir), Split::Test)?.into_dataset();
@@ -109,27 +138,27 @@ fn load_raw(args: &TrainArgs) -> Result<Loaded> {
                 train,
                 test,
                 10,
-                format!("{} from {}", args.dataset, dir.display()),
+                format!("{} from {}", spec.dataset, dir.display()),
             )
         }
         "cifar10" | "cifar100" => {
-            let kind = if args.dataset == "cifar10" {
+            let kind = if spec.dataset == "cifar10" {
                 Cifar::Ten
             } else {
                 Cifar::Hundred
             };
-            let dir = needs_dir(args)?;
+            let dir = needs_dir(spec)?;
             images(
                 kind.load(dir, Split::Train)?,
                 kind.load(dir, Split::Test)?,
                 kind.classes(),
-                format!("{} from {}", args.dataset, dir.display()),
+                format!("{} from {}", spec.dataset, dir.display()),
             )
         }
         "folder" => {
-            let dir = needs_dir(args)?;
-            let folder = ImageFolder::load(dir, args.image_size, 3)?;
-            let (train, test) = folder.data.split(0.8, args.seed);
+            let dir = needs_dir(spec)?;
+            let folder = ImageFolder::load(dir, spec.image_size, 3)?;
+            let (train, test) = folder.data.split(0.8, spec.seed);
             let classes = folder.classes.len() as i64;
             images(
                 train,
@@ -143,14 +172,14 @@ fn load_raw(args: &TrainArgs) -> Result<Loaded> {
             )
         }
         "fortunes" => {
-            let dir = args.data_dir.clone().unwrap_or_else(|| FORTUNES_DIR.into());
+            let dir = spec.data_dir.clone().unwrap_or_else(|| FORTUNES_DIR.into());
             text(
                 TextTask::fortunes(&dir, &FORTUNES_CLASSES)?,
-                args,
+                spec,
                 "fortunes",
             )
         }
-        "tsv" => text(TextTask::from_tsv(needs_dir(args)?)?, args, "tsv"),
+        "tsv" => text(TextTask::from_tsv(needs_dir(spec)?)?, spec, "tsv"),
         other => bail!("--dataset {other:?}: unknown (known: {DATASETS})"),
     })
 }

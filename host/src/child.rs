@@ -1,0 +1,169 @@
+//! Training a child from scratch as a [`TrainSpec`] says (`archon train`, the built-in
+//! trial, a search's retraining): report its test accuracy, params and FLOPs, optionally
+//! save the weights.
+
+use crate::{
+    plugins::SearchPath,
+    progress,
+    spec::{data, TrainSpec},
+};
+use anyhow::{bail, Context, Result};
+use archon_spaces::{
+    data::Dataset,
+    hub::{self, nb201_parse_arch_string, SpaceConfig},
+    parse_device,
+    train::{evaluate, save_weights, train, Augment, EpochReport, TrainConfig, TrainEvent},
+    Child,
+};
+use std::{path::Path, time::Instant};
+
+/// Reads `--arch`: a file, inline JSON, or a NAS-Bench-201 arch string.
+fn architecture(arg: &str, space: &str) -> Result<serde_json::Value> {
+    let text = if Path::new(arg).is_file() {
+        std::fs::read_to_string(arg).with_context(|| format!("reading {arg}"))?
+    } else {
+        arg.to_string()
+    };
+    let trimmed = text.trim();
+    if trimmed.starts_with('|') && space == "nas-bench-201" {
+        return Ok(nb201_parse_arch_string(trimmed)?);
+    }
+    if !trimmed.starts_with('{') && !Path::new(arg).exists() {
+        bail!("--arch {arg:?}: no such file, and not inline JSON (NNI parameters such as {{\"op\": {{\"_idx\": 1}}}})");
+    }
+    serde_json::from_str(trimmed).with_context(|| format!("--arch {arg:?}: not valid JSON"))
+}
+
+/// Trains the child `spec` describes and returns its test accuracy (`quiet`: no
+/// progress bar).
+pub fn train_child(spec: &TrainSpec, search_path: &SearchPath, quiet: bool) -> Result<f64> {
+    let _span = tracing::info_span!("child", space = %spec.space).entered();
+    let family = hub::space(&spec.space)?;
+    let device = parse_device(&spec.device)?;
+    let arch = architecture(&spec.arch, family.name())?;
+    let (cfg, train_set, test_set) = load_data(spec, search_path)?;
+    archon_plugin_api::tch::manual_seed(spec.seed as i64);
+    let mut child = Child::build(family, &cfg, &arch, device)?;
+    println!(
+        "{} child on {device:?}: {} params, {} MFLOPs (multiply-adds per example)",
+        family.name(),
+        child.params(),
+        child.flops_for(&train_set.inputs.narrow(0, 0, 1)) as f64 / 1e6
+    );
+    let start = Instant::now();
+    let reports = train_epochs(spec, &mut child, &train_set, &test_set, quiet)?;
+    let accuracy = reports
+        .last()
+        .map(|r| r.valid_accuracy)
+        .map(Ok)
+        .unwrap_or_else(|| evaluate(&child, &test_set, 256))?;
+    println!(
+        "test accuracy {accuracy:.4} after {:.1} s",
+        start.elapsed().as_secs_f64()
+    );
+    if let Some(path) = &spec.save {
+        save_weights(&child, path)
+            .with_context(|| format!("saving weights to {}", path.display()))?;
+        println!("weights saved to {}", path.display());
+    }
+    Ok(accuracy)
+}
+
+/// The space's configuration for the data, and the (subset) train and test splits.
+fn load_data(
+    spec: &TrainSpec,
+    search_path: &SearchPath,
+) -> Result<(SpaceConfig, Dataset, Dataset)> {
+    let mut cfg = spec.space_spec.config(search_path)?;
+    let data = data::load(&spec.data)?;
+    (
+        cfg.input_channels,
+        cfg.image_size,
+        cfg.num_classes,
+        cfg.vocab_size,
+    ) = (data.channels, data.image_size, data.classes, data.vocab);
+    let train_set = data
+        .train
+        .subset(spec.train_subset.unwrap_or(usize::MAX), spec.seed);
+    let test_set = data.test.subset(
+        spec.test_subset.unwrap_or(usize::MAX),
+        spec.seed.wrapping_add(1),
+    );
+    println!(
+        "data: {}; {} training and {} test examples",
+        data.summary,
+        train_set.len(),
+        test_set.len()
+    );
+    Ok((cfg, train_set, test_set))
+}
+
+/// Runs the epochs with a progress bar, printing a line per epoch (and the metric
+/// protocol's line when `spec.report_metrics`).
+fn train_epochs(
+    spec: &TrainSpec,
+    child: &mut Child,
+    train_set: &Dataset,
+    test_set: &Dataset,
+    quiet: bool,
+) -> Result<Vec<EpochReport>> {
+    let tc = TrainConfig {
+        epochs: spec.epochs,
+        batch_size: spec.batch_size,
+        lr: spec.lr,
+        augment: Augment {
+            cutout: spec.cutout,
+            ..Augment::default()
+        },
+        drop_path: spec.drop_path,
+        aux_weight: spec.aux_weight,
+        seed: spec.seed,
+        ..TrainConfig::default()
+    };
+    let bar = progress::bar(
+        "epoch {prefix} [{bar:30}] {pos}/{len} loss {msg} ({eta})",
+        quiet,
+    )?;
+    let epochs = spec.epochs;
+    let reports = train(child, train_set, test_set, &tc, &mut |event| match event {
+        TrainEvent::Step(p) => {
+            if p.step == 0 {
+                bar.set_length(p.steps as u64);
+                bar.set_position(0);
+                bar.set_prefix(format!("{}/{}", p.epoch + 1, epochs));
+            }
+            bar.inc(1);
+            bar.set_message(format!("{:.3}", p.loss));
+        }
+        TrainEvent::Epoch(r) => {
+            let _span = tracing::info_span!("epoch", epoch = r.epoch).entered();
+            tracing::debug!(
+                valid_accuracy = r.valid_accuracy,
+                seconds = r.seconds,
+                "epoch done"
+            );
+            bar.suspend(|| print_epoch(&r, epochs, spec.report_metrics));
+        }
+    })?;
+    bar.finish_and_clear();
+    Ok(reports)
+}
+
+fn print_epoch(r: &EpochReport, epochs: usize, report_metrics: bool) {
+    println!(
+        "epoch {:>3}: lr {:.4}  train loss {:.4}  train acc {:.4}  test acc {:.4}  ({:.1} s)",
+        r.epoch + 1,
+        r.lr,
+        r.train_loss,
+        r.train_accuracy,
+        r.valid_accuracy,
+        r.seconds
+    );
+    if report_metrics {
+        let last = r.epoch + 1 == epochs;
+        println!(
+            "ARCHON_METRIC {}",
+            serde_json::json!({"default": r.valid_accuracy, "step": r.epoch + 1, "final": last})
+        );
+    }
+}

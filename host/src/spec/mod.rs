@@ -1,0 +1,12 @@
+//! What a command or a config asks the host to do, as plain structs with their
+//! defaults in one place: the data ([`DataSpec`]), the space ([`SpaceSpec`]) and the
+//! training of a child ([`TrainSpec`]). `commands` builds them from clap arguments,
+//! the experiment and search configs from TOML; the library never sees either.
+
+pub mod data;
+pub mod space;
+pub mod train;
+
+pub use data::DataSpec;
+pub use space::SpaceSpec;
+pub use train::TrainSpec;

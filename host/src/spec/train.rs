@@ -1,0 +1,68 @@
+//! Training one child from scratch ([`TrainSpec`]): which architecture of which space,
+//! on which data, for how long. `archon train`, the built-in trial and a search's
+//! retraining all fill one of these.
+
+use super::{DataSpec, SpaceSpec};
+use std::path::PathBuf;
+
+/// A child to train and how.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrainSpec {
+    /// The space the architecture belongs to.
+    pub space: String,
+    /// The architecture: a JSON file, inline JSON (NNI parameters), or for
+    /// nas-bench-201 an arch string.
+    pub arch: String,
+    /// The space's options (its shape comes from the data).
+    pub space_spec: SpaceSpec,
+    /// The data.
+    pub data: DataSpec,
+    /// Epochs.
+    pub epochs: usize,
+    /// Batch size.
+    pub batch_size: i64,
+    /// Initial learning rate (cosine-annealed to 0).
+    pub lr: f64,
+    /// Cutout side in pixels (0: off).
+    pub cutout: i64,
+    /// Drop-path probability reached at the last epoch (cell spaces; 0: off).
+    pub drop_path: f64,
+    /// Weight of the auxiliary head's loss.
+    pub aux_weight: f64,
+    /// Train on this many training examples (a seeded subset; none: all).
+    pub train_subset: Option<usize>,
+    /// Test on this many test examples (none: all).
+    pub test_subset: Option<usize>,
+    /// cpu, cuda, cuda:N or auto.
+    pub device: String,
+    /// Seed for initialisation, shuffling and augmentation.
+    pub seed: u64,
+    /// Save the trained weights here (safetensors).
+    pub save: Option<PathBuf>,
+    /// Also print each epoch's test accuracy as an `ARCHON_METRIC` line (the trial
+    /// protocol), the last one final.
+    pub report_metrics: bool,
+}
+
+impl Default for TrainSpec {
+    fn default() -> Self {
+        TrainSpec {
+            space: String::new(),
+            arch: String::new(),
+            space_spec: SpaceSpec::default(),
+            data: DataSpec::default(),
+            epochs: 1,
+            batch_size: 64,
+            lr: 0.025,
+            cutout: 0,
+            drop_path: 0.0,
+            aux_weight: 0.4,
+            train_subset: None,
+            test_subset: None,
+            device: "auto".into(),
+            seed: 0,
+            save: None,
+            report_metrics: false,
+        }
+    }
+}

@@ -1,0 +1,262 @@
+//! One manager per experiment (a second `resume` of a running classic experiment or
+//! one-shot search is refused naming the live manager's pid; a killed manager frees
+//! its experiment) and read-only commands that neither create nor migrate a store
+//! (`experiment list` survives a corrupt one).
+
+use archon::experiment::{
+    lock::ManagerLock,
+    store::{Store, TrialStatus},
+};
+use archon_tests::{archon, only_experiment, run, trial_config};
+use std::{
+    path::{Path, PathBuf},
+    process::{Child, Stdio},
+    time::{Duration, Instant},
+};
+use tempfile::TempDir;
+
+const ONE_TRIAL: &str = r#"
+name = "locked"
+direction = "maximize"
+max_trials = 1
+concurrency = 1
+[space]
+builtin = "nas-bench-201"
+[trial]
+command = ["python3", "trial.py"]
+timeout = "60s"
+[tuner]
+name = "random"
+"#;
+
+fn experiment(home: &Path, args: &[&str], runs: &Path) -> (i32, String, String) {
+    run(archon(home)
+        .arg("experiment")
+        .args(args)
+        .arg("--runs-dir")
+        .arg(runs))
+}
+
+/// Starts `archon experiment run` of ONE_TRIAL with trials sleeping `sleep` seconds
+/// per step (three steps).
+fn spawn_manager(home: &Path, runs: &Path, sleep: &str) -> Child {
+    let config = trial_config(home, ONE_TRIAL);
+    archon(home)
+        .args(["experiment", "run", config.to_str().unwrap(), "--runs-dir"])
+        .arg(runs)
+        .env("TRIAL_SLEEP", sleep)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+/// The experiment folder once its first trial runs.
+fn wait_for_running_trial(runs: &Path) -> PathBuf {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        assert!(Instant::now() < deadline, "no trial started");
+        std::thread::sleep(Duration::from_millis(100));
+        let Some(dir) = std::fs::read_dir(runs)
+            .ok()
+            .and_then(|mut d| d.next())
+            .map(|e| e.unwrap().path())
+        else {
+            continue;
+        };
+        let Ok(store) = Store::open_read_only(&dir) else {
+            continue;
+        };
+        let trials = store.trials().unwrap_or_default();
+        if trials
+            .first()
+            .is_some_and(|t| t.status == TrialStatus::Running && t.attempts == 1)
+        {
+            return dir;
+        }
+    }
+}
+
+fn id_of(dir: &Path) -> String {
+    dir.file_name().unwrap().to_str().unwrap().to_string()
+}
+
+#[test]
+fn a_second_resume_of_a_running_experiment_is_refused_naming_the_manager_and_the_trial_runs_once() {
+    let home = TempDir::new().unwrap();
+    let runs = home.path().join("runs");
+    // Three steps of 4 s: the trial still runs when the second resume comes, even on a
+    // loaded machine.
+    let mut manager = spawn_manager(home.path(), &runs, "4");
+    let dir = wait_for_running_trial(&runs);
+    let (code, out, err) = experiment(home.path(), &["resume", &id_of(&dir)], &runs);
+    assert!(
+        manager.try_wait().unwrap().is_none(),
+        "the first manager ended before the second resume"
+    );
+    assert_eq!(code, 1, "{out}\n{err}");
+    assert!(
+        err.contains(&format!("live manager (pid {})", manager.id())),
+        "{err}"
+    );
+    let status = manager.wait().unwrap();
+    assert!(status.success(), "the first manager finishes: {status}");
+    let store = Store::open_read_only(&dir).unwrap();
+    let trials = store.trials().unwrap();
+    assert_eq!(trials.len(), 1);
+    assert_eq!(
+        (trials[0].status, trials[0].attempts),
+        (TrialStatus::Succeeded, 1),
+        "the running trial was started again"
+    );
+    assert_eq!(store.meta("status").unwrap().as_deref(), Some("DONE"));
+}
+
+#[test]
+fn a_killed_manager_frees_its_experiment_even_while_its_trial_runs() {
+    let home = TempDir::new().unwrap();
+    let runs = home.path().join("runs");
+    let mut manager = spawn_manager(home.path(), &runs, "1");
+    let dir = wait_for_running_trial(&runs);
+    manager.kill().unwrap(); // SIGKILL; its trial goes on for a few seconds
+    manager.wait().unwrap();
+    let lock = ManagerLock::acquire(&dir);
+    assert!(
+        lock.is_ok(),
+        "the experiment stays locked after kill -9: {:#}",
+        lock.unwrap_err()
+    );
+}
+
+#[test]
+fn a_second_manager_of_a_running_search_is_refused_naming_its_pid() {
+    let home = TempDir::new().unwrap();
+    let config = home.path().join("long.toml");
+    std::fs::write(
+        &config,
+        r#"name = "long"
+seed = 1
+[space]
+builtin = "darts"
+options = { width = 4, cells = 3, nodes = 2 }
+[data]
+train_subset = 512
+[search]
+algorithm = "darts"
+epochs = 200
+batch_size = 32
+steps_per_epoch = 3
+device = "cpu"
+"#,
+    )
+    .unwrap();
+    let runs = home.path().join("runs");
+    let mut search = archon(home.path())
+        .arg("search")
+        .arg(&config)
+        .arg("--runs-dir")
+        .arg(&runs)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(300);
+    let dir = loop {
+        assert!(Instant::now() < deadline, "the search recorded no epoch");
+        std::thread::sleep(Duration::from_millis(100));
+        let Some(dir) = std::fs::read_dir(&runs)
+            .ok()
+            .and_then(|mut d| d.next())
+            .map(|e| e.unwrap().path())
+        else {
+            continue;
+        };
+        let epochs = Store::open_read_only(&dir)
+            .and_then(|s| s.search_epochs())
+            .map(|e| e.len())
+            .unwrap_or(0);
+        if epochs >= 1 {
+            break dir;
+        }
+    };
+    let (code, out, err) = experiment(home.path(), &["resume", &id_of(&dir)], &runs);
+    let still_running = search.try_wait().unwrap().is_none();
+    search.kill().unwrap();
+    search.wait().unwrap();
+    assert!(still_running, "the search ended before the second resume");
+    assert_eq!(code, 1, "{out}\n{err}");
+    assert!(
+        err.contains(&format!("live manager (pid {})", search.id())),
+        "{err}"
+    );
+    let store = Store::open_read_only(&dir).unwrap();
+    assert_eq!(
+        store.meta("status").unwrap().as_deref(),
+        Some("RUNNING"),
+        "the refused resume marked the running search"
+    );
+    assert!(store.meta("error").unwrap().is_none());
+    drop(store);
+    ManagerLock::acquire(&dir).expect("kill -9 frees the search's experiment");
+}
+
+#[test]
+fn list_shows_every_readable_experiment_and_marks_a_corrupt_one() {
+    let home = TempDir::new().unwrap();
+    let runs = home.path().join("runs");
+    let config = trial_config(home.path(), ONE_TRIAL);
+    let (code, out, err) = experiment(home.path(), &["create", config.to_str().unwrap()], &runs);
+    assert_eq!(code, 0, "{out}\n{err}");
+    let good = id_of(&only_experiment(&runs));
+    let bad = runs.join("broken-00000001");
+    std::fs::create_dir_all(&bad).unwrap();
+    let garbage = b"this is not a database, just garbage bytes ".repeat(200);
+    std::fs::write(bad.join("experiment.db"), &garbage).unwrap();
+    let empty = runs.join("empty-00000002");
+    std::fs::create_dir_all(&empty).unwrap();
+    std::fs::write(empty.join("experiment.db"), b"").unwrap();
+
+    let (code, out, err) = experiment(home.path(), &["list"], &runs);
+    assert_eq!(code, 0, "{out}\n{err}");
+    let line = |id: &str| {
+        out.lines()
+            .find(|l| l.starts_with(id))
+            .unwrap_or_else(|| panic!("no line for {id}:\n{out}"))
+            .to_string()
+    };
+    assert!(line(&good).contains("CREATED"), "{out}");
+    let broken = line("broken-00000001");
+    assert!(
+        broken.contains("UNREADABLE") && broken.contains("not a database"),
+        "{out}"
+    );
+    assert!(line("empty-00000002").contains("UNREADABLE"), "{out}");
+    // Read-only: neither store was initialised or repaired.
+    assert_eq!(std::fs::read(bad.join("experiment.db")).unwrap(), garbage);
+    assert_eq!(std::fs::read(empty.join("experiment.db")).unwrap().len(), 0);
+}
+
+#[test]
+fn read_only_commands_never_create_or_migrate_a_store() {
+    let home = TempDir::new().unwrap();
+    let runs = home.path().join("runs");
+    let empty = runs.join("empty-00000002");
+    std::fs::create_dir_all(&empty).unwrap();
+    std::fs::write(empty.join("experiment.db"), b"").unwrap();
+    for args in [
+        &["show", "empty-00000002"][..],
+        &["export", "empty-00000002"],
+        &["logs", "empty-00000002"],
+    ] {
+        let (code, out, err) = experiment(home.path(), args, &runs);
+        assert_eq!(code, 1, "{args:?}: {out}\n{err}");
+        assert_eq!(
+            std::fs::read(empty.join("experiment.db")).unwrap().len(),
+            0,
+            "{args:?} wrote to the store"
+        );
+    }
+    let (code, out, err) = experiment(home.path(), &["show", "missing-1"], &runs);
+    assert_eq!(code, 1, "{out}\n{err}");
+    assert!(!runs.join("missing-1").exists(), "show created a folder");
+}
