@@ -306,6 +306,11 @@ impl Store {
         Ok(self.meta("kind")?.as_deref() == Some("one-shot"))
     }
 
+    /// Records that the experiment is a one-shot search.
+    pub fn set_one_shot(&self) -> Result<()> {
+        self.set_meta("kind", "one-shot")
+    }
+
     /// The pid of the last manager that ran the experiment.
     pub fn manager_pid(&self) -> Result<Option<i32>> {
         Ok(self.meta("manager_pid")?.and_then(|p| p.parse().ok()))

@@ -334,7 +334,7 @@ fn record_start(
     family: &dyn SpaceFamily,
     supernet: &Supernet,
 ) -> Result<()> {
-    store.set_meta("kind", "one-shot")?;
+    store.set_one_shot()?;
     store.set_status(ExperimentStatus::Running)?;
     store.set_manager_pid()?;
     store.set_meta("algorithm", plugin)?;

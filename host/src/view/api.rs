@@ -3,7 +3,7 @@
 //! request can only reach `RUNS/<id>/experiment.db` and `RUNS/<id>/trials/<n>/*.log`.
 
 use super::http::{Request, Response};
-use crate::experiment::store::{Store, TrialStatus};
+use crate::experiment::store::{ExperimentStatus, Store, TrialStatus};
 use anyhow::Result;
 use serde_json::{json, Value};
 use std::{
@@ -61,7 +61,7 @@ fn str_at<'a>(table: &'a toml::Table, section: &str, key: &str) -> Option<&'a st
 fn summary(id: &str, store: &Store) -> Result<Value> {
     let meta = |k: &str| store.meta(k).ok().flatten();
     let cfg = config_table(store);
-    let one_shot = meta("kind").as_deref() == Some("one-shot");
+    let one_shot = store.is_one_shot().unwrap_or(false);
     let num = |k: &str| meta(k).and_then(|v| v.parse::<f64>().ok());
     let (best, trials, algorithm, space) = if one_shot {
         let best = store
@@ -103,13 +103,13 @@ fn summary(id: &str, store: &Store) -> Result<Value> {
         )
     };
     let created = num("created").or_else(|| num("started"));
-    let running = meta("status").as_deref() == Some("RUNNING");
+    let running = store.status().ok().flatten() == Some(ExperimentStatus::Running);
     let ended = num("ended").filter(|_| !running);
     let duration = created.map(|c| ended.unwrap_or_else(crate::experiment::store::now) - c);
     Ok(json!({
         "id": id,
         "kind": if one_shot { "one-shot" } else { "classic" },
-        "status": meta("status").unwrap_or_default(),
+        "status": store.status_text().unwrap_or_default(),
         "algorithm": algorithm,
         "space": space,
         "best": best,
