@@ -5,6 +5,7 @@
 mod checkpoint;
 pub mod config;
 mod costs;
+mod epochs;
 mod host;
 mod recorder;
 mod run;

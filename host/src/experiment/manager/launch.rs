@@ -1,0 +1,118 @@
+//! Starting trials: the next one to run (queued, or new from the tuner), a GPU for
+//! it, and how its attempt runs.
+
+use super::{Manager, Running};
+use crate::experiment::service::TrialSpec;
+use anyhow::Result;
+use std::time::Duration;
+use tokio::sync::watch;
+
+impl Manager {
+    /// Starts trials while there is room and work.
+    pub(super) fn launch_ready(&mut self) -> Result<()> {
+        while !self.stopping && self.running.len() < self.cfg.concurrency_limit() {
+            let Some((id, parameters)) = self.next_work()? else {
+                break;
+            };
+            self.launch(id, parameters)?;
+        }
+        Ok(())
+    }
+
+    /// The next trial to start: a queued one, else a new one from the tuner (none when
+    /// the budget is spent or the tuner has nothing more).
+    fn next_work(&mut self) -> Result<Option<(u64, String)>> {
+        if let Some(item) = self.queue.pop_front() {
+            return Ok(Some(item));
+        }
+        let time_up = self
+            .cfg
+            .max_duration()
+            .is_some_and(|d| self.started.elapsed() >= d);
+        if self.exhausted || time_up || self.generated >= self.cfg.max_trials {
+            return Ok(None);
+        }
+        let Some(p) = self.tuner.generate_parameters(self.next_id)? else {
+            self.exhausted = true;
+            return Ok(None);
+        };
+        let (id, p) = (self.next_id, p.to_string());
+        self.store.add_trial(id, &p, &self.tuner.save_state()?)?;
+        self.generated += 1;
+        self.next_id += 1;
+        Ok(Some((id, p)))
+    }
+
+    /// Starts one attempt of trial `id`.
+    fn launch(&mut self, id: u64, parameters: String) -> Result<()> {
+        let _span = tracing::info_span!("trial", id).entered();
+        let attempt = self.store.start_attempt(id)?;
+        tracing::debug!(attempt, "launching");
+        let gpus = &self.cfg.training_service.gpus;
+        let gpu = (!gpus.is_empty()).then(|| {
+            self.gpu_turn += 1;
+            gpus[(self.gpu_turn - 1) % gpus.len()]
+        });
+        let trial_dir = self.store.trial_dir(id);
+        std::fs::create_dir_all(&trial_dir)?;
+        std::fs::write(trial_dir.join("parameters.json"), &parameters)?;
+        let spec = self.trial_spec(id, attempt, &parameters, gpu);
+        let (stop, stop_rx) = watch::channel(false);
+        self.running.insert(
+            id,
+            Running {
+                parameters,
+                attempt,
+                final_metric: None,
+                stop,
+                early_stop: None,
+            },
+        );
+        self.summary.started += 1;
+        self.service.launch(spec, self.events_tx.clone(), stop_rx);
+        Ok(())
+    }
+
+    /// How to run attempt `attempt` of trial `id`.
+    pub(super) fn trial_spec(
+        &self,
+        id: u64,
+        attempt: u32,
+        parameters: &str,
+        gpu: Option<u32>,
+    ) -> TrialSpec {
+        let trial_dir = self.store.trial_dir(id);
+        let mut env = vec![
+            ("ARCHON_PARAMETERS".to_string(), parameters.to_string()),
+            (
+                "ARCHON_PARAMETERS_FILE".to_string(),
+                trial_dir.join("parameters.json").display().to_string(),
+            ),
+            (
+                "ARCHON_EXPERIMENT_ID".to_string(),
+                self.experiment_id.clone(),
+            ),
+            ("ARCHON_TRIAL_ID".to_string(), id.to_string()),
+            (
+                "ARCHON_EXPERIMENT_DIR".to_string(),
+                self.dir.display().to_string(),
+            ),
+        ];
+        if let Some(gpu) = gpu {
+            env.push(("CUDA_VISIBLE_DEVICES".into(), gpu.to_string()));
+        }
+        TrialSpec {
+            id,
+            attempt,
+            command: match &self.cfg.trial.command {
+                Some(c) => c.clone(),
+                None => vec![self.trial_exe.display().to_string(), "trial".into()],
+            },
+            env,
+            cwd: self.config_dir.clone(),
+            log_dir: trial_dir,
+            timeout: self.cfg.trial_timeout(),
+            grace: Duration::from_secs(self.cfg.training_service.grace_seconds),
+        }
+    }
+}

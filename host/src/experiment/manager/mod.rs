@@ -1,0 +1,256 @@
+//! The experiment manager: asks the tuner for parameters, runs trials through a
+//! training service (local processes or Slurm jobs, one state machine for both),
+//! records everything in the store as it happens, tells the tuner how each trial ended,
+//! and checkpoints the tuner after every exchange. A killed manager resumes from the
+//! store: finished trials are not run again, trials that were running are followed
+//! again where the service can (a Slurm job still queued or running) or run again with
+//! the same parameters, and results the tuner had not yet heard of are given to it
+//! first. One manager per experiment: it holds the experiment's [`ManagerLock`] for
+//! its whole life.
+
+use super::{
+    assessor::MedianStop,
+    config::ExperimentConfig,
+    lock::ManagerLock,
+    protocol::MetricLine,
+    service::{local::LocalService, slurm::SlurmService, Event, TrainingService},
+    space::search_space_json,
+    status::ExperimentStatus,
+    store::{now, Store},
+};
+use crate::plugins::{resolve, SearchPath};
+use anyhow::{bail, Context, Result};
+use archon_plugin_api::{PluginKind, TunerClient};
+use std::{
+    collections::{HashMap, VecDeque},
+    path::{Path, PathBuf},
+    time::Instant,
+};
+use tokio::sync::{mpsc, watch};
+use tracing::Instrument;
+
+mod catch_up;
+mod events;
+mod launch;
+
+/// CPU seconds (user + system) this process has used, children excluded.
+pub fn own_cpu_seconds() -> f64 {
+    // SAFETY: getrusage fills the struct we own; RUSAGE_SELF excludes children.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) } != 0 {
+        return 0.0;
+    }
+    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    secs(usage.ru_utime) + secs(usage.ru_stime)
+}
+
+/// A summary of a finished run.
+#[derive(Debug, Default, Clone)]
+pub struct Summary {
+    /// Trials started by this run (attempts included).
+    pub started: usize,
+    /// Wall-clock seconds of this run.
+    pub seconds: f64,
+    /// CPU seconds the manager itself used in this run.
+    pub manager_cpu: f64,
+    /// Trials that succeeded.
+    pub succeeded: usize,
+    /// Trials that failed.
+    pub failed: usize,
+    /// The best trial and its metric.
+    pub best: Option<(u64, f64)>,
+}
+
+/// Runs (or resumes) the experiment stored in `dir`; refused while another manager
+/// runs it.
+pub fn run(dir: &Path, search_path: &SearchPath) -> Result<Summary> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let (mut manager, mut events) = Manager::open(dir, search_path)?;
+        let span = tracing::info_span!("experiment", id = %manager.experiment_id);
+        async move {
+            manager.catch_up()?;
+            manager.drive(&mut events).await?;
+            manager.finish()
+        }
+        .instrument(span)
+        .await
+    })
+}
+
+/// A trial whose attempt is under way.
+struct Running {
+    parameters: String,
+    attempt: u32,
+    final_metric: Option<MetricLine>,
+    /// Stops this trial.
+    stop: watch::Sender<bool>,
+    /// Why the assessor stopped it.
+    early_stop: Option<String>,
+}
+
+/// An attempt a previous manager left running: (id, attempt, parameters, handle).
+type Orphan = (u64, u32, String, String);
+
+/// One run of the manager over one experiment.
+struct Manager {
+    _lock: ManagerLock,
+    dir: PathBuf,
+    store: Store,
+    cfg: ExperimentConfig,
+    config_dir: PathBuf,
+    experiment_id: String,
+    tuner: TunerClient,
+    service: Box<dyn TrainingService>,
+    trial_exe: PathBuf,
+    events_tx: mpsc::UnboundedSender<Event>,
+    /// Trials to (re)start before asking the tuner for more.
+    queue: VecDeque<(u64, String)>,
+    running: HashMap<u64, Running>,
+    assessor: Option<MedianStop>,
+    generated: u64,
+    next_id: u64,
+    exhausted: bool,
+    stopping: bool,
+    gpu_turn: usize,
+    started: Instant,
+    cpu_at_start: f64,
+    summary: Summary,
+}
+
+impl Manager {
+    /// Takes the experiment's lock, reads its config and readies the tuner and the
+    /// training service.
+    fn open(
+        dir: &Path,
+        search_path: &SearchPath,
+    ) -> Result<(Manager, mpsc::UnboundedReceiver<Event>)> {
+        // Trials run elsewhere (in the config's folder): they need the absolute path.
+        let dir = dir
+            .canonicalize()
+            .with_context(|| format!("opening the experiment {}", dir.display()))?;
+        if !dir.join("experiment.db").is_file() {
+            bail!(
+                "{} is not an experiment folder (no experiment.db)",
+                dir.display()
+            );
+        }
+        let lock = ManagerLock::acquire(&dir)?;
+        let store = Store::open_existing(&dir)?;
+        let (cfg, config_dir) = store.experiment_config()?;
+        let experiment_id = store.meta("id")?.unwrap_or_default();
+        let tuner = load_tuner(&cfg, &config_dir, &store, search_path)?;
+        store.set_status(ExperimentStatus::Running)?;
+        store.set_manager_pid()?;
+        let service: Box<dyn TrainingService> = match cfg.training_service.kind.as_str() {
+            "slurm" => Box::new(SlurmService::new(&cfg.training_service, &experiment_id)),
+            _ => Box::new(LocalService),
+        };
+        let (events_tx, events) = mpsc::unbounded_channel::<Event>();
+        let assessor = cfg
+            .assessor
+            .as_ref()
+            .map(|a| MedianStop::new(cfg.direction, a.start_step));
+        let manager = Manager {
+            _lock: lock,
+            dir,
+            store,
+            cfg,
+            config_dir,
+            experiment_id,
+            tuner,
+            service,
+            trial_exe: std::env::current_exe()?,
+            events_tx,
+            queue: VecDeque::new(),
+            running: HashMap::new(),
+            assessor,
+            generated: 0,
+            next_id: 0,
+            exhausted: false,
+            stopping: false,
+            gpu_turn: 0,
+            started: Instant::now(),
+            cpu_at_start: own_cpu_seconds(),
+            summary: Summary::default(),
+        };
+        Ok((manager, events))
+    }
+
+    /// Launches trials and handles their events until none is running and none is
+    /// left to start (or SIGTERM stopped the experiment).
+    async fn drive(&mut self, events: &mut mpsc::UnboundedReceiver<Event>) -> Result<()> {
+        let mut sigterm =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        loop {
+            self.launch_ready()?;
+            if self.running.is_empty() {
+                return Ok(());
+            }
+            tokio::select! {
+                e = events.recv() => self.handle(e.context("trial events ended unexpectedly")?)?,
+                _ = sigterm.recv() => self.stop_all(),
+            }
+        }
+    }
+
+    /// SIGTERM: stop every running trial and start no more.
+    fn stop_all(&mut self) {
+        self.stopping = true;
+        for r in self.running.values() {
+            let _ = r.stop.send(true);
+        }
+    }
+
+    /// Records how the run ended; the lock is released when the manager drops.
+    fn finish(self) -> Result<Summary> {
+        let status = if self.stopping {
+            ExperimentStatus::Stopped
+        } else {
+            ExperimentStatus::Done
+        };
+        self.store.set_status(status)?;
+        self.store.set_meta("ended", &now().to_string())?;
+        let mut summary = self.summary;
+        summary.seconds = self.started.elapsed().as_secs_f64();
+        summary.manager_cpu = own_cpu_seconds() - self.cpu_at_start;
+        Ok(summary)
+    }
+}
+
+/// Loads the experiment's tuner, gives it the search space and restores its last
+/// checkpoint.
+fn load_tuner(
+    cfg: &ExperimentConfig,
+    config_dir: &Path,
+    store: &Store,
+    search_path: &SearchPath,
+) -> Result<TunerClient> {
+    let space_json = search_space_json(cfg, config_dir)?;
+    let plugin = resolve(&cfg.tuner.name, search_path)
+        .with_context(|| format!("loading the tuner {:?}", cfg.tuner.name))?;
+    if !plugin.kinds.contains(&PluginKind::Tuner) {
+        bail!(
+            "plugin {:?} is not a tuner (it provides: {})",
+            plugin.name,
+            plugin.kinds_text()
+        );
+    }
+    let new_tuner = plugin.module().new_tuner();
+    let mut tuner = TunerClient::from_box(
+        new_tuner(cfg.tuner_options()?.as_str().into())
+            .into_result()
+            .context("creating the tuner")?,
+    );
+    tuner
+        .update_search_space(&space_json)
+        .context("giving the tuner the search space")?;
+    if let Some(state) = store.tuner_state()? {
+        tuner
+            .load_state(&state)
+            .context("restoring the tuner state")?;
+    }
+    Ok(tuner)
+}
