@@ -100,3 +100,63 @@ pub fn only_experiment(runs: &Path) -> PathBuf {
     assert_eq!(dirs.len(), 1, "{dirs:?}");
     dirs[0].clone()
 }
+
+/// Writes a tiny DARTS search on 512 Fashion-MNIST images (width 4, 3 cells of 2
+/// nodes, 3 steps of 32 per epoch, CPU) as `NAME.toml` in `dir`; returns its path.
+pub fn tiny_darts_search(dir: &Path, name: &str, seed: u64, epochs: usize) -> PathBuf {
+    let path = dir.join(format!("{name}.toml"));
+    let config = format!(
+        r#"name = "{name}"
+seed = {seed}
+[space]
+builtin = "darts"
+options = {{ width = 4, cells = 3, nodes = 2 }}
+[data]
+train_subset = 512
+[search]
+algorithm = "darts"
+epochs = {epochs}
+batch_size = 32
+steps_per_epoch = 3
+device = "cpu"
+"#
+    );
+    std::fs::write(&path, config).expect("writing the search config");
+    path
+}
+
+/// Starts `archon search CONFIG --runs-dir RUNS` in the background, output discarded.
+pub fn spawn_search(data_home: &Path, config: &Path, runs: &Path) -> std::process::Child {
+    archon(data_home)
+        .arg("search")
+        .arg(config)
+        .arg("--runs-dir")
+        .arg(runs)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("starting archon search")
+}
+
+/// Waits (up to 300 s) until `runs` holds an experiment folder for which `ready`
+/// holds; returns the folder. `ready` is polled every 100 ms, so it must read (never
+/// write) a store that may still be being created.
+pub fn wait_for_experiment(runs: &Path, ready: impl Fn(&Path) -> bool) -> PathBuf {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(300);
+    loop {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no experiment in {} got ready in 300 s",
+            runs.display()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        let dir = std::fs::read_dir(runs)
+            .ok()
+            .and_then(|mut d| d.next())
+            .and_then(|e| e.ok())
+            .map(|e| e.path());
+        if let Some(dir) = dir.filter(|d| ready(d)) {
+            return dir;
+        }
+    }
+}

@@ -7,7 +7,10 @@ use archon::experiment::{
     lock::ManagerLock,
     store::{Store, TrialStatus},
 };
-use archon_tests::{archon, only_experiment, run, trial_config};
+use archon_tests::{
+    archon, only_experiment, run, spawn_search, tiny_darts_search, trial_config,
+    wait_for_experiment,
+};
 use std::{
     path::{Path, PathBuf},
     process::{Child, Stdio},
@@ -131,54 +134,14 @@ fn a_killed_manager_frees_its_experiment_even_while_its_trial_runs() {
 #[test]
 fn a_second_manager_of_a_running_search_is_refused_naming_its_pid() {
     let home = TempDir::new().unwrap();
-    let config = home.path().join("long.toml");
-    std::fs::write(
-        &config,
-        r#"name = "long"
-seed = 1
-[space]
-builtin = "darts"
-options = { width = 4, cells = 3, nodes = 2 }
-[data]
-train_subset = 512
-[search]
-algorithm = "darts"
-epochs = 200
-batch_size = 32
-steps_per_epoch = 3
-device = "cpu"
-"#,
-    )
-    .unwrap();
+    let config = tiny_darts_search(home.path(), "long", 1, 200);
     let runs = home.path().join("runs");
-    let mut search = archon(home.path())
-        .arg("search")
-        .arg(&config)
-        .arg("--runs-dir")
-        .arg(&runs)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(300);
-    let dir = loop {
-        assert!(Instant::now() < deadline, "the search recorded no epoch");
-        std::thread::sleep(Duration::from_millis(100));
-        let Some(dir) = std::fs::read_dir(&runs)
-            .ok()
-            .and_then(|mut d| d.next())
-            .map(|e| e.unwrap().path())
-        else {
-            continue;
-        };
-        let epochs = Store::open_read_only(&dir)
+    let mut search = spawn_search(home.path(), &config, &runs);
+    let dir = wait_for_experiment(&runs, |dir| {
+        Store::open_read_only(dir)
             .and_then(|s| s.search_epochs())
-            .map(|e| e.len())
-            .unwrap_or(0);
-        if epochs >= 1 {
-            break dir;
-        }
-    };
+            .is_ok_and(|e| !e.is_empty())
+    });
     let (code, out, err) = experiment(home.path(), &["resume", &id_of(&dir)], &runs);
     let still_running = search.try_wait().unwrap().is_none();
     search.kill().unwrap();

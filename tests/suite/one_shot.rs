@@ -7,7 +7,7 @@ use archon_plugin_api::{
     one_shot::Report,
     OneShotClient,
 };
-use archon_tests::{archon, library, run};
+use archon_tests::{archon, library, run, spawn_search, tiny_darts_search, wait_for_experiment};
 
 fn search(plugin: &str, options: &str, epochs: usize, steps: usize, seed: u64) -> ToyRun {
     let loaded = load(&library(plugin)).unwrap_or_else(|e| panic!("{e}"));
@@ -256,56 +256,17 @@ fn bad_search_configs_name_the_field() {
 #[test]
 fn a_killed_search_resumes_from_its_last_checkpoint() {
     use archon::experiment::store::Store;
-    use std::time::{Duration, Instant};
     let tmp = tempfile::tempdir().unwrap();
-    let config = tmp.path().join("resume.toml");
-    std::fs::write(
-        &config,
-        r#"name = "resume"
-seed = 4
-[space]
-builtin = "darts"
-options = { width = 4, cells = 3, nodes = 2 }
-[data]
-train_subset = 512
-[search]
-algorithm = "darts"
-epochs = 5
-batch_size = 32
-steps_per_epoch = 3
-device = "cpu"
-"#,
-    )
-    .unwrap();
+    let config = tiny_darts_search(tmp.path(), "resume", 4, 5);
     let runs = tmp.path().join("runs");
-    let mut search = archon(tmp.path())
-        .arg("search")
-        .arg(&config)
-        .arg("--runs-dir")
-        .arg(&runs)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let start = Instant::now();
-    let dir = loop {
-        assert!(
-            start.elapsed() < Duration::from_secs(300),
-            "no checkpoint appeared"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-        let Some(dir) = std::fs::read_dir(&runs)
-            .ok()
-            .and_then(|mut d| d.next())
-            .map(|e| e.unwrap().path())
-        else {
-            continue;
-        };
-        let done = Store::open(&dir).unwrap().search_epochs().unwrap().len();
-        if done >= 2 && dir.join("checkpoint/state.json").is_file() {
-            break dir;
-        }
-    };
+    let mut search = spawn_search(tmp.path(), &config, &runs);
+    // Read-only: the test must not write to (or race) the store it watches.
+    let dir = wait_for_experiment(&runs, |dir| {
+        let done = Store::open_read_only(dir)
+            .and_then(|store| store.search_epochs())
+            .map_or(0, |e| e.len());
+        done >= 2 && dir.join("checkpoint/state.json").is_file()
+    });
     search.kill().unwrap();
     search.wait().unwrap();
     let before: Vec<(usize, String)> = Store::open(&dir)
