@@ -13,6 +13,22 @@ fn sha256(path: &std::path::Path) -> String {
     format!("{:x}", Sha256::digest(bytes))
 }
 
+/// Installs the built example `lib` the way a user would — into a plugin folder of
+/// its own — and checks that it passes `archon plugins check` whole. Returns the
+/// plugin folder and the data home to run more commands with.
+fn install_and_check(lib: &std::path::Path) -> (TempDir, TempDir) {
+    let plugins = TempDir::new().unwrap();
+    fs::copy(lib, plugins.path().join("libmy_hill_climb.so")).unwrap();
+    let home = TempDir::new().unwrap();
+    let (code, out, err) = run(archon(home.path())
+        .arg("--plugin-dir")
+        .arg(plugins.path())
+        .args(["plugins", "check", "my-hill-climb"]));
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(out.contains("8 passed, 0 failed"), "{out}");
+    (plugins, home)
+}
+
 #[test]
 fn an_out_of_tree_plugin_loads_into_an_unchanged_host() {
     let host = archon_bin();
@@ -31,16 +47,7 @@ fn an_out_of_tree_plugin_loads_into_an_unchanged_host() {
     let lib = target_dir().join("libmy_hill_climb.so");
     assert!(lib.is_file(), "{} was not built", lib.display());
 
-    // Install it the way a user would: into a plugin folder.
-    let plugins = TempDir::new().unwrap();
-    fs::copy(&lib, plugins.path().join("libmy_hill_climb.so")).unwrap();
-    let home = TempDir::new().unwrap();
-    let (code, out, err) = run(archon(home.path())
-        .arg("--plugin-dir")
-        .arg(plugins.path())
-        .args(["plugins", "check", "my-hill-climb"]));
-    assert_eq!(code, 0, "{out}\n{err}");
-    assert!(out.contains("8 passed, 0 failed"), "{out}");
+    let (plugins, home) = install_and_check(&lib);
 
     // 300 trials exhaust the 288 toy architectures, so it must find the optimum.
     let (code, out, err) = run(archon(home.path())
@@ -150,15 +157,7 @@ fn the_example_plugin_builds_against_the_packaged_plugin_api() {
     let lib = target_dir().join("libmy_hill_climb_packaged.so");
     assert!(lib.is_file(), "{} was not built", lib.display());
 
-    let plugins = TempDir::new().unwrap();
-    fs::copy(&lib, plugins.path().join("libmy_hill_climb.so")).unwrap();
-    let home = TempDir::new().unwrap();
-    let (code, out, err) = run(archon(home.path())
-        .arg("--plugin-dir")
-        .arg(plugins.path())
-        .args(["plugins", "check", "my-hill-climb"]));
-    assert_eq!(code, 0, "{out}\n{err}");
-    assert!(out.contains("8 passed, 0 failed"), "{out}");
+    let (plugins, home) = install_and_check(&lib);
     let (code, out, err) = run(archon(home.path())
         .arg("--plugin-dir")
         .arg(plugins.path())
