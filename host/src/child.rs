@@ -10,15 +10,16 @@ use crate::{
 use anyhow::{bail, Context, Result};
 use archon_spaces::{
     data::Dataset,
-    hub::{self, nb201_parse_arch_string, SpaceConfig},
+    hub::{self, nb201_ops, nb201_parse_arch_string, SpaceConfig},
     parse_device,
     train::{evaluate, save_weights, train, Augment, EpochReport, TrainConfig, TrainEvent},
     Child,
 };
 use std::{path::Path, time::Instant};
 
-/// Reads `--arch`: a file, inline JSON, or a NAS-Bench-201 arch string.
-fn architecture(arg: &str, space: &str) -> Result<serde_json::Value> {
+/// Reads `--arch`: a file, inline JSON, or a NAS-Bench-201 arch string (of the space
+/// `cfg` configures).
+pub fn architecture(arg: &str, space: &str, cfg: &SpaceConfig) -> Result<serde_json::Value> {
     let text = if Path::new(arg).is_file() {
         std::fs::read_to_string(arg).with_context(|| format!("reading {arg}"))?
     } else {
@@ -26,7 +27,7 @@ fn architecture(arg: &str, space: &str) -> Result<serde_json::Value> {
     };
     let trimmed = text.trim();
     if trimmed.starts_with('|') && space == "nas-bench-201" {
-        return Ok(nb201_parse_arch_string(trimmed)?);
+        return Ok(nb201_parse_arch_string(trimmed, &nb201_ops(cfg)?)?);
     }
     if !trimmed.starts_with('{') && !Path::new(arg).exists() {
         bail!("--arch {arg:?}: no such file, and not inline JSON (NNI parameters such as {{\"op\": {{\"_idx\": 1}}}})");
@@ -40,8 +41,8 @@ pub fn train_child(spec: &TrainSpec, search_path: &SearchPath, quiet: bool) -> R
     let _span = tracing::info_span!("child", space = %spec.space).entered();
     let family = hub::space(&spec.space)?;
     let device = parse_device(&spec.device)?;
-    let arch = architecture(&spec.arch, family.name())?;
     let (cfg, train_set, test_set) = load_data(spec, search_path)?;
+    let arch = architecture(&spec.arch, family.name(), &cfg)?;
     archon_plugin_api::tch::manual_seed(spec.seed as i64);
     let mut child = Child::build(family, &cfg, &arch, device)?;
     println!(

@@ -308,6 +308,94 @@ pub enum BenchCommand {
     /// DARTS yardstick): time, images/s, peak memory, and the fraction of libtorch's
     /// own speed on the same convolutions.
     OneShot(OneShotBenchArgs),
+    /// Train a seeded sample (or all) of a space's architectures from scratch under one
+    /// budget, in parallel processes, into a ground-truth table (JSON Lines; resumable:
+    /// run the same command again after a kill).
+    GroundTruth(GroundTruthArgs),
+    /// Summarise a ground-truth table: accuracy spread, rank agreement between seeds,
+    /// parameter-free architectures, and against a longer budget's table.
+    Table(TableArgs),
+    /// One ground-truth worker process (what `ground-truth` starts; JSON Lines on stdin).
+    #[command(hide = true)]
+    GroundTruthWorker,
+}
+
+/// `archon bench ground-truth`
+#[derive(Debug, ClapArgs)]
+pub struct GroundTruthArgs {
+    /// The hub space.
+    #[arg(long)]
+    pub space: String,
+    #[command(flatten)]
+    pub space_args: SpaceArgs,
+    /// Train every architecture of the space (at most 100,000).
+    #[arg(long, conflicts_with = "archs_from")]
+    pub all: bool,
+    /// Train this many distinct architectures drawn uniformly (with --sample-seed), or
+    /// with --archs-from, this many of that table's.
+    #[arg(long)]
+    pub sample: Option<usize>,
+    /// Seed of the draw of --sample.
+    #[arg(long, default_value_t = 0)]
+    pub sample_seed: u64,
+    /// Train the architectures of this table (e.g. under a longer budget).
+    #[arg(long)]
+    pub archs_from: Option<PathBuf>,
+    /// Training seeds, comma-separated: each architecture is trained once per seed.
+    #[arg(long, value_delimiter = ',', default_value = "0,1")]
+    pub seeds: Vec<u64>,
+    /// The data (as `archon train --dataset`).
+    #[arg(long, default_value = "fashion-mnist")]
+    pub dataset: String,
+    /// Where the data is (default: the dataset's Debian folder).
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+    /// Training examples (a seeded subset of the training split).
+    #[arg(long, default_value_t = 3000)]
+    pub train_subset: usize,
+    /// Validation examples (held out from the training split, disjoint from the above).
+    #[arg(long, default_value_t = 1000)]
+    pub valid_subset: usize,
+    /// Test examples (a seeded subset of the test split).
+    #[arg(long, default_value_t = 2000)]
+    pub test_subset: usize,
+    /// Epochs.
+    #[arg(long, default_value_t = 2)]
+    pub epochs: usize,
+    /// Initial learning rate (cosine to 0).
+    #[arg(long, default_value_t = 0.05)]
+    pub lr: f64,
+    /// Batch size.
+    #[arg(long, default_value_t = 64)]
+    pub batch_size: i64,
+    /// Seed of the data subsets.
+    #[arg(long, default_value_t = 0)]
+    pub data_seed: u64,
+    /// Worker processes (default: one per core).
+    #[arg(long)]
+    pub workers: Option<usize>,
+    /// libtorch threads per worker.
+    #[arg(long, default_value_t = 1)]
+    pub threads: i32,
+    /// cpu, cuda, cuda:N or auto.
+    #[arg(long, default_value = "cpu")]
+    pub device: String,
+    /// The table file (created, or resumed if it exists).
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+/// `archon bench table`
+#[derive(Debug, ClapArgs)]
+pub struct TableArgs {
+    /// The ground-truth table.
+    pub table: PathBuf,
+    /// A table of the same architectures under another (longer) budget: rank agreement.
+    #[arg(long)]
+    pub against: Option<PathBuf>,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `archon bench one-shot`

@@ -4,6 +4,7 @@ pub mod child;
 pub mod cli;
 mod commands;
 pub mod experiment;
+pub mod ground_truth;
 pub mod plugins;
 pub mod progress;
 pub mod search;
@@ -29,6 +30,7 @@ pub fn run(args: cli::Args) -> Result<ExitCode> {
         cli::Command::Bench(cli::BenchCommand::OneShot(bench)) => {
             commands::bench::run(&bench, &search_path)
         }
+        cli::Command::Bench(cmd) => commands::ground_truth::run(cmd, &search_path, args.quiet),
         cli::Command::Trial => commands::trial::run(&search_path),
         cli::Command::Version => commands::version::run(&search_path),
     }

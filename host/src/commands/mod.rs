@@ -3,6 +3,7 @@
 pub mod bench;
 pub mod demo;
 pub mod experiment;
+pub mod ground_truth;
 pub mod plugins;
 pub mod search;
 pub mod space;

@@ -15,7 +15,8 @@ mod textnas;
 mod tests;
 
 pub use nas_bench_201::{
-    arch_string as nb201_arch_string, parse_arch_string as nb201_parse_arch_string,
+    arch_string as nb201_arch_string, ops as nb201_ops,
+    parse_arch_string as nb201_parse_arch_string,
 };
 
 use crate::{

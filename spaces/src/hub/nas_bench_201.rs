@@ -38,7 +38,55 @@ const OPTIONS: &[SpaceOption] = &[
         default: "true",
         help: "learnable batch-norm scale and shift in the operations",
     },
+    SpaceOption {
+        name: "ops",
+        default: "none,skip_connect,nor_conv_1x1,nor_conv_3x3,avg_pool_3x3",
+        help: "the operations every edge chooses from (a subset, comma-separated or a list): 3 ops give 729 architectures, 4 give 4,096",
+    },
 ];
+
+/// The operations of a configuration (option `ops`): a subset of [`NB201_OPS`], in
+/// the benchmark's order, at least 2 of them.
+pub fn ops(cfg: &SpaceConfig) -> Result<Vec<&'static str>> {
+    let bad = |why: String| {
+        SpacesError::Config(format!(
+            "space nas-bench-201: option \"ops\" {why} (known: {}); e.g. \"skip_connect,nor_conv_3x3,avg_pool_3x3\"",
+            NB201_OPS.join(", ")
+        ))
+    };
+    let names: Vec<String> = match cfg.options.value("ops") {
+        None => return Ok(NB201_OPS.to_vec()),
+        Some(serde_json::Value::String(s)) => s.split(',').map(|o| o.trim().to_string()).collect(),
+        Some(serde_json::Value::Array(items)) => items
+            .iter()
+            .map(|v| {
+                v.as_str()
+                    .map(str::to_string)
+                    .ok_or_else(|| bad(format!("has {v}, not an operation name")))
+            })
+            .collect::<Result<_>>()?,
+        Some(other) => {
+            return Err(bad(format!(
+                "must be a list of operation names, found {other}"
+            )))
+        }
+    };
+    if let Some(unknown) = names.iter().find(|n| !NB201_OPS.contains(&n.as_str())) {
+        return Err(bad(format!("names an unknown operation {unknown:?}")));
+    }
+    let chosen: Vec<&'static str> = NB201_OPS
+        .iter()
+        .copied()
+        .filter(|o| names.iter().any(|n| n == o))
+        .collect();
+    if chosen.len() < 2 {
+        return Err(bad(format!(
+            "needs at least 2 distinct operations, found {}",
+            chosen.len()
+        )));
+    }
+    Ok(chosen)
+}
 
 /// The edges (to, from) in arch-string order.
 const EDGES: [(usize, usize); 6] = [(1, 0), (2, 0), (2, 1), (3, 0), (3, 1), (3, 2)];
@@ -65,6 +113,7 @@ impl SpaceFamily for NasBench201 {
         let c = int_option(o, "nas-bench-201", "width", 16, 1)?;
         let n = int_option(o, "nas-bench-201", "cells_per_stage", 5, 1)?;
         let affine = o.bool("affine")?.unwrap_or(true);
+        let ops = ops(cfg)?;
         let mut layers: Vec<Nb201Layer> = Vec::new();
         let mut c_prev = c;
         let mut index = 0;
@@ -85,6 +134,7 @@ impl SpaceFamily for NasBench201 {
                     index,
                     c_stage,
                     affine,
+                    &ops,
                 )?));
                 index += 1;
             }
@@ -110,7 +160,14 @@ struct Nb201Cell {
 }
 
 impl Nb201Cell {
-    fn new(p: &nn::Path, b: &Builder, index: i64, c: i64, affine: bool) -> Result<Self> {
+    fn new(
+        p: &nn::Path,
+        b: &Builder,
+        index: i64,
+        c: i64,
+        affine: bool,
+        ops: &[&str],
+    ) -> Result<Self> {
         b.set_group(Some("cell"));
         let edges = EDGES
             .iter()
@@ -121,7 +178,7 @@ impl Nb201Cell {
                     &(p / label.as_str()),
                     &format!("cells.{index}.{label}"),
                     &label,
-                    &NB201_OPS,
+                    ops,
                     |name, path| nb201_op(name, path, c, affine),
                 )
             })
@@ -238,8 +295,9 @@ pub fn arch_string(space: &SearchSpace, arch: &Architecture) -> Result<String> {
     Ok(parts.join("+"))
 }
 
-/// Parses a NAS-Bench-201 arch string into NNI-format parameters.
-pub fn parse_arch_string(text: &str) -> Result<serde_json::Value> {
+/// Parses a NAS-Bench-201 arch string into NNI-format parameters of the space with
+/// operations `ops` (see [`ops`]; indices count within `ops`).
+pub fn parse_arch_string(text: &str, ops: &[&str]) -> Result<serde_json::Value> {
     let bad = |why: String| {
         SpacesError::Config(format!("arch string {text:?}: {why}; expected e.g. |nor_conv_3x3~0|+|skip_connect~0|none~1|+|avg_pool_3x3~0|nor_conv_1x1~1|skip_connect~2|"))
     };
@@ -250,14 +308,14 @@ pub fn parse_arch_string(text: &str) -> Result<serde_json::Value> {
     let mut map = serde_json::Map::new();
     for (j, node) in nodes.iter().enumerate() {
         let to = j + 1;
-        let ops: Vec<&str> = node.trim_matches('|').split('|').collect();
-        if ops.len() != to {
+        let edges: Vec<&str> = node.trim_matches('|').split('|').collect();
+        if edges.len() != to {
             return Err(bad(format!(
                 "node {to} has {} edges instead of {to}",
-                ops.len()
+                edges.len()
             )));
         }
-        for (from, op) in ops.iter().enumerate() {
+        for (from, op) in edges.iter().enumerate() {
             let (name, src) = op
                 .split_once('~')
                 .ok_or_else(|| bad(format!("{op:?} is not op~input")))?;
@@ -266,10 +324,10 @@ pub fn parse_arch_string(text: &str) -> Result<serde_json::Value> {
                     "edge {op:?} of node {to} should come from input {from}"
                 )));
             }
-            let idx = NB201_OPS.iter().position(|o| *o == name).ok_or_else(|| {
+            let idx = ops.iter().position(|o| *o == name).ok_or_else(|| {
                 bad(format!(
-                    "unknown op {name:?} (known: {})",
-                    NB201_OPS.join(", ")
+                    "op {name:?} is not in this space (its ops: {})",
+                    ops.join(", ")
                 ))
             })?;
             map.insert(

@@ -393,13 +393,63 @@ fn nas_bench_201_has_15625_architectures_and_arch_strings() {
     assert_eq!(space.size(), Some(15625));
     let text =
         "|nor_conv_3x3~0|+|skip_connect~0|none~1|+|avg_pool_3x3~0|nor_conv_1x1~1|skip_connect~2|";
-    let params = nb201_parse_arch_string(text).unwrap();
+    let ops = nb201_ops(&SpaceConfig::default()).unwrap();
+    let params = nb201_parse_arch_string(text, &ops).unwrap();
     let arch = Architecture::from_json(&space, &params).unwrap();
     assert_eq!(nb201_arch_string(&space, &arch).unwrap(), text);
-    let e = nb201_parse_arch_string("|nor_conv_3x3~0|+|conv~0|none~1|+|a~0|b~1|c~2|")
+    let e = nb201_parse_arch_string("|nor_conv_3x3~0|+|conv~0|none~1|+|a~0|b~1|c~2|", &ops)
         .unwrap_err()
         .to_string();
-    assert!(e.contains("unknown op \"conv\""), "{e}");
+    assert!(e.contains("op \"conv\" is not in this space"), "{e}");
+}
+
+#[test]
+fn nas_bench_201_ops_option_makes_a_reduced_complete_space() {
+    let family = space("nas-bench-201").unwrap();
+    let reduced = cfg(r#"{"ops": "avg_pool_3x3, skip_connect,nor_conv_3x3"}"#);
+    // The benchmark's order, whatever order the option lists them in.
+    let ops = nb201_ops(&reduced).unwrap();
+    assert_eq!(ops, ["skip_connect", "nor_conv_3x3", "avg_pool_3x3"]);
+    let space = Child::space_of(family, &reduced).unwrap();
+    assert_eq!(space.size(), Some(729));
+    let text = "|nor_conv_3x3~0|+|skip_connect~0|avg_pool_3x3~1|+|avg_pool_3x3~0|nor_conv_3x3~1|skip_connect~2|";
+    let params = nb201_parse_arch_string(text, &ops).unwrap();
+    assert_eq!(params["edge_1_0"]["_idx"], 1);
+    let arch = Architecture::from_json(&space, &params).unwrap();
+    assert_eq!(nb201_arch_string(&space, &arch).unwrap(), text);
+    let list = cfg(r#"{"ops": ["none", "nor_conv_1x1", "nor_conv_3x3", "skip_connect"]}"#);
+    assert_eq!(Child::space_of(family, &list).unwrap().size(), Some(4096));
+    let e = nb201_parse_arch_string("|none~0|+|none~0|none~1|+|none~0|none~1|none~2|", &ops)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains(
+            "\"none\" is not in this space (its ops: skip_connect, nor_conv_3x3, avg_pool_3x3)"
+        ),
+        "{e}"
+    );
+    for (options, why) in [
+        (
+            r#"{"ops": "skip_connect,conv_5x5"}"#,
+            "unknown operation \"conv_5x5\"",
+        ),
+        (
+            r#"{"ops": "skip_connect"}"#,
+            "at least 2 distinct operations, found 1",
+        ),
+        (
+            r#"{"ops": 3}"#,
+            "must be a list of operation names, found 3",
+        ),
+    ] {
+        let e = Child::space_of(family, &cfg(options))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("option \"ops\"") && e.contains(why),
+            "{options}: {e}"
+        );
+    }
 }
 
 #[test]

@@ -5,4 +5,7 @@ mod augment;
 mod trainer;
 
 pub use augment::Augment;
-pub use trainer::{evaluate, save_weights, train, EpochReport, Progress, TrainConfig, TrainEvent};
+pub use trainer::{
+    evaluate, save_weights, train, train_and_evaluate, EpochReport, Progress, TrainConfig,
+    TrainEvent,
+};

@@ -77,6 +77,8 @@ pub struct EpochReport {
     pub train_accuracy: f64,
     /// Accuracy on the validation data.
     pub valid_accuracy: f64,
+    /// Accuracy on each of the further evaluation sets (see [`train_and_evaluate`]).
+    pub other_accuracies: Vec<f64>,
     /// Wall-clock seconds of the epoch, evaluation included.
     pub seconds: f64,
 }
@@ -95,6 +97,20 @@ pub fn train(
     child: &mut Child,
     train: &Dataset,
     valid: &Dataset,
+    cfg: &TrainConfig,
+    on_event: &mut dyn FnMut(TrainEvent),
+) -> Result<Vec<EpochReport>> {
+    train_and_evaluate(child, train, valid, &[], cfg, on_event)
+}
+
+/// [`train`], also evaluating on each of `others` after every epoch (e.g. the test
+/// set beside a validation set), reported in order in
+/// [`EpochReport::other_accuracies`].
+pub fn train_and_evaluate(
+    child: &mut Child,
+    train: &Dataset,
+    valid: &Dataset,
+    others: &[&Dataset],
     cfg: &TrainConfig,
     on_event: &mut dyn FnMut(TrainEvent),
 ) -> Result<Vec<EpochReport>> {
@@ -154,13 +170,19 @@ pub fn train(
                 loss,
             }));
         }
-        let valid_accuracy = evaluate(child, valid, cfg.batch_size.max(256))?;
+        let eval_batch = cfg.batch_size.max(256);
+        let valid_accuracy = evaluate(child, valid, eval_batch)?;
+        let other_accuracies = others
+            .iter()
+            .map(|data| evaluate(child, data, eval_batch))
+            .collect::<Result<Vec<_>>>()?;
         let report = EpochReport {
             epoch,
             lr,
             train_loss: loss_sum / seen.max(1) as f64,
             train_accuracy: correct as f64 / seen.max(1) as f64,
             valid_accuracy,
+            other_accuracies,
             seconds: start.elapsed().as_secs_f64(),
         };
         on_event(TrainEvent::Epoch(report.clone()));
