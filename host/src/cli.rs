@@ -315,6 +315,10 @@ pub enum BenchCommand {
     /// Summarise a ground-truth table: accuracy spread, rank agreement between seeds,
     /// parameter-free architectures, and against a longer budget's table.
     Table(TableArgs),
+    /// Judge a one-shot search config by a ground-truth table: run it with several
+    /// seeds; per seed, its architecture's percentile among the table's, random search
+    /// at equal wall time, and the supernet's rank agreement with the table.
+    Quality(QualityArgs),
     /// One ground-truth worker process (what `ground-truth` starts; JSON Lines on stdin).
     #[command(hide = true)]
     GroundTruthWorker,
@@ -383,6 +387,33 @@ pub struct GroundTruthArgs {
     /// The table file (created, or resumed if it exists).
     #[arg(long)]
     pub out: PathBuf,
+}
+
+/// `archon bench quality`
+#[derive(Debug, ClapArgs)]
+pub struct QualityArgs {
+    /// The search config (TOML with a [search] table).
+    pub config: PathBuf,
+    /// The ground-truth table of the config's space and options.
+    #[arg(long)]
+    pub table: PathBuf,
+    /// Searches to run, with seeds config.seed, config.seed + 1, ...
+    #[arg(long, default_value_t = 3)]
+    pub seeds: u64,
+    /// Architectures of the table to rank with each trained supernet (0: skip).
+    #[arg(long, default_value_t = 100)]
+    pub rank_archs: usize,
+    /// Repetitions of the simulated random search.
+    #[arg(long, default_value_t = 2000)]
+    pub random_repeats: usize,
+    /// Overrides search.epochs.
+    #[arg(long)]
+    pub epochs: Option<usize>,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub runs: RunsDir,
 }
 
 /// `archon bench table`

@@ -7,6 +7,7 @@ pub mod experiment;
 pub mod ground_truth;
 pub mod plugins;
 pub mod progress;
+pub mod quality;
 pub mod search;
 pub mod spec;
 pub mod view;

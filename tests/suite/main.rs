@@ -6,6 +6,7 @@
 mod conformance;
 mod experiments;
 mod failures;
+mod ground_truth;
 mod managers;
 mod one_shot;
 mod one_shot_sampling;

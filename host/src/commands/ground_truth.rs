@@ -19,6 +19,7 @@ pub fn run(cmd: BenchCommand, search_path: &SearchPath, quiet: bool) -> Result<E
     match cmd {
         BenchCommand::GroundTruth(args) => ground_truth(&args, search_path, quiet),
         BenchCommand::Table(args) => table(&args),
+        BenchCommand::Quality(args) => super::quality::run(&args, search_path, quiet),
         BenchCommand::GroundTruthWorker => worker::serve(search_path).map(|()| ExitCode::SUCCESS),
         BenchCommand::OneShot(args) => super::bench::run(&args, search_path),
     }

@@ -5,6 +5,7 @@ pub mod demo;
 pub mod experiment;
 pub mod ground_truth;
 pub mod plugins;
+pub mod quality;
 pub mod search;
 pub mod space;
 mod space_bench;

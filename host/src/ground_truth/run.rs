@@ -3,6 +3,7 @@
 //! appending each result to the table as it finishes (resumable after a kill).
 
 use super::{
+    stats::Draw,
     table::{self, Budget, Header, Row},
     worker::{Job, Setup},
 };
@@ -10,7 +11,7 @@ use crate::{plugins::SearchPath, progress, spec::SpaceSpec};
 use anyhow::{anyhow, bail, Context, Result};
 use archon_plugin_api::{Architecture, SearchSpace, Selection};
 use archon_spaces::{
-    hub::{self, nb201_arch_string, SpaceConfig},
+    hub::{self, nb201_arch_string},
     parse_device, Supernet,
 };
 use std::{
@@ -114,23 +115,6 @@ pub fn is_param_free(supernet: &Supernet, arch: &Architecture) -> bool {
     any
 }
 
-/// SplitMix64: a small seeded generator for drawing architectures.
-struct Draw(u64);
-
-impl Draw {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: u128) -> u128 {
-        let wide = (u128::from(self.next()) << 64) | u128::from(self.next());
-        wide % n.max(1)
-    }
-}
-
 /// The most architectures `--all` trains.
 const MAX_ALL: u128 = 100_000;
 
@@ -187,17 +171,24 @@ fn architectures(run: &GroundTruth, space: &SearchSpace) -> Result<Vec<Architect
     }
 }
 
-/// The space's configuration for the budget's data shape without loading the data:
-/// only what the architectures and their keys need (input shape does not change them).
-fn space_for(run: &GroundTruth, search_path: &SearchPath) -> Result<(SpaceConfig, Supernet)> {
-    let family = hub::space(&run.space)?;
+/// A CPU supernet of `space` with `options` (for its search space and its
+/// candidates' roles; the input shape does not change either).
+pub fn supernet_for(
+    space: &str,
+    options: &serde_json::Map<String, serde_json::Value>,
+    search_path: &SearchPath,
+) -> Result<Supernet> {
+    let family = hub::space(space)?;
     let cfg = SpaceSpec {
-        options: run.options.clone(),
+        options: options.clone(),
         ..SpaceSpec::default()
     }
     .config(search_path)?;
-    let supernet = Supernet::build(family, &cfg, archon_plugin_api::tch::Device::Cpu)?;
-    Ok((cfg, supernet))
+    Ok(Supernet::build(
+        family,
+        &cfg,
+        archon_plugin_api::tch::Device::Cpu,
+    )?)
 }
 
 /// What the workers share while they run.
@@ -215,9 +206,18 @@ pub fn run(run: &GroundTruth, search_path: &SearchPath) -> Result<table::Table> 
         bail!("--seeds: give at least one training seed, e.g. --seeds 0,1");
     }
     parse_device(&run.device)?;
-    let (_, supernet) = space_for(run, search_path)?;
+    let supernet = supernet_for(&run.space, &run.options, search_path)?;
     let space = supernet.search_space();
     let archs = architectures(run, space)?;
+    // Check the data first, so that a bad budget fails before the table is written
+    // or any worker starts.
+    super::worker::BudgetData::load(
+        &run.space,
+        &run.options,
+        &run.budget,
+        run.data_dir.as_deref(),
+        search_path,
+    )?;
     let header = Header {
         format: table::FORMAT.into(),
         space: run.space.clone(),
@@ -256,14 +256,6 @@ pub fn run(run: &GroundTruth, search_path: &SearchPath) -> Result<table::Table> 
     if jobs.is_empty() {
         return table::Table::load(&run.out);
     }
-    // Check the data once here, so that a bad budget fails before any worker starts.
-    super::worker::BudgetData::load(
-        &run.space,
-        &run.options,
-        &run.budget,
-        run.data_dir.as_deref(),
-        search_path,
-    )?;
     let to_go = jobs.len();
     let setup = Setup {
         space: run.space.clone(),

@@ -62,9 +62,12 @@ impl Search<'_> {
             )?;
             let first = self.begin(trainer, &mut host)?;
             self.epochs(trainer, &mut host, first)?;
-            trainer
+            let architecture = trainer
                 .export(&mut host)
-                .with_context(|| format!("{}: export", self.plugin))?
+                .with_context(|| format!("{}: export", self.plugin))?;
+            host.save_supernet(self.store.dir())
+                .context("saving the supernet's weights")?;
+            architecture
         };
         recorder.finish();
         Ok((architecture, recorder.steps_done))

@@ -137,6 +137,11 @@ fn err(e: impl std::fmt::Display) -> PluginError {
     PluginError::invalid_input(e.to_string())
 }
 
+/// The file of a finished search's supernet weights, in its experiment folder.
+pub const SUPERNET_WEIGHTS: &str = "supernet.safetensors";
+/// The file of the space options that supernet was built with.
+pub const SUPERNET_OPTIONS: &str = "supernet.json";
+
 /// Everything the host lends to a one-shot trainer.
 pub struct SearchHost<'a> {
     family: &'static dyn SpaceFamily,
@@ -276,6 +281,21 @@ impl<'a> SearchHost<'a> {
                     saved["position"].as_i64().unwrap_or(0),
                 );
             }
+        }
+        Ok(())
+    }
+
+    /// Saves the supernet's weights (network 0) as `<dir>/supernet.safetensors` and its
+    /// space options as `<dir>/supernet.json`, for judging its ranking afterwards
+    /// (`archon bench quality`).
+    pub fn save_supernet(&self, dir: &std::path::Path) -> anyhow::Result<()> {
+        let net = &self.nets[0];
+        if let Model::Supernet(s) = &net.model {
+            s.var_store().save(dir.join(SUPERNET_WEIGHTS))?;
+            std::fs::write(
+                dir.join(SUPERNET_OPTIONS),
+                Value::Object(net.cfg.options.as_map().clone()).to_string(),
+            )?;
         }
         Ok(())
     }

@@ -11,5 +11,6 @@ mod recorder;
 mod run;
 
 pub use config::SearchConfig;
-pub use host::{SearchHost, WeightOptim};
+pub use host::{SearchHost, WeightOptim, SUPERNET_OPTIONS, SUPERNET_WEIGHTS};
+pub(crate) use run::prepare;
 pub use run::{metric_text, run, Outcome, RunOptions};

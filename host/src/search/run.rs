@@ -214,19 +214,23 @@ fn load_trainer(cfg: &SearchConfig, search_path: &SearchPath) -> Result<(String,
 }
 
 /// The data and space of a search, ready to build the supernet.
-pub(super) struct Prepared {
-    pub(super) family: &'static dyn SpaceFamily,
-    pub(super) device: Device,
-    pub(super) space_cfg: SpaceConfig,
-    pub(super) weight_split: Dataset,
-    pub(super) arch_split: Dataset,
-    pub(super) summary: String,
+pub(crate) struct Prepared {
+    pub(crate) family: &'static dyn SpaceFamily,
+    pub(crate) device: Device,
+    pub(crate) space_cfg: SpaceConfig,
+    pub(crate) weight_split: Dataset,
+    pub(crate) arch_split: Dataset,
+    pub(crate) summary: String,
 }
 
 /// Loads the data, takes the search's subset (repeating channels after it: a 3-channel
 /// copy of all of Fashion-MNIST would be 0.6 GB), splits it into weight-training and
 /// architecture-validation halves, and fits the space to it.
-fn prepare(cfg: &SearchConfig, config_dir: &Path, search_path: &SearchPath) -> Result<Prepared> {
+pub(crate) fn prepare(
+    cfg: &SearchConfig,
+    config_dir: &Path,
+    search_path: &SearchPath,
+) -> Result<Prepared> {
     let family = hub::space(cfg.space.builtin.as_deref().unwrap_or_default())?;
     let device = parse_device(&cfg.search.device)?;
     let loaded = data::load(&cfg.data_spec(config_dir))?;

@@ -1,0 +1,412 @@
+//! `archon bench quality CONFIG --table TABLE`: run a one-shot search config with
+//! several seeds and judge each result by the ground truth.
+
+use super::experiment::{id_of, record_new};
+use crate::{
+    cli::QualityArgs,
+    experiment::store::Store,
+    ground_truth::{
+        run::{arch_key, is_param_free, supernet_for},
+        stats,
+        table::{Entry, Table},
+        worker::{train_one, BudgetData, Job},
+    },
+    plugins::SearchPath,
+    quality::{
+        baseline::{random_search, RandomBaseline},
+        percentile,
+        ranking::{rank, EstimateData, Ranking},
+    },
+    search::{self, RunOptions, SearchConfig, SUPERNET_OPTIONS, SUPERNET_WEIGHTS},
+};
+use anyhow::{bail, Context, Result};
+use archon_plugin_api::{tch, Architecture};
+use archon_spaces::{hub::SpaceConfig, Supernet};
+use serde::Serialize;
+use std::{path::Path, process::ExitCode};
+
+/// One search judged.
+#[derive(Debug, Clone, Serialize)]
+struct SeedResult {
+    seed: u64,
+    experiment: String,
+    search_seconds: f64,
+    architecture: String,
+    param_free: bool,
+    /// Whether the architecture is in the table (otherwise trained here, same budget).
+    in_table: bool,
+    test: f64,
+    percentile: f64,
+    random: RandomBaseline,
+    ranking: Option<Ranking>,
+    ranking_error: Option<String>,
+}
+
+/// Mean ± standard deviation.
+#[derive(Debug, Clone, Serialize)]
+struct Spread {
+    mean: f64,
+    std: f64,
+}
+
+impl Spread {
+    fn of(values: &[f64]) -> Spread {
+        Spread {
+            mean: stats::mean(values),
+            std: stats::std_dev(values),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct QualityReport {
+    config: String,
+    algorithm: String,
+    table: String,
+    table_architectures: usize,
+    table_median_test: f64,
+    seeds: Vec<SeedResult>,
+    percentile: Spread,
+    random_percentile: Spread,
+    search_seconds: Spread,
+    kendall: Option<Spread>,
+    spearman: Option<Spread>,
+    above_75th: usize,
+    param_free: usize,
+}
+
+/// While alive, what is written to stdout goes to stderr (the searches' own lines),
+/// so that stdout carries only the report (e.g. `--json` for tools).
+struct StdoutToStderr {
+    saved: libc::c_int,
+}
+
+impl StdoutToStderr {
+    fn new() -> Self {
+        use std::io::Write;
+        let _ = std::io::stdout().flush();
+        // SAFETY: duplicating and replacing this process's own standard descriptors.
+        let saved = unsafe { libc::dup(1) };
+        if saved >= 0 {
+            unsafe { libc::dup2(2, 1) };
+        }
+        StdoutToStderr { saved }
+    }
+}
+
+impl Drop for StdoutToStderr {
+    fn drop(&mut self) {
+        use std::io::Write;
+        let _ = std::io::stdout().flush();
+        if self.saved >= 0 {
+            // SAFETY: restoring the descriptor saved in `new`.
+            unsafe {
+                libc::dup2(self.saved, 1);
+                libc::close(self.saved);
+            }
+        }
+    }
+}
+
+/// The config text with `seed = seed` (the experiment records what ran).
+fn with_seed(text: &str, seed: u64) -> Result<String> {
+    let mut table: toml::Table = toml::from_str(text)?;
+    table.insert("seed".into(), toml::Value::Integer(seed as i64));
+    Ok(toml::to_string(&table)?)
+}
+
+/// Checks that `cfg` searches the table's space with the table's options and data.
+fn check_matches(cfg: &SearchConfig, table: &Table, config: &Path, path: &Path) -> Result<()> {
+    let space = cfg.space.builtin.clone().unwrap_or_default();
+    let options = cfg.space_spec()?.options;
+    let h = &table.header;
+    if space != h.space || options != h.options {
+        bail!(
+            "{} searches space {space} with options {}, but the table {} is for {} with {}: \
+             make a table for the config's space (archon bench ground-truth) or search the table's",
+            config.display(),
+            serde_json::Value::Object(options),
+            path.display(),
+            h.space,
+            serde_json::Value::Object(h.options.clone())
+        );
+    }
+    if cfg.data.dataset != h.budget.dataset {
+        bail!(
+            "{} searches on {}, but the table {} was trained on {}",
+            config.display(),
+            cfg.data.dataset,
+            path.display(),
+            h.budget.dataset
+        );
+    }
+    Ok(())
+}
+
+/// Runs `archon bench quality`.
+pub fn run(args: &QualityArgs, search_path: &SearchPath, quiet: bool) -> Result<ExitCode> {
+    let text = std::fs::read_to_string(&args.config)
+        .with_context(|| format!("reading the search config {}", args.config.display()))?;
+    let mut cfg = SearchConfig::parse(&text, &args.config)?;
+    if let Some(e) = args.epochs {
+        cfg.search.epochs = e;
+    }
+    let config_dir = args
+        .config
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+        .canonicalize()?;
+    let table = Table::load(&args.table)?;
+    check_matches(&cfg, &table, &args.config, &args.table)?;
+    let entries = table.entries();
+    if entries.is_empty() {
+        bail!(
+            "{}: the table has no trained architectures yet",
+            args.table.display()
+        );
+    }
+    let tests: Vec<f64> = entries.iter().map(Entry::test).collect();
+    let per_training = table.rows.iter().map(|r| r.seconds).sum::<f64>() / table.rows.len() as f64;
+    let cpu_supernet = supernet_for(&table.header.space, &table.header.options, search_path)?;
+    let mut budget_data: Option<BudgetData> = None;
+    let mut results = Vec::new();
+    for i in 0..args.seeds {
+        let mut seeded = cfg.clone();
+        seeded.seed = cfg.seed + i;
+        let name = format!("{}-quality", cfg.name.as_deref().unwrap_or("search"));
+        let dir = record_new(
+            &args.runs,
+            &name,
+            &with_seed(&text, seeded.seed)?,
+            &config_dir,
+        )?;
+        let store = Store::open(&dir)?;
+        eprintln!(
+            "search {} of {} (seed {}): experiment {}",
+            i + 1,
+            args.seeds,
+            seeded.seed,
+            id_of(&dir)
+        );
+        let opts = RunOptions {
+            quiet: true,
+            epochs: args.epochs,
+            ..RunOptions::default()
+        };
+        let outcome = {
+            // The search reports on stdout; here stdout is the report's alone.
+            let _redirect = StdoutToStderr::new();
+            search::run(&seeded, &config_dir, &store, search_path, &opts)?
+        };
+        let space = cpu_supernet.search_space();
+        let arch = Architecture::from_json(space, &outcome.architecture)
+            .context("the search's exported architecture")?;
+        let key = arch_key(&table.header.space, space, &arch)?;
+        let param_free = is_param_free(&cpu_supernet, &arch);
+        let (test, in_table) = match entries.iter().find(|e| e.key == key) {
+            Some(e) => (e.test(), true),
+            None => {
+                if budget_data.is_none() {
+                    budget_data = Some(BudgetData::load(
+                        &table.header.space,
+                        &table.header.options,
+                        &table.header.budget,
+                        None,
+                        search_path,
+                    )?);
+                }
+                let data = budget_data.as_ref().expect("loaded above");
+                let mut accuracies = Vec::new();
+                for seed in table.seeds() {
+                    let job = Job {
+                        key: key.clone(),
+                        arch: outcome.architecture.clone(),
+                        seed,
+                        param_free,
+                    };
+                    let row = train_one(
+                        &table.header.space,
+                        data,
+                        &table.header.budget,
+                        tch::Device::Cpu,
+                        &job,
+                    )?;
+                    accuracies.push(row.test());
+                }
+                (stats::mean(&accuracies), false)
+            }
+        };
+        let trials = (outcome.search_seconds / per_training.max(1e-9)).floor() as usize;
+        let random = random_search(&entries, trials, args.random_repeats, seeded.seed);
+        let (ranking, ranking_error) = if args.rank_archs > 0 {
+            match supernet_ranking(
+                &seeded,
+                &config_dir,
+                &dir,
+                &entries,
+                args.rank_archs,
+                search_path,
+            ) {
+                Ok(r) => (Some(r), None),
+                Err(e) => (None, Some(format!("{e:#}"))),
+            }
+        } else {
+            (None, None)
+        };
+        let result = SeedResult {
+            seed: seeded.seed,
+            experiment: id_of(&dir),
+            search_seconds: outcome.search_seconds,
+            architecture: key,
+            param_free,
+            in_table,
+            test,
+            percentile: percentile(test, &entries),
+            random,
+            ranking,
+            ranking_error,
+        };
+        if !quiet && !args.json {
+            eprintln!("{}", seed_line(&result));
+        }
+        results.push(result);
+    }
+    let report = summarize(args, &cfg, &tests, results);
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{}", render(&report));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Builds the finished search's supernet, loads its weights and ranks table
+/// architectures with it.
+fn supernet_ranking(
+    cfg: &SearchConfig,
+    config_dir: &Path,
+    dir: &Path,
+    entries: &[Entry],
+    count: usize,
+    search_path: &SearchPath,
+) -> Result<Ranking> {
+    let weights = dir.join(SUPERNET_WEIGHTS);
+    if !weights.is_file() {
+        bail!("the search saved no supernet");
+    }
+    let data = search::prepare(cfg, config_dir, search_path)?;
+    let options: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(&std::fs::read_to_string(dir.join(SUPERNET_OPTIONS))?)?;
+    let space_cfg = SpaceConfig {
+        options: archon_plugin_api::Options::from_json_str(
+            &serde_json::Value::Object(options).to_string(),
+        )?,
+        ..data.space_cfg.clone()
+    };
+    let mut supernet = Supernet::build(data.family, &space_cfg, data.device)?;
+    supernet
+        .var_store_mut()
+        .load(&weights)
+        .with_context(|| format!("loading {}", weights.display()))?;
+    let estimate_data = EstimateData {
+        train: &data.weight_split,
+        valid: &data.arch_split,
+        recalibrate_batches: 10,
+        eval_examples: 1000,
+    };
+    rank(&mut supernet, entries, count, cfg.seed, &estimate_data)
+}
+
+fn summarize(
+    args: &QualityArgs,
+    cfg: &SearchConfig,
+    tests: &[f64],
+    results: Vec<SeedResult>,
+) -> QualityReport {
+    let of =
+        |f: &dyn Fn(&SeedResult) -> f64| Spread::of(&results.iter().map(f).collect::<Vec<_>>());
+    let taus: Vec<f64> = results
+        .iter()
+        .filter_map(|r| r.ranking.as_ref()?.kendall)
+        .collect();
+    let rhos: Vec<f64> = results
+        .iter()
+        .filter_map(|r| r.ranking.as_ref()?.spearman)
+        .collect();
+    QualityReport {
+        config: args.config.display().to_string(),
+        algorithm: cfg.search.algorithm.clone(),
+        table: args.table.display().to_string(),
+        table_architectures: tests.len(),
+        table_median_test: stats::median(tests),
+        percentile: of(&|r| r.percentile),
+        random_percentile: of(&|r| r.random.percentile_mean),
+        search_seconds: of(&|r| r.search_seconds),
+        kendall: (!taus.is_empty()).then(|| Spread::of(&taus)),
+        spearman: (!rhos.is_empty()).then(|| Spread::of(&rhos)),
+        above_75th: results.iter().filter(|r| r.percentile > 75.0).count(),
+        param_free: results.iter().filter(|r| r.param_free).count(),
+        seeds: results,
+    }
+}
+
+fn seed_line(r: &SeedResult) -> String {
+    let ranking = match (&r.ranking, &r.ranking_error) {
+        (Some(k), _) => format!(
+            "τ {} ρ {} ({} archs)",
+            k.kendall.map_or("n/a".into(), |v| format!("{v:.3}")),
+            k.spearman.map_or("n/a".into(), |v| format!("{v:.3}")),
+            k.architectures
+        ),
+        (None, Some(e)) => format!("ranking n/a: {e}"),
+        (None, None) => "ranking skipped".into(),
+    };
+    format!(
+        "seed {:>3}  {:>7.1} s  test {:.4}  percentile {:>5.1}{}  random×{:<4} {:>5.1} ± {:<4.1}  {ranking}  {}{}",
+        r.seed,
+        r.search_seconds,
+        r.test,
+        r.percentile,
+        if r.in_table { "" } else { "*" },
+        r.random.trials,
+        r.random.percentile_mean,
+        r.random.percentile_std,
+        r.architecture,
+        if r.param_free { "  [parameter-free]" } else { "" },
+    )
+}
+
+fn render(r: &QualityReport) -> String {
+    let mut out = format!(
+        "{} ({}) judged by {} ({} architectures, median test {:.4})\n\
+         seed      search  test    percentile  random search at equal time (pct ± std)  supernet ranking  architecture\n",
+        r.config, r.algorithm, r.table, r.table_architectures, r.table_median_test
+    );
+    for s in &r.seeds {
+        out.push_str(&seed_line(s));
+        out.push('\n');
+    }
+    let spread = |s: &Option<Spread>| {
+        s.as_ref()
+            .map_or("n/a".into(), |s| format!("{:.3} ± {:.3}", s.mean, s.std))
+    };
+    out.push_str(&format!(
+        "percentile {:.1} ± {:.1} (random search at equal time {:.1} ± {:.1}); above the 75th percentile on {} of {} seeds; {} parameter-free; search {:.0} ± {:.0} s; Kendall τ {}, Spearman ρ {}\n",
+        r.percentile.mean,
+        r.percentile.std,
+        r.random_percentile.mean,
+        r.random_percentile.std,
+        r.above_75th,
+        r.seeds.len(),
+        r.param_free,
+        r.search_seconds.mean,
+        r.search_seconds.std,
+        spread(&r.kendall),
+        spread(&r.spearman),
+    ));
+    if r.seeds.iter().any(|s| !s.in_table) {
+        out.push_str("* not in the table: trained here under the table's budget\n");
+    }
+    out
+}

@@ -1,0 +1,15 @@
+//! Judging a search by the ground truth (`archon bench quality`): where its exported
+//! architecture ranks among a table's ([`percentile`]), what random search finds in
+//! the same wall time ([`baseline`]), and how well the trained supernet ranks
+//! architectures ([`ranking`]).
+
+pub mod baseline;
+pub mod ranking;
+
+use crate::ground_truth::{stats, table::Entry};
+
+/// The percentile of `test` among the table's architectures (by mean test accuracy).
+pub fn percentile(test: f64, entries: &[Entry]) -> f64 {
+    let tests: Vec<f64> = entries.iter().map(Entry::test).collect();
+    stats::percentile(test, &tests)
+}

@@ -1,0 +1,311 @@
+//! `archon bench ground-truth`, `bench table` and `bench quality` on tiny budgets:
+//! tables resume after kill -9 without losing or repeating a training, refuse a
+//! different budget by name, and quality judges a real search by the table.
+
+use archon_tests::{archon, run};
+use std::{
+    path::{Path, PathBuf},
+    process::Stdio,
+    time::{Duration, Instant},
+};
+
+/// The reduced NAS-Bench-201 space of these tests: 2 ops, 64 architectures, tiny.
+const SPACE: [&str; 8] = [
+    "--space",
+    "nas-bench-201",
+    "--option",
+    "width=4",
+    "--option",
+    "cells_per_stage=1",
+    "--option",
+    "ops=skip_connect,nor_conv_3x3",
+];
+
+fn ground_truth(home: &Path, out: &Path, extra: &[&str]) -> std::process::Command {
+    let mut cmd = archon(home);
+    cmd.args(["bench", "ground-truth"])
+        .args(SPACE)
+        .args([
+            "--train-subset",
+            "128",
+            "--valid-subset",
+            "64",
+            "--test-subset",
+            "64",
+        ])
+        .args(["--epochs", "1", "--workers", "2", "--out"])
+        .arg(out)
+        .args(extra);
+    cmd
+}
+
+fn rows(table: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(table)
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn keys(rows: &[serde_json::Value]) -> Vec<(String, u64)> {
+    let mut k: Vec<(String, u64)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r["key"].as_str().unwrap().to_string(),
+                r["seed"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    k.sort();
+    k
+}
+
+#[test]
+fn a_ground_truth_table_survives_kill_9_and_resumes_without_repeating() {
+    let home = tempfile::tempdir().unwrap();
+    let out = home.path().join("tables/gt.jsonl");
+    let args = ["--sample", "6", "--seeds", "0,1"];
+    let mut child = ground_truth(home.path(), &out, &args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Kill the parent (and so its workers' input) once some trainings are recorded.
+    let deadline = Instant::now() + Duration::from_secs(300);
+    while out.is_file().then(|| rows(&out).len()).unwrap_or(0) < 2 {
+        assert!(Instant::now() < deadline, "no training recorded in 300 s");
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    child.wait().unwrap();
+    let before = rows(&out);
+    assert!(!before.is_empty());
+    let (code, stdout, stderr) = run(&mut ground_truth(home.path(), &out, &args));
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains(&format!("{} already in", before.len())),
+        "{stdout}"
+    );
+    let after = rows(&out);
+    // Every (architecture, seed) exactly once, the rows recorded before the kill kept.
+    assert_eq!(after.len(), 12, "{stdout}");
+    let mut unique = keys(&after);
+    unique.dedup();
+    assert_eq!(unique.len(), 12);
+    assert_eq!(&after[..before.len()], &before[..]);
+    for row in &after {
+        let epochs = row["epochs"].as_array().unwrap();
+        assert_eq!(epochs.len(), 1);
+        for key in ["valid", "test"] {
+            let a = epochs[0][key].as_f64().unwrap();
+            assert!((0.0..=1.0).contains(&a), "{row}");
+        }
+        assert!(row["params"].as_u64().unwrap() > 0);
+        // The architecture is NNI-format parameters of the reduced space.
+        assert!(
+            row["arch"]["edge_1_0"]["_idx"].as_u64().unwrap() < 2,
+            "{row}"
+        );
+    }
+    // The all-skip cell is the one parameter-free architecture of this space.
+    for row in &after {
+        let all_skip = row["key"].as_str().unwrap().matches("skip_connect").count() == 6;
+        assert_eq!(row["param_free"].as_bool().unwrap(), all_skip, "{row}");
+    }
+    // Done: a rerun trains nothing.
+    let (code, stdout, _) = run(&mut ground_truth(home.path(), &out, &args));
+    assert_eq!(code, 0);
+    assert!(stdout.contains("12 already in"), "{stdout}");
+    assert_eq!(rows(&out).len(), 12);
+
+    // Another budget into the same file is refused, naming what differs and how the
+    // table was made; the file is untouched.
+    let mut other = ground_truth(home.path(), &out, &args);
+    other.args(["--lr", "0.1"]);
+    let (code, _, stderr) = run(&mut other);
+    assert_ne!(code, 0);
+    assert!(stderr.contains("was made for the budget"), "{stderr}");
+    assert!(
+        stderr.contains("\"lr\":0.05") && stderr.contains("\"lr\":0.1"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("archon bench ground-truth --space nas-bench-201"),
+        "{stderr}"
+    );
+    assert_eq!(rows(&out).len(), 12);
+
+    // The summary: both seeds ranked against each other over all 6 architectures.
+    let (code, stdout, stderr) = run(archon(home.path())
+        .args(["bench", "table", "--json"])
+        .arg(&out)
+        .arg("--against")
+        .arg(&out));
+    assert_eq!(code, 0, "{stderr}");
+    let summary: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(summary["architectures"], 6);
+    assert_eq!(summary["seed_agreement"][0]["count"], 6);
+    // A table against itself agrees perfectly.
+    assert_eq!(summary["against"]["spearman"], 1.0);
+    assert_eq!(summary["against"]["count"], 6);
+}
+
+#[test]
+fn ground_truth_refuses_bad_requests_by_name() {
+    let home = tempfile::tempdir().unwrap();
+    let out = home.path().join("gt.jsonl");
+    for (extra, needle) in [
+        (
+            vec!["--seeds", "0"],
+            "give --all, --sample K or --archs-from TABLE",
+        ),
+        (
+            vec!["--sample", "2", "--data-dir", "/nowhere/fmnist"],
+            "/nowhere/fmnist",
+        ),
+        (vec!["--sample", "2", "--seeds", ""], "--seeds"),
+    ] {
+        let (code, _, stderr) = run(&mut ground_truth(home.path(), &out, &extra));
+        assert_ne!(code, 0);
+        assert!(stderr.contains(needle), "{extra:?}: {stderr}");
+    }
+    let (code, _, stderr) = run(archon(home.path())
+        .args([
+            "bench",
+            "ground-truth",
+            "--space",
+            "darts",
+            "--all",
+            "--out",
+        ])
+        .arg(&out));
+    assert_ne!(code, 0);
+    assert!(
+        stderr.contains("--all: space darts has") && stderr.contains("use --sample K"),
+        "{stderr}"
+    );
+    assert!(!out.exists(), "nothing is written for a refused request");
+    std::fs::write(&out, "{\"not\": \"a table\"}\n").unwrap();
+    let (code, _, stderr) = run(&mut ground_truth(home.path(), &out, &["--sample", "2"]));
+    assert_ne!(code, 0);
+    assert!(
+        stderr.contains("line 1: not a ground-truth table header"),
+        "{stderr}"
+    );
+}
+
+/// A complete table of the 64-architecture space, one seed.
+fn complete_table(home: &Path) -> PathBuf {
+    let out = home.join("complete.jsonl");
+    let (code, stdout, stderr) = run(&mut ground_truth(home, &out, &["--all", "--seeds", "0"]));
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert_eq!(rows(&out).len(), 64);
+    out
+}
+
+#[test]
+fn quality_judges_each_search_by_the_table() {
+    let home = tempfile::tempdir().unwrap();
+    let table = complete_table(home.path());
+    let config = home.path().join("search.toml");
+    std::fs::write(
+        &config,
+        r#"name = "q"
+seed = 5
+[space]
+builtin = "nas-bench-201"
+options = { width = 4, cells_per_stage = 1, ops = "skip_connect,nor_conv_3x3" }
+[data]
+train_subset = 256
+[search]
+algorithm = "darts"
+epochs = 1
+batch_size = 32
+steps_per_epoch = 3
+device = "cpu"
+"#,
+    )
+    .unwrap();
+    let runs = home.path().join("runs");
+    let (code, stdout, stderr) = run(archon(home.path())
+        .args(["bench", "quality"])
+        .arg(&config)
+        .arg("--table")
+        .arg(&table)
+        .args(["--seeds", "2", "--rank-archs", "16", "--json", "--runs-dir"])
+        .arg(&runs));
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let seeds = report["seeds"].as_array().unwrap();
+    assert_eq!(seeds.len(), 2);
+    assert_eq!(
+        (seeds[0]["seed"].as_u64(), seeds[1]["seed"].as_u64()),
+        (Some(5), Some(6))
+    );
+    // The percentile is the architecture's place among the table's 64 (recomputed here).
+    let tests: Vec<(String, f64)> = rows(&table)
+        .iter()
+        .map(|r| {
+            let e = r["epochs"].as_array().unwrap();
+            (
+                r["key"].as_str().unwrap().to_string(),
+                e[0]["test"].as_f64().unwrap(),
+            )
+        })
+        .collect();
+    for s in seeds {
+        let key = s["architecture"].as_str().unwrap();
+        assert_eq!(
+            s["in_table"], true,
+            "a complete table holds every architecture"
+        );
+        let test = tests.iter().find(|(k, _)| k == key).unwrap().1;
+        assert_eq!(s["test"].as_f64().unwrap(), test);
+        let below = tests.iter().filter(|(_, t)| *t < test).count() as f64;
+        let equal = tests.iter().filter(|(_, t)| *t == test).count() as f64;
+        let expected = 100.0 * (below + equal / 2.0) / 64.0;
+        assert!(
+            (s["percentile"].as_f64().unwrap() - expected).abs() < 1e-9,
+            "{s}"
+        );
+        assert!(s["random"]["trials"].as_u64().unwrap() >= 1);
+        let ranking = &s["ranking"];
+        assert_eq!(ranking["architectures"], 16, "{s}");
+        let tau = ranking["kendall"].as_f64().unwrap();
+        assert!((-1.0..=1.0).contains(&tau));
+        // Every estimate is an accuracy.
+        for p in ranking["points"].as_array().unwrap() {
+            assert!((0.0..=1.0).contains(&p[1].as_f64().unwrap()), "{p}");
+        }
+    }
+    // Each search is an experiment of its own, with its supernet saved for ranking.
+    let dirs: Vec<_> = std::fs::read_dir(&runs).unwrap().collect();
+    assert_eq!(dirs.len(), 2);
+    for d in dirs {
+        assert!(d.unwrap().path().join("supernet.safetensors").is_file());
+    }
+
+    // A config of another space is refused, naming both.
+    let other = home.path().join("other.toml");
+    let text = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace("width = 4", "width = 8");
+    std::fs::write(&other, text).unwrap();
+    let (code, _, stderr) = run(archon(home.path())
+        .args(["bench", "quality"])
+        .arg(&other)
+        .arg("--table")
+        .arg(&table)
+        .arg("--runs-dir")
+        .arg(&runs));
+    assert_ne!(code, 0);
+    assert!(
+        stderr.contains("\"width\":8") && stderr.contains("\"width\":4"),
+        "{stderr}"
+    );
+}
