@@ -1,8 +1,11 @@
 //! SPOS (Guo et al., "Single Path One-Shot Neural Architecture Search with Uniform
 //! Sampling", ECCV 2020) as an archon one-shot plugin.
 //!
-//! The supernet trains one uniformly sampled path per batch (`Fixed` settings), within
-//! the FLOPs/params limits when given (rejection sampling on the host's cost table).
+//! The supernet trains one sampled path per batch (`Fixed` settings): by default
+//! fairly (FairNAS's strict fairness — every decision cycles through random
+//! permutations of its candidates, so all candidates get the same number of updates),
+//! or uniformly; within the FLOPs/params limits when given (rejection sampling on the
+//! host's cost table).
 //! `export` then runs the evolutionary search: a random population (50), each member
 //! scored by validation accuracy after recalibrating batch norm on training batches;
 //! per generation the top `select` (10) parents produce `crossover` (25) and
@@ -55,8 +58,26 @@ plugin_options! {
         pub eval_batches: usize = 10,
         /// The seed of the path sampling and the evolution (the host passes `search.seed`).
         pub seed: Option<u64> = None,
+        /// Path sampling: `fair` (FairNAS's strict fairness: every decision goes through
+        /// a random permutation of its candidates, so each candidate trains equally
+        /// often) or `uniform` (each step draws every decision independently).
+        pub sampling: Sampling = Sampling::Fair,
     }
 }
+
+archon_plugin_api::option_enum! {
+    /// How SPOS samples the path of each training step.
+    pub enum Sampling {
+        /// Each decision cycles through random permutations of its candidates.
+        Fair = "fair",
+        /// Each decision is drawn independently and uniformly.
+        Uniform = "uniform",
+    }
+}
+
+/// Decisions with more selections than this are sampled uniformly even when
+/// sampling is fair (a permutation of every subset would be too long).
+const FAIR_MAX: u128 = 1024;
 
 /// The evolution's sizes and the constraints.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -91,6 +112,10 @@ pub struct Spos {
     costs: Option<CostTable>,
     /// Per label, per candidate: (sum of training accuracy, uses).
     usage: BTreeMap<String, Vec<(f64, usize)>>,
+    sampling: Sampling,
+    /// Fair sampling: per decision, the rest of its current permutation (popped last
+    /// first).
+    queues: Vec<Vec<u128>>,
 }
 
 /// What SPOS saves.
@@ -101,6 +126,9 @@ struct State {
     usage: BTreeMap<String, Vec<(f64, usize)>>,
     /// The generator of paths.
     rng: SeededRng,
+    /// Fair sampling's permutations in progress.
+    #[serde(default)]
+    queues: Vec<Vec<u128>>,
 }
 
 impl Spos {
@@ -120,9 +148,43 @@ impl Spos {
             && self.cfg.params_limit.is_none_or(|l| c.params as f64 <= l)
     }
 
-    /// A uniformly sampled architecture within the limits.
+    /// The next fair path: each decision's next candidate from its permutation.
+    fn fair_selections(&mut self) -> Result<Vec<Selection>> {
+        let space = self.space()?.clone();
+        self.queues.resize(space.choices().len(), Vec::new());
+        let mut selections = Vec::with_capacity(space.choices().len());
+        for (choice, queue) in space.choices().iter().zip(self.queues.iter_mut()) {
+            let rng = &mut self.rng;
+            match choice.num_selections().filter(|&n| n <= FAIR_MAX) {
+                Some(n) => {
+                    if queue.is_empty() {
+                        // Fisher–Yates from the search's generator.
+                        *queue = (0..n).collect();
+                        for i in (1..queue.len()).rev() {
+                            let j = rng.below(i as u128 + 1) as usize;
+                            queue.swap(i, j);
+                        }
+                    }
+                    let rank = queue.pop().expect("refilled above");
+                    selections.push(choice.selection_at(rank));
+                }
+                None => selections.push(choice.sample(&mut |n| rng.below(n))),
+            }
+        }
+        Ok(selections)
+    }
+
+    /// A sampled path within the limits: fair or uniform as configured (a fair path
+    /// that breaks a limit gives way to uniform rejection sampling).
     pub(crate) fn sample(&mut self) -> Result<(Vec<Selection>, Value)> {
         let space = self.space()?.clone();
+        if self.sampling == Sampling::Fair {
+            let selections = self.fair_selections()?;
+            let arch = Architecture::new(&space, selections.clone())?.to_json(&space);
+            if self.feasible(&arch) {
+                return Ok((selections, arch));
+            }
+        }
         for _ in 0..1000 {
             let rng = &mut self.rng;
             let selections = space.sample(&mut |n| rng.below(n));
@@ -200,6 +262,8 @@ impl OneShotTrainer for Spos {
             space: None,
             costs: None,
             usage: BTreeMap::new(),
+            sampling: o.sampling,
+            queues: Vec::new(),
         })
     }
 
@@ -279,6 +343,7 @@ impl OneShotTrainer for Spos {
         save_state(&State {
             usage: self.usage.clone(),
             rng: self.rng.clone(),
+            queues: self.queues.clone(),
         })
     }
 
@@ -292,6 +357,7 @@ impl OneShotTrainer for Spos {
         }
         self.usage = state.usage;
         self.rng = state.rng;
+        self.queues = state.queues;
         Ok(())
     }
 
@@ -306,4 +372,67 @@ archon_plugin_api::export_plugin! {
     description: "SPOS: uniform single-path supernet training, then evolution under FLOPs/params limits",
     options: SposOptions,
     one_shot_trainer: Spos,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spos(sampling: &str) -> Spos {
+        let options =
+            Options::from_json_str(&format!(r#"{{"seed": 3, "sampling": "{sampling}"}}"#)).unwrap();
+        let mut spos = Spos::new(&options).unwrap();
+        spos.space = Some(
+            SearchSpace::from_json_str(
+                r#"{"a": {"_type": "layer_choice", "_value": ["x", "y", "z"]},
+                    "b": {"_type": "layer_choice", "_value": ["p", "q", "r", "s", "t"]}}"#,
+            )
+            .unwrap(),
+        );
+        spos
+    }
+
+    fn counts(spos: &mut Spos, steps: usize) -> [Vec<usize>; 2] {
+        let mut counts = [vec![0; 3], vec![0; 5]];
+        for _ in 0..steps {
+            let (selections, _) = spos.sample().unwrap();
+            for (c, s) in counts.iter_mut().zip(&selections) {
+                let Selection::One(i) = s else { panic!() };
+                c[*i] += 1;
+            }
+        }
+        counts
+    }
+
+    #[test]
+    fn fair_sampling_trains_every_candidate_equally_often() {
+        // 15 steps: 5 permutations of a's 3 candidates, 3 of b's 5.
+        let [a, b] = counts(&mut spos("fair"), 15);
+        assert_eq!((a, b), (vec![5; 3], vec![3; 5]));
+        // Uniform draws are not balanced like that (seeded: this draw is not).
+        let [a, b] = counts(&mut spos("uniform"), 15);
+        assert!(a != vec![5; 3] || b != vec![3; 5]);
+        // A fair path is still random: two orders differ across permutations.
+        let mut fair = spos("fair");
+        let first: Vec<_> = (0..3)
+            .map(|_| fair.sample().unwrap().0[0].clone())
+            .collect();
+        let second: Vec<_> = (0..3)
+            .map(|_| fair.sample().unwrap().0[0].clone())
+            .collect();
+        let third: Vec<_> = (0..3)
+            .map(|_| fair.sample().unwrap().0[0].clone())
+            .collect();
+        assert!(
+            first != second || second != third,
+            "{first:?} {second:?} {third:?}"
+        );
+    }
+
+    #[test]
+    fn a_bad_sampling_is_refused_by_name() {
+        let options = Options::from_json_str(r#"{"sampling": "greedy"}"#).unwrap();
+        let e = Spos::new(&options).err().unwrap().message().to_string();
+        assert!(e.contains("sampling") && e.contains("fair"), "{e}");
+    }
 }
