@@ -27,6 +27,10 @@ pub struct CollapseGuard {
     pub max_skip: Option<usize>,
     /// Flag collapse (and stop searching) once a group derives this many.
     pub stop_at_skip: Option<usize>,
+    /// At most this many parameter-free operations (zero, identity, pooling, …) per
+    /// group in the derived architecture: the weakest give way to their edge's best
+    /// parametric candidate.
+    pub max_param_free: Option<usize>,
 }
 
 /// Counts on the used edges of the derived architecture.
@@ -160,33 +164,42 @@ impl ArchParams {
             *stats.skip.entry(g.clone()).or_default() += usize::from(is_skip(role));
             *stats.param_free.entry(g).or_default() += usize::from(role.is_parameter_free());
         }
-        if let Some(cap) = guard.max_skip {
-            for (g, &count) in &stats.skip {
-                if count <= cap {
-                    continue;
-                }
-                // The group's used skip edges, weakest skip first.
-                let mut skips: Vec<(usize, f64)> = (0..self.choices.len())
+        let param_free = |role: CandidateRole| role.is_parameter_free();
+        for (cap, counts, kind) in [
+            (
+                guard.max_skip,
+                &stats.skip,
+                &is_skip as &dyn Fn(CandidateRole) -> bool,
+            ),
+            (guard.max_param_free, &stats.param_free, &param_free),
+        ] {
+            let Some(cap) = cap else { continue };
+            for (g, _) in counts.iter() {
+                // The group's used edges of this kind now (an earlier cap may have
+                // changed some), weakest first.
+                let mut edges: Vec<(usize, f64)> = (0..self.choices.len())
                     .filter(|&k| {
                         !self.choices[k].is_input()
                             && used(k)
                             && group(&self.choices[k]) == g
-                            && is_skip(role_of(k, &picked[k]))
+                            && kind(role_of(k, &picked[k]))
                     })
                     .map(|k| {
                         let p = self.probabilities(k);
-                        (
-                            k,
-                            p[match picked[k] {
-                                Selection::One(i) => i,
-                                _ => 0,
-                            }],
-                        )
+                        let i = match picked[k] {
+                            Selection::One(i) => i,
+                            _ => 0,
+                        };
+                        (k, p[i])
                     })
                     .collect();
-                skips.sort_by(|a, b| a.1.total_cmp(&b.1));
-                for &(k, _) in skips.iter().take(count - cap) {
-                    if let Some((i, _)) = best(self, k, &is_skip) {
+                if edges.len() <= cap {
+                    continue;
+                }
+                edges.sort_by(|a, b| a.1.total_cmp(&b.1));
+                let excess = edges.len() - cap;
+                for &(k, _) in edges.iter().take(excess) {
+                    if let Some((i, _)) = best(self, k, kind) {
                         picked[k] = Selection::One(i);
                     }
                 }
@@ -344,6 +357,7 @@ mod tests {
         let guard = CollapseGuard {
             max_skip: Some(2),
             stop_at_skip: Some(3),
+            ..CollapseGuard::default()
         };
         let d = p.derive(&guard).unwrap();
         assert!(d.collapsed, "4 skips reached stop_at_skip 3");
@@ -352,6 +366,37 @@ mod tests {
         assert_eq!(op(&d.architecture, "normal_n3_p1"), "sep_conv_3x3");
         assert_eq!(op(&d.architecture, "normal_n2_p1"), "skip_connect");
         assert_eq!(op(&d.architecture, "normal_n3_p2"), "skip_connect");
+    }
+
+    #[test]
+    fn the_guard_caps_every_parameter_free_role_keeping_the_strongest() {
+        let p = params(&[
+            [0.0, 1.0, 0.0],
+            [0.0, 3.0, 0.0],
+            [0.0, 0.0, 0.0],
+            [0.0, 2.0, 0.5],
+            [0.0, 4.0, 1.0],
+        ]);
+        let guard = CollapseGuard {
+            max_param_free: Some(1),
+            ..CollapseGuard::default()
+        };
+        let d = p.derive(&guard).unwrap();
+        // Counts are before the cap; only the strongest skip (n3 p2, α 4) stays.
+        assert_eq!(d.stats.param_free["normal"], 4);
+        assert_eq!(op(&d.architecture, "normal_n3_p2"), "skip_connect");
+        for label in ["normal_n2_p0", "normal_n2_p1", "normal_n3_p1"] {
+            assert_eq!(op(&d.architecture, label), "sep_conv_3x3", "{label}");
+        }
+        // A cap at or above the count changes nothing.
+        let loose = CollapseGuard {
+            max_param_free: Some(4),
+            ..CollapseGuard::default()
+        };
+        assert_eq!(
+            p.derive(&loose).unwrap().architecture,
+            p.derive(&CollapseGuard::default()).unwrap().architecture
+        );
     }
 
     #[test]
@@ -366,6 +411,7 @@ mod tests {
         let guard = CollapseGuard {
             max_skip: Some(1),
             stop_at_skip: Some(3),
+            ..CollapseGuard::default()
         };
         let plain = params(&alphas).derive(&guard).unwrap();
         let renamed = params_named(&alphas, ["zero_op", "pass", "conv"])

@@ -54,6 +54,10 @@ plugin_options! {
         /// Flag collapse and stop searching once a cell type derives this many
         /// skip-connects, as DARTS+ does (none: never).
         pub stop_at_skip: Option<usize> = None,
+        /// At most this many parameter-free operations (skip, pooling, zero, … by role)
+        /// per cell type in the derived architecture, the weakest giving way to their
+        /// edge's best parametric operation (none: no cap).
+        pub max_param_free: Option<usize> = None,
     }
 }
 
@@ -68,6 +72,7 @@ impl GuardOptions {
         Ok(CollapseGuard {
             max_skip: self.max_skip,
             stop_at_skip: self.stop_at_skip,
+            max_param_free: self.max_param_free,
         })
     }
 }
