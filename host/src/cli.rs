@@ -332,14 +332,15 @@ pub struct GroundTruthArgs {
     pub space: String,
     #[command(flatten)]
     pub space_args: SpaceArgs,
-    /// Train every architecture of the space (at most 100,000).
+    /// Train every architecture of the space (at most 100,000), in an order shuffled
+    /// with --sample-seed (so that a table stopped early is a uniform sample).
     #[arg(long, conflicts_with = "archs_from")]
     pub all: bool,
     /// Train this many distinct architectures drawn uniformly (with --sample-seed), or
     /// with --archs-from, this many of that table's.
     #[arg(long)]
     pub sample: Option<usize>,
-    /// Seed of the draw of --sample.
+    /// Seed of the draw of --sample (and of the order of --all).
     #[arg(long, default_value_t = 0)]
     pub sample_seed: u64,
     /// Train the architectures of this table (e.g. under a longer budget).
@@ -375,6 +376,9 @@ pub struct GroundTruthArgs {
     /// Seed of the data subsets.
     #[arg(long, default_value_t = 0)]
     pub data_seed: u64,
+    /// Train without augmentation (by default: random crop and flip, as `archon train`).
+    #[arg(long)]
+    pub no_augment: bool,
     /// Worker processes (default: one per core).
     #[arg(long)]
     pub workers: Option<usize>,

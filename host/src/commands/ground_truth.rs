@@ -49,7 +49,9 @@ fn ground_truth(args: &GroundTruthArgs, search_path: &SearchPath, quiet: bool) -
             count,
             seed: args.sample_seed,
         },
-        (None, true, None) => ArchSet::All,
+        (None, true, None) => ArchSet::All {
+            seed: args.sample_seed,
+        },
         (None, false, Some(count)) => ArchSet::Sample {
             count,
             seed: args.sample_seed,
@@ -74,6 +76,7 @@ fn ground_truth(args: &GroundTruthArgs, search_path: &SearchPath, quiet: bool) -
             lr: args.lr,
             batch_size: args.batch_size,
             data_seed: args.data_seed,
+            augment: !args.no_augment,
         },
         archs,
         seeds: args.seeds.clone(),

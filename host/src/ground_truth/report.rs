@@ -164,8 +164,9 @@ pub fn render(table: &Table, s: &Summary) -> String {
         serde_json::Value::Object(h.options.clone())
     ));
     line(format!(
-        "budget: {}, {} training / {} validation / {} test examples, {} epochs, lr {}, batch {}, data seed {}",
-        b.dataset, b.train_subset, b.valid_subset, b.test_subset, b.epochs, b.lr, b.batch_size, b.data_seed
+        "budget: {}, {} training / {} validation / {} test examples, {} epochs, lr {}, batch {}, data seed {}, {}",
+        b.dataset, b.train_subset, b.valid_subset, b.test_subset, b.epochs, b.lr, b.batch_size, b.data_seed,
+        if b.augment { "crop+flip" } else { "no augmentation" }
     ));
     line(format!("made by: {}", h.command));
     line(format!(

@@ -29,8 +29,11 @@ use std::{
 /// Which architectures a table trains.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ArchSet {
-    /// Every architecture of the space.
-    All,
+    /// Every architecture of the space, in an order shuffled with `seed`.
+    All {
+        /// The order's seed.
+        seed: u64,
+    },
     /// `count` distinct architectures drawn uniformly with `seed`.
     Sample {
         /// How many.
@@ -121,7 +124,7 @@ const MAX_ALL: u128 = 100_000;
 /// The architectures `run` trains, in order.
 fn architectures(run: &GroundTruth, space: &SearchSpace) -> Result<Vec<Architecture>> {
     match &run.archs {
-        ArchSet::All => {
+        ArchSet::All { seed } => {
             let size = space.size().filter(|&n| n <= MAX_ALL).ok_or_else(|| {
                 anyhow!(
                     "--all: space {} has {} architectures, more than {MAX_ALL}; use --sample K \
@@ -130,7 +133,17 @@ fn architectures(run: &GroundTruth, space: &SearchSpace) -> Result<Vec<Architect
                     space.size().map_or("too many".into(), |n| n.to_string())
                 )
             })?;
-            Ok((0..size).filter_map(|i| space.architecture_at(i)).collect())
+            // In a seeded random order: every prefix of a partly made table (a run
+            // stopped early) is a uniform sample of the space.
+            let mut order: Vec<u128> = (0..size).collect();
+            let mut draw = Draw(*seed);
+            for i in (1..order.len()).rev() {
+                order.swap(i, draw.below(i as u128 + 1) as usize);
+            }
+            Ok(order
+                .into_iter()
+                .filter_map(|i| space.architecture_at(i))
+                .collect())
         }
         ArchSet::Sample { count, seed } => {
             let mut draw = Draw(*seed);

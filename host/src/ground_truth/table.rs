@@ -33,6 +33,14 @@ pub struct Budget {
     pub batch_size: i64,
     /// Seed of the data subsets (the same for every architecture and training seed).
     pub data_seed: u64,
+    /// Whether training batches are augmented (random crop with 2-pixel padding and
+    /// horizontal flip), as `archon train` does.
+    #[serde(default = "yes")]
+    pub augment: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// The first line of a table.

@@ -14,7 +14,7 @@ use archon_spaces::{
     data::Dataset,
     hub::{self, SpaceConfig},
     parse_device,
-    train::{train_and_evaluate, TrainConfig},
+    train::{train_and_evaluate, Augment, TrainConfig},
     Child,
 };
 use serde::{Deserialize, Serialize};
@@ -146,6 +146,15 @@ pub fn train_one(
         batch_size: budget.batch_size,
         lr: budget.lr,
         seed: job.seed,
+        augment: if budget.augment {
+            Augment::default()
+        } else {
+            Augment {
+                crop_padding: 0,
+                flip: false,
+                cutout: 0,
+            }
+        },
         ..TrainConfig::default()
     };
     let reports = train_and_evaluate(
