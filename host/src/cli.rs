@@ -428,6 +428,10 @@ pub struct TableArgs {
     /// A table of the same architectures under another (longer) budget: rank agreement.
     #[arg(long)]
     pub against: Option<PathBuf>,
+    /// Where this architecture (a JSON file such as a search's architecture.json, or
+    /// inline JSON) ranks in the table.
+    #[arg(long, value_name = "FILE|JSON")]
+    pub lookup: Option<String>,
     /// Print JSON instead of text.
     #[arg(long)]
     pub json: bool,

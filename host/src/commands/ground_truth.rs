@@ -18,7 +18,7 @@ use std::process::ExitCode;
 pub fn run(cmd: BenchCommand, search_path: &SearchPath, quiet: bool) -> Result<ExitCode> {
     match cmd {
         BenchCommand::GroundTruth(args) => ground_truth(&args, search_path, quiet),
-        BenchCommand::Table(args) => table(&args),
+        BenchCommand::Table(args) => table(&args, search_path),
         BenchCommand::Quality(args) => super::quality::run(&args, search_path, quiet),
         BenchCommand::GroundTruthWorker => worker::serve(search_path).map(|()| ExitCode::SUCCESS),
         BenchCommand::OneShot(args) => super::bench::run(&args, search_path),
@@ -96,14 +96,62 @@ fn ground_truth(args: &GroundTruthArgs, search_path: &SearchPath, quiet: bool) -
     Ok(ExitCode::SUCCESS)
 }
 
-fn table(args: &TableArgs) -> Result<ExitCode> {
+fn table(args: &TableArgs, search_path: &SearchPath) -> Result<ExitCode> {
     let table = Table::load(&args.table)?;
+    if let Some(arch) = &args.lookup {
+        return lookup(&table, arch, args.json, search_path);
+    }
     let against = args.against.as_deref().map(Table::load).transpose()?;
     let summary = report::summarize(&table, against.as_ref());
     if args.json {
         println!("{}", serde_json::to_string_pretty(&summary)?);
     } else {
         print!("{}", report::render(&table, &summary));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `bench table --lookup`: where one architecture ranks in the table.
+fn lookup(table: &Table, arch: &str, json: bool, search_path: &SearchPath) -> Result<ExitCode> {
+    let h = &table.header;
+    let supernet = run::supernet_for(&h.space, &h.options, search_path)?;
+    let space = supernet.search_space();
+    let text = if std::path::Path::new(arch).is_file() {
+        std::fs::read_to_string(arch)?
+    } else {
+        arch.to_string()
+    };
+    let value: serde_json::Value = serde_json::from_str(text.trim())
+        .map_err(|e| anyhow::anyhow!("--lookup {arch:?}: not an architecture file or JSON: {e}"))?;
+    let architecture = archon_plugin_api::Architecture::from_json(space, &value)
+        .map_err(|e| anyhow::anyhow!("--lookup: not an architecture of the table's space: {e}"))?;
+    let key = run::arch_key(&h.space, space, &architecture)?;
+    let entries = table.entries();
+    let tests: Vec<f64> = entries.iter().map(|e| e.test()).collect();
+    let Some(entry) = entries.iter().find(|e| e.key == key) else {
+        bail!(
+            "{key} is not among the table's {} architectures (train it with `archon train` under the table's budget, or complete the table)",
+            entries.len()
+        );
+    };
+    let percentile = crate::ground_truth::stats::percentile(entry.test(), &tests);
+    let rank = 1 + tests.iter().filter(|&&t| t > entry.test()).count();
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({"key": key, "test": entry.test(), "valid": entry.valid(),
+                "params": entry.params, "percentile": percentile, "rank": rank,
+                "architectures": entries.len(), "param_free": entry.param_free})
+        );
+    } else {
+        println!(
+            "{key}: test accuracy {:.4} (mean over seeds {:?}), {} params — rank {rank} of {}, percentile {percentile:.1} of the table's architectures{}",
+            entry.test(),
+            entry.by_seed.keys().collect::<Vec<_>>(),
+            entry.params,
+            entries.len(),
+            if entry.param_free { " (parameter-free)" } else { "" }
+        );
     }
     Ok(ExitCode::SUCCESS)
 }
