@@ -283,11 +283,28 @@ device = "cpu"
             assert!((0.0..=1.0).contains(&p[1].as_f64().unwrap()), "{p}");
         }
     }
-    // Each search is an experiment of its own, with its supernet saved for ranking.
-    let dirs: Vec<_> = std::fs::read_dir(&runs).unwrap().collect();
+    // Each search is an experiment of its own, with its supernet saved for ranking,
+    // and `bench table --lookup` places its architecture as quality did.
+    let dirs: Vec<PathBuf> = std::fs::read_dir(&runs)
+        .unwrap()
+        .map(|d| d.unwrap().path())
+        .collect();
     assert_eq!(dirs.len(), 2);
-    for d in dirs {
-        assert!(d.unwrap().path().join("supernet.safetensors").is_file());
+    for dir in &dirs {
+        assert!(dir.join("supernet.safetensors").is_file());
+        let (code, stdout, stderr) = run(archon(home.path())
+            .args(["bench", "table", "--json"])
+            .arg(&table)
+            .arg("--lookup")
+            .arg(dir.join("architecture.json")));
+        assert_eq!(code, 0, "{stderr}");
+        let found: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+        let judged = seeds
+            .iter()
+            .find(|s| s["architecture"] == found["key"])
+            .expect("the looked-up architecture is one quality judged");
+        assert_eq!(found["percentile"], judged["percentile"]);
+        assert_eq!(found["architectures"], 64);
     }
 
     // A config of another space is refused, naming both.

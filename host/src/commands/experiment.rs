@@ -67,6 +67,16 @@ fn is_search_config(config: &Path) -> bool {
     std::fs::read_to_string(config).is_ok_and(|t| crate::search::SearchConfig::is_search(&t))
 }
 
+/// The folder of a config file (its relative paths are relative to it), absolute.
+pub(crate) fn config_dir_of(config: &Path) -> Result<PathBuf> {
+    config
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+        .canonicalize()
+        .with_context(|| format!("the folder of {}", config.display()))
+}
+
 pub(crate) fn id_of(dir: &Path) -> String {
     dir.file_name()
         .and_then(|n| n.to_str())
@@ -91,11 +101,7 @@ fn create(config: &Path, runs: &RunsDir, search_path: &SearchPath) -> Result<Pat
     let text = std::fs::read_to_string(config)
         .with_context(|| format!("reading the experiment config {}", config.display()))?;
     let cfg = ExperimentConfig::parse(&text, config)?;
-    let config_dir = config
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."))
-        .canonicalize()?;
+    let config_dir = config_dir_of(config)?;
     search_space_json(&cfg, &config_dir)
         .with_context(|| format!("{}: [space]", config.display()))?;
     resolve(&cfg.tuner.name, search_path)

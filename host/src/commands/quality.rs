@@ -1,7 +1,7 @@
 //! `archon bench quality CONFIG --table TABLE`: run a one-shot search config with
 //! several seeds and judge each result by the ground truth.
 
-use super::experiment::{id_of, record_new};
+use super::experiment::{config_dir_of, id_of, record_new};
 use crate::{
     cli::QualityArgs,
     experiment::store::Store,
@@ -151,12 +151,7 @@ pub fn run(args: &QualityArgs, search_path: &SearchPath, quiet: bool) -> Result<
     if let Some(e) = args.epochs {
         cfg.search.epochs = e;
     }
-    let config_dir = args
-        .config
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."))
-        .canonicalize()?;
+    let config_dir = config_dir_of(&args.config)?;
     let table = Table::load(&args.table)?;
     check_matches(&cfg, &table, &args.config, &args.table)?;
     let entries = table.entries();

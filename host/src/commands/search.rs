@@ -1,6 +1,6 @@
 //! `archon search CONFIG`: a one-shot search recorded as an experiment.
 
-use super::experiment::{id_of, record_new};
+use super::experiment::{config_dir_of, id_of, record_new};
 use crate::{
     cli::SearchArgs,
     experiment::{status::ExperimentStatus, store::Store},
@@ -15,12 +15,7 @@ pub fn run(args: &SearchArgs, search_path: &SearchPath) -> Result<ExitCode> {
     let text = std::fs::read_to_string(&args.config)
         .with_context(|| format!("reading the search config {}", args.config.display()))?;
     let cfg = SearchConfig::parse(&text, &args.config)?;
-    let config_dir = args
-        .config
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."))
-        .canonicalize()?;
+    let config_dir = config_dir_of(&args.config)?;
     let dir = record_new(
         &args.runs,
         cfg.name.as_deref().unwrap_or("search"),
