@@ -311,7 +311,7 @@ pub enum BenchCommand {
     /// Train a seeded sample (or all) of a space's architectures from scratch under one
     /// budget, in parallel processes, into a ground-truth table (JSON Lines; resumable:
     /// run the same command again after a kill).
-    GroundTruth(GroundTruthArgs),
+    GroundTruth(Box<GroundTruthArgs>),
     /// Summarise a ground-truth table: accuracy spread, rank agreement between seeds,
     /// parameter-free architectures, and against a longer budget's table.
     Table(TableArgs),

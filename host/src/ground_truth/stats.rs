@@ -108,7 +108,7 @@ pub struct Draw(pub u64);
 
 impl Draw {
     /// The next 64 random bits.
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -118,7 +118,7 @@ impl Draw {
 
     /// A uniform integer in `0..n` (0 for n = 0).
     pub fn below(&mut self, n: u128) -> u128 {
-        let wide = (u128::from(self.next()) << 64) | u128::from(self.next());
+        let wide = (u128::from(self.next_u64()) << 64) | u128::from(self.next_u64());
         wide % n.max(1)
     }
 }
