@@ -5,6 +5,8 @@
 #   bash benchmarks/make-tables.sh long       30 of them under a 4x longer budget (24 epochs)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+bash scripts/setup.sh
+cargo build --release --locked -p archon >&2
 archon=target/release/archon
 space=(--space nas-bench-201 --option width=4 --option cells_per_stage=1
        --option ops=skip_connect,nor_conv_3x3,avg_pool_3x3)
