@@ -186,7 +186,6 @@ pub fn run(args: &QualityArgs, search_path: &SearchPath, quiet: bool) -> Result<
         );
         let opts = RunOptions {
             quiet: true,
-            epochs: args.epochs,
             ..RunOptions::default()
         };
         let outcome = {
