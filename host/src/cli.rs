@@ -319,6 +319,9 @@ pub enum BenchCommand {
     /// seeds; per seed, its architecture's percentile among the table's, random search
     /// at equal wall time, and the supernet's rank agreement with the table.
     Quality(QualityArgs),
+    /// How well a finished one-shot search's supernet ranks a ground-truth table's
+    /// architectures (Kendall τ, Spearman ρ), with the estimate's settings to vary.
+    Rank(RankArgs),
     /// One ground-truth worker process (what `ground-truth` starts; JSON Lines on stdin).
     #[command(hide = true)]
     GroundTruthWorker,
@@ -407,6 +410,8 @@ pub struct QualityArgs {
     /// Architectures of the table to rank with each trained supernet (0: skip).
     #[arg(long, default_value_t = 100)]
     pub rank_archs: usize,
+    #[command(flatten)]
+    pub estimate: EstimateArgs,
     /// Repetitions of the simulated random search.
     #[arg(long, default_value_t = 2000)]
     pub random_repeats: usize,
@@ -418,6 +423,45 @@ pub struct QualityArgs {
     pub json: bool,
     #[command(flatten)]
     pub runs: RunsDir,
+}
+
+/// How a trained supernet estimates an architecture for a ranking.
+#[derive(Debug, Clone, ClapArgs)]
+pub struct EstimateArgs {
+    /// Validation examples per estimate (the search's architecture split).
+    #[arg(long, default_value_t = 1000)]
+    pub eval_examples: usize,
+    /// Training batches of 64 to recalibrate batch norm on per estimate.
+    #[arg(long, default_value_t = 10)]
+    pub recalibrate_batches: usize,
+    /// SGD steps (batches of 64) fine-tuning each path's inherited weights before its
+    /// estimate (0: the supernet's weights as trained).
+    #[arg(long, default_value_t = 0)]
+    pub finetune_steps: usize,
+    /// Learning rate of that fine-tuning.
+    #[arg(long, default_value_t = 0.01)]
+    pub finetune_lr: f64,
+}
+
+/// `archon bench rank`
+#[derive(Debug, ClapArgs)]
+pub struct RankArgs {
+    /// A finished one-shot search's experiment folder (it holds supernet.safetensors).
+    pub experiment: PathBuf,
+    /// The ground-truth table of the search's space and options.
+    #[arg(long)]
+    pub table: PathBuf,
+    /// Architectures of the table to rank (a seeded sample; all if fewer).
+    #[arg(long, default_value_t = 100)]
+    pub archs: usize,
+    /// Seed of that sample.
+    #[arg(long, default_value_t = 0)]
+    pub sample_seed: u64,
+    #[command(flatten)]
+    pub estimate: EstimateArgs,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `archon bench table`

@@ -1,4 +1,4 @@
-//! `archon bench ground-truth`, `bench table` and `bench quality` on tiny budgets:
+//! `archon bench ground-truth`, `bench table`, `bench quality` and `bench rank` on tiny budgets:
 //! tables resume after kill -9 without losing or repeating a training, refuse a
 //! different budget by name, and quality judges a real search by the table.
 
@@ -309,7 +309,60 @@ device = "cpu"
             .expect("the looked-up architecture is one quality judged");
         assert_eq!(found["percentile"], judged["percentile"]);
         assert_eq!(found["architectures"], 64);
+        // `bench rank` re-ranks the saved supernet: the same sample and settings give
+        // the same estimates as quality's.
+        let (code, stdout, stderr) = run(archon(home.path())
+            .args(["bench", "rank", "--json", "--archs", "16", "--sample-seed"])
+            .arg(judged["seed"].to_string())
+            .arg(dir)
+            .arg("--table")
+            .arg(&table));
+        assert_eq!(code, 0, "{stderr}");
+        let ranked: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+        assert_eq!(ranked["points"], judged["ranking"]["points"]);
     }
+    // Fine-tuned estimates restore the supernet after each architecture: ranked in two
+    // different orders, every architecture gets the same estimate.
+    let by_key = |sample_seed: &str| {
+        let (code, stdout, stderr) = run(archon(home.path())
+            .args([
+                "bench",
+                "rank",
+                "--json",
+                "--archs",
+                "64",
+                "--finetune-steps",
+                "3",
+            ])
+            .args(["--finetune-lr", "0.1", "--sample-seed", sample_seed])
+            .arg(&dirs[0])
+            .arg("--table")
+            .arg(&table));
+        assert_eq!(code, 0, "{stderr}");
+        let ranked: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+        assert_eq!(ranked["settings"]["finetune_steps"], 3);
+        let mut points: Vec<(String, f64)> = ranked["points"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| (p[0].as_str().unwrap().to_string(), p[1].as_f64().unwrap()))
+            .collect();
+        let order: Vec<String> = points.iter().map(|p| p.0.clone()).collect();
+        points.sort_by(|a, b| a.0.cmp(&b.0));
+        (order, points)
+    };
+    let (order_a, a) = by_key("1");
+    let (order_b, b) = by_key("2");
+    assert_ne!(order_a, order_b);
+    assert_eq!(a, b);
+    // A folder without a saved supernet is refused, naming the file.
+    let (code, _, stderr) = run(archon(home.path())
+        .args(["bench", "rank"])
+        .arg(home.path())
+        .arg("--table")
+        .arg(&table));
+    assert_ne!(code, 0);
+    assert!(stderr.contains("no supernet.safetensors"), "{stderr}");
 
     // A config of another space is refused, naming both.
     let other = home.path().join("other.toml");

@@ -6,6 +6,7 @@ pub mod experiment;
 pub mod ground_truth;
 pub mod plugins;
 pub mod quality;
+pub mod rank;
 pub mod search;
 pub mod space;
 mod space_bench;

@@ -3,7 +3,7 @@
 
 use super::experiment::{config_dir_of, id_of, record_new};
 use crate::{
-    cli::QualityArgs,
+    cli::{EstimateArgs, QualityArgs},
     experiment::store::Store,
     ground_truth::{
         run::{arch_key, is_param_free, supernet_for},
@@ -15,7 +15,7 @@ use crate::{
     quality::{
         baseline::{random_search, RandomBaseline},
         percentile,
-        ranking::{rank, EstimateData, Ranking},
+        ranking::{rank, EstimateData, EstimateSettings, Ranking},
     },
     search::{self, RunOptions, SearchConfig, SUPERNET_OPTIONS, SUPERNET_WEIGHTS},
 };
@@ -116,7 +116,12 @@ fn with_seed(text: &str, seed: u64) -> Result<String> {
 }
 
 /// Checks that `cfg` searches the table's space with the table's options and data.
-fn check_matches(cfg: &SearchConfig, table: &Table, config: &Path, path: &Path) -> Result<()> {
+pub(crate) fn check_matches(
+    cfg: &SearchConfig,
+    table: &Table,
+    config: &Path,
+    path: &Path,
+) -> Result<()> {
     let space = cfg.space.builtin.clone().unwrap_or_default();
     let options = cfg.space_spec()?.options;
     let h = &table.header;
@@ -238,8 +243,8 @@ pub fn run(args: &QualityArgs, search_path: &SearchPath, quiet: bool) -> Result<
                 &seeded,
                 &config_dir,
                 &dir,
-                &entries,
-                args.rank_archs,
+                (&entries, args.rank_archs, seeded.seed),
+                settings_of(&args.estimate),
                 search_path,
             ) {
                 Ok(r) => (Some(r), None),
@@ -275,14 +280,24 @@ pub fn run(args: &QualityArgs, search_path: &SearchPath, quiet: bool) -> Result<
     Ok(ExitCode::SUCCESS)
 }
 
-/// Builds the finished search's supernet, loads its weights and ranks table
-/// architectures with it.
-fn supernet_ranking(
+/// The estimate's settings from the command line.
+pub(crate) fn settings_of(args: &EstimateArgs) -> EstimateSettings {
+    EstimateSettings {
+        recalibrate_batches: args.recalibrate_batches,
+        eval_examples: args.eval_examples,
+        finetune_steps: args.finetune_steps,
+        finetune_lr: args.finetune_lr,
+    }
+}
+
+/// Builds the finished search's supernet, loads its weights and ranks a seeded
+/// sample (`entries`, how many, seed) of table architectures with it.
+pub(crate) fn supernet_ranking(
     cfg: &SearchConfig,
     config_dir: &Path,
     dir: &Path,
-    entries: &[Entry],
-    count: usize,
+    (entries, count, seed): (&[Entry], usize, u64),
+    settings: EstimateSettings,
     search_path: &SearchPath,
 ) -> Result<Ranking> {
     let weights = dir.join(SUPERNET_WEIGHTS);
@@ -306,10 +321,9 @@ fn supernet_ranking(
     let estimate_data = EstimateData {
         train: &data.weight_split,
         valid: &data.arch_split,
-        recalibrate_batches: 10,
-        eval_examples: 1000,
+        settings,
     };
-    rank(&mut supernet, entries, count, cfg.seed, &estimate_data)
+    rank(&mut supernet, entries, count, seed, &estimate_data)
 }
 
 fn summarize(

@@ -27,7 +27,7 @@ use archon_plugin_api::{
 };
 use archon_plugin_support::{
     load_state,
-    one_shot::{apply_architecture, report_step, train_step, StepMeter},
+    one_shot::{accuracy, apply_architecture, cross_entropy, report_step, StepMeter},
     save_state, SeededRng,
 };
 use serde::{Deserialize, Serialize};
@@ -58,9 +58,12 @@ plugin_options! {
         pub eval_batches: usize = 10,
         /// The seed of the path sampling and the evolution (the host passes `search.seed`).
         pub seed: Option<u64> = None,
-        /// Path sampling: `fair` (FairNAS's strict fairness: every decision goes through
-        /// a random permutation of its candidates, so each candidate trains equally
-        /// often) or `uniform` (each step draws every decision independently).
+        /// Path sampling: `fair` (every decision goes through a random permutation of
+        /// its candidates, one path per step, so each candidate trains equally often:
+        /// FairNAS's expectation fairness), `strict` (FairNAS's strict fairness: each
+        /// step accumulates the gradients of as many paths as the largest decision has
+        /// candidates — together one permutation of every decision — and then updates
+        /// once) or `uniform` (each step draws every decision independently).
         pub sampling: Sampling = Sampling::Fair,
     }
 }
@@ -70,6 +73,8 @@ archon_plugin_api::option_enum! {
     pub enum Sampling {
         /// Each decision cycles through random permutations of its candidates.
         Fair = "fair",
+        /// Each step trains one whole permutation of every decision, then updates.
+        Strict = "strict",
         /// Each decision is drawn independently and uniformly.
         Uniform = "uniform",
     }
@@ -178,7 +183,7 @@ impl Spos {
     /// that breaks a limit gives way to uniform rejection sampling).
     pub(crate) fn sample(&mut self) -> Result<(Vec<Selection>, Value)> {
         let space = self.space()?.clone();
-        if self.sampling == Sampling::Fair {
+        if self.sampling != Sampling::Uniform {
             let selections = self.fair_selections()?;
             let arch = Architecture::new(&space, selections.clone())?.to_json(&space);
             if self.feasible(&arch) {
@@ -197,6 +202,41 @@ impl Spos {
             "no architecture out of 1000 sampled meets flops_limit {:?} / params_limit {:?}; raise the limits",
             self.cfg.flops_limit, self.cfg.params_limit
         )))
+    }
+
+    /// The most candidates of any decision (paths per strictly fair step).
+    fn widest(&self) -> usize {
+        self.space.as_ref().map_or(1, |space| {
+            space
+                .choices()
+                .iter()
+                .filter_map(|c| c.num_selections().filter(|&n| n <= FAIR_MAX))
+                .max()
+                .unwrap_or(1) as usize
+        })
+    }
+
+    /// Counts one training use of each selected candidate, with the path's accuracy.
+    fn count_use(&mut self, selections: &[Selection], acc: f64) -> Result<()> {
+        let names: Vec<String> = self
+            .space()?
+            .choices()
+            .iter()
+            .map(|c| c.name().to_string())
+            .collect();
+        for (name, sel) in names.iter().zip(selections) {
+            let picked: Vec<usize> = match sel {
+                Selection::One(i) => vec![*i],
+                Selection::Many(v) => v.clone(),
+            };
+            if let Some(uses) = self.usage.get_mut(name) {
+                for i in picked {
+                    uses[i].0 += acc;
+                    uses[i].1 += 1;
+                }
+            }
+        }
+        Ok(())
     }
 
     fn importance(&self) -> BTreeMap<String, Vec<f64>> {
@@ -285,29 +325,26 @@ impl OneShotTrainer for Spos {
     fn epoch(&mut self, ctx: &mut SupernetContext<'_>, epoch: usize) -> Result<()> {
         let steps = ctx.info()?.steps_per_epoch;
         let mut meter = StepMeter::default();
+        let paths = match self.sampling {
+            Sampling::Strict => self.widest(),
+            Sampling::Fair | Sampling::Uniform => 1,
+        };
         for step in 0..steps {
-            let (selections, arch) = self.sample()?;
-            apply_architecture(ctx, SUPERNET, &arch)?;
             let batch = ctx.next_batch(Split::Train)?;
-            let (loss, acc) = train_step(ctx, SUPERNET, &batch)?;
-            let names: Vec<String> = self
-                .space()?
-                .choices()
-                .iter()
-                .map(|c| c.name().to_string())
-                .collect();
-            for (name, sel) in names.iter().zip(&selections) {
-                let picked: Vec<usize> = match sel {
-                    Selection::One(i) => vec![*i],
-                    Selection::Many(v) => v.clone(),
-                };
-                if let Some(uses) = self.usage.get_mut(name) {
-                    for i in picked {
-                        uses[i].0 += acc;
-                        uses[i].1 += 1;
-                    }
-                }
+            ctx.zero_grad(SUPERNET)?;
+            let (mut loss, mut acc) = (0.0, 0.0);
+            for _ in 0..paths {
+                let (selections, arch) = self.sample()?;
+                apply_architecture(ctx, SUPERNET, &arch)?;
+                let logits = ctx.forward(SUPERNET, &batch.inputs)?;
+                let path_loss = cross_entropy(&logits, &batch.labels);
+                path_loss.backward();
+                let path_acc = accuracy(&logits, &batch.labels);
+                self.count_use(&selections, path_acc)?;
+                loss += path_loss.double_value(&[]) / paths as f64;
+                acc += path_acc / paths as f64;
             }
+            ctx.weight_step(SUPERNET)?;
             report_step(
                 ctx,
                 &mut meter,
