@@ -5,7 +5,7 @@
 use crate::{
     plugins::SearchPath,
     progress,
-    spec::{data, TrainSpec},
+    spec::{data, Export, ExportFormat, TrainSpec},
 };
 use anyhow::{bail, Context, Result};
 use archon_spaces::{
@@ -43,8 +43,26 @@ pub fn train_child(spec: &TrainSpec, search_path: &SearchPath, quiet: bool) -> R
     let device = parse_device(&spec.device)?;
     let (cfg, train_set, test_set) = load_data(spec, search_path)?;
     let arch = architecture(&spec.arch, family.name(), &cfg)?;
+    if let Some(export) = &spec.export {
+        if train_set.inputs.kind() != archon_plugin_api::tch::Kind::Float {
+            bail!(
+                "--export {:?}: the {} space takes text (token ids) and cannot be traced into TorchScript (its masks depend on each text's length); export image spaces only",
+                export.format,
+                family.name()
+            );
+        }
+    }
     archon_plugin_api::tch::manual_seed(spec.seed as i64);
     let mut child = Child::build(family, &cfg, &arch, device)?;
+    if let Some(path) = &spec.load {
+        load_weights(&mut child, path).with_context(|| {
+            format!(
+                "loading weights from {}: they must be saved (--save) from this same architecture, space and options",
+                path.display()
+            )
+        })?;
+        println!("weights loaded from {}", path.display());
+    }
     println!(
         "{} child on {device:?}: {} params, {} MFLOPs (multiply-adds per example)",
         family.name(),
@@ -67,7 +85,100 @@ pub fn train_child(spec: &TrainSpec, search_path: &SearchPath, quiet: bool) -> R
             .with_context(|| format!("saving weights to {}", path.display()))?;
         println!("weights saved to {}", path.display());
     }
+    if let Some(export) = &spec.export {
+        export_child(&mut child, &test_set, (spec, &cfg, &arch), export, accuracy)?;
+    }
     Ok(accuracy)
+}
+
+/// Loads `path` into `child`: the file must hold exactly the child's tensors (tch
+/// alone would ignore extra ones, e.g. another architecture's operations).
+fn load_weights(child: &mut Child, path: &Path) -> Result<()> {
+    let file: std::collections::BTreeSet<String> =
+        archon_plugin_api::tch::Tensor::read_safetensors(path)?
+            .into_iter()
+            .map(|(name, _)| name)
+            .collect();
+    let own: std::collections::BTreeSet<String> =
+        child.var_store().variables().into_keys().collect();
+    let list = |names: Vec<&String>| {
+        let shown: Vec<&str> = names.iter().take(3).map(|s| s.as_str()).collect();
+        format!("{}{}", shown.join(", "), if names.len() > 3 { ", …" } else { "" })
+    };
+    let extra: Vec<&String> = file.difference(&own).collect();
+    let missing: Vec<&String> = own.difference(&file).collect();
+    if !extra.is_empty() || !missing.is_empty() {
+        bail!(
+            "the file has {} tensors this child lacks ({}) and lacks {} of its ({})",
+            extra.len(),
+            list(extra),
+            missing.len(),
+            list(missing)
+        );
+    }
+    child.var_store_mut().load(path)?;
+    Ok(())
+}
+
+/// Test images the export is checked on.
+const EXPORT_CHECK_IMAGES: i64 = 100;
+
+/// Exports the trained child and writes `FILE.json` beside it: what the file expects
+/// and what it is (space, options, architecture, input, classes, accuracy).
+fn export_child(
+    child: &mut Child,
+    test_set: &Dataset,
+    (spec, cfg, arch): (&TrainSpec, &SpaceConfig, &serde_json::Value),
+    export: &Export,
+    accuracy: f64,
+) -> Result<()> {
+    let n = EXPORT_CHECK_IMAGES.min(test_set.len() as i64);
+    let example = test_set
+        .inputs
+        .narrow(0, 0, n)
+        .to_device(child.var_store().device());
+    let sibling = |suffix: &str| {
+        let mut path = export.path.clone().into_os_string();
+        path.push(suffix);
+        std::path::PathBuf::from(path)
+    };
+    let check_path = sibling(".check.pt");
+    let diff = match export.format {
+        ExportFormat::Torchscript => {
+            archon_spaces::export::to_torchscript(child, &example, &export.path, Some(&check_path))
+        }
+    }
+    .with_context(|| format!("exporting the child to {}", export.path.display()))?;
+    let size = example.size();
+    let about = serde_json::json!({
+        "format": "torchscript",
+        "space": spec.space,
+        "options": spec.space_spec.options,
+        "architecture": arch,
+        "input": {
+            "shape": ["N", size[1], size[2], size[3]],
+            "dtype": "float32",
+            "values": "pixels scaled to [0, 1] (value / 255), no mean/std normalisation",
+        },
+        "output": format!("logits [N, {}]", cfg.num_classes),
+        "test_accuracy": accuracy,
+        "checked": {
+            "images": n,
+            "max_abs_logit_difference": diff,
+            "file": check_path.file_name().map(|f| f.to_string_lossy().to_string()),
+            "how": "dict(torch.jit.load(file).named_parameters()) holds `inputs` (these test images) and `logits` (archon's): your runtime should reproduce them",
+        },
+    });
+    let about_path = sibling(".json");
+    std::fs::write(&about_path, serde_json::to_string_pretty(&about)? + "\n")
+        .with_context(|| format!("writing {}", about_path.display()))?;
+    println!(
+        "exported {} (TorchScript, evaluation mode; max |Δ logit| {diff:.1e} on {n} test images, kept in {}); what it expects: {}",
+        export.path.display(),
+        check_path.display(),
+        about_path.display()
+    );
+    Ok(())
 }
 
 /// The space's configuration for the data, and the (subset) train and test splits.

@@ -1,7 +1,7 @@
 //! Command-line arguments (clap). `commands` turns them into the library's specs
 //! ([`crate::spec`]), whose `Default`s are the flags' defaults.
 
-use crate::spec::{DataSpec, SpaceSpec, TrainSpec};
+use crate::spec::{DataSpec, ExportFormat, SpaceSpec, TrainSpec};
 use clap::{Args as ClapArgs, Parser, Subcommand};
 use std::path::PathBuf;
 
@@ -210,6 +210,16 @@ pub struct TrainArgs {
     /// Save the trained weights here (safetensors).
     #[arg(long)]
     pub save: Option<PathBuf>,
+    /// Start from these weights (safetensors, as --save writes them); with --epochs 0
+    /// the child is only evaluated (and exported).
+    #[arg(long)]
+    pub load: Option<PathBuf>,
+    /// Export the trained child: torchscript (a traced module for torch.jit.load).
+    #[arg(long, value_name = "FORMAT")]
+    pub export: Option<ExportFormat>,
+    /// The exported file (default: model.pt).
+    #[arg(long, value_name = "FILE", requires = "export")]
+    pub export_to: Option<PathBuf>,
     /// Also print each epoch's test accuracy as an `ARCHON_METRIC` line (the trial
     /// protocol), the last one final.
     #[arg(long)]
@@ -288,9 +298,14 @@ pub enum ExperimentCommand {
 pub struct SearchArgs {
     /// The search config (TOML; see README "Search config").
     pub config: PathBuf,
-    /// Retrain the found architecture from scratch and report its test accuracy.
+    /// Retrain the found architecture from scratch and report its test accuracy (its
+    /// weights are saved as child.safetensors in the experiment's folder).
     #[arg(long)]
     pub retrain: bool,
+    /// Export the retrained child into the experiment's folder: torchscript
+    /// (model.pt, a traced module for torch.jit.load).
+    #[arg(long, value_name = "FORMAT", requires = "retrain")]
+    pub export: Option<ExportFormat>,
     /// Overrides search.device: cpu, cuda, cuda:N or auto.
     #[arg(long)]
     pub device: Option<String>,
@@ -340,7 +355,8 @@ pub struct GroundTruthArgs {
     #[arg(long, conflicts_with = "archs_from")]
     pub all: bool,
     /// Train this many distinct architectures drawn uniformly (with --sample-seed), or
-    /// with --archs-from, this many of that table's.
+    /// with --archs-from, that table's first this many (its order is random, and they
+    /// stay the same while it grows).
     #[arg(long)]
     pub sample: Option<usize>,
     /// Seed of the draw of --sample (and of the order of --all).

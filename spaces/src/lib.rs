@@ -8,6 +8,7 @@ pub mod choice;
 pub mod data;
 mod device;
 mod error;
+pub mod export;
 pub mod hub;
 mod network;
 pub mod nn;

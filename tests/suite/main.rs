@@ -5,6 +5,7 @@
 
 mod conformance;
 mod experiments;
+mod export;
 mod failures;
 mod ground_truth;
 mod managers;

@@ -30,6 +30,7 @@ pub fn run(cmd: ExperimentCommand, search_path: &SearchPath) -> Result<ExitCode>
                     &crate::cli::SearchArgs {
                         config,
                         retrain: false,
+                        export: None,
                         device: None,
                         epochs: None,
                         runs,

@@ -48,7 +48,6 @@ fn ground_truth(args: &GroundTruthArgs, search_path: &SearchPath, quiet: bool) -
         (Some(table), _, count) => ArchSet::From {
             table: table.clone(),
             count,
-            seed: args.sample_seed,
         },
         (None, true, None) => ArchSet::All {
             seed: args.sample_seed,

@@ -1,6 +1,7 @@
 //! `archon search CONFIG`: a one-shot search recorded as an experiment.
 
 use super::experiment::{config_dir_of, id_of, record_new};
+use crate::spec::ExportFormat;
 use crate::{
     cli::SearchArgs,
     experiment::{status::ExperimentStatus, store::Store},
@@ -8,6 +9,7 @@ use crate::{
     search::{self, RunOptions, SearchConfig},
 };
 use anyhow::{Context, Result};
+use clap::ValueEnum;
 use std::{io::IsTerminal, path::Path, process::ExitCode};
 
 /// Runs `archon search`.
@@ -26,6 +28,7 @@ pub fn run(args: &SearchArgs, search_path: &SearchPath) -> Result<ExitCode> {
     let store = Store::open(&dir)?;
     let opts = RunOptions {
         retrain: args.retrain,
+        export: args.export,
         device: args.device.clone(),
         epochs: args.epochs,
         quiet: !std::io::stderr().is_terminal(),
@@ -33,7 +36,7 @@ pub fn run(args: &SearchArgs, search_path: &SearchPath) -> Result<ExitCode> {
     };
     store.set_meta(
         "run_options",
-        &serde_json::json!({"retrain": opts.retrain, "device": opts.device, "epochs": opts.epochs})
+        &serde_json::json!({"retrain": opts.retrain, "export": opts.export.and_then(|f| Some(f.to_possible_value()?.get_name().to_string())), "device": opts.device, "epochs": opts.epochs})
             .to_string(),
     )?;
     finish(&dir, &store, &cfg, &config_dir, search_path, &opts)
@@ -58,6 +61,9 @@ pub(crate) fn resume(dir: &Path, search_path: &SearchPath) -> Result<ExitCode> {
         .unwrap_or_default();
     let opts = RunOptions {
         retrain: saved["retrain"].as_bool().unwrap_or(false),
+        export: saved["export"]
+            .as_str()
+            .and_then(|name| ExportFormat::from_str(name, false).ok()),
         device: saved["device"].as_str().map(str::to_string),
         epochs: saved["epochs"].as_u64().map(|e| e as usize),
         quiet: !std::io::stderr().is_terminal(),

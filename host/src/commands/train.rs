@@ -6,7 +6,7 @@ use crate::{
     child::train_child,
     cli::TrainArgs,
     plugins::SearchPath,
-    spec::{DataSpec, TrainSpec},
+    spec::{DataSpec, Export, TrainSpec},
 };
 use anyhow::Result;
 use std::process::ExitCode;
@@ -42,6 +42,14 @@ pub fn train_spec(args: &TrainArgs) -> Result<TrainSpec> {
         device: args.device.clone(),
         seed: args.seed,
         save: args.save.clone(),
+        load: args.load.clone(),
+        export: args.export.map(|format| Export {
+            format,
+            path: args
+                .export_to
+                .clone()
+                .unwrap_or_else(|| format.default_file().into()),
+        }),
         report_metrics: args.report_metrics,
     })
 }

@@ -45,10 +45,8 @@ pub enum ArchSet {
     From {
         /// That table.
         table: PathBuf,
-        /// How many of them (all: `None`).
+        /// How many of them, the first in the table's order (all: `None`).
         count: Option<usize>,
-        /// The shuffle's seed.
-        seed: u64,
     },
 }
 
@@ -158,7 +156,7 @@ fn architectures(run: &GroundTruth, space: &SearchSpace) -> Result<Vec<Architect
             }
             Ok(archs)
         }
-        ArchSet::From { table, count, seed } => {
+        ArchSet::From { table, count } => {
             let other = table::Table::load(table)?;
             if other.header.space != run.space || other.header.options != run.options {
                 bail!(
@@ -170,11 +168,10 @@ fn architectures(run: &GroundTruth, space: &SearchSpace) -> Result<Vec<Architect
                     serde_json::Value::Object(run.options.clone())
                 );
             }
+            // The table's first `count`: a table's order is already random (`--all`
+            // shuffles, `--sample` draws), and its first ones stay the same while it
+            // grows, so a table made from them can be resumed.
             let mut entries = other.entries();
-            let mut draw = Draw(*seed);
-            for i in (1..entries.len()).rev() {
-                entries.swap(i, draw.below(i as u128 + 1) as usize);
-            }
             entries.truncate(count.unwrap_or(usize::MAX));
             entries
                 .iter()
@@ -240,13 +237,15 @@ pub fn run(run: &GroundTruth, search_path: &SearchPath) -> Result<table::Table> 
     };
     let existing = table::open_for_append(&run.out, &header)?;
     let done = existing.done();
+    // Architecture by architecture, every seed of one before the next: a table
+    // stopped early holds all its seeds of a uniform sample.
     let mut jobs = VecDeque::new();
-    for &seed in &run.seeds {
-        for arch in &archs {
-            let key = arch_key(&run.space, space, arch)?;
+    for arch in &archs {
+        let key = arch_key(&run.space, space, arch)?;
+        for &seed in &run.seeds {
             if !done.contains(&(key.clone(), seed)) {
                 jobs.push_back(Job {
-                    key,
+                    key: key.clone(),
                     arch: arch.to_json(space),
                     seed,
                     param_free: is_param_free(&supernet, arch),

@@ -12,7 +12,7 @@ use crate::{
         store::{now, Store},
     },
     plugins::{resolve, SearchPath},
-    spec::data,
+    spec::{data, Export, ExportFormat},
 };
 use anyhow::{bail, Context, Result};
 use archon_plugin_api::{
@@ -33,6 +33,8 @@ use std::{path::Path, time::Instant};
 pub struct RunOptions {
     /// Retrain the found architecture from scratch.
     pub retrain: bool,
+    /// Export the retrained child into the experiment's folder.
+    pub export: Option<ExportFormat>,
     /// Overrides `search.device`.
     pub device: Option<String>,
     /// Overrides `search.epochs`.
@@ -371,6 +373,9 @@ fn export(
 }
 
 /// Retrains the found architecture from scratch; returns its test accuracy.
+/// The retrained child's weights, in the experiment's folder.
+pub const CHILD_WEIGHTS: &str = "child.safetensors";
+
 fn retrain(
     cfg: &SearchConfig,
     config_dir: &Path,
@@ -380,7 +385,12 @@ fn retrain(
     opts: &RunOptions,
 ) -> Result<f64> {
     store.set_status(ExperimentStatus::Retraining)?;
-    let spec = cfg.retrain_spec(config_dir, architecture.to_string())?;
+    let mut spec = cfg.retrain_spec(config_dir, architecture.to_string())?;
+    spec.save = Some(store.dir().join(CHILD_WEIGHTS));
+    spec.export = opts.export.map(|format| Export {
+        format,
+        path: store.dir().join(format.default_file()),
+    });
     let accuracy = train_child(&spec, search_path, opts.quiet)?;
     store.set_meta("retrain_accuracy", &accuracy.to_string())?;
     Ok(accuracy)

@@ -9,4 +9,4 @@ pub mod train;
 
 pub use data::DataSpec;
 pub use space::SpaceSpec;
-pub use train::TrainSpec;
+pub use train::{Export, ExportFormat, TrainSpec};

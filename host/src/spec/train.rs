@@ -39,6 +39,11 @@ pub struct TrainSpec {
     pub seed: u64,
     /// Save the trained weights here (safetensors).
     pub save: Option<PathBuf>,
+    /// Start from these weights (safetensors, as `save` writes them) instead of a
+    /// fresh initialisation.
+    pub load: Option<PathBuf>,
+    /// Export the trained child (format and file).
+    pub export: Option<Export>,
     /// Also print each epoch's test accuracy as an `ARCHON_METRIC` line (the trial
     /// protocol), the last one final.
     pub report_metrics: bool,
@@ -62,7 +67,34 @@ impl Default for TrainSpec {
             device: "auto".into(),
             seed: 0,
             save: None,
+            load: None,
+            export: None,
             report_metrics: false,
         }
     }
+}
+
+/// Formats a trained child can be exported to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportFormat {
+    /// A TorchScript module (traced, evaluation mode) for `torch.jit.load`.
+    Torchscript,
+}
+
+impl ExportFormat {
+    /// The usual file name.
+    pub fn default_file(self) -> &'static str {
+        match self {
+            ExportFormat::Torchscript => "model.pt",
+        }
+    }
+}
+
+/// Where and how to export a trained child.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Export {
+    /// The format.
+    pub format: ExportFormat,
+    /// The file.
+    pub path: PathBuf,
 }

@@ -467,6 +467,20 @@ mod tests {
     }
 
     #[test]
+    fn a_strictly_fair_step_trains_one_permutation_of_every_decision() {
+        let mut strict = spos("strict");
+        // b has the most candidates: 5 paths per step.
+        assert_eq!(strict.widest(), 5);
+        for _ in 0..3 {
+            let [a, b] = counts(&mut strict, 5);
+            assert_eq!(b, vec![1; 5], "one step: every candidate of b exactly once");
+            // a's 3 candidates: a whole permutation and 2 of the next.
+            assert_eq!(a.iter().sum::<usize>(), 5);
+            assert!(a.iter().all(|&n| (1..=2).contains(&n)), "{a:?}");
+        }
+    }
+
+    #[test]
     fn a_bad_sampling_is_refused_by_name() {
         let options = Options::from_json_str(r#"{"sampling": "greedy"}"#).unwrap();
         let e = Spos::new(&options).err().unwrap().message().to_string();

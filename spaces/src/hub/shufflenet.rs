@@ -129,13 +129,14 @@ fn shuffle_block(
     Ok(Box::new(ShuffleBlock { main, proj }))
 }
 
-/// Interleaves the channels of two halves (groups of 2).
+/// Interleaves the channels of two halves (groups of 2). The batch dimension is
+/// left as -1, so that a traced network (TorchScript export) takes any batch size.
 fn channel_shuffle(xs: Tensor) -> Tensor {
     let s = xs.size();
-    xs.view([s[0], 2, s[1] / 2, s[2], s[3]])
+    xs.view([-1, 2, s[1] / 2, s[2], s[3]])
         .transpose(1, 2)
         .contiguous()
-        .view([s[0], s[1], s[2], s[3]])
+        .view([-1, s[1], s[2], s[3]])
 }
 
 impl Block for ShuffleBlock {
