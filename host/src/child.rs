@@ -103,7 +103,11 @@ fn load_weights(child: &mut Child, path: &Path) -> Result<()> {
         child.var_store().variables().into_keys().collect();
     let list = |names: Vec<&String>| {
         let shown: Vec<&str> = names.iter().take(3).map(|s| s.as_str()).collect();
-        format!("{}{}", shown.join(", "), if names.len() > 3 { ", …" } else { "" })
+        format!(
+            "{}{}",
+            shown.join(", "),
+            if names.len() > 3 { ", …" } else { "" }
+        )
     };
     let extra: Vec<&String> = file.difference(&own).collect();
     let missing: Vec<&String> = own.difference(&file).collect();

@@ -41,6 +41,10 @@ pub enum Command {
     /// One-shot NAS: search a supernet with a one-shot plugin (DARTS, GDAS, ...),
     /// export the architecture, optionally retrain it.
     Search(SearchArgs),
+    /// Export a finished search's retrained child (`archon search --retrain`) for use
+    /// outside archon; for any architecture + weights, `archon train --load W
+    /// --epochs 0 --export FORMAT`.
+    Export(ExportArgs),
     /// A web UI over the experiments of a runs folder (read-only, loopback by default).
     View(ViewArgs),
     /// An experiment's key plots as SVG files.
@@ -291,6 +295,21 @@ pub enum ExperimentCommand {
         #[command(flatten)]
         runs: RunsDir,
     },
+}
+
+/// `archon export`
+#[derive(Debug, ClapArgs)]
+pub struct ExportArgs {
+    /// The experiment id (a one-shot search run with --retrain).
+    pub id: String,
+    /// torchscript: a traced module for torch.jit.load.
+    #[arg(long, value_name = "FORMAT")]
+    pub format: ExportFormat,
+    /// The exported file (default: model.pt in the experiment's folder).
+    #[arg(short, long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub runs: RunsDir,
 }
 
 /// `archon search`

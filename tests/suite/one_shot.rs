@@ -185,7 +185,7 @@ fn archon_search_runs_darts_on_fashion_mnist_exports_a_genotype_and_retrains() {
     let (code, out, err) = run(archon(tmp.path())
         .arg("search")
         .arg(&config)
-        .arg("--retrain")
+        .args(["--retrain", "--export", "torchscript"])
         .arg("--runs-dir")
         .arg(&runs));
     assert_eq!(code, 0, "{out}\n{err}");
@@ -210,6 +210,31 @@ fn archon_search_runs_darts_on_fashion_mnist_exports_a_genotype_and_retrains() {
         serde_json::from_str(&std::fs::read_to_string(dir.join("architecture.json")).unwrap())
             .unwrap();
     assert!(arch.get("normal_n2_switch").is_some(), "{arch}");
+    // The retrained child is kept (weights) and exported: the module beside it
+    // describes the same architecture, and `archon train --load` re-evaluates the
+    // weights to the retrained accuracy.
+    assert!(dir.join("child.safetensors").is_file());
+    assert!(dir.join("model.pt").is_file() && dir.join("model.pt.check.pt").is_file());
+    let about: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("model.pt.json")).unwrap()).unwrap();
+    assert_eq!(about["architecture"], arch);
+    assert!(
+        (about["test_accuracy"].as_f64().unwrap() - accuracy).abs() < 1e-4,
+        "{about}"
+    );
+    // `archon export ID` does it again from the saved weights: the same accuracy.
+    let id = dir.file_name().unwrap().to_str().unwrap().to_string();
+    let again = tmp.path().join("again.pt");
+    let (code, _, err) = run(archon(tmp.path())
+        .args(["export", &id, "--format", "torchscript", "-o"])
+        .arg(&again)
+        .arg("--runs-dir")
+        .arg(&runs));
+    assert_eq!(code, 0, "{err}");
+    let again: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(tmp.path().join("again.pt.json")).unwrap())
+            .unwrap();
+    assert_eq!(again["test_accuracy"], about["test_accuracy"]);
     // The store holds every step and epoch, and the experiment lists as one-shot.
     let (code, list, err) = run(archon(tmp.path())
         .args(["experiment", "list", "--runs-dir"])

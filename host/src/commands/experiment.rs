@@ -85,7 +85,7 @@ pub(crate) fn id_of(dir: &Path) -> String {
         .to_string()
 }
 
-fn experiment_dir(runs: &RunsDir, id: &str) -> Result<PathBuf> {
+pub(crate) fn experiment_dir(runs: &RunsDir, id: &str) -> Result<PathBuf> {
     let dir = runs.path.join(id);
     if !dir.join("experiment.db").is_file() {
         bail!(

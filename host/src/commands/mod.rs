@@ -3,6 +3,7 @@
 pub mod bench;
 pub mod demo;
 pub mod experiment;
+pub mod export;
 pub mod ground_truth;
 pub mod plugins;
 pub mod quality;

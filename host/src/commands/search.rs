@@ -36,7 +36,7 @@ pub fn run(args: &SearchArgs, search_path: &SearchPath) -> Result<ExitCode> {
     };
     store.set_meta(
         "run_options",
-        &serde_json::json!({"retrain": opts.retrain, "export": opts.export.and_then(|f| Some(f.to_possible_value()?.get_name().to_string())), "device": opts.device, "epochs": opts.epochs})
+        &serde_json::json!({"retrain": opts.retrain, "export": opts.export.map(ExportFormat::name), "device": opts.device, "epochs": opts.epochs})
             .to_string(),
     )?;
     finish(&dir, &store, &cfg, &config_dir, search_path, &opts)

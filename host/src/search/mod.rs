@@ -13,4 +13,4 @@ mod run;
 pub use config::SearchConfig;
 pub use host::{SearchHost, WeightOptim, SUPERNET_OPTIONS, SUPERNET_WEIGHTS};
 pub(crate) use run::prepare;
-pub use run::{metric_text, run, Outcome, RunOptions};
+pub use run::{metric_text, run, Outcome, RunOptions, CHILD_WEIGHTS};

@@ -82,6 +82,13 @@ pub enum ExportFormat {
 }
 
 impl ExportFormat {
+    /// The format's name on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            ExportFormat::Torchscript => "torchscript",
+        }
+    }
+
     /// The usual file name.
     pub fn default_file(self) -> &'static str {
         match self {
