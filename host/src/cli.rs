@@ -34,7 +34,7 @@ pub enum Command {
     #[command(subcommand)]
     Space(SpaceCommand),
     /// Train a fixed architecture of a space on a dataset and report its accuracy.
-    Train(TrainArgs),
+    Train(Box<TrainArgs>),
     /// Classic (multi-trial) NAS experiments.
     #[command(subcommand)]
     Experiment(ExperimentCommand),
