@@ -43,6 +43,20 @@ if [ ! -f "$dest/.archon-complete" ]; then
     touch "$dest/.archon-complete"
 fi
 
+# ONNX export (archon … --export onnx) converts the TorchScript module with the
+# wheel's torch and these packages, and checks it with ONNX Runtime; they live in the
+# torch folder's onnx-python sub-folder, where archon looks for them.
+ONNX_PACKAGES=(onnx==1.23.2 onnxscript==0.7.2 onnxruntime==1.32.0)
+if [ ! -f "$dest/onnx-python/.archon-complete" ]; then
+    say "installing ${ONNX_PACKAGES[*]} into $dest/onnx-python (about 10 s)"
+    rm -rf "$dest/onnx-python.partial"
+    python3 -m pip install --quiet --no-input --disable-pip-version-check \
+        --target "$dest/onnx-python.partial" "${ONNX_PACKAGES[@]}"
+    rm -rf "$dest/onnx-python"
+    mv "$dest/onnx-python.partial" "$dest/onnx-python"
+    touch "$dest/onnx-python/.archon-complete"
+fi
+
 # The project-local, git-ignored folder that .cargo/config.toml points tch at.
 if [ "$(readlink "$root/.libtorch" 2>/dev/null)" != "$dest" ]; then
     rm -rf "$root/.libtorch"

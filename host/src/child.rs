@@ -5,7 +5,7 @@
 use crate::{
     plugins::SearchPath,
     progress,
-    spec::{data, Export, ExportFormat, TrainSpec},
+    spec::{data, TrainSpec},
 };
 use anyhow::{bail, Context, Result};
 use archon_spaces::{
@@ -86,7 +86,13 @@ pub fn train_child(spec: &TrainSpec, search_path: &SearchPath, quiet: bool) -> R
         println!("weights saved to {}", path.display());
     }
     if let Some(export) = &spec.export {
-        export_child(&mut child, &test_set, (spec, &cfg, &arch), export, accuracy)?;
+        crate::child_export::export_child(
+            &mut child,
+            &test_set,
+            (spec, &cfg, &arch),
+            export,
+            accuracy,
+        )?;
     }
     Ok(accuracy)
 }
@@ -121,67 +127,6 @@ fn load_weights(child: &mut Child, path: &Path) -> Result<()> {
         );
     }
     child.var_store_mut().load(path)?;
-    Ok(())
-}
-
-/// Test images the export is checked on.
-const EXPORT_CHECK_IMAGES: i64 = 100;
-
-/// Exports the trained child and writes `FILE.json` beside it: what the file expects
-/// and what it is (space, options, architecture, input, classes, accuracy).
-fn export_child(
-    child: &mut Child,
-    test_set: &Dataset,
-    (spec, cfg, arch): (&TrainSpec, &SpaceConfig, &serde_json::Value),
-    export: &Export,
-    accuracy: f64,
-) -> Result<()> {
-    let n = EXPORT_CHECK_IMAGES.min(test_set.len() as i64);
-    let example = test_set
-        .inputs
-        .narrow(0, 0, n)
-        .to_device(child.var_store().device());
-    let sibling = |suffix: &str| {
-        let mut path = export.path.clone().into_os_string();
-        path.push(suffix);
-        std::path::PathBuf::from(path)
-    };
-    let check_path = sibling(".check.pt");
-    let diff = match export.format {
-        ExportFormat::Torchscript => {
-            archon_spaces::export::to_torchscript(child, &example, &export.path, Some(&check_path))
-        }
-    }
-    .with_context(|| format!("exporting the child to {}", export.path.display()))?;
-    let size = example.size();
-    let about = serde_json::json!({
-        "format": "torchscript",
-        "space": spec.space,
-        "options": spec.space_spec.options,
-        "architecture": arch,
-        "input": {
-            "shape": ["N", size[1], size[2], size[3]],
-            "dtype": "float32",
-            "values": "pixels scaled to [0, 1] (value / 255), no mean/std normalisation",
-        },
-        "output": format!("logits [N, {}]", cfg.num_classes),
-        "test_accuracy": accuracy,
-        "checked": {
-            "images": n,
-            "max_abs_logit_difference": diff,
-            "file": check_path.file_name().map(|f| f.to_string_lossy().to_string()),
-            "how": "dict(torch.jit.load(file).named_parameters()) holds `inputs` (these test images) and `logits` (archon's): your runtime should reproduce them",
-        },
-    });
-    let about_path = sibling(".json");
-    std::fs::write(&about_path, serde_json::to_string_pretty(&about)? + "\n")
-        .with_context(|| format!("writing {}", about_path.display()))?;
-    println!(
-        "exported {} (TorchScript, evaluation mode; max |Δ logit| {diff:.1e} on {n} test images, kept in {}); what it expects: {}",
-        export.path.display(),
-        check_path.display(),
-        about_path.display()
-    );
     Ok(())
 }
 

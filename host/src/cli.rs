@@ -218,10 +218,11 @@ pub struct TrainArgs {
     /// the child is only evaluated (and exported).
     #[arg(long)]
     pub load: Option<PathBuf>,
-    /// Export the trained child: torchscript (a traced module for torch.jit.load).
+    /// Export the trained child: torchscript (a traced module for torch.jit.load) or
+    /// onnx (for ONNX runtimes; converted through the set-up's Python torch).
     #[arg(long, value_name = "FORMAT")]
     pub export: Option<ExportFormat>,
-    /// The exported file (default: model.pt).
+    /// The exported file (default: model.pt, model.onnx).
     #[arg(long, value_name = "FILE", requires = "export")]
     pub export_to: Option<PathBuf>,
     /// Also print each epoch's test accuracy as an `ARCHON_METRIC` line (the trial
@@ -302,10 +303,10 @@ pub enum ExperimentCommand {
 pub struct ExportArgs {
     /// The experiment id (a one-shot search run with --retrain).
     pub id: String,
-    /// torchscript: a traced module for torch.jit.load.
+    /// torchscript (a traced module for torch.jit.load) or onnx.
     #[arg(long, value_name = "FORMAT")]
     pub format: ExportFormat,
-    /// The exported file (default: model.pt in the experiment's folder).
+    /// The exported file (default: model.pt or model.onnx in the experiment's folder).
     #[arg(short, long, value_name = "FILE")]
     pub out: Option<PathBuf>,
     #[command(flatten)]
@@ -322,7 +323,7 @@ pub struct SearchArgs {
     #[arg(long)]
     pub retrain: bool,
     /// Export the retrained child into the experiment's folder: torchscript
-    /// (model.pt, a traced module for torch.jit.load).
+    /// (model.pt, a traced module for torch.jit.load) or onnx (model.onnx).
     #[arg(long, value_name = "FORMAT", requires = "retrain")]
     pub export: Option<ExportFormat>,
     /// Overrides search.device: cpu, cuda, cuda:N or auto.

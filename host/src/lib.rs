@@ -1,10 +1,12 @@
 //! The archon host as a library: everything the binary does, callable from tests.
 
 pub mod child;
+mod child_export;
 pub mod cli;
 mod commands;
 pub mod experiment;
 pub mod ground_truth;
+mod onnx;
 pub mod plugins;
 pub mod progress;
 pub mod quality;

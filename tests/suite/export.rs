@@ -1,7 +1,8 @@
-//! `archon train --export torchscript`: for one architecture of every image space of
-//! the hub, the exported module, loaded by Python's torch (the set-up's wheel, without
-//! archon), gives archon's logits on 100 Fashion-MNIST test images; text spaces are
-//! refused by name; `--load` reads saved weights back.
+//! `archon train --export torchscript|onnx`: for one architecture of every image space
+//! of the hub, the exported module, loaded by Python's torch (the set-up's wheel,
+//! without archon), and the ONNX file under ONNX Runtime give archon's logits on 100
+//! Fashion-MNIST test images; text spaces are refused by name; `--load` reads saved
+//! weights back.
 
 use archon_plugin_api::SearchSpace;
 use archon_tests::{archon, run, workspace_root};
@@ -24,10 +25,15 @@ const SPACES: &[(&str, &[&str], u128)] = &[
     ("shufflenet", &["width=2", "blocks_per_stage=1"], 77),
 ];
 
-/// Python's torch from the set-up (`.libtorch` is its install folder).
+/// Python's torch and ONNX Runtime from the set-up (`.libtorch` is torch's install
+/// folder, its `onnx-python` sub-folder ONNX's).
 fn python() -> std::process::Command {
+    let site = workspace_root().join(".libtorch");
     let mut cmd = std::process::Command::new("python3");
-    cmd.env("PYTHONPATH", workspace_root().join(".libtorch"));
+    cmd.env(
+        "PYTHONPATH",
+        format!("{}:{}", site.display(), site.join("onnx-python").display()),
+    );
     cmd
 }
 
@@ -71,28 +77,51 @@ fn train(
 }
 
 #[test]
-fn torchscript_exports_match_archon_in_python_for_every_image_space() {
+fn exports_match_archon_in_python_and_onnx_runtime_for_every_image_space() {
     let home = tempfile::tempdir().unwrap();
     let dir = home.path();
     let mut models = Vec::new();
     for (space, options, index) in SPACES {
         let arch = architecture(dir, space, options, *index);
         let model = dir.join(format!("{space}.pt"));
+        let weights = dir.join(format!("{space}.safetensors"));
         let (code, out, err) = train(
             dir,
             space,
             options,
             &arch,
-            &[
-                "--epochs",
-                "1",
-                "--export",
-                "torchscript",
-                "--export-to",
-                model.to_str().unwrap(),
-            ],
+            &["--epochs", "1", "--save", weights.to_str().unwrap()],
         );
         assert_eq!(code, 0, "{space}: {out}\n{err}");
+        // The same weights to both formats.
+        for (format, file) in [
+            ("torchscript", &model),
+            ("onnx", &dir.join(format!("{space}.onnx"))),
+        ] {
+            let (code, out, err) = train(
+                dir,
+                space,
+                options,
+                &arch,
+                &[
+                    "--epochs",
+                    "0",
+                    "--load",
+                    weights.to_str().unwrap(),
+                    "--export",
+                    format,
+                    "--export-to",
+                    file.to_str().unwrap(),
+                ],
+            );
+            assert_eq!(code, 0, "{space} {format}: {out}\n{err}");
+        }
+        let about: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(dir.join(format!("{space}.onnx.json"))).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(about["format"], "onnx");
+        assert_eq!(about["checked"]["runtime"], "ONNX Runtime");
         let about: serde_json::Value = serde_json::from_str(
             &std::fs::read_to_string(dir.join(format!("{space}.pt.json"))).unwrap(),
         )
@@ -107,23 +136,29 @@ fn torchscript_exports_match_archon_in_python_for_every_image_space() {
         models.push(space.to_string());
     }
     // One Python process loads every module with torch.jit.load and runs it on the
-    // check file's images: archon's logits within 1e-4, and a batch of another size.
+    // check file's images: archon's logits within 1e-4, also for a batch of another
+    // size; then the ONNX file of the same weights under ONNX Runtime.
     let script = r#"
-import sys, torch
+import sys, warnings, torch
+warnings.filterwarnings("ignore")
+import onnxruntime
 for name in sys.argv[2:]:
     model = torch.jit.load(f"{sys.argv[1]}/{name}.pt")
     check = dict(torch.jit.load(f"{sys.argv[1]}/{name}.pt.check.pt").named_parameters())
-    x, want = check["inputs"], check["logits"]
+    x, want = check["inputs"].detach(), check["logits"].detach()
     assert tuple(x.shape) == (100, 1, 28, 28), (name, x.shape)
     assert x.std().item() > 0.1, (name, "the images are real pixels")
+    assert want.std().item() > 0, (name, "the logits vary")
     with torch.no_grad():
-        got = model(x)
-        diff = (got - want).abs().max().item()
-        assert diff <= 1e-4, (name, diff)
-        assert want.std().item() > 0, (name, "the logits vary")
-        seven = model(x[:7])
-        assert (seven - want[:7]).abs().max().item() <= 1e-4, name
-    print(name, "ok", diff)
+        for batch in (x, x[:7]):
+            diff = (model(batch) - want[: len(batch)]).abs().max().item()
+            assert diff <= 1e-4, (name, "torchscript", diff)
+    session = onnxruntime.InferenceSession(f"{sys.argv[1]}/{name}.onnx", providers=["CPUExecutionProvider"])
+    for batch in (x, x[:7]):
+        got = torch.from_numpy(session.run(None, {"images": batch.numpy()})[0])
+        onnx_diff = (got - want[: len(batch)]).abs().max().item()
+        assert onnx_diff <= 1e-4, (name, "onnx", onnx_diff)
+    print(name, "ok", diff, onnx_diff)
 "#;
     let output = python()
         .arg("-c")

@@ -79,6 +79,8 @@ impl Default for TrainSpec {
 pub enum ExportFormat {
     /// A TorchScript module (traced, evaluation mode) for `torch.jit.load`.
     Torchscript,
+    /// An ONNX model (converted from that module) for ONNX runtimes.
+    Onnx,
 }
 
 impl ExportFormat {
@@ -86,6 +88,7 @@ impl ExportFormat {
     pub fn name(self) -> &'static str {
         match self {
             ExportFormat::Torchscript => "torchscript",
+            ExportFormat::Onnx => "onnx",
         }
     }
 
@@ -93,6 +96,7 @@ impl ExportFormat {
     pub fn default_file(self) -> &'static str {
         match self {
             ExportFormat::Torchscript => "model.pt",
+            ExportFormat::Onnx => "model.onnx",
         }
     }
 }
