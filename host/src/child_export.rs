@@ -1,6 +1,7 @@
 //! Exporting a trained child (`--export`): TorchScript by tracing, ONNX from that
-//! through the set-up's Python torch; beside the file, `FILE.json` (what it expects
-//! and is) and `FILE.check.pt` (100 test images and archon's logits on them).
+//! through the set-up's Python torch, or archon's native safetensors weights; beside
+//! the file, `FILE.json` (what it expects and is: the architecture above all) and, for
+//! the first two, `FILE.check.pt` (100 test images and archon's logits on them).
 
 use crate::spec::{Export, ExportFormat, TrainSpec};
 use anyhow::{bail, Context, Result};
@@ -30,16 +31,24 @@ pub fn export_child(
     };
     let check_path = sibling(".check.pt");
     let traced_path = match export.format {
-        ExportFormat::Torchscript => export.path.clone(),
         ExportFormat::Onnx => sibling(".torchscript.tmp"),
+        ExportFormat::Torchscript | ExportFormat::Safetensors => export.path.clone(),
     };
-    let traced =
+    let trace = |child: &mut Child| {
         archon_spaces::export::to_torchscript(child, &example, &traced_path, Some(&check_path))
-            .with_context(|| format!("exporting the child to {}", export.path.display()));
+            .with_context(|| format!("exporting the child to {}", export.path.display()))
+    };
     let diff = match export.format {
-        ExportFormat::Torchscript => traced?,
+        ExportFormat::Safetensors => {
+            child
+                .var_store()
+                .save(&export.path)
+                .with_context(|| format!("saving the weights to {}", export.path.display()))?;
+            0.0
+        }
+        ExportFormat::Torchscript => trace(child)?,
         ExportFormat::Onnx => {
-            let converted = traced.and_then(|_| {
+            let converted = trace(child).and_then(|_| {
                 crate::onnx::torchscript_to_onnx(&traced_path, &check_path, &export.path)
                     .with_context(|| format!("exporting the child to {}", export.path.display()))
             });
@@ -58,6 +67,7 @@ pub fn export_child(
     let (format, runner) = match export.format {
         ExportFormat::Torchscript => ("TorchScript", "torch.jit.load"),
         ExportFormat::Onnx => ("ONNX", "ONNX Runtime"),
+        ExportFormat::Safetensors => ("safetensors", "archon train --load"),
     };
     let about = serde_json::json!({
         "format": export.format.name(),
@@ -72,22 +82,30 @@ pub fn export_child(
         },
         "output": format!("logits [N, {}]", cfg.num_classes),
         "test_accuracy": accuracy,
-        "checked": {
+        "checked": (export.format != ExportFormat::Safetensors).then(|| serde_json::json!({
             "images": n,
             "runtime": runner,
             "max_abs_logit_difference": diff,
             "file": check_path.file_name().map(|f| f.to_string_lossy().to_string()),
             "how": "dict(torch.jit.load(file).named_parameters()) holds `inputs` (these test images) and `logits` (archon's): your runtime should reproduce them",
-        },
+        })),
     });
     let about_path = sibling(".json");
     std::fs::write(&about_path, serde_json::to_string_pretty(&about)? + "\n")
         .with_context(|| format!("writing {}", about_path.display()))?;
-    println!(
-        "exported {} ({format}, evaluation mode; under {runner} max |Δ logit| {diff:.1e} on {n} test images, kept in {}); what it expects: {}",
-        export.path.display(),
-        check_path.display(),
-        about_path.display()
-    );
+    if export.format == ExportFormat::Safetensors {
+        println!(
+            "exported {} (safetensors: the weights, for {runner}); the architecture and what it expects: {}",
+            export.path.display(),
+            about_path.display()
+        );
+    } else {
+        println!(
+            "exported {} ({format}, evaluation mode; under {runner} max |Δ logit| {diff:.1e} on {n} test images, kept in {}); what it expects: {}",
+            export.path.display(),
+            check_path.display(),
+            about_path.display()
+        );
+    }
     Ok(())
 }

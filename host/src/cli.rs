@@ -218,11 +218,12 @@ pub struct TrainArgs {
     /// the child is only evaluated (and exported).
     #[arg(long)]
     pub load: Option<PathBuf>,
-    /// Export the trained child: torchscript (a traced module for torch.jit.load) or
-    /// onnx (for ONNX runtimes; converted through the set-up's Python torch).
+    /// Export the trained child: torchscript (a traced module for torch.jit.load),
+    /// onnx (for ONNX runtimes; converted through the set-up's Python torch) or
+    /// safetensors (the weights, with the architecture in FILE.json).
     #[arg(long, value_name = "FORMAT")]
     pub export: Option<ExportFormat>,
-    /// The exported file (default: model.pt, model.onnx).
+    /// The exported file (default: model.pt, model.onnx, model.safetensors).
     #[arg(long, value_name = "FILE", requires = "export")]
     pub export_to: Option<PathBuf>,
     /// Also print each epoch's test accuracy as an `ARCHON_METRIC` line (the trial
@@ -303,7 +304,7 @@ pub enum ExperimentCommand {
 pub struct ExportArgs {
     /// The experiment id (a one-shot search run with --retrain).
     pub id: String,
-    /// torchscript (a traced module for torch.jit.load) or onnx.
+    /// torchscript (a traced module for torch.jit.load), onnx or safetensors.
     #[arg(long, value_name = "FORMAT")]
     pub format: ExportFormat,
     /// The exported file (default: model.pt or model.onnx in the experiment's folder).
@@ -323,7 +324,7 @@ pub struct SearchArgs {
     #[arg(long)]
     pub retrain: bool,
     /// Export the retrained child into the experiment's folder: torchscript
-    /// (model.pt, a traced module for torch.jit.load) or onnx (model.onnx).
+    /// (model.pt, a traced module for torch.jit.load), onnx (model.onnx) or safetensors.
     #[arg(long, value_name = "FORMAT", requires = "retrain")]
     pub export: Option<ExportFormat>,
     /// Overrides search.device: cpu, cuda, cuda:N or auto.

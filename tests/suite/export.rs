@@ -221,6 +221,46 @@ fn saved_weights_load_back_and_text_spaces_are_refused_before_training() {
     assert_eq!(code, 0, "{err}");
     assert_eq!(test_accuracy(&trained), test_accuracy(&loaded), "{loaded}");
     assert!(model.is_file() && dir.join("loaded.pt.check.pt").is_file());
+    // The native pair: --export safetensors writes the weights and, beside them, the
+    // architecture; loading that pair gives the same accuracy again.
+    let native = dir.join("native.safetensors");
+    let (code, _, err) = train(
+        dir,
+        space,
+        options,
+        &arch,
+        &[
+            "--epochs",
+            "0",
+            "--load",
+            weights.to_str().unwrap(),
+            "--export",
+            "safetensors",
+        ]
+        .into_iter()
+        .chain(["--export-to", native.to_str().unwrap()])
+        .collect::<Vec<_>>(),
+    );
+    assert_eq!(code, 0, "{err}");
+    let about_path = dir.join("native.safetensors.json");
+    let about: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&about_path).unwrap()).unwrap();
+    assert_eq!(about["format"], "safetensors");
+    assert_eq!(
+        about["architecture"],
+        serde_json::from_str::<serde_json::Value>(&arch).unwrap()
+    );
+    let arch_file = dir.join("native-arch.json");
+    std::fs::write(&arch_file, about["architecture"].to_string()).unwrap();
+    let (code, again, err) = train(
+        dir,
+        space,
+        options,
+        arch_file.to_str().unwrap(),
+        &["--epochs", "0", "--load", native.to_str().unwrap()],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(test_accuracy(&trained), test_accuracy(&again), "{again}");
     // Weights of another architecture are refused, naming the file.
     let other = architecture(dir, space, options, 1);
     let (code, _, err) = train(

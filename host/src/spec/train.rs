@@ -81,6 +81,9 @@ pub enum ExportFormat {
     Torchscript,
     /// An ONNX model (converted from that module) for ONNX runtimes.
     Onnx,
+    /// archon's native pair: the weights (safetensors, for `archon train --load`) and,
+    /// in `FILE.json`, the architecture.
+    Safetensors,
 }
 
 impl ExportFormat {
@@ -89,6 +92,7 @@ impl ExportFormat {
         match self {
             ExportFormat::Torchscript => "torchscript",
             ExportFormat::Onnx => "onnx",
+            ExportFormat::Safetensors => "safetensors",
         }
     }
 
@@ -97,6 +101,7 @@ impl ExportFormat {
         match self {
             ExportFormat::Torchscript => "model.pt",
             ExportFormat::Onnx => "model.onnx",
+            ExportFormat::Safetensors => "model.safetensors",
         }
     }
 }
