@@ -22,12 +22,6 @@ use archon_spaces::{
 };
 use std::{path::Path, process::ExitCode, time::Instant};
 
-/// NNI 3.0's DARTS (torch 2.15, Lightning 2.6) on this configuration on a 2-core
-/// machine, first order: seconds per search epoch and peak resident memory (GB), as
-/// measured for the DARTS issue.
-const NNI_EPOCH_SECONDS: f64 = 924.0;
-const NNI_PEAK_GB: f64 = 3.5;
-
 /// Peak resident memory of this process so far (VmHWM), in bytes.
 fn peak_rss() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
@@ -203,11 +197,8 @@ pub fn run(args: &OneShotBenchArgs, search_path: &SearchPath) -> Result<ExitCode
     if let Some(gb) = peak {
         println!("peak resident memory: {gb:.2} GiB");
     }
-    println!(
-        "NNI 3.0 yardstick (first order, same configuration, 2 cores): {NNI_EPOCH_SECONDS:.0} s per epoch, {NNI_PEAK_GB} GB peak: archon is {:.1}× as fast{}",
-        NNI_EPOCH_SECONDS / epoch_seconds,
-        peak.map(|gb| format!(", with {:.0} % of the memory", 100.0 * gb / NNI_PEAK_GB)).unwrap_or_default()
-    );
+    // No peer figure is printed here: a ratio to NNI is only valid when both run in
+    // the same script on the same machine, one after the other (README "Benchmarks").
     let space_cfg = SpaceConfig {
         input_channels: 3,
         image_size: 28,
