@@ -474,9 +474,10 @@ mod tests {
         for _ in 0..3 {
             let [a, b] = counts(&mut strict, 5);
             assert_eq!(b, vec![1; 5], "one step: every candidate of b exactly once");
-            // a's 3 candidates: a whole permutation and 2 of the next.
+            // a's 3 candidates in 5 paths (its permutations run on across steps):
+            // every one of them trained in every step.
             assert_eq!(a.iter().sum::<usize>(), 5);
-            assert!(a.iter().all(|&n| (1..=2).contains(&n)), "{a:?}");
+            assert!(a.iter().all(|&n| n >= 1), "{a:?}");
         }
     }
 
