@@ -45,6 +45,10 @@ pub enum Command {
     /// outside archon; for any architecture + weights, `archon train --load W
     /// --epochs 0 --export FORMAT`.
     Export(ExportArgs),
+    /// Zero-cost proxies (params, flops, grad_norm, snip, synflow, jacob_cov) of
+    /// untrained architectures; with --table, each proxy's rank agreement with the
+    /// table's stand-alone accuracy.
+    Score(Box<ScoreArgs>),
     /// A web UI over the experiments of a runs folder (read-only, loopback by default).
     View(ViewArgs),
     /// An experiment's key plots as SVG files.
@@ -297,6 +301,45 @@ pub enum ExperimentCommand {
         #[command(flatten)]
         runs: RunsDir,
     },
+}
+
+/// `archon score`
+#[derive(Debug, ClapArgs)]
+pub struct ScoreArgs {
+    /// The hub space (with --arch or --sample).
+    #[arg(long)]
+    pub space: Option<String>,
+    #[command(flatten)]
+    pub space_args: SpaceArgs,
+    /// One architecture: a JSON file, inline JSON, or a NAS-Bench-201 arch string.
+    #[arg(long, conflicts_with = "table")]
+    pub arch: Option<String>,
+    /// Score this many architectures: drawn uniformly from --space (seeded by --seed),
+    /// or the first this many of --table.
+    #[arg(long)]
+    pub sample: Option<usize>,
+    /// Score a ground-truth table's architectures (its space, options and training
+    /// data) and compare each proxy with their stand-alone test accuracy.
+    #[arg(long)]
+    pub table: Option<PathBuf>,
+    /// Proxies, comma-separated (default: all).
+    #[arg(long, value_delimiter = ',')]
+    pub proxy: Vec<String>,
+    /// Examples in the minibatch.
+    #[arg(long, default_value_t = 64)]
+    pub batch: i64,
+    /// Seed of the minibatch, the initial weights and --sample.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// The data (as `archon train --dataset`; with --table, the table's).
+    #[arg(long, default_value = "fashion-mnist")]
+    pub dataset: String,
+    /// Where the data is (default: the dataset's Debian folder).
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `archon export`

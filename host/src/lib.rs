@@ -29,6 +29,7 @@ pub fn run(args: cli::Args) -> Result<ExitCode> {
         cli::Command::Experiment(cmd) => commands::experiment::run(cmd, &search_path),
         cli::Command::Search(search) => commands::search::run(&search, &search_path),
         cli::Command::Export(export) => commands::export::run(&export, &search_path),
+        cli::Command::Score(score) => commands::score::run(&score, &search_path),
         cli::Command::View(view) => commands::view::run(&view),
         cli::Command::Report(report) => commands::view::report(&report),
         cli::Command::Bench(cli::BenchCommand::OneShot(bench)) => {

@@ -12,6 +12,7 @@ pub mod export;
 pub mod hub;
 mod network;
 pub mod nn;
+pub mod proxies;
 pub mod train;
 
 pub use device::parse_device;

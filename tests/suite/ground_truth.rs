@@ -383,3 +383,73 @@ device = "cpu"
         "{stderr}"
     );
 }
+
+#[test]
+fn score_compares_every_proxy_with_the_table() {
+    let home = tempfile::tempdir().unwrap();
+    let table = complete_table(home.path());
+    let (code, stdout, stderr) = run(archon(home.path())
+        .args(["score", "--json", "--batch", "32", "--table"])
+        .arg(&table));
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["architectures"].as_array().unwrap().len(), 64);
+    let agreement = report["agreement"].as_array().unwrap();
+    let names: Vec<&str> = agreement
+        .iter()
+        .map(|a| a["proxy"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "params",
+            "flops",
+            "grad_norm",
+            "snip",
+            "synflow",
+            "jacob_cov"
+        ]
+    );
+    for a in agreement {
+        let rho = a["spearman"].as_f64().unwrap();
+        assert!((-1.0..=1.0).contains(&rho), "{a}");
+    }
+    // The params baseline is the table's own parameters-vs-test agreement.
+    let (code, summary, stderr) = run(archon(home.path())
+        .args(["bench", "table", "--json"])
+        .arg(&table));
+    assert_eq!(code, 0, "{stderr}");
+    let summary: serde_json::Value = serde_json::from_str(&summary).unwrap();
+    let table_rho = summary["params_vs_test"]["spearman"].as_f64().unwrap();
+    assert!((agreement[0]["spearman"].as_f64().unwrap() - table_rho).abs() < 1e-9);
+    // Scores of a space's sampled architectures, one line each; unknown proxies are
+    // refused naming the known ones.
+    let (code, stdout, stderr) = run(archon(home.path())
+        .args(["score", "--space", "nas-bench-201", "--option", "width=4"])
+        .args([
+            "--option",
+            "cells_per_stage=1",
+            "--sample",
+            "3",
+            "--proxy",
+            "synflow,params",
+        ]));
+    assert_eq!(code, 0, "{stderr}");
+    let lines: Vec<&str> = stdout.lines().filter(|l| l.contains("synflow")).collect();
+    assert_eq!(lines.len(), 3, "{stdout}");
+    assert!(
+        lines
+            .iter()
+            .all(|l| l.starts_with('|') && l.contains("params")),
+        "{stdout}"
+    );
+    let (code, _, stderr) = run(archon(home.path())
+        .args(["score", "--table"])
+        .arg(&table)
+        .args(["--proxy", "zen"]));
+    assert_ne!(code, 0);
+    assert!(
+        stderr.contains("zen") && stderr.contains("jacob_cov"),
+        "{stderr}"
+    );
+}

@@ -8,6 +8,7 @@ pub mod ground_truth;
 pub mod plugins;
 pub mod quality;
 pub mod rank;
+pub mod score;
 pub mod search;
 pub mod space;
 mod space_bench;
