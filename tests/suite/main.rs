@@ -15,6 +15,7 @@ mod panics;
 mod plugins_cli;
 mod slurm;
 mod spaces_cli;
+mod table_trials;
 mod tensor;
 mod third_party;
 mod web_ui;

@@ -105,6 +105,9 @@ fn create(config: &Path, runs: &RunsDir, search_path: &SearchPath) -> Result<Pat
     let config_dir = config_dir_of(config)?;
     search_space_json(&cfg, &config_dir)
         .with_context(|| format!("{}: [space]", config.display()))?;
+    if cfg.trial.table.is_some() {
+        manager::trial_table(&cfg, &config_dir).with_context(|| format!("{}", config.display()))?;
+    }
     resolve(&cfg.tuner.name, search_path)
         .with_context(|| format!("{}: tuner.name", config.display()))?;
     record_new(

@@ -84,6 +84,11 @@ pub struct TrialSection {
     /// How often a failed trial is run again before it counts as failed.
     #[serde(default)]
     pub retries: u32,
+    /// Answer trials from this table (CSV or JSON Lines, one column per choice label;
+    /// or a ground-truth table) instead of running anything.
+    pub table: Option<PathBuf>,
+    /// The table's column that is the trial's value (with `table`).
+    pub metric: Option<String>,
 }
 
 /// The tuner plugin.
@@ -319,8 +324,32 @@ impl ExperimentConfig {
             )),
             _ => {}
         }
-        if self.trial.command.is_none() && self.space.builtin.is_none() {
-            return Err(bad("trial.command", "missing: a space from a file needs a user trial command (the built-in trial trains built-in spaces)".into()));
+        match (&self.trial.table, &self.trial.metric, &self.trial.command) {
+            (Some(_), None, _) => {
+                return Err(bad(
+                    "trial.metric",
+                    "missing: with trial.table, name the column that is the trial's value".into(),
+                ))
+            }
+            (None, Some(_), _) => {
+                return Err(bad(
+                    "trial.metric",
+                    "only with trial.table (a trial command reports its own metric)".into(),
+                ))
+            }
+            (Some(_), Some(_), Some(_)) => {
+                return Err(bad(
+                    "trial.table",
+                    "give either trial.table (look-ups) or trial.command (runs), not both".into(),
+                ))
+            }
+            _ => {}
+        }
+        if self.trial.command.is_none()
+            && self.trial.table.is_none()
+            && self.space.builtin.is_none()
+        {
+            return Err(bad("trial.command", "missing: a space from a file needs a user trial command or a trial.table (the built-in trial trains built-in spaces)".into()));
         }
         if let Some(cmd) = &self.trial.command {
             if cmd.is_empty() || cmd[0].trim().is_empty() {

@@ -13,7 +13,12 @@ use super::{
     config::ExperimentConfig,
     lock::ManagerLock,
     protocol::MetricLine,
-    service::{local::LocalService, slurm::SlurmService, Event, TrainingService},
+    service::{
+        local::LocalService,
+        slurm::SlurmService,
+        table::{Lookup, TableService},
+        Event, TrainingService,
+    },
     space::search_space_json,
     status::ExperimentStatus,
     store::{now, Store},
@@ -144,10 +149,14 @@ impl Manager {
         let tuner = load_tuner(&cfg, &config_dir, &store, search_path)?;
         store.set_status(ExperimentStatus::Running)?;
         store.set_manager_pid()?;
-        let service: Box<dyn TrainingService> = match cfg.training_service.kind.as_str() {
-            "slurm" => Box::new(SlurmService::new(&cfg.training_service, &experiment_id)),
-            _ => Box::new(LocalService),
-        };
+        let service: Box<dyn TrainingService> =
+            match (&cfg.trial.table, cfg.training_service.kind.as_str()) {
+                (Some(_), _) => Box::new(TableService::new(trial_table(&cfg, &config_dir)?)),
+                (None, "slurm") => {
+                    Box::new(SlurmService::new(&cfg.training_service, &experiment_id))
+                }
+                (None, _) => Box::new(LocalService),
+            };
         let (events_tx, events) = mpsc::unbounded_channel::<Event>();
         let assessor = cfg
             .assessor
@@ -222,6 +231,25 @@ impl Manager {
 
 /// Loads the experiment's tuner, gives it the search space and restores its last
 /// checkpoint.
+/// The experiment's trial table (`trial.table`, relative to the config's folder),
+/// checked against the space's labels.
+pub fn trial_table(cfg: &ExperimentConfig, config_dir: &Path) -> Result<Lookup> {
+    let table = cfg.trial.table.as_ref().context("no trial.table")?;
+    let space =
+        archon_plugin_api::SearchSpace::from_json_str(&search_space_json(cfg, config_dir)?)?;
+    let labels: Vec<String> = space
+        .choices()
+        .iter()
+        .map(|c| c.name().to_string())
+        .collect();
+    Lookup::load(
+        &config_dir.join(table),
+        &labels,
+        cfg.trial.metric.as_deref().unwrap_or_default(),
+    )
+    .context("trial.table")
+}
+
 fn load_tuner(
     cfg: &ExperimentConfig,
     config_dir: &Path,

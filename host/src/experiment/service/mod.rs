@@ -1,10 +1,12 @@
 //! Training services: where and how a trial's attempt runs. The manager owns the one
 //! state machine (queue, running set, retries, assessor, store); a service only runs an
 //! attempt and reports what happens to it as [`Event`]s — the local service as a child
-//! process, the Slurm service as a batch job.
+//! process, the Slurm service as a batch job, the table service by looking the
+//! architecture up.
 
 pub mod local;
 pub mod slurm;
+pub mod table;
 
 use super::protocol::MetricLine;
 use std::{path::PathBuf, time::Duration};

@@ -1,0 +1,260 @@
+//! The table look-up service (`trial.table = "FILE"`, `trial.metric = "COLUMN"`):
+//! each trial is answered from a table of already-measured architectures instead of
+//! training, in-process. The table is CSV with a header row or JSON Lines, with one
+//! column per choice label holding the candidate's value as the space writes it
+//! (`"gcn"`, `3`, `0.5`); every other column is a metric and all are reported, the
+//! `metric` column as the trial's value. A ground-truth table of `archon bench
+//! ground-truth` is read as it is (metrics `test`, `valid`: means over seeds,
+//! `params`, `flops`). An architecture the table lacks is a failed trial saying so.
+
+use super::{Event, Outcome, TrainingService, TrialSpec};
+use crate::experiment::protocol::MetricLine;
+use anyhow::{bail, Context, Result};
+use serde_json::{Map, Value};
+use std::{collections::HashMap, path::Path, sync::Arc};
+use tokio::sync::{mpsc, watch};
+
+/// A loaded table: rows by the values of the space's labels.
+#[derive(Debug)]
+pub struct Lookup {
+    labels: Vec<String>,
+    rows: HashMap<Vec<String>, Map<String, Value>>,
+    metric: String,
+}
+
+/// How a value is compared: strings as they are, numbers in their shortest form.
+fn canonical(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Number(n) => n.as_f64().map_or_else(|| n.to_string(), |f| format!("{f}")),
+        other => other.to_string(),
+    }
+}
+
+/// A CSV field as JSON: a number if it parses as one, else the text.
+fn csv_value(field: &str) -> Value {
+    let t = field.trim().trim_matches('"');
+    t.parse::<f64>()
+        .ok()
+        .and_then(serde_json::Number::from_f64)
+        .map_or_else(|| Value::String(t.to_string()), Value::Number)
+}
+
+impl Lookup {
+    /// Loads `path` for a space with `labels`, answering with column `metric`.
+    pub fn load(path: &Path, labels: &[String], metric: &str) -> Result<Lookup> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading the trial table {}", path.display()))?;
+        let records = Self::records(&text, path)?;
+        let mut rows = HashMap::new();
+        for (line, mut record) in records {
+            let mut key = Vec::with_capacity(labels.len());
+            for label in labels {
+                let v = record.remove(label).with_context(|| {
+                    format!(
+                        "{} line {line}: no column {label:?} (the table needs one column per choice label of the space)",
+                        path.display()
+                    )
+                })?;
+                key.push(canonical(&v));
+            }
+            if !record.contains_key(metric) {
+                bail!(
+                    "{} line {line}: no metric column {metric:?} (trial.metric); it has {}",
+                    path.display(),
+                    record.keys().cloned().collect::<Vec<_>>().join(", ")
+                );
+            }
+            rows.insert(key, record);
+        }
+        if rows.is_empty() {
+            bail!("{}: the trial table has no rows", path.display());
+        }
+        Ok(Lookup {
+            labels: labels.to_vec(),
+            rows,
+            metric: metric.to_string(),
+        })
+    }
+
+    /// The records of a CSV, JSON Lines or ground-truth table, with their lines.
+    fn records(text: &str, path: &Path) -> Result<Vec<(usize, Map<String, Value>)>> {
+        let first = text.lines().next().unwrap_or_default().trim_start();
+        if !first.starts_with('{') {
+            let header: Vec<String> = first
+                .split(',')
+                .map(|h| h.trim().trim_matches('"').to_string())
+                .collect();
+            return text
+                .lines()
+                .enumerate()
+                .skip(1)
+                .filter(|(_, l)| !l.trim().is_empty())
+                .map(|(i, l)| {
+                    let fields: Vec<&str> = l.split(',').collect();
+                    if fields.len() != header.len() {
+                        bail!(
+                            "{} line {}: {} fields, the header has {}",
+                            path.display(),
+                            i + 1,
+                            fields.len(),
+                            header.len()
+                        );
+                    }
+                    Ok((
+                        i + 1,
+                        header
+                            .iter()
+                            .cloned()
+                            .zip(fields.iter().map(|f| csv_value(f)))
+                            .collect(),
+                    ))
+                })
+                .collect();
+        }
+        let mut out = Vec::new();
+        let mut ground_truth: HashMap<String, (usize, Map<String, Value>, Vec<(f64, f64)>)> =
+            HashMap::new();
+        let mut order = Vec::new();
+        for (i, line) in text.lines().enumerate() {
+            if line.trim().is_empty() {
+                continue;
+            }
+            let v: Value = serde_json::from_str(line)
+                .with_context(|| format!("{} line {}: not JSON", path.display(), i + 1))?;
+            let Value::Object(obj) = v else {
+                bail!("{} line {}: not a JSON object", path.display(), i + 1);
+            };
+            if i == 0 && obj.get("format").and_then(Value::as_str) == Some("archon-ground-truth/1")
+            {
+                continue;
+            }
+            if let (Some(key), Some(Value::Object(arch))) = (obj.get("key"), obj.get("arch")) {
+                // A ground-truth row: one training of one seed.
+                let key = canonical(key);
+                let last = obj["epochs"].as_array().and_then(|e| e.last()).cloned();
+                let (valid, test) = last.map_or((f64::NAN, f64::NAN), |e| {
+                    (
+                        e["valid"].as_f64().unwrap_or(f64::NAN),
+                        e["test"].as_f64().unwrap_or(f64::NAN),
+                    )
+                });
+                let entry = ground_truth.entry(key.clone()).or_insert_with(|| {
+                    order.push(key.clone());
+                    let mut record: Map<String, Value> = arch
+                        .iter()
+                        .map(|(label, v)| {
+                            (
+                                label.clone(),
+                                v.get("_value").cloned().unwrap_or(Value::Null),
+                            )
+                        })
+                        .collect();
+                    for m in ["params", "flops"] {
+                        record.insert(m.into(), obj.get(m).cloned().unwrap_or(Value::Null));
+                    }
+                    (i + 1, record, Vec::new())
+                });
+                entry.2.push((valid, test));
+                continue;
+            }
+            out.push((i + 1, obj));
+        }
+        for key in order {
+            let (line, mut record, seeds) = ground_truth.remove(&key).expect("recorded above");
+            let mean =
+                |f: fn(&(f64, f64)) -> f64| seeds.iter().map(f).sum::<f64>() / seeds.len() as f64;
+            record.insert("valid".into(), Value::from(mean(|s| s.0)));
+            record.insert("test".into(), Value::from(mean(|s| s.1)));
+            out.push((line, record));
+        }
+        Ok(out)
+    }
+
+    /// The answer for trial parameters (NNI format: per label `{"_value": …}` or the
+    /// value itself): the metric line, or why there is none.
+    pub fn answer(&self, parameters: &str) -> Result<MetricLine, String> {
+        let params: Value = serde_json::from_str(parameters)
+            .map_err(|e| format!("trial parameters are not JSON: {e}"))?;
+        let mut key = Vec::with_capacity(self.labels.len());
+        for label in &self.labels {
+            let v = params
+                .get(label)
+                .ok_or_else(|| format!("trial parameters have no {label:?}"))?;
+            key.push(canonical(v.get("_value").unwrap_or(v)));
+        }
+        let Some(row) = self.rows.get(&key) else {
+            let shown: Vec<String> = self
+                .labels
+                .iter()
+                .zip(&key)
+                .map(|(l, v)| format!("{l}={v}"))
+                .collect();
+            return Err(format!(
+                "the trial table has no row for {}",
+                shown.join(", ")
+            ));
+        };
+        let value = row[&self.metric]
+            .as_f64()
+            .ok_or_else(|| format!("column {:?} is not a number in this row", self.metric))?;
+        let mut raw = row.clone();
+        raw.insert("default".into(), Value::from(value));
+        raw.insert("final".into(), Value::Bool(true));
+        Ok(MetricLine {
+            value,
+            raw: Value::Object(raw).to_string(),
+            is_final: true,
+        })
+    }
+}
+
+/// Answers every attempt from a [`Lookup`].
+pub struct TableService {
+    lookup: Arc<Lookup>,
+}
+
+impl TableService {
+    /// A service over `lookup`.
+    pub fn new(lookup: Lookup) -> Self {
+        TableService {
+            lookup: Arc::new(lookup),
+        }
+    }
+}
+
+impl TrainingService for TableService {
+    fn launch(
+        &self,
+        spec: TrialSpec,
+        events: mpsc::UnboundedSender<Event>,
+        _stop: watch::Receiver<bool>,
+    ) {
+        let parameters = spec
+            .env
+            .iter()
+            .find(|(k, _)| k == "ARCHON_PARAMETERS")
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default();
+        let (id, attempt) = (spec.id, spec.attempt);
+        let outcome = match self.lookup.answer(&parameters) {
+            Ok(metric) => {
+                let _ = events.send(Event::Metric {
+                    id,
+                    attempt,
+                    metric,
+                });
+                Outcome::Exited {
+                    code: Some(0),
+                    bad_metric: None,
+                }
+            }
+            Err(why) => Outcome::SpawnFailed(why),
+        };
+        let _ = events.send(Event::Ended {
+            id,
+            attempt,
+            outcome,
+        });
+    }
+}
