@@ -398,6 +398,9 @@ pub enum BenchCommand {
     /// seeds; per seed, its architecture's percentile among the table's, random search
     /// at equal wall time, and the supernet's rank agreement with the table.
     Quality(QualityArgs),
+    /// Classic tuners compared on a ground-truth table (trials answered by look-up):
+    /// best found after N trials over S seeds, regret, random search beside them.
+    Tuners(BenchTunersArgs),
     /// How well a finished one-shot search's supernet ranks a ground-truth table's
     /// architectures (Kendall τ, Spearman ρ), with the estimate's settings to vary.
     Rank(RankArgs),
@@ -521,6 +524,29 @@ pub struct EstimateArgs {
     /// Learning rate of that fine-tuning.
     #[arg(long, default_value_t = 0.01)]
     pub finetune_lr: f64,
+}
+
+/// `archon bench tuners`
+#[derive(Debug, ClapArgs)]
+pub struct BenchTunersArgs {
+    /// A ground-truth table (its header gives the space).
+    #[arg(long)]
+    pub table: PathBuf,
+    /// The table's metric to maximise: valid or test.
+    #[arg(long, default_value = "valid")]
+    pub metric: String,
+    /// Tuners, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "random,evolution,ppo")]
+    pub tuners: Vec<String>,
+    /// Trials per run.
+    #[arg(long, default_value_t = 100)]
+    pub trials: usize,
+    /// Runs (seeds 0, 1, …) per tuner.
+    #[arg(long, default_value_t = 20)]
+    pub seeds: u64,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `archon bench rank`

@@ -453,3 +453,40 @@ fn score_compares_every_proxy_with_the_table() {
         "{stderr}"
     );
 }
+
+#[test]
+fn bench_tuners_runs_tuners_on_the_table_by_look_up() {
+    let home = tempfile::tempdir().unwrap();
+    let table = complete_table(home.path());
+    let tuners = |list: &str, trials: &str| {
+        let (code, stdout, stderr) = run(archon(home.path())
+            .args([
+                "bench", "tuners", "--json", "--seeds", "2", "--tuners", list,
+            ])
+            .args(["--trials", trials, "--metric", "test", "--table"])
+            .arg(&table));
+        assert_eq!(code, 0, "{stdout}\n{stderr}");
+        serde_json::from_str::<serde_json::Value>(&stdout).unwrap()
+    };
+    // Grid search through all 64 architectures finds the table's optimum every time.
+    let report = tuners("grid", "64");
+    let optimum = report["optimum"].as_f64().unwrap();
+    let grid = &report["tuners"][0];
+    assert_eq!(grid["tuner"], "grid");
+    assert_eq!(grid["best"], serde_json::json!([optimum, optimum]));
+    assert_eq!(grid["regret"].as_f64(), Some(0.0));
+    assert_eq!(grid["unanswered"], 0);
+    // Random search with 6 trials: at most the optimum, best-so-far never falls.
+    let report = tuners("random", "6");
+    let random = &report["tuners"][0];
+    for b in random["best"].as_array().unwrap() {
+        assert!(b.as_f64().unwrap() <= optimum);
+    }
+    let curve: Vec<f64> = random["curve"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p[1].as_f64().unwrap())
+        .collect();
+    assert!(curve.windows(2).all(|w| w[0] <= w[1]), "{curve:?}");
+}

@@ -21,6 +21,7 @@ pub fn run(cmd: BenchCommand, search_path: &SearchPath, quiet: bool) -> Result<E
         BenchCommand::Table(args) => table(&args, search_path),
         BenchCommand::Quality(args) => super::quality::run(&args, search_path, quiet),
         BenchCommand::Rank(args) => super::rank::run(&args, search_path),
+        BenchCommand::Tuners(args) => super::bench_tuners::run(&args, search_path),
         BenchCommand::GroundTruthWorker => worker::serve(search_path).map(|()| ExitCode::SUCCESS),
         BenchCommand::OneShot(args) => super::bench::run(&args, search_path),
     }

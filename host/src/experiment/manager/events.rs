@@ -92,7 +92,9 @@ impl Manager {
             self.report_end(id, &r.parameters, status == TrialStatus::Succeeded, value)?;
         }
         self.count(id, status, value);
-        eprintln!("{}", self.progress_line(id, status, reason));
+        if !self.quiet {
+            eprintln!("{}", self.progress_line(id, status, reason));
+        }
         Ok(())
     }
 

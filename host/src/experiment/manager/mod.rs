@@ -69,11 +69,17 @@ pub struct Summary {
 /// Runs (or resumes) the experiment stored in `dir`; refused while another manager
 /// runs it.
 pub fn run(dir: &Path, search_path: &SearchPath) -> Result<Summary> {
+    run_with(dir, search_path, false)
+}
+
+/// [`run`], with `quiet`: no progress line per trial (benchmarks run many).
+pub fn run_with(dir: &Path, search_path: &SearchPath, quiet: bool) -> Result<Summary> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     runtime.block_on(async {
         let (mut manager, mut events) = Manager::open(dir, search_path)?;
+        manager.quiet = quiet;
         let span = tracing::info_span!("experiment", id = %manager.experiment_id);
         async move {
             manager.catch_up()?;
@@ -123,6 +129,8 @@ struct Manager {
     started: Instant,
     cpu_at_start: f64,
     summary: Summary,
+    /// No progress line per trial.
+    quiet: bool,
 }
 
 impl Manager {
@@ -184,6 +192,7 @@ impl Manager {
             started: Instant::now(),
             cpu_at_start: own_cpu_seconds(),
             summary: Summary::default(),
+            quiet: false,
         };
         Ok((manager, events))
     }
