@@ -14,6 +14,10 @@ use serde_json::{Map, Value};
 use std::{collections::HashMap, path::Path, sync::Arc};
 use tokio::sync::{mpsc, watch};
 
+/// A ground-truth architecture being gathered: its first line, its record, and per
+/// seed (validation, test) accuracy.
+type GroundTruthRow = (usize, Map<String, Value>, Vec<(f64, f64)>);
+
 /// A loaded table: rows by the values of the space's labels.
 #[derive(Debug)]
 pub struct Lookup {
@@ -113,8 +117,7 @@ impl Lookup {
                 .collect();
         }
         let mut out = Vec::new();
-        let mut ground_truth: HashMap<String, (usize, Map<String, Value>, Vec<(f64, f64)>)> =
-            HashMap::new();
+        let mut ground_truth: HashMap<String, GroundTruthRow> = HashMap::new();
         let mut order = Vec::new();
         for (i, line) in text.lines().enumerate() {
             if line.trim().is_empty() {
