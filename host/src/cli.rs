@@ -544,6 +544,9 @@ pub struct BenchTunersArgs {
     /// Runs (seeds 0, 1, …) per tuner.
     #[arg(long, default_value_t = 20)]
     pub seeds: u64,
+    /// Also draw the mean best-so-far curves here (SVG).
+    #[arg(long)]
+    pub svg: Option<PathBuf>,
     /// Print JSON instead of text.
     #[arg(long)]
     pub json: bool,

@@ -469,6 +469,19 @@ fn bench_tuners_runs_tuners_on_the_table_by_look_up() {
         serde_json::from_str::<serde_json::Value>(&stdout).unwrap()
     };
     // Grid search through all 64 architectures finds the table's optimum every time.
+    let svg = home.path().join("tuners.svg");
+    let (code, _, stderr) = run(archon(home.path())
+        .args(["bench", "tuners", "--seeds", "1", "--tuners", "grid,random"])
+        .args(["--trials", "8", "--table"])
+        .arg(&table)
+        .arg("--svg")
+        .arg(&svg));
+    assert_eq!(code, 0, "{stderr}");
+    let drawn = std::fs::read_to_string(&svg).unwrap();
+    assert!(
+        drawn.starts_with("<svg") && drawn.contains(">grid<") && drawn.contains(">random<"),
+        "{drawn}"
+    );
     let report = tuners("grid", "64");
     let optimum = report["optimum"].as_f64().unwrap();
     let grid = &report["tuners"][0];

@@ -1,7 +1,8 @@
 //! `archon bench tuners --table T --metric M`: classic tuners compared on a table of
 //! measured architectures (trials answered by `trial.table`, so thousands run in
 //! seconds): per tuner, the best value found after N trials over S seeds (mean,
-//! standard error), its regret to the table's optimum, and random search beside it.
+//! standard error), its regret to the table's optimum, and random search beside it;
+//! `--svg` draws the mean best-so-far curves.
 
 use super::experiment::record_new;
 use crate::{
@@ -112,10 +113,13 @@ pub fn run(args: &BenchTunersArgs, search_path: &SearchPath) -> Result<ExitCode>
         .map(|p| (args.trials * p / 100).max(1))
         .collect();
     let mut tuners = Vec::new();
+    let mut series = Vec::new();
     for tuner in &args.tuners {
         let mut best = Vec::new();
         let mut curves = vec![Vec::new(); marks.len()];
         let mut unanswered = 0;
+        // Per trial index: the sum and count of best-so-far values over seeds.
+        let mut full = vec![(0.0, 0usize); args.trials];
         for seed in 0..args.seeds {
             let text = config_text(args, &table, tuner, seed)?;
             let dir = record_new(&runs, &format!("{tuner}-{seed}"), &text, &config_dir)?;
@@ -133,6 +137,12 @@ pub fn run(args: &BenchTunersArgs, search_path: &SearchPath) -> Result<ExitCode>
                 }
                 by_trial.push(so_far);
             }
+            for (slot, v) in full.iter_mut().zip(&by_trial) {
+                if !v.is_nan() {
+                    slot.0 += v;
+                    slot.1 += 1;
+                }
+            }
             for (k, &m) in marks.iter().enumerate() {
                 curves[k].push(by_trial.get(m - 1).copied().unwrap_or(so_far));
             }
@@ -140,6 +150,14 @@ pub fn run(args: &BenchTunersArgs, search_path: &SearchPath) -> Result<ExitCode>
             let _ = std::fs::remove_dir_all(&dir);
         }
         let mean = stats::mean(&best);
+        series.push((
+            tuner.clone(),
+            full.iter()
+                .enumerate()
+                .filter(|(_, (_, n))| *n > 0)
+                .map(|(i, (sum, n))| ((i + 1) as f64, sum / *n as f64))
+                .collect::<Vec<_>>(),
+        ));
         tuners.push(TunerResult {
             tuner: tuner.clone(),
             sem: stats::std_dev(&best) / (best.len() as f64).sqrt(),
@@ -153,6 +171,17 @@ pub fn run(args: &BenchTunersArgs, search_path: &SearchPath) -> Result<ExitCode>
             best,
             unanswered,
         });
+    }
+    if let Some(svg) = &args.svg {
+        let chart = crate::view::report::line_chart(
+            &format!(
+                "best {} so far (mean of {} seeds; optimum {optimum:.4})",
+                args.metric, args.seeds
+            ),
+            "trials",
+            &series,
+        );
+        std::fs::write(svg, chart).with_context(|| format!("writing {}", svg.display()))?;
     }
     let report = Report {
         table: args.table.display().to_string(),
