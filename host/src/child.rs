@@ -137,12 +137,7 @@ fn load_data(
 ) -> Result<(SpaceConfig, Dataset, Dataset)> {
     let mut cfg = spec.space_spec.config(search_path)?;
     let data = data::load(&spec.data)?;
-    (
-        cfg.input_channels,
-        cfg.image_size,
-        cfg.num_classes,
-        cfg.vocab_size,
-    ) = (data.channels, data.image_size, data.classes, data.vocab);
+    data.shape(&mut cfg);
     let train_set = data
         .train
         .subset(spec.train_subset.unwrap_or(usize::MAX), spec.seed);

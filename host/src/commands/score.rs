@@ -101,17 +101,7 @@ pub fn run(args: &ScoreArgs, search_path: &SearchPath) -> Result<ExitCode> {
             ..DataSpec::default()
         })?;
         let mut cfg = space_spec(&args.space_args)?.config(search_path)?;
-        (
-            cfg.input_channels,
-            cfg.image_size,
-            cfg.num_classes,
-            cfg.vocab_size,
-        ) = (
-            loaded.channels,
-            loaded.image_size,
-            loaded.classes,
-            loaded.vocab,
-        );
+        loaded.shape(&mut cfg);
         let ss = Child::space_of(family, &cfg)?;
         let archs = match (&args.arch, args.sample) {
             (Some(a), None) => vec![(architecture(a, family.name(), &cfg)?, None)],

@@ -102,17 +102,7 @@ impl BudgetData {
             ..SpaceSpec::default()
         }
         .config(search_path)?;
-        (
-            cfg.input_channels,
-            cfg.image_size,
-            cfg.num_classes,
-            cfg.vocab_size,
-        ) = (
-            loaded.channels,
-            loaded.image_size,
-            loaded.classes,
-            loaded.vocab,
-        );
+        loaded.shape(&mut cfg);
         hub::space(space)?;
         Ok(BudgetData {
             cfg,

@@ -60,6 +60,18 @@ pub struct Loaded {
     pub summary: String,
 }
 
+impl Loaded {
+    /// Sets `cfg`'s input shape, classes and vocabulary to this data's.
+    pub fn shape(&self, cfg: &mut archon_spaces::hub::SpaceConfig) {
+        (
+            cfg.input_channels,
+            cfg.image_size,
+            cfg.num_classes,
+            cfg.vocab_size,
+        ) = (self.channels, self.image_size, self.classes, self.vocab);
+    }
+}
+
 fn needs_dir(spec: &DataSpec) -> Result<&Path> {
     spec.data_dir.as_deref().with_context(|| {
         format!(
