@@ -452,6 +452,12 @@ fn score_compares_every_proxy_with_the_table() {
         stderr.contains("zen") && stderr.contains("jacob_cov"),
         "{stderr}"
     );
+    // An empty minibatch is refused by name, not a panic.
+    let (code, _, stderr) = run(archon(home.path())
+        .args(["score", "--batch", "0", "--table"])
+        .arg(&table));
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("--batch 0"), "{stderr}");
 }
 
 #[test]

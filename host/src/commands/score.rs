@@ -57,6 +57,12 @@ struct Report {
 
 /// Runs `archon score`.
 pub fn run(args: &ScoreArgs, search_path: &SearchPath) -> Result<ExitCode> {
+    if args.batch < 2 {
+        bail!(
+            "--batch {}: the minibatch needs at least 2 examples (jacob_cov correlates them)",
+            args.batch
+        );
+    }
     let proxies: Vec<Proxy> = if args.proxy.is_empty() {
         Proxy::ALL.to_vec()
     } else {
