@@ -6,7 +6,7 @@ use crate::{
     error::{PluginError, Result},
     guard::{catch_panic, Guarded},
     options::Options,
-    space::{Architecture, SearchSpace},
+    space::{Architecture, SearchSpace, CATEGORICAL_TYPES},
 };
 use abi_stable::{
     sabi_trait::TD_Opaque,
@@ -53,6 +53,13 @@ impl Metric {
 /// Return errors for bad input; a panic is caught, reported as an error and poisons
 /// the tuner, but it is a bug.
 pub trait Tuner: Send + 'static {
+    /// The search-space `_type`s this tuner reads. A space with any other type is
+    /// refused before the tuner sees it, naming the parameter and its type. The
+    /// default is the categorical types (`layer_choice`, `input_choice`, `choice`,
+    /// `randint`); a tuner that handles numbers adds the numeric ones (see
+    /// [`NumericType`](crate::space::NumericType)).
+    const SUPPORTED_TYPES: &'static [&'static str] = &CATEGORICAL_TYPES;
+
     /// Creates the tuner from its options. Reject unknown options
     /// ([`Options::deny_unknown`]) so that typos are errors.
     fn new(options: &Options) -> Result<Self>
@@ -112,6 +119,7 @@ impl<T: Tuner> TunerAbi for TunerAdapter<T> {
     fn update_search_space(&mut self, search_space: RStr<'_>) -> RResult<(), PluginError> {
         let mut run = || {
             let space = SearchSpace::from_json_str(search_space.as_str())?;
+            space.require_types(T::SUPPORTED_TYPES, "this tuner")?;
             self.tuner
                 .call("update_search_space", |t| t.update_search_space(&space))?;
             self.space = Some(space);

@@ -6,7 +6,7 @@ use crate::{
     hub::{SpaceConfig, SpaceFamily},
     nn::{AuxSlot, BoxBlock, ConvCall, Ctx},
 };
-use archon_plugin_api::{one_shot::CandidateRole, space::ChoiceKind, Architecture, SearchSpace};
+use archon_plugin_api::{one_shot::CandidateRole, Architecture, SearchSpace};
 use std::{
     cell::{Cell, RefCell},
     collections::HashMap,
@@ -20,20 +20,7 @@ pub fn search_space_of(points: &[ChoicePoint]) -> Result<SearchSpace> {
         if map.contains_key(&p.label) {
             continue;
         }
-        let value = match &p.kind {
-            ChoiceKind::Layer { candidates } => {
-                serde_json::json!({"_type": "layer_choice", "_value": candidates})
-            }
-            ChoiceKind::Input {
-                candidates,
-                n_chosen,
-            } => {
-                serde_json::json!({"_type": "input_choice", "_value": {"candidates": candidates, "n_chosen": n_chosen}})
-            }
-            ChoiceKind::Value { values } => {
-                serde_json::json!({"_type": "choice", "_value": values})
-            }
-        };
+        let value = p.kind.to_json();
         map.insert(p.label.clone(), value);
     }
     Ok(SearchSpace::from_json(&serde_json::Value::Object(map))?)

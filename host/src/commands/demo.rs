@@ -7,7 +7,7 @@ use crate::{
     plugins::{resolve, SearchPath},
 };
 use anyhow::{bail, Context, Result};
-use archon_plugin_api::{Architecture, PluginKind, SearchSpace, Selection, TunerClient};
+use archon_plugin_api::{Architecture, PluginKind, SearchSpace, TunerClient};
 use std::{collections::HashSet, process::ExitCode};
 
 /// The toy space: 3 × 4 × 4 × 2 × 3 = 288 architectures.
@@ -28,10 +28,7 @@ pub fn toy_objective(space: &SearchSpace, arch: &Architecture) -> f64 {
     const WIDTH: [f64; 3] = [0.00, 0.01, 0.02];
     let mut score = 0.78;
     for (choice, selection) in space.choices().iter().zip(arch.selections()) {
-        let i = match selection {
-            Selection::One(i) => *i,
-            Selection::Many(v) => v.first().copied().unwrap_or(0),
-        };
+        let i = selection.indices().first().copied().unwrap_or(0);
         score += match choice.name() {
             "stem" => STEM[i],
             "block1" | "block2" => BLOCK[i],

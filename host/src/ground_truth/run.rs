@@ -89,8 +89,13 @@ pub fn arch_key(space_name: &str, space: &SearchSpace, arch: &Architecture) -> R
         .selections()
         .iter()
         .map(|s| match s {
-            Selection::One(i) => i.to_string(),
-            Selection::Many(v) => v.iter().map(usize::to_string).collect::<Vec<_>>().join("+"),
+            Selection::Number(x) => x.0.to_string(),
+            other => other
+                .indices()
+                .iter()
+                .map(usize::to_string)
+                .collect::<Vec<_>>()
+                .join("+"),
         })
         .collect::<Vec<_>>()
         .join("-"))

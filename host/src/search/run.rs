@@ -72,9 +72,11 @@ fn choice_infos(supernet: &Supernet) -> Vec<ChoiceInfo> {
                 candidates,
                 n_chosen,
             } => (DecisionKind::Input, candidates.clone(), *n_chosen),
-            ChoiceKind::Value { values } => (
+            other => (
                 DecisionKind::Value,
-                values.iter().map(|v| v.to_string()).collect(),
+                (0..other.num_candidates())
+                    .map(|i| other.candidate_value(i).to_string())
+                    .collect(),
                 None,
             ),
         };

@@ -355,10 +355,7 @@ impl SupernetHost for ToySupernet {
             let space = self.search_space()?;
             let arch = Architecture::from_json(&space, arch)?;
             for (choice, sel) in space.choices().iter().zip(arch.selections()) {
-                let indices = match sel {
-                    Selection::One(i) => vec![*i],
-                    Selection::Many(v) => v.clone(),
-                };
+                let indices = sel.indices();
                 net.settings
                     .insert(choice.name().to_string(), Setting::Fixed(indices));
             }
@@ -377,10 +374,7 @@ impl SupernetHost for ToySupernet {
         let space = self.search_space()?;
         let arch = Architecture::from_json(&space, architecture)?;
         for (choice, sel) in space.choices().iter().zip(arch.selections()) {
-            let indices = match sel {
-                Selection::One(i) => vec![*i],
-                Selection::Many(v) => v.clone(),
-            };
+            let indices = sel.indices();
             self.set(net, choice.name(), Setting::Fixed(indices))?;
         }
         let (xs, ys) = &self.data[1];

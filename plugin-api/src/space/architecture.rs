@@ -1,5 +1,6 @@
 //! Architectures (a trial's parameters): one selection per choice point of a space.
 
+use super::numeric::Real;
 use super::search_space::{describe, ChoiceKind, SearchSpace};
 use crate::error::{PluginError, Result};
 use serde_json::{Map, Value};
@@ -13,6 +14,19 @@ pub enum Selection {
     One(usize),
     /// A set of candidates, ascending and distinct (`input_choice`).
     Many(Vec<usize>),
+    /// A number (the numeric types: `uniform`, `loguniform`, `normal`, ...).
+    Number(Real),
+}
+
+impl Selection {
+    /// The chosen candidate indices (one for `One`; none for a number).
+    pub fn indices(&self) -> Vec<usize> {
+        match self {
+            Selection::One(i) => vec![*i],
+            Selection::Many(v) => v.clone(),
+            Selection::Number(_) => Vec::new(),
+        }
+    }
 }
 
 /// An architecture of one search space: a selection for each of its choice points, in
@@ -73,6 +87,12 @@ impl Architecture {
                     choice.name()
                 ))
             })?;
+            if choice.is_numeric() {
+                let selection = number(&path, entry)?;
+                check_selection(space, choice.name(), &selection)?;
+                selections.push(selection);
+                continue;
+            }
             let Value::Object(entry) = entry else {
                 return Err(bad(
                     &path,
@@ -148,6 +168,12 @@ impl Architecture {
                 let idx = match selection {
                     Selection::One(i) => serde_json::json!(i),
                     Selection::Many(v) => serde_json::json!(v),
+                    Selection::Number(x) => {
+                        return (
+                            choice.name().to_string(),
+                            serde_json::json!({"_value": x.0}),
+                        )
+                    }
                 };
                 let value = selection_value(space, choice.name(), selection);
                 (
@@ -158,6 +184,36 @@ impl Architecture {
             .collect();
         Value::Object(map)
     }
+}
+
+/// A numeric parameter's value: `{"_value": x}` (archon's form) or a bare `x` (NNI's
+/// HPO form).
+fn number(path: &str, entry: &Value) -> Result<Selection> {
+    let value = match entry {
+        Value::Object(obj) => {
+            if let Some(key) = obj.keys().find(|k| *k != "_value") {
+                return Err(bad(
+                    path,
+                    format!("unknown key \"{key}\" (a numeric parameter has only \"_value\")"),
+                ));
+            }
+            obj.get("_value")
+                .ok_or_else(|| bad(path, "missing \"_value\""))?
+        }
+        other => other,
+    };
+    value
+        .as_f64()
+        .map(|x| Selection::Number(Real(x)))
+        .ok_or_else(|| {
+            bad(
+                path,
+                format!(
+                    "expected a number or {{\"_value\": number}}, found {}",
+                    describe(value)
+                ),
+            )
+        })
 }
 
 fn index(path: &str, value: &Value) -> Result<usize> {
@@ -179,6 +235,7 @@ fn selection_value(space: &SearchSpace, name: &str, selection: &Selection) -> Va
     match selection {
         Selection::One(i) => choice.candidate_value(*i),
         Selection::Many(v) => Value::Array(v.iter().map(|i| choice.candidate_value(*i)).collect()),
+        Selection::Number(x) => Value::from(x.0),
     }
 }
 
@@ -192,6 +249,17 @@ fn check_selection(space: &SearchSpace, name: &str, selection: &Selection) -> Re
     let path = format!("\"{name}\"._idx");
     let n = choice.num_candidates();
     match (choice.kind(), selection) {
+        (ChoiceKind::Numeric(numeric), Selection::Number(x)) => numeric
+            .check(x.0)
+            .map_err(|e| bad(&format!("\"{name}\"._value"), e)),
+        (ChoiceKind::Numeric(numeric), _) => Err(bad(
+            &format!("\"{name}\""),
+            format!("a {} parameter takes a number", numeric.kind.name()),
+        )),
+        (_, Selection::Number(_)) => Err(bad(
+            &path,
+            format!("a {} takes a candidate index, not a number", choice.type_name()),
+        )),
         (ChoiceKind::Input { n_chosen, .. }, Selection::Many(indices)) => {
             if let Some(&i) = indices.iter().find(|&&i| i >= n) {
                 return Err(bad(

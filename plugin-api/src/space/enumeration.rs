@@ -28,6 +28,9 @@ impl ChoicePoint {
         match self.kind() {
             ChoiceKind::Layer { candidates } => Some(candidates.len() as u128),
             ChoiceKind::Value { values } => Some(values.len() as u128),
+            ChoiceKind::RandInt { lower, upper } => Some((upper - lower) as u128),
+            // Uncountable: a space with a numeric parameter has no size.
+            ChoiceKind::Numeric(_) => None,
             ChoiceKind::Input {
                 candidates,
                 n_chosen: Some(k),
@@ -42,7 +45,7 @@ impl ChoicePoint {
     /// Selection number `rank` (in `0..num_selections()`) of this choice point.
     ///
     /// # Panics
-    /// If `rank` is out of range (a caller bug, not user input).
+    /// If `rank` is out of range or the choice is numeric (a caller bug, not user input).
     pub fn selection_at(&self, rank: u128) -> Selection {
         let total = self.num_selections();
         assert!(
@@ -51,7 +54,10 @@ impl ChoicePoint {
             self.name()
         );
         match self.kind() {
-            ChoiceKind::Layer { .. } | ChoiceKind::Value { .. } => Selection::One(rank as usize),
+            ChoiceKind::Layer { .. } | ChoiceKind::Value { .. } | ChoiceKind::RandInt { .. } => {
+                Selection::One(rank as usize)
+            }
+            ChoiceKind::Numeric(_) => unreachable!("a numeric parameter is not numbered"),
             ChoiceKind::Input {
                 candidates,
                 n_chosen: None,
@@ -90,6 +96,9 @@ impl ChoicePoint {
     /// A uniformly random selection, drawing with `uniform(n)` (a uniform integer in
     /// `0..n`, from the tuner's own generator).
     pub fn sample(&self, uniform: &mut dyn FnMut(u128) -> u128) -> Selection {
+        if let ChoiceKind::Numeric(numeric) = self.kind() {
+            return Selection::Number(super::Real(numeric.sample(uniform)));
+        }
         match self.num_selections() {
             Some(n) => self.selection_at(uniform(n)),
             // An any-subset input choice with more than 127 candidates: a coin per input.

@@ -1,5 +1,6 @@
 //! The search-space type and its parser/validator.
 
+use super::numeric::{Numeric, NumericType};
 use crate::error::{PluginError, Result};
 use serde_json::{Map, Value};
 
@@ -15,22 +16,106 @@ pub struct ChoicePoint {
 pub enum ChoiceKind {
     /// `layer_choice`: exactly one of the candidate operations.
     Layer {
-        /// Candidate names, unique.
+        /// Candidate names as given (they may be empty or repeat: candidates are
+        /// identified by index).
         candidates: Vec<String>,
     },
     /// `input_choice`: `n_chosen` of the candidate inputs (any number when `None`).
     Input {
-        /// Candidate input names, unique.
+        /// Candidate input names as given (identified by index).
         candidates: Vec<String>,
         /// How many to choose; `None` means any subset, including none.
         n_chosen: Option<usize>,
     },
     /// `choice`: exactly one of some plain JSON values (a width, a kernel size, ...).
     Value {
-        /// The values, unique.
+        /// The values as given (identified by index).
         values: Vec<Value>,
     },
+    /// `randint [lower, upper)`: one of the integers `lower..upper`, categorical as in
+    /// NNI (candidate `i` is `lower + i`).
+    RandInt {
+        /// The smallest value (NNI rounds the given bound up).
+        lower: i64,
+        /// One past the largest value.
+        upper: i64,
+    },
+    /// A numeric type (`uniform`, `loguniform`, `normal`, their `q` forms, ...): a
+    /// number, selected as [`Selection::Number`](super::Selection::Number).
+    Numeric(Numeric),
 }
+
+impl ChoiceKind {
+    /// The number of candidates (0 for a numeric parameter, which has none).
+    pub fn num_candidates(&self) -> usize {
+        match self {
+            ChoiceKind::Layer { candidates } | ChoiceKind::Input { candidates, .. } => {
+                candidates.len()
+            }
+            ChoiceKind::Value { values } => values.len(),
+            ChoiceKind::RandInt { lower, upper } => (upper - lower) as usize,
+            ChoiceKind::Numeric(_) => 0,
+        }
+    }
+
+    /// Candidate `i` as it appears in an architecture's `_value` (`null` for a numeric
+    /// parameter).
+    pub fn candidate_value(&self, i: usize) -> Value {
+        match self {
+            ChoiceKind::Layer { candidates } | ChoiceKind::Input { candidates, .. } => {
+                Value::String(candidates[i].clone())
+            }
+            ChoiceKind::Value { values } => values[i].clone(),
+            ChoiceKind::RandInt { lower, .. } => Value::from(lower + i as i64),
+            ChoiceKind::Numeric(_) => Value::Null,
+        }
+    }
+
+    /// The NNI `_type`.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            ChoiceKind::Layer { .. } => "layer_choice",
+            ChoiceKind::Input { .. } => "input_choice",
+            ChoiceKind::Value { .. } => "choice",
+            ChoiceKind::RandInt { .. } => "randint",
+            ChoiceKind::Numeric(n) => n.kind.name(),
+        }
+    }
+
+    /// The space's JSON entry for this kind: `{"_type": ..., "_value": ...}`.
+    pub fn to_json(&self) -> Value {
+        let value = match self {
+            ChoiceKind::Layer { candidates } => serde_json::json!(candidates),
+            ChoiceKind::Input {
+                candidates,
+                n_chosen,
+            } => serde_json::json!({"candidates": candidates, "n_chosen": n_chosen}),
+            ChoiceKind::Value { values } => Value::Array(values.clone()),
+            ChoiceKind::RandInt { lower, upper } => serde_json::json!([lower, upper]),
+            ChoiceKind::Numeric(n) => serde_json::json!(n.values()),
+        };
+        serde_json::json!({"_type": self.type_name(), "_value": value})
+    }
+}
+
+/// The NAS types every tuner reads: one candidate (or a set of inputs) by index.
+pub const CATEGORICAL_TYPES: [&str; 4] = ["layer_choice", "input_choice", "choice", "randint"];
+
+/// Every type archon reads: the categorical ones and NNI's numeric ones.
+pub const ALL_TYPES: [&str; 12] = [
+    "layer_choice",
+    "input_choice",
+    "choice",
+    "randint",
+    "uniform",
+    "quniform",
+    "loguniform",
+    "qloguniform",
+    "normal",
+    "qnormal",
+    "lognormal",
+    "qlognormal",
+];
 
 impl ChoicePoint {
     /// The choice point's name (its key in the search space).
@@ -41,31 +126,23 @@ impl ChoicePoint {
     pub fn kind(&self) -> &ChoiceKind {
         &self.kind
     }
-    /// The number of candidates it chooses from.
+    /// The number of candidates it chooses from (0 for a numeric parameter, which has
+    /// no candidates).
     pub fn num_candidates(&self) -> usize {
-        match &self.kind {
-            ChoiceKind::Layer { candidates } | ChoiceKind::Input { candidates, .. } => {
-                candidates.len()
-            }
-            ChoiceKind::Value { values } => values.len(),
-        }
+        self.kind.num_candidates()
     }
-    /// Candidate `i` as it appears in an architecture's `_value`.
+    /// Candidate `i` as it appears in an architecture's `_value` (`null` for a numeric
+    /// parameter).
     pub fn candidate_value(&self, i: usize) -> Value {
-        match &self.kind {
-            ChoiceKind::Layer { candidates } | ChoiceKind::Input { candidates, .. } => {
-                Value::String(candidates[i].clone())
-            }
-            ChoiceKind::Value { values } => values[i].clone(),
-        }
+        self.kind.candidate_value(i)
+    }
+    /// Whether the choice picks a number rather than a candidate.
+    pub fn is_numeric(&self) -> bool {
+        matches!(self.kind, ChoiceKind::Numeric(_))
     }
     /// The NNI `_type` of this choice point.
     pub fn type_name(&self) -> &'static str {
-        match self.kind {
-            ChoiceKind::Layer { .. } => "layer_choice",
-            ChoiceKind::Input { .. } => "input_choice",
-            ChoiceKind::Value { .. } => "choice",
-        }
+        self.kind.type_name()
     }
 }
 
@@ -75,8 +152,8 @@ pub struct SearchSpace {
     choices: Vec<ChoicePoint>,
 }
 
-/// The `_type`s archon reads.
-const SUPPORTED_TYPES: &str = "\"layer_choice\", \"input_choice\" or \"choice\"";
+/// The `_type`s archon reads, for error messages.
+const SUPPORTED_TYPES: &str = "\"layer_choice\", \"input_choice\", \"choice\", \"randint\", \"uniform\", \"quniform\", \"loguniform\", \"qloguniform\", \"normal\", \"qnormal\", \"lognormal\" or \"qlognormal\"";
 
 fn bad(path: &str, what: impl std::fmt::Display) -> PluginError {
     PluginError::invalid_input(format!("search space: at {path}: {what}"))
@@ -123,25 +200,30 @@ impl SearchSpace {
             .find(|(_, c)| c.name == name)
     }
 
+    /// Fails, naming the first choice point whose type is not in `supported`, if the
+    /// space has one. `who` names the reader (e.g. "the tuner \"grid\"").
+    pub fn require_types(&self, supported: &[&str], who: &str) -> Result<()> {
+        match self
+            .choices
+            .iter()
+            .find(|c| !supported.contains(&c.type_name()))
+        {
+            Some(c) => Err(PluginError::invalid_input(format!(
+                "search space: \"{}\" is a {:?} parameter, which {who} does not support (it reads {}); choose another tuner (e.g. random, evolution or tpe) or another type",
+                c.name,
+                c.type_name(),
+                supported.join(", ")
+            ))),
+            None => Ok(()),
+        }
+    }
+
     /// The space back in NNI's JSON format.
     pub fn to_json(&self) -> Value {
         let map: Map<String, Value> = self
             .choices
             .iter()
-            .map(|c| {
-                let value = match &c.kind {
-                    ChoiceKind::Layer { candidates } => serde_json::json!(candidates),
-                    ChoiceKind::Input {
-                        candidates,
-                        n_chosen,
-                    } => serde_json::json!({"candidates": candidates, "n_chosen": n_chosen}),
-                    ChoiceKind::Value { values } => Value::Array(values.clone()),
-                };
-                (
-                    c.name.clone(),
-                    serde_json::json!({"_type": c.type_name(), "_value": value}),
-                )
-            })
+            .map(|c| (c.name.clone(), c.kind.to_json()))
             .collect();
         Value::Object(map)
     }
@@ -203,28 +285,24 @@ fn parse_choice(name: &str, entry: &Value) -> Result<ChoicePoint> {
             candidates: names(&value_path, value)?,
         },
         "input_choice" => parse_input_choice(&value_path, value)?,
-        "choice" => {
-            let values = non_empty_array(&value_path, value)?;
-            for (i, v) in values.iter().enumerate() {
-                if values[..i].contains(v) {
-                    return Err(bad(
-                        &format!("{value_path}[{i}]"),
-                        format!("{v} appears twice; values must be unique"),
-                    ));
-                }
+        "choice" => ChoiceKind::Value {
+            values: non_empty_array(&value_path, value)?.clone(),
+        },
+        "randint" => parse_randint(&value_path, value)?,
+        other => match NumericType::from_name(other) {
+            Some(kind) => {
+                let numbers = numbers(&value_path, value)?;
+                ChoiceKind::Numeric(
+                    Numeric::new(kind, &numbers).map_err(|e| bad(&value_path, e))?,
+                )
             }
-            ChoiceKind::Value {
-                values: values.clone(),
+            None => {
+                return Err(bad(
+                    &format!("{path}._type"),
+                    format!("unknown type {other:?}; archon reads {SUPPORTED_TYPES} (NNI's search-space format)"),
+                ))
             }
-        }
-        other => {
-            return Err(bad(
-                &format!("{path}._type"),
-                format!(
-                "unknown type {other:?}; archon reads {SUPPORTED_TYPES} (NNI's classic-NAS format)"
-            ),
-            ))
-        }
+        },
     };
     Ok(ChoicePoint {
         name: name.to_string(),
@@ -256,15 +334,58 @@ fn names(path: &str, value: &Value) -> Result<Vec<String>> {
                 ),
             ));
         };
-        if out.contains(s) {
-            return Err(bad(
-                &format!("{path}[{i}]"),
-                format!("candidate {s:?} appears twice; names must be unique"),
-            ));
-        }
         out.push(s.clone());
     }
     Ok(out)
+}
+
+fn numbers(path: &str, value: &Value) -> Result<Vec<f64>> {
+    let Value::Array(items) = value else {
+        return Err(bad(
+            path,
+            format!("expected a list of numbers, found {}", describe(value)),
+        ));
+    };
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            v.as_f64().ok_or_else(|| {
+                bad(
+                    &format!("{path}[{i}]"),
+                    format!("expected a number, found {}", describe(v)),
+                )
+            })
+        })
+        .collect()
+}
+
+/// `randint [lower, upper)`, with NNI's rounding of both bounds up.
+fn parse_randint(path: &str, value: &Value) -> Result<ChoiceKind> {
+    let n = numbers(path, value)?;
+    if n.len() != 2 {
+        return Err(bad(
+            path,
+            format!("a randint takes [lower, upper], found {} numbers", n.len()),
+        ));
+    }
+    let (lower, upper) = (n[0].ceil(), n[1].ceil());
+    if !(lower.abs() < 1e15 && upper.abs() < 1e15) {
+        return Err(bad(path, "the bounds must be integers below 10^15"));
+    }
+    if upper <= lower {
+        return Err(bad(
+            path,
+            format!(
+                "randint [{}, {}) holds no integer: upper must be above lower",
+                n[0], n[1]
+            ),
+        ));
+    }
+    Ok(ChoiceKind::RandInt {
+        lower: lower as i64,
+        upper: upper as i64,
+    })
 }
 
 fn parse_input_choice(path: &str, value: &Value) -> Result<ChoiceKind> {

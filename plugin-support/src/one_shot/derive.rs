@@ -151,7 +151,7 @@ impl ArchParams {
         let used = |k: usize| edge_used.get(&k).copied().unwrap_or(true);
         let role_of = |k: usize, sel: &Selection| match sel {
             Selection::One(i) => self.choices[k].role(*i),
-            Selection::Many(_) => CandidateRole::Input,
+            Selection::Many(_) | Selection::Number(_) => CandidateRole::Input,
         };
         let is_skip = |role: CandidateRole| role == CandidateRole::Identity;
         let mut stats = CollapseStats::default();

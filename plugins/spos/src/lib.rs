@@ -225,10 +225,7 @@ impl Spos {
             .map(|c| c.name().to_string())
             .collect();
         for (name, sel) in names.iter().zip(selections) {
-            let picked: Vec<usize> = match sel {
-                Selection::One(i) => vec![*i],
-                Selection::Many(v) => v.clone(),
-            };
+            let picked = sel.indices();
             if let Some(uses) = self.usage.get_mut(name) {
                 for i in picked {
                     uses[i].0 += acc;

@@ -29,12 +29,7 @@ pub struct ChoicePoint {
 impl ChoicePoint {
     /// The number of candidates.
     pub fn num_candidates(&self) -> usize {
-        match &self.kind {
-            ChoiceKind::Layer { candidates } | ChoiceKind::Input { candidates, .. } => {
-                candidates.len()
-            }
-            ChoiceKind::Value { values } => values.len(),
-        }
+        self.kind.num_candidates()
     }
 }
 
@@ -90,7 +85,7 @@ impl<'a> Builder<'a> {
         let roles = match &kind {
             ChoiceKind::Layer { candidates } => candidates.iter().map(|c| role_of(c)).collect(),
             ChoiceKind::Input { candidates, .. } => vec![CandidateRole::Input; candidates.len()],
-            ChoiceKind::Value { values } => vec![CandidateRole::Value; values.len()],
+            other => vec![CandidateRole::Value; other.num_candidates()],
         };
         points.push(ChoicePoint {
             id: id.into(),

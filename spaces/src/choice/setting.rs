@@ -6,7 +6,7 @@ use crate::error::{Result, SpacesError};
 /// one-shot ABI, so a trainer's settings reach the supernet unchanged.
 pub use archon_plugin_api::one_shot::Setting;
 use archon_plugin_api::{
-    one_shot::CandidateRole, space::ChoiceKind, Architecture, SearchSpace, Selection,
+    one_shot::CandidateRole, space::ChoiceKind, Architecture, SearchSpace,
 };
 use std::collections::HashMap;
 
@@ -115,10 +115,7 @@ impl Settings {
     ) -> Result<Self> {
         let mut settings = Settings::default();
         for (choice, selection) in space.choices().iter().zip(arch.selections()) {
-            let indices = match selection {
-                Selection::One(i) => vec![*i],
-                Selection::Many(v) => v.clone(),
-            };
+            let indices = selection.indices();
             let point = points
                 .iter()
                 .find(|p| p.label == choice.name())

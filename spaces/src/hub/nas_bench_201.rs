@@ -280,7 +280,7 @@ pub fn arch_string(space: &SearchSpace, arch: &Architecture) -> Result<String> {
                 "{}~{from}",
                 choice.candidate_value(*k).as_str().unwrap_or("?")
             )),
-            Selection::Many(_) => Err(SpacesError::Config(format!(
+            _ => Err(SpacesError::Config(format!(
                 "{label} is not a layer choice"
             ))),
         }

@@ -283,7 +283,7 @@ fn load_tuner(
     );
     tuner
         .update_search_space(&space_json)
-        .context("giving the tuner the search space")?;
+        .with_context(|| format!("giving the tuner {:?} the search space", cfg.tuner.name))?;
     if let Some(state) = store.tuner_state()? {
         tuner
             .load_state(&state)
