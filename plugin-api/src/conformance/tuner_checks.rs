@@ -222,7 +222,7 @@ fn bad_input(factory: &TunerFactory<'_>) -> std::result::Result<String, String> 
         ("a search space that is an array", "[1, 2]"),
         (
             "an unknown _type",
-            r#"{"op": {"_type": "uniform", "_value": [0, 1]}}"#,
+            r#"{"op": {"_type": "unifrom", "_value": [0, 1]}}"#,
         ),
         (
             "an empty candidate list",

@@ -91,6 +91,10 @@ impl EvolutionTuner {
 }
 
 impl Tuner for EvolutionTuner {
+    /// Every type: numbers are drawn from their prior (NNI's semantics) and, in
+    /// evolution, redrawn when mutated.
+    const SUPPORTED_TYPES: &'static [&'static str] = &archon_plugin_api::space::ALL_TYPES;
+
     fn new(options: &Options) -> Result<Self> {
         let options = EvolutionOptions::from_options(options, "evolution")?;
         let (population_size, sample_size, mutation_prob) = (

@@ -38,6 +38,10 @@ struct State {
 }
 
 impl Tuner for RandomTuner {
+    /// Every type: numbers are drawn from their prior (NNI's semantics) and, in
+    /// evolution, redrawn when mutated.
+    const SUPPORTED_TYPES: &'static [&'static str] = &archon_plugin_api::space::ALL_TYPES;
+
     fn new(options: &Options) -> Result<Self> {
         let options = RandomOptions::from_options(options, "random")?;
         Ok(RandomTuner {
