@@ -37,11 +37,12 @@ fn info_reports_build_versions() {
     );
 }
 
-const ALL_PLUGINS: [&str; 12] = [
+const ALL_PLUGINS: [&str; 13] = [
     "random",
     "grid",
     "evolution",
     "ppo",
+    "tpe",
     "darts",
     "pdarts",
     "cdarts",
@@ -123,6 +124,8 @@ fn info_shows_each_plugin_s_own_defaults() {
     let home = TempDir::new().unwrap();
     for (plugin, key, default) in [
         ("ppo", "trials_per_update", "20"),
+        ("tpe", "n_startup_jobs", "20"),
+        ("tpe", "gamma", "0.25"),
         ("evolution", "population_size", "100"),
         ("darts", "arch_lr", "0.0003"),
         ("pdarts", "arch_lr", "0.0006"),

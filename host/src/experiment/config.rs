@@ -49,6 +49,10 @@ pub struct SpaceSection {
     /// The built-in space's options.
     #[serde(default)]
     pub options: toml::Table,
+    /// Training settings of the built-in trial searched with the architecture, as NNI
+    /// search-space entries (`lr = { _type = "loguniform", _value = [0.001, 0.3] }`).
+    #[serde(default)]
+    pub hyperparameters: toml::Table,
 }
 
 /// What a trial runs.
@@ -351,6 +355,16 @@ impl ExperimentConfig {
         {
             return Err(bad("trial.command", "missing: a space from a file needs a user trial command or a trial.table (the built-in trial trains built-in spaces)".into()));
         }
+        if !self.space.hyperparameters.is_empty() {
+            if self.space.builtin.is_none()
+                || self.trial.command.is_some()
+                || self.trial.table.is_some()
+            {
+                return Err(bad("space.hyperparameters", "only for the built-in trial of a built-in space (a trial command or table takes numeric types in its own space file)".into()));
+            }
+            super::hyperparameters::search_space(&self.space.hyperparameters)
+                .map_err(|(key, what)| bad(&key, what))?;
+        }
         if let Some(cmd) = &self.trial.command {
             if cmd.is_empty() || cmd[0].trim().is_empty() {
                 return Err(bad(
@@ -441,9 +455,11 @@ impl ExperimentConfig {
             .clone()
             .context("the built-in trial needs space.builtin")?;
         let t = &self.trial;
-        Ok(TrainSpec {
+        let mut parameters: serde_json::Value =
+            serde_json::from_str(&parameters).context("trial parameters: not valid JSON")?;
+        let mut spec = TrainSpec {
             space,
-            arch: parameters,
+            arch: String::new(),
             space_spec: SpaceSpec::from_toml(&self.space.options)?,
             data: DataSpec {
                 dataset: t.dataset.clone(),
@@ -460,7 +476,10 @@ impl ExperimentConfig {
             seed: self.seed,
             report_metrics: true,
             ..TrainSpec::default()
-        })
+        };
+        super::hyperparameters::apply(&mut spec, &self.space.hyperparameters, &mut parameters)?;
+        spec.arch = parameters.to_string();
+        Ok(spec)
     }
 }
 

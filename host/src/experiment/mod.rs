@@ -3,6 +3,7 @@
 
 pub mod assessor;
 pub mod config;
+pub mod hyperparameters;
 pub mod lock;
 pub mod manager;
 pub mod protocol;

@@ -26,7 +26,11 @@ pub fn search_space_json(cfg: &ExperimentConfig, config_dir: &Path) -> Result<St
         vocab_size: spec.vocab,
         ..Default::default()
     };
-    Ok(archon_spaces::Child::space_of(family, &space_cfg)?
-        .to_json()
-        .to_string())
+    let serde_json::Value::Object(mut json) =
+        archon_spaces::Child::space_of(family, &space_cfg)?.to_json()
+    else {
+        anyhow::bail!("internal: a search space is a JSON object");
+    };
+    super::hyperparameters::extend_space(&mut json, &cfg.space.hyperparameters)?;
+    Ok(serde_json::Value::Object(json).to_string())
 }

@@ -42,12 +42,13 @@ pub const PLAIN_CHOICES: FixtureSpace = FixtureSpace {
     size: Some(24),
 };
 
-/// A small space mixing every kind (also used for exhaustion: 6 architectures).
+/// A small space mixing every kind (also used for exhaustion: 6 architectures), with
+/// input candidates that are empty and repeated, as in NNI's own test assets.
 pub const SMALL_MIXED: FixtureSpace = FixtureSpace {
     name: "small mixed",
     json: r#"{
         "op": {"_type": "layer_choice", "_value": ["conv", "pool", "skip"]},
-        "in": {"_type": "input_choice", "_value": {"candidates": ["x0", "x1"], "n_chosen": 1}}
+        "in": {"_type": "input_choice", "_value": {"candidates": ["", ""], "n_chosen": 1}}
     }"#,
     size: Some(6),
 };
@@ -57,6 +58,25 @@ pub const SINGLETON: FixtureSpace = FixtureSpace {
     name: "single architecture",
     json: r#"{"op": {"_type": "layer_choice", "_value": ["only"]}}"#,
     size: Some(1),
+};
+
+/// NNI's numeric types next to a layer choice and NNI's `["", ""]` input candidates.
+pub const NUMERIC: FixtureSpace = FixtureSpace {
+    name: "numeric types",
+    json: r#"{
+        "op": {"_type": "layer_choice", "_value": ["conv", "pool"]},
+        "in": {"_type": "input_choice", "_value": {"candidates": ["", ""], "n_chosen": 1}},
+        "layers": {"_type": "randint", "_value": [1, 4]},
+        "lr": {"_type": "loguniform", "_value": [0.0001, 0.1]},
+        "momentum": {"_type": "quniform", "_value": [0.5, 0.99, 0.01]},
+        "dropout": {"_type": "uniform", "_value": [0, 0.5]},
+        "width": {"_type": "qloguniform", "_value": [8, 256, 8]},
+        "noise": {"_type": "normal", "_value": [0, 1]},
+        "shift": {"_type": "qnormal", "_value": [0, 4, 0.5]},
+        "scale": {"_type": "lognormal", "_value": [0, 1]},
+        "steps": {"_type": "qlognormal", "_value": [2, 1, 1]}
+    }"#,
+    size: None,
 };
 
 /// A space too large to count (8^60 architectures).

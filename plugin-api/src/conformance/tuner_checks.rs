@@ -20,7 +20,7 @@ type Check = fn(&TunerFactory<'_>) -> std::result::Result<String, String>;
 /// Tuners must accept a `"seed"` option (a whole number): the kit uses it for the
 /// determinism and state checks.
 pub fn check_tuner(factory: &TunerFactory<'_>) -> ConformanceReport {
-    let checks: [(&str, Check); 7] = [
+    let checks: [(&str, Check); 8] = [
         ("valid parameters on fixture spaces", valid_parameters),
         ("large space", large_space),
         ("deterministic under a seed", deterministic),
@@ -28,6 +28,7 @@ pub fn check_tuner(factory: &TunerFactory<'_>) -> ConformanceReport {
         ("state save/restore round trip", state_round_trip),
         ("errors, not panics, on bad input", bad_input),
         ("no more trials once exhausted", exhaustion),
+        ("numeric types: read or refused by name", numeric_types),
     ];
     let mut report = ConformanceReport::default();
     for (name, check) in checks {
@@ -319,4 +320,58 @@ fn exhaustion(factory: &TunerFactory<'_>) -> std::result::Result<String, String>
         }
     }
     Ok("said no more trials after every architecture of 6- and 1-architecture spaces".into())
+}
+
+/// A tuner either reads NNI's numeric types — valid, varied parameters whose state
+/// survives a round trip — or refuses the space naming a parameter it does not read.
+fn numeric_types(factory: &TunerFactory<'_>) -> std::result::Result<String, String> {
+    let fixture = fixtures::NUMERIC;
+    let space = parse(fixture.json);
+    let mut t = ctx("creating the tuner", factory(r#"{"seed": 5}"#))?;
+    if let Err(e) = t.update_search_space(fixture.json) {
+        let named = space
+            .choices()
+            .iter()
+            .any(|c| c.is_numeric() || c.type_name() == "randint")
+            && e.message().contains("does not support");
+        return if named && e.kind() != ErrorKind::Panic {
+            Ok(format!("refused by name: {}", e.message()))
+        } else {
+            Err(format!(
+                "refused the numeric space without naming the unsupported type: {}",
+                show(&e)
+            ))
+        };
+    }
+    let got = generate(&mut t, &space, 0, 30)?;
+    if got.len() != 30 {
+        return Err(format!("only {} of 30 parameters", got.len()));
+    }
+    let lrs: HashSet<String> = got.iter().map(|p| p["lr"]["_value"].to_string()).collect();
+    if lrs.len() < 10 {
+        return Err(format!(
+            "30 proposals held only {} different learning rates",
+            lrs.len()
+        ));
+    }
+    for (id, p) in got.iter().enumerate() {
+        ctx(
+            "receive_trial_result",
+            t.receive_trial_result(id as u64, &p.to_string(), &format!("{}", id % 7)),
+        )?;
+    }
+    let state = ctx("save_state", t.save_state())?;
+    let mut restored = ctx("creating the tuner", factory(r#"{"seed": 5}"#))?;
+    ctx("update_search_space", restored.update_search_space(fixture.json))?;
+    ctx("load_state", restored.load_state(&state))?;
+    let a = generate(&mut t, &space, 30, 5)?;
+    let b = generate(&mut restored, &space, 30, 5)?;
+    if a != b {
+        return Err("a restored tuner proposed other numbers than the original".into());
+    }
+    Ok(format!(
+        "30 valid parameters over {} types ({} different learning rates); state round trip",
+        space.choices().len(),
+        lrs.len()
+    ))
 }
