@@ -176,6 +176,10 @@ fn train_epochs(
         seed: spec.seed,
         ..TrainConfig::default()
     };
+    println!(
+        "training: {} epochs, batch {}, lr {}, drop_path {}, cutout {}",
+        tc.epochs, tc.batch_size, tc.lr, tc.drop_path, tc.augment.cutout
+    );
     let bar = progress::bar(
         "epoch {prefix} [{bar:30}] {pos}/{len} loss {msg} ({eta})",
         quiet,

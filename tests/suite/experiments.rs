@@ -125,6 +125,101 @@ name = "random"
     }
 }
 
+#[test]
+fn tpe_searches_a_log_uniform_learning_rate_with_the_architecture_on_fashion_mnist() {
+    let home = TempDir::new().unwrap();
+    let runs = home.path().join("runs");
+    let config = trial_config(
+        home.path(),
+        r#"
+direction = "maximize"
+max_trials = 5
+concurrency = 2
+[space]
+builtin = "nas-bench-201"
+options = { width = 4, cells_per_stage = 1 }
+hyperparameters = { lr = { _type = "loguniform", _value = [0.001, 0.5] }, batch_size = { _type = "choice", _value = [32, 64] } }
+[trial]
+epochs = 1
+train_subset = 400
+test_subset = 200
+[tuner]
+name = "tpe"
+options = { n_startup_jobs = 3 }
+"#,
+    );
+    let (code, out, err) = experiment(home.path(), &["run", config.to_str().unwrap()], &runs);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(out.contains(": 5 succeeded, 0 failed"), "{out}\n{err}");
+    let dir = only_experiment(&runs);
+    let store = Store::open(&dir).unwrap();
+    let mut lrs = std::collections::HashSet::new();
+    for t in store.trials().unwrap() {
+        let p: serde_json::Value = serde_json::from_str(&t.parameters).unwrap();
+        let lr = p["lr"]["_value"].as_f64().unwrap();
+        let batch = p["batch_size"]["_value"].as_i64().unwrap();
+        assert!((0.001..=0.5).contains(&lr), "{p}");
+        assert_eq!(p.as_object().unwrap().len(), 6 + 2, "6 edges and 2 settings: {p}");
+        lrs.insert(lr.to_bits());
+        // The trial trained with the proposed settings.
+        let log = std::fs::read_to_string(store.trial_dir(t.id).join("stdout.log")).unwrap();
+        assert!(
+            log.contains(&format!("batch {batch}, lr {lr},")),
+            "trial {} log does not show lr {lr} and batch {batch}:\n{log}",
+            t.id
+        );
+        assert!((0.0..=1.0).contains(&t.final_metric.unwrap()));
+    }
+    assert_eq!(lrs.len(), 5, "every trial got its own learning rate");
+}
+
+#[test]
+fn numeric_types_a_tuner_cannot_read_are_refused_before_any_trial() {
+    let home = TempDir::new().unwrap();
+    let runs = home.path().join("runs");
+    let config = trial_config(
+        home.path(),
+        r#"
+direction = "maximize"
+max_trials = 2
+[space]
+builtin = "nas-bench-201"
+options = { width = 4, cells_per_stage = 1 }
+hyperparameters = { lr = { _type = "loguniform", _value = [0.001, 0.5] } }
+[trial]
+epochs = 1
+[tuner]
+name = "grid"
+"#,
+    );
+    let (code, out, err) = experiment(home.path(), &["run", config.to_str().unwrap()], &runs);
+    assert_ne!(code, 0, "{out}\n{err}");
+    assert!(
+        err.contains("giving the tuner \"grid\" the search space")
+            && err.contains("\"lr\" is a \"loguniform\" parameter, which this tuner does not support"),
+        "{err}"
+    );
+    let bad = trial_config(
+        home.path(),
+        r#"
+direction = "maximize"
+[space]
+builtin = "nas-bench-201"
+hyperparameters = { momentum = { _type = "uniform", _value = [0.5, 0.9] } }
+[trial]
+epochs = 1
+[tuner]
+name = "tpe"
+"#,
+    );
+    let (code, _, err) = experiment(home.path(), &["run", bad.to_str().unwrap()], &runs);
+    assert_ne!(code, 0);
+    assert!(
+        err.contains("space.hyperparameters.momentum") && err.contains("takes no hyperparameter \"momentum\""),
+        "{err}"
+    );
+}
+
 fn failing(command: &str, timeout: &str, retries: u32) -> String {
     format!(
         r#"
