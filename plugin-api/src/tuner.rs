@@ -69,7 +69,9 @@ pub trait Tuner: Send + 'static {
     /// Takes a new (validated) search space. May be called again to replace it.
     fn update_search_space(&mut self, space: &SearchSpace) -> Result<()>;
 
-    /// The architecture for trial `id`, or `None` when there are no more trials.
+    /// The architecture for trial `id`, or `None` when there is nothing to propose now.
+    /// The host asks again after the next trial ends; `None` while no trial is running
+    /// ends the search (a finite space exhausted, a schedule complete).
     fn generate_parameters(&mut self, id: ParameterId) -> Result<Option<Architecture>>;
 
     /// The final metric of trial `id` that ran `parameters`.
@@ -88,6 +90,16 @@ pub trait Tuner: Send + 'static {
 
     /// Restores a state from `save_state`, after `update_search_space`.
     fn load_state(&mut self, state: &Value) -> Result<()>;
+
+    /// What the host should know about trial `id` beyond its architecture, asked right
+    /// after `generate_parameters(id)`: for multi-fidelity tuners a JSON object with
+    /// `"budget"` (a positive number: the trial's epochs, or the fidelity a table
+    /// answers at) and, for a promotion, `"promoted_from"` (the trial id whose
+    /// architecture continues); any other keys are shown as given. `None` (the
+    /// default): a trial at the experiment's own budget.
+    fn trial_info(&self, _id: ParameterId) -> Result<Option<Value>> {
+        Ok(None)
+    }
 }
 
 /// An author's tuner behind the ABI: parses and validates every payload, renders
@@ -190,6 +202,29 @@ impl<T: Tuner> TunerAbi for TunerAdapter<T> {
         };
         run().into()
     }
+
+    fn trial_info(&self, id: u64) -> RResult<ROption<RString>, PluginError> {
+        let run = || -> Result<ROption<RString>> {
+            let info = self.tuner.call_ref("trial_info", |t| t.trial_info(id))?;
+            match info {
+                None => Ok(ROption::RNone),
+                Some(Value::Object(map)) => {
+                    if let Some(b) = map.get("budget") {
+                        if !b.as_f64().is_some_and(|b| b > 0.0 && b.is_finite()) {
+                            return Err(PluginError::internal(format!(
+                                "the tuner gave trial {id} the budget {b}; a budget is a positive number"
+                            )));
+                        }
+                    }
+                    Ok(ROption::RSome(Value::Object(map).to_string().into()))
+                }
+                Some(other) => Err(PluginError::internal(format!(
+                    "the tuner's trial info for trial {id} is {other}, not a JSON object"
+                ))),
+            }
+        };
+        run().into()
+    }
 }
 
 /// Builds a `T` behind the ABI from options given as JSON text. This is what a
@@ -278,5 +313,16 @@ impl TunerClient {
     /// Restores a state from [`save_state`](Self::save_state).
     pub fn load_state(&mut self, state: &str) -> Result<()> {
         self.inner.load_state(state.into()).into_result()
+    }
+
+    /// The tuner's info on trial `id` (a JSON object: `budget`, `promoted_from`, …), or
+    /// `None` for a trial at the experiment's own budget.
+    pub fn trial_info(&self, id: ParameterId) -> Result<Option<Value>> {
+        match self.inner.trial_info(id).into_result()? {
+            ROption::RSome(text) => serde_json::from_str(text.as_str()).map(Some).map_err(|e| {
+                PluginError::internal(format!("the plugin returned trial info that is not JSON: {e}"))
+            }),
+            ROption::RNone => Ok(None),
+        }
     }
 }

@@ -37,6 +37,22 @@ pub struct TrialRecord {
     pub started: Option<f64>,
     /// End time.
     pub ended: Option<f64>,
+    /// What the tuner said of it (JSON object: `budget`, `promoted_from`, …), if anything.
+    pub info: Option<String>,
+}
+
+impl TrialRecord {
+    /// The tuner's info as JSON (an empty object when there is none).
+    pub fn info_json(&self) -> serde_json::Value {
+        self.info
+            .as_deref()
+            .and_then(|t| serde_json::from_str(t).ok())
+            .unwrap_or_else(|| serde_json::json!({}))
+    }
+    /// The trial's budget, if the tuner gave one.
+    pub fn budget(&self) -> Option<f64> {
+        self.info_json()["budget"].as_f64()
+    }
 }
 
 /// An open experiment database.
@@ -82,6 +98,7 @@ CREATE TABLE IF NOT EXISTS search_epochs (
 CREATE TABLE IF NOT EXISTS search_populations (
     generation INTEGER PRIMARY KEY, population TEXT NOT NULL, time REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS trial_info (trial INTEGER PRIMARY KEY, info TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS tuner_state (seq INTEGER PRIMARY KEY AUTOINCREMENT, state TEXT NOT NULL, time REAL NOT NULL);
 ";
 
@@ -251,13 +268,26 @@ impl Store {
         Ok((cfg, config_dir))
     }
 
-    /// Records a new trial and the tuner state right after generating it, atomically.
-    pub fn add_trial(&mut self, id: u64, parameters: &str, tuner_state: &str) -> Result<()> {
+    /// Records a new trial (with the tuner's info on it, if any) and the tuner state
+    /// right after generating it, atomically.
+    pub fn add_trial(
+        &mut self,
+        id: u64,
+        parameters: &str,
+        info: Option<&str>,
+        tuner_state: &str,
+    ) -> Result<()> {
         let tx = self.conn.transaction()?;
         tx.execute(
             "INSERT INTO trials(id, parameters, status) VALUES (?1, ?2, 'RUNNING')",
             params![id as i64, parameters],
         )?;
+        if let Some(info) = info {
+            tx.execute(
+                "INSERT INTO trial_info(trial, info) VALUES (?1, ?2)",
+                params![id as i64, info],
+            )?;
+        }
         insert_tuner_state(&tx, tuner_state)?;
         tx.commit()?;
         Ok(())
@@ -333,7 +363,7 @@ impl Store {
 
     /// Every trial, by id.
     pub fn trials(&self) -> Result<Vec<TrialRecord>> {
-        let mut stmt = self.conn.prepare("SELECT id, parameters, status, attempts, final, reason, exit_code, reported, started, ended FROM trials ORDER BY id")?;
+        let mut stmt = self.conn.prepare("SELECT id, parameters, status, attempts, final, reason, exit_code, reported, started, ended, info FROM trials LEFT JOIN trial_info ON trial_info.trial = trials.id ORDER BY id")?;
         let rows = stmt.query_map([], |r| {
             Ok(TrialRecord {
                 id: r.get::<_, i64>(0)? as u64,
@@ -346,6 +376,7 @@ impl Store {
                 reported: r.get(7)?,
                 started: r.get(8)?,
                 ended: r.get(9)?,
+                info: r.get(10)?,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
@@ -358,6 +389,21 @@ impl Store {
             .prepare("SELECT value, raw, final FROM metrics WHERE trial = ?1 ORDER BY seq")?;
         let rows = stmt.query_map([id as i64], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    /// The budget the tuner gave trial `id`, if any.
+    pub fn trial_budget(&self, id: u64) -> Result<Option<f64>> {
+        let info: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT info FROM trial_info WHERE trial = ?1",
+                [id as i64],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok(info
+            .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+            .and_then(|v| v["budget"].as_f64()))
     }
 
     /// The folder for a trial's files (logs, parameters).

@@ -40,6 +40,10 @@ pub trait TunerAbi: Send {
     /// Restores a state written by `save_state`.
     #[sabi(last_prefix_field)]
     fn load_state(&mut self, state: RStr<'_>) -> RResult<(), PluginError>;
+
+    /// What the tuner says about trial `parameter_id` beyond its parameters, as a JSON
+    /// object (e.g. `{"budget": 9, "rung": 2, "promoted_from": 14}`), or `RNone`.
+    fn trial_info(&self, parameter_id: u64) -> RResult<ROption<RString>, PluginError>;
 }
 
 /// An owned tuner trait object (freed by the plugin's own drop glue).

@@ -66,7 +66,7 @@ impl Manager {
     fn reattach(&mut self, (id, attempt, parameters, handle): Orphan) -> Result<()> {
         let seen = self.store.metrics_of_attempt(id, attempt)?;
         let (stop, stop_rx) = watch::channel(false);
-        let spec = self.trial_spec(id, attempt, &parameters, None);
+        let spec = self.trial_spec(id, attempt, &parameters, None)?;
         if !self
             .service
             .reattach(spec, &handle, seen.len(), self.events_tx.clone(), stop_rx)

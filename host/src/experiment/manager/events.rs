@@ -154,6 +154,10 @@ impl Manager {
             )?;
         }
         self.tuner.trial_end(id, success)?;
+        // A tuner that had nothing to propose (waiting for results, as multi-fidelity
+        // schedules do) is asked again; it ends the search by saying nothing while no
+        // trial runs.
+        self.exhausted = false;
         let state = self.tuner.save_state()?;
         self.store.mark_reported(id, &state)
     }

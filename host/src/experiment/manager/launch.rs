@@ -37,7 +37,9 @@ impl Manager {
             return Ok(None);
         };
         let (id, p) = (self.next_id, p.to_string());
-        self.store.add_trial(id, &p, &self.tuner.save_state()?)?;
+        let info = self.tuner.trial_info(id)?.map(|v| v.to_string());
+        self.store
+            .add_trial(id, &p, info.as_deref(), &self.tuner.save_state()?)?;
         self.generated += 1;
         self.next_id += 1;
         Ok(Some((id, p)))
@@ -56,7 +58,7 @@ impl Manager {
         let trial_dir = self.store.trial_dir(id);
         std::fs::create_dir_all(&trial_dir)?;
         std::fs::write(trial_dir.join("parameters.json"), &parameters)?;
-        let spec = self.trial_spec(id, attempt, &parameters, gpu);
+        let spec = self.trial_spec(id, attempt, &parameters, gpu)?;
         let (stop, stop_rx) = watch::channel(false);
         self.running.insert(
             id,
@@ -73,14 +75,15 @@ impl Manager {
         Ok(())
     }
 
-    /// How to run attempt `attempt` of trial `id`.
+    /// How to run attempt `attempt` of trial `id` (with `ARCHON_BUDGET` when the tuner
+    /// gave it a budget).
     pub(super) fn trial_spec(
         &self,
         id: u64,
         attempt: u32,
         parameters: &str,
         gpu: Option<u32>,
-    ) -> TrialSpec {
+    ) -> Result<TrialSpec> {
         let trial_dir = self.store.trial_dir(id);
         let mut env = vec![
             ("ARCHON_PARAMETERS".to_string(), parameters.to_string()),
@@ -101,7 +104,10 @@ impl Manager {
         if let Some(gpu) = gpu {
             env.push(("CUDA_VISIBLE_DEVICES".into(), gpu.to_string()));
         }
-        TrialSpec {
+        if let Some(budget) = self.store.trial_budget(id)? {
+            env.push(("ARCHON_BUDGET".into(), budget.to_string()));
+        }
+        Ok(TrialSpec {
             id,
             attempt,
             command: match &self.cfg.trial.command {
@@ -113,6 +119,6 @@ impl Manager {
             log_dir: trial_dir,
             timeout: self.cfg.trial_timeout(),
             grace: Duration::from_secs(self.cfg.training_service.grace_seconds),
-        }
+        })
     }
 }

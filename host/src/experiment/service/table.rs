@@ -15,8 +15,8 @@ use std::{collections::HashMap, path::Path, sync::Arc};
 use tokio::sync::{mpsc, watch};
 
 /// A ground-truth architecture being gathered: its first line, its record, and per
-/// seed (validation, test) accuracy.
-type GroundTruthRow = (usize, Map<String, Value>, Vec<(f64, f64)>);
+/// seed the (validation, test) accuracy of each epoch.
+type GroundTruthRow = (usize, Map<String, Value>, Vec<Vec<(f64, f64)>>);
 
 /// A loaded table: rows by the values of the space's labels.
 #[derive(Debug)]
@@ -135,13 +135,20 @@ impl Lookup {
             if let (Some(key), Some(Value::Object(arch))) = (obj.get("key"), obj.get("arch")) {
                 // A ground-truth row: one training of one seed.
                 let key = canonical(key);
-                let last = obj["epochs"].as_array().and_then(|e| e.last()).cloned();
-                let (valid, test) = last.map_or((f64::NAN, f64::NAN), |e| {
-                    (
-                        e["valid"].as_f64().unwrap_or(f64::NAN),
-                        e["test"].as_f64().unwrap_or(f64::NAN),
-                    )
-                });
+                let curve: Vec<(f64, f64)> = obj["epochs"]
+                    .as_array()
+                    .map(|epochs| {
+                        epochs
+                            .iter()
+                            .map(|e| {
+                                (
+                                    e["valid"].as_f64().unwrap_or(f64::NAN),
+                                    e["test"].as_f64().unwrap_or(f64::NAN),
+                                )
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
                 let entry = ground_truth.entry(key.clone()).or_insert_with(|| {
                     order.push(key.clone());
                     let mut record: Map<String, Value> = arch
@@ -158,25 +165,40 @@ impl Lookup {
                     }
                     (i + 1, record, Vec::new())
                 });
-                entry.2.push((valid, test));
+                entry.2.push(curve);
                 continue;
             }
             out.push((i + 1, obj));
         }
         for key in order {
             let (line, mut record, seeds) = ground_truth.remove(&key).expect("recorded above");
-            let mean =
-                |f: fn(&(f64, f64)) -> f64| seeds.iter().map(f).sum::<f64>() / seeds.len() as f64;
-            record.insert("valid".into(), Value::from(mean(|s| s.0)));
-            record.insert("test".into(), Value::from(mean(|s| s.1)));
+            // Means over seeds: the last epoch as `valid`/`test`, each epoch e as
+            // `valid@e`/`test@e` (the fidelities multi-fidelity tuners ask for).
+            let epochs = seeds.iter().map(Vec::len).min().unwrap_or(0);
+            let mean = |e: usize, f: fn(&(f64, f64)) -> f64| {
+                seeds.iter().map(|c| f(&c[e])).sum::<f64>() / seeds.len() as f64
+            };
+            for e in 0..epochs {
+                record.insert(format!("valid@{}", e + 1), Value::from(mean(e, |s| s.0)));
+                record.insert(format!("test@{}", e + 1), Value::from(mean(e, |s| s.1)));
+            }
+            let last = epochs.saturating_sub(1);
+            let (valid, test) = if epochs == 0 {
+                (f64::NAN, f64::NAN)
+            } else {
+                (mean(last, |s| s.0), mean(last, |s| s.1))
+            };
+            record.insert("valid".into(), Value::from(valid));
+            record.insert("test".into(), Value::from(test));
             out.push((line, record));
         }
         Ok(out)
     }
 
     /// The answer for trial parameters (NNI format: per label `{"_value": …}` or the
-    /// value itself): the metric line, or why there is none.
-    pub fn answer(&self, parameters: &str) -> Result<MetricLine, String> {
+    /// value itself) at `budget` (column `METRIC@BUDGET`; without a budget, the metric
+    /// column): the metric line, or why there is none.
+    pub fn answer(&self, parameters: &str, budget: Option<f64>) -> Result<MetricLine, String> {
         let params: Value = serde_json::from_str(parameters)
             .map_err(|e| format!("trial parameters are not JSON: {e}"))?;
         let mut key = Vec::with_capacity(self.labels.len());
@@ -198,9 +220,21 @@ impl Lookup {
                 shown.join(", ")
             ));
         };
-        let value = row[&self.metric]
+        let column = match budget {
+            Some(b) => format!("{}@{b}", self.metric),
+            None => self.metric.clone(),
+        };
+        let value = row
+            .get(&column)
+            .ok_or_else(|| {
+                format!(
+                    "the trial table has no column {column:?} for budget {}; a multi-fidelity tuner needs one column per budget",
+                    budget.unwrap_or_default()
+                )
+            })?
             .as_f64()
-            .ok_or_else(|| format!("column {:?} is not a number in this row", self.metric))?;
+            .filter(|v| !v.is_nan())
+            .ok_or_else(|| format!("column {column:?} is not a number in this row"))?;
         let mut raw = row.clone();
         raw.insert("default".into(), Value::from(value));
         raw.insert("final".into(), Value::Bool(true));
@@ -239,8 +273,13 @@ impl TrainingService for TableService {
             .find(|(k, _)| k == "ARCHON_PARAMETERS")
             .map(|(_, v)| v.clone())
             .unwrap_or_default();
+        let budget = spec
+            .env
+            .iter()
+            .find(|(k, _)| k == "ARCHON_BUDGET")
+            .and_then(|(_, v)| v.parse::<f64>().ok());
         let (id, attempt) = (spec.id, spec.attempt);
-        let outcome = match self.lookup.answer(&parameters) {
+        let outcome = match self.lookup.answer(&parameters, budget) {
             Ok(metric) => {
                 let _ = events.send(Event::Metric {
                     id,

@@ -8,7 +8,7 @@ fn trials_metrics_and_tuner_state_round_trip() {
     let mut store = Store::open(dir.path()).unwrap();
     store.set_meta("name", "x").unwrap();
     store
-        .add_trial(0, r#"{"op": {"_idx": 1}}"#, "state-0")
+        .add_trial(0, r#"{"op": {"_idx": 1}}"#, None, "state-0")
         .unwrap();
     assert_eq!(store.start_attempt(0).unwrap(), 1);
     store
@@ -38,7 +38,7 @@ fn old_tuner_checkpoints_are_pruned() {
     let dir = tempfile::TempDir::new().unwrap();
     let mut store = Store::open(dir.path()).unwrap();
     for i in 0..30u64 {
-        store.add_trial(i, "{}", &format!("state-{i}")).unwrap();
+        store.add_trial(i, "{}", None, &format!("state-{i}")).unwrap();
     }
     let kept: i64 = store
         .conn
