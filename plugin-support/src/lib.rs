@@ -3,6 +3,7 @@
 
 pub mod decisions;
 pub mod evolution;
+pub mod fidelity;
 pub mod one_shot;
 mod saved_state;
 mod seeded_rng;
