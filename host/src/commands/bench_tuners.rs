@@ -3,6 +3,13 @@
 //! seconds): per tuner, the best value found after N trials over S seeds (mean,
 //! standard error), its regret to the table's optimum, and random search beside it;
 //! `--svg` draws the mean best-so-far curves.
+//!
+//! Multi-fidelity tuners (those with `min_budget`/`max_budget` options: asha,
+//! hyperband) get the table's epochs as their budgets (a trial at budget b is answered
+//! from `valid@b`, the table's learning curve) and run at equal cost: the sum of their
+//! trials' budgets up to N × the table's epochs; only full-budget results count as
+//! found. For every tuner the cost (epochs) at which its best reached random search's
+//! N-trial result is reported.
 
 use super::experiment::record_new;
 use crate::{
@@ -29,10 +36,18 @@ struct TunerResult {
     sem: f64,
     /// The table's optimum minus the mean best.
     regret: f64,
-    /// Mean best-so-far after 10, 25, 50 and 100 % of the trials.
+    /// Mean best-so-far after 10, 25, 50 and 100 % of the trials (or their cost, for
+    /// multi-fidelity tuners).
     curve: Vec<(usize, f64)>,
     /// Trials the table could not answer (missing architectures), over all seeds.
     unanswered: usize,
+    /// Whether the tuner gave budgets (run at equal cost instead of equal trials).
+    multi_fidelity: bool,
+    /// Mean cost (epochs) of a run.
+    cost: f64,
+    /// Per seed: the cost (epochs) at which the best found reached random search's
+    /// mean N-trial result (`None`: not within the run).
+    cost_to_random: Vec<Option<f64>>,
 }
 
 #[derive(Debug, Serialize)]
@@ -45,8 +60,16 @@ struct Report {
     tuners: Vec<TunerResult>,
 }
 
-/// The experiment config text for one run.
-fn config_text(args: &BenchTunersArgs, table: &Path, tuner: &str, seed: u64) -> Result<String> {
+/// The experiment config text for one run: `max_trials` trials, the tuner with
+/// `options`.
+fn config_text(
+    args: &BenchTunersArgs,
+    table: &Path,
+    tuner: &str,
+    tuner_options: &toml::Table,
+    max_trials: usize,
+    seed: u64,
+) -> Result<String> {
     let header = Table::load(table)
         .with_context(|| {
             format!(
@@ -65,10 +88,11 @@ fn config_text(args: &BenchTunersArgs, table: &Path, tuner: &str, seed: u64) -> 
     trial.insert("metric".into(), args.metric.clone().into());
     let mut tuner_t = toml::Table::new();
     tuner_t.insert("name".into(), tuner.into());
+    tuner_t.insert("options".into(), tuner_options.clone().into());
     let mut root = toml::Table::new();
     root.insert("name".into(), format!("bench-{tuner}-{seed}").into());
     root.insert("direction".into(), "maximize".into());
-    root.insert("max_trials".into(), (args.trials as i64).into());
+    root.insert("max_trials".into(), (max_trials as i64).into());
     root.insert("concurrency".into(), 1.into());
     root.insert("seed".into(), (seed as i64).into());
     root.insert("space".into(), space.into());
@@ -95,7 +119,9 @@ pub fn run(args: &BenchTunersArgs, search_path: &SearchPath) -> Result<ExitCode>
         .table
         .canonicalize()
         .with_context(|| format!("--table {}", args.table.display()))?;
-    let entries = Table::load(&table)?.entries();
+    let loaded = Table::load(&table)?;
+    let full = loaded.header.budget.epochs as f64;
+    let entries = loaded.entries();
     let optimum = match args.metric.as_str() {
         "test" => entries.iter().map(|e| e.test()).fold(f64::MIN, f64::max),
         "valid" => entries.iter().map(|e| e.valid()).fold(f64::MIN, f64::max),
@@ -114,45 +140,95 @@ pub fn run(args: &BenchTunersArgs, search_path: &SearchPath) -> Result<ExitCode>
         .collect();
     let mut tuners = Vec::new();
     let mut series = Vec::new();
+    let budget_cap = args.trials as f64 * full;
+    // Random search's mean best after N trials, once measured (the cost target).
+    let mut random_mean: Option<f64> = None;
     for tuner in &args.tuners {
+        let plugin = crate::plugins::resolve(tuner, search_path)?;
+        let has = |key: &str| {
+            plugin
+                .options
+                .as_ref()
+                .is_some_and(|o| o.iter().any(|d| d.key == key))
+        };
+        let multi_fidelity = has("min_budget") && has("max_budget");
+        let mut options = toml::Table::new();
+        let max_trials = if multi_fidelity {
+            options.insert("min_budget".into(), 1.0.into());
+            options.insert("max_budget".into(), full.into());
+            args.trials * (full.ceil() as usize).max(1)
+        } else {
+            args.trials
+        };
         let mut best = Vec::new();
         let mut curves = vec![Vec::new(); marks.len()];
         let mut unanswered = 0;
-        // Per trial index: the sum and count of best-so-far values over seeds.
-        let mut full = vec![(0.0, 0usize); args.trials];
+        let mut costs = Vec::new();
+        let mut cost_to_random = Vec::new();
+        // Per trial's worth of cost (N at the table's budget): the sum and count of
+        // best-so-far values over seeds.
+        let mut sums = vec![(0.0, 0usize); args.trials];
         for seed in 0..args.seeds {
-            let text = config_text(args, &table, tuner, seed)?;
+            let text = config_text(args, &table, tuner, &options, max_trials, seed)?;
             let dir = record_new(&runs, &format!("{tuner}-{seed}"), &text, &config_dir)?;
             manager::run_with(&dir, search_path, true)
                 .with_context(|| format!("tuner {tuner}, seed {seed}"))?;
             let trials = Store::open(&dir)?.trials()?;
             let mut so_far = f64::NAN;
-            let mut by_trial = Vec::with_capacity(trials.len());
+            // (cost so far, best so far) after each trial.
+            let mut by_trial: Vec<(f64, f64)> = Vec::with_capacity(trials.len());
+            let mut cost = 0.0;
+            let mut reached = None;
             for t in &trials {
+                let budget = t.budget().unwrap_or(full);
+                if cost + budget > budget_cap + 1e-9 {
+                    break; // Equal cost: N trials at the table's budget.
+                }
+                cost += budget;
                 match (t.status, t.final_metric) {
-                    (TrialStatus::Succeeded, Some(v)) => {
+                    (TrialStatus::Succeeded, Some(v)) if budget >= full => {
                         so_far = if so_far.is_nan() { v } else { so_far.max(v) }
                     }
+                    (TrialStatus::Succeeded, Some(_)) => {}
                     _ => unanswered += 1,
                 }
-                by_trial.push(so_far);
+                if reached.is_none() && random_mean.is_some_and(|r| so_far >= r) {
+                    reached = Some(cost);
+                }
+                by_trial.push((cost, so_far));
             }
-            for (slot, v) in full.iter_mut().zip(&by_trial) {
+            costs.push(cost);
+            cost_to_random.push(reached);
+            // The best found within the cost of `n` trials at the table's budget.
+            let within = |n: usize| {
+                by_trial
+                    .iter()
+                    .take_while(|(c, _)| *c <= n as f64 * full + 1e-9)
+                    .last()
+                    .map_or(f64::NAN, |(_, v)| *v)
+            };
+            for (n, slot) in sums.iter_mut().enumerate() {
+                let v = within(n + 1);
                 if !v.is_nan() {
                     slot.0 += v;
                     slot.1 += 1;
                 }
             }
             for (k, &m) in marks.iter().enumerate() {
-                curves[k].push(by_trial.get(m - 1).copied().unwrap_or(so_far));
+                curves[k].push(within(m));
             }
             best.push(so_far);
             let _ = std::fs::remove_dir_all(&dir);
         }
         let mean = stats::mean(&best);
+        if tuner == "random" && random_mean.is_none() {
+            random_mean = Some(mean);
+            // Random's own cost to reach its mean: from its curves, after the fact.
+            cost_to_random = vec![None; best.len()];
+        }
         series.push((
             tuner.clone(),
-            full.iter()
+            sums.iter()
                 .enumerate()
                 .filter(|(_, (_, n))| *n > 0)
                 .map(|(i, (sum, n))| ((i + 1) as f64, sum / *n as f64))
@@ -170,6 +246,9 @@ pub fn run(args: &BenchTunersArgs, search_path: &SearchPath) -> Result<ExitCode>
             mean,
             best,
             unanswered,
+            multi_fidelity,
+            cost: stats::mean(&costs),
+            cost_to_random,
         });
     }
     if let Some(svg) = &args.svg {
@@ -178,7 +257,7 @@ pub fn run(args: &BenchTunersArgs, search_path: &SearchPath) -> Result<ExitCode>
                 "best {} so far (mean of {} seeds; optimum {optimum:.4})",
                 args.metric, args.seeds
             ),
-            "trials",
+            "trials (multi-fidelity: their cost in full-budget trainings)",
             &series,
         );
         std::fs::write(svg, chart).with_context(|| format!("writing {}", svg.display()))?;
@@ -206,20 +285,35 @@ pub fn run(args: &BenchTunersArgs, search_path: &SearchPath) -> Result<ExitCode>
     );
     let heads: Vec<String> = marks.iter().map(|m| format!("@{m:<6}")).collect();
     println!(
-        "tuner        best (mean ± s.e.)   regret   {}  unanswered",
+        "tuner        best (mean ± s.e.)   regret   {}  unanswered  cost to random's result",
         heads.join(" ")
     );
     for t in &report.tuners {
         let curve: Vec<String> = t.curve.iter().map(|(_, v)| format!("{v:.4} ")).collect();
+        let reached: Vec<f64> = t.cost_to_random.iter().flatten().copied().collect();
+        let to_random = if t.tuner == "random" || reached.is_empty() {
+            "-".to_string()
+        } else {
+            format!(
+                "{:.0} of {budget_cap:.0} epochs ({} of {} seeds)",
+                stats::mean(&reached),
+                reached.len(),
+                t.cost_to_random.len()
+            )
+        };
         println!(
-            "{:<12} {:.4} ± {:.4}      {:.4}   {}  {}",
+            "{:<12} {:.4} ± {:.4}      {:.4}   {}  {:<10}  {}",
             t.tuner,
             t.mean,
             t.sem,
             t.regret,
             curve.join(" "),
-            t.unanswered
+            t.unanswered,
+            to_random
         );
     }
+    println!(
+        "(multi-fidelity tuners run at equal cost: {budget_cap:.0} epochs, only results at the full {full} epochs count)"
+    );
     Ok(ExitCode::SUCCESS)
 }
