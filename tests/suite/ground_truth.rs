@@ -508,4 +508,12 @@ fn bench_tuners_runs_tuners_on_the_table_by_look_up() {
         .map(|p| p[1].as_f64().unwrap())
         .collect();
     assert!(curve.windows(2).all(|w| w[0] <= w[1]), "{curve:?}");
+    // A multi-fidelity tuner runs at equal cost (budgets from the table's epochs).
+    let report = tuners("random,hyperband", "6");
+    let (random, hyperband) = (&report["tuners"][0], &report["tuners"][1]);
+    assert_eq!(random["multi_fidelity"], false);
+    assert_eq!(hyperband["multi_fidelity"], true);
+    let epochs = 1.0;
+    assert_eq!(random["cost"].as_f64(), Some(6.0 * epochs));
+    assert!(hyperband["cost"].as_f64().unwrap() <= 6.0 * epochs);
 }

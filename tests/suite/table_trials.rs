@@ -131,3 +131,73 @@ fn bad_tables_are_refused_before_anything_runs() {
     assert_ne!(code, 0);
     assert!(err.contains("trial.metric"), "{err}");
 }
+
+/// 12 architectures with a learning curve per row: `acc@1`, `acc@3`, `acc@9`.
+fn curve_table(dir: &Path) -> std::path::PathBuf {
+    let space = r#"{"op": {"_type": "layer_choice", "_value": ["a", "b", "c", "d", "e", "f"]},
+                    "k": {"_type": "choice", "_value": [3, 5]}}"#;
+    std::fs::write(dir.join("space.json"), space).unwrap();
+    let mut table = String::from("op,k,acc@1,acc@3,acc@9,acc\n");
+    for (i, op) in ["a", "b", "c", "d", "e", "f"].iter().enumerate() {
+        for k in [3, 5] {
+            let q = (i * 2 + usize::from(k == 5)) as f64 / 100.0;
+            let (a1, a3, a9) = (0.3 + q, 0.5 + q, 0.7 + q);
+            table.push_str(&format!("{op},{k},{a1},{a3},{a9},{a9}\n"));
+        }
+    }
+    std::fs::write(dir.join("curves.csv"), table).unwrap();
+    dir.join("curves.csv")
+}
+
+#[test]
+fn multi_fidelity_tuners_promote_by_budget_and_the_table_answers_each_budget() {
+    for tuner in ["asha", "hyperband"] {
+        let home = TempDir::new().unwrap();
+        let runs = home.path().join("runs");
+        curve_table(home.path());
+        let cfg = home.path().join("experiment.toml");
+        std::fs::write(
+            &cfg,
+            format!(
+                "direction = \"maximize\"\nmax_trials = 13\nseed = 1\n\
+                 [space]\nfile = \"space.json\"\n[trial]\ntable = \"curves.csv\"\nmetric = \"acc\"\n\
+                 [tuner]\nname = \"{tuner}\"\noptions = {{ min_budget = 1, max_budget = 9 }}\n"
+            ),
+        )
+        .unwrap();
+        let (code, out, err) = run(archon(home.path())
+            .args(["experiment", "run"])
+            .arg(&cfg)
+            .arg("--runs-dir")
+            .arg(&runs));
+        assert_eq!(code, 0, "{tuner}: {out}\n{err}");
+        let dir = only_experiment(&runs);
+        let store = Store::open(&dir).unwrap();
+        let trials = store.trials().unwrap();
+        assert_eq!(trials.len(), 13, "{tuner}");
+        let mut promoted = 0;
+        for t in &trials {
+            let budget = t.budget().unwrap_or_else(|| panic!("{tuner}: trial {} has no budget", t.id));
+            let column = format!("acc@{budget}");
+            // The value is the row's column for the trial's budget.
+            let metrics = store.metrics(t.id).unwrap();
+            let raw: serde_json::Value = serde_json::from_str(&metrics[0].1).unwrap();
+            assert_eq!(t.final_metric, raw[&column].as_f64(), "{tuner} trial {}: {raw}", t.id);
+            if let Some(from) = t.info_json()["promoted_from"].as_u64() {
+                promoted += 1;
+                let parent = &trials[from as usize];
+                assert_eq!(parent.parameters, t.parameters, "{tuner}: a promotion keeps the architecture");
+                assert!(parent.budget().unwrap() < budget);
+            }
+        }
+        assert!(promoted >= 3, "{tuner}: {promoted} promotions in 13 trials");
+        let (code, shown, err) = run(archon(home.path())
+            .args(["experiment", "show"])
+            .arg(&dir));
+        assert_eq!(code, 0, "{err}");
+        assert!(
+            shown.contains("BUDGET") && shown.contains("PROMOTED") && shown.contains("from "),
+            "{tuner}: {shown}"
+        );
+    }
+}

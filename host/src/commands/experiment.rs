@@ -260,13 +260,34 @@ fn show(dir: &Path) -> Result<()> {
         dir.display(),
         store.status_text()?
     );
+    let trials = store.trials()?;
+    // Multi-fidelity tuners give budgets and promotions: shown when any trial has one.
+    let fidelity = trials.iter().any(|t| t.info.is_some());
+    let extra = if fidelity {
+        format!("{:>8} {:>9}  ", "BUDGET", "PROMOTED")
+    } else {
+        String::new()
+    };
     println!(
-        "{:>5}  {:<13} {:>8} {:>8}  REASON",
+        "{:>5}  {:<13} {:>8} {:>8}  {extra}REASON",
         "TRIAL", "STATUS", "METRIC", "ATTEMPTS"
     );
-    for t in store.trials()? {
+    for t in trials {
+        let extra = if fidelity {
+            let info = t.info_json();
+            format!(
+                "{:>8} {:>9}  ",
+                t.budget().map(|b| b.to_string()).unwrap_or_else(|| "-".into()),
+                info["promoted_from"]
+                    .as_u64()
+                    .map(|f| format!("from {f}"))
+                    .unwrap_or_else(|| "-".into())
+            )
+        } else {
+            String::new()
+        };
         println!(
-            "{:>5}  {:<13} {:>8} {:>8}  {}",
+            "{:>5}  {:<13} {:>8} {:>8}  {extra}{}",
             t.id,
             t.status.as_str(),
             t.final_metric
