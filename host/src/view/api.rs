@@ -147,6 +147,8 @@ fn trials(store: &Store) -> Result<Value> {
                 "metric": t.final_metric,
                 "parameters": parse_json(&t.parameters),
                 "attempts": t.attempts,
+                "budget": t.budget(),
+                "promoted_from": t.info_json()["promoted_from"],
                 "reason": t.reason,
                 "started": t.started,
                 "ended": t.ended,

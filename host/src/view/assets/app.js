@@ -109,15 +109,20 @@ async function classicPage(id, exp) {
     const [x, y] = [a[key] ?? -Infinity, b[key] ?? -Infinity];
     return (x < y ? -1 : x > y ? 1 : 0) * (state.sortUp ? 1 : -1);
   });
+  // Multi-fidelity tuners give trials budgets and promotions: a column when any has one.
+  const fidelity = trials.some(t => t.budget !== null && t.budget !== undefined);
+  const budgetHead = fidelity ? `<th data-key="budget">budget</th>` : "";
+  const budgetCell = t => !fidelity ? "" : `<td>${t.budget ?? "-"}${
+    typeof t.promoted_from === "number" ? ` <span class="muted">(from ${t.promoted_from})</span>` : ""}</td>`;
   app.innerHTML = header(exp) + `
     <div class="panel"><h3>Best so far</h3><svg id="best-curve"></svg></div>
     <div class="panel"><h3>Intermediate metrics</h3><svg id="intermediate"></svg></div>
     <h3>Trials <select id="status-filter"><option value="">all (${trials.length})</option>${statuses.map(s =>
       `<option ${s === state.filter ? "selected" : ""}>${esc(s)}</option>`).join("")}</select></h3>
     <table id="trials"><thead><tr><th data-key="id">trial</th><th data-key="status">status</th><th data-key="metric">metric</th>
-      <th data-key="attempts">attempts</th><th>parameters</th></tr></thead><tbody>` +
+      <th data-key="attempts">attempts</th>${budgetHead}<th>parameters</th></tr></thead><tbody>` +
     rows.map(t => `<tr class="trial" data-id="${t.id}"><td>${t.id}</td><td class="status-${esc(t.status)}">${esc(t.status)}</td>
-      <td>${fmt(t.metric)}</td><td>${t.attempts}</td><td class="muted">${esc(Object.entries(t.parameters || {}).map(([k, v]) =>
+      <td>${fmt(t.metric)}</td><td>${t.attempts}</td>${budgetCell(t)}<td class="muted">${esc(Object.entries(t.parameters || {}).map(([k, v]) =>
         k + "=" + JSON.stringify(v._value)).join(" ")).slice(0, 160)}</td></tr>`).join("") + `</tbody></table>
     <div id="trial-detail"></div>
     <h3>Which choices the good trials made</h3><div id="choices">${choiceView(trials, maximize)}</div>`;
