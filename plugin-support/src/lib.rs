@@ -1,10 +1,13 @@
 //! Shared pieces for archon's plugins (tuners and one-shot trainers), so that no plugin copies another's code.
 //! Third-party plugins may use them too; they are ordinary Rust, not part of the ABI.
 
+pub mod brackets;
 pub mod decisions;
 pub mod evolution;
 pub mod fidelity;
 pub mod one_shot;
+pub mod parzen;
+pub mod tpe_model;
 mod saved_state;
 mod seeded_rng;
 

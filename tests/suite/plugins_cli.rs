@@ -37,12 +37,15 @@ fn info_reports_build_versions() {
     );
 }
 
-const ALL_PLUGINS: [&str; 13] = [
+const ALL_PLUGINS: [&str; 16] = [
     "random",
     "grid",
     "evolution",
     "ppo",
     "tpe",
+    "asha",
+    "hyperband",
+    "bohb",
     "darts",
     "pdarts",
     "cdarts",
@@ -126,6 +129,10 @@ fn info_shows_each_plugin_s_own_defaults() {
         ("ppo", "trials_per_update", "20"),
         ("tpe", "n_startup_jobs", "20"),
         ("tpe", "gamma", "0.25"),
+        ("asha", "eta", "3.0"),
+        ("hyperband", "max_budget", "27.0"),
+        ("bohb", "top_n_percent", "15.0"),
+        ("bohb", "min_budget", "1.0"),
         ("evolution", "population_size", "100"),
         ("darts", "arch_lr", "0.0003"),
         ("pdarts", "arch_lr", "0.0006"),
@@ -164,7 +171,7 @@ fn check_darts_runs_the_trainer_checks() {
     let (code, out, err) = run(archon(home.path()).args(["plugins", "check", "darts"]));
     assert_eq!(code, 0, "{out}\n{err}");
     assert!(out.contains("changes the architecture weights"), "{out}");
-    assert!(out.contains("9 passed, 0 failed"), "{out}");
+    assert!(out.contains("8 passed, 0 failed"), "{out}");
     assert!(out.contains("decides by role, not by name"), "{out}");
 }
 
@@ -175,7 +182,7 @@ fn unknown_plugin_name_lists_what_exists() {
     assert_eq!(code, 1);
     assert!(err.contains("no plugin named \"nosuch\""), "{err}");
     assert!(
-        err.contains("found: cdarts, darts, enas, evolution, gdas, grid, pdarts, ppo, proxyless, random, spos, textnas"),
+        err.contains("found: asha, bohb, cdarts, darts, enas, evolution, gdas, grid, hyperband, pdarts, ppo, proxyless, random, spos, textnas, tpe"),
         "{err}"
     );
 }

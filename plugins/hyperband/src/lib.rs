@@ -1,20 +1,53 @@
 //! `hyperband` — Hyperband (Li et al., JMLR 2018): successive halving run in brackets
 //! that trade the number of architectures against the budget each starts with.
 //!
-//! Budgets form a ladder `min_budget`, `min_budget·η`, … up to `max_budget` (rungs
-//! 0..=K). Bracket s (s = K, K−1, …, 0, then again) starts ⌈(K+1)/(s+1)·η^s⌉ random
-//! architectures at rung K−s; when all of a rung's trials have ended, the best ⌊n/η⌋
-//! (at least one) continue at the next rung, up to `max_budget`. As in NNI's default
-//! "parallelism" mode, a free trial slot starts the next bracket rather than wait for
-//! a rung to finish. A promotion is a new trial of the same architecture at the
-//! higher budget (`promoted_from`); the budget reaches the trial as `ARCHON_BUDGET`.
+//! The schedule is [`archon_plugin_support::brackets`]'s; brackets start from random
+//! architectures. The budget reaches the trial as `ARCHON_BUDGET`.
 
-mod tuner;
+use archon_plugin_api::{plugin_options, Result, SearchSpace, Selection};
+use archon_plugin_support::{
+    brackets::{BracketOptions, BracketSampler, BracketTuner, RandomSampler},
+    fidelity::Runs,
+    SeededRng,
+};
 
 #[cfg(test)]
 mod tests;
 
-pub use tuner::{HyperbandOptions, HyperbandTuner};
+plugin_options! {
+    /// Hyperband's options.
+    pub struct HyperbandOptions {
+        #[flatten]
+        pub schedule: BracketOptions = BracketOptions::default(),
+    }
+}
+
+/// Brackets start from random architectures.
+pub struct Random;
+
+impl BracketSampler for Random {
+    const NAME: &'static str = "hyperband";
+    type Options = HyperbandOptions;
+    fn shared(options: &HyperbandOptions) -> &BracketOptions {
+        &options.schedule
+    }
+    fn new(_options: &HyperbandOptions) -> Result<Self> {
+        Ok(Random)
+    }
+    fn sample(
+        &mut self,
+        space: &SearchSpace,
+        runs: &Runs,
+        _ladder: &[f64],
+        rng: &mut SeededRng,
+        n: usize,
+    ) -> Vec<Vec<Selection>> {
+        RandomSampler::draw(space, runs, rng, n)
+    }
+}
+
+/// Hyperband (options: [`HyperbandOptions`]).
+pub type HyperbandTuner = BracketTuner<Random>;
 
 archon_plugin_api::export_plugin! {
     name: "hyperband",

@@ -12,7 +12,6 @@
 //! space that is exhausted ends the search. Seeded; the whole state survives
 //! save/restore.
 
-mod parzen;
 mod tuner;
 
 #[cfg(test)]

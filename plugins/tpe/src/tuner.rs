@@ -1,13 +1,15 @@
 //! The TPE tuner: options, per-parameter models, proposals, and the saved state.
 
-use crate::parzen::{suggest_categorical, suggest_number, Args};
 use archon_plugin_api::{
-    option_enum, plugin_options,
-    space::{ChoiceKind, ChoicePoint, Prior, Real, ALL_TYPES},
-    Architecture, Metric, OptimizeMode, OptionSet, Options, ParameterId, PluginError, Result,
-    SearchSpace, Selection, Tuner,
+    option_enum, plugin_options, space::ALL_TYPES, Architecture, Metric, OptimizeMode, OptionSet,
+    Options, ParameterId, PluginError, Result, SearchSpace, Selection, Tuner,
 };
-use archon_plugin_support::{bad_state, SeededRng};
+use archon_plugin_support::{
+    bad_state,
+    parzen::{Args, Good},
+    tpe_model::SpaceModel,
+    SeededRng,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashSet};
@@ -50,58 +52,10 @@ plugin_options! {
     }
 }
 
-/// Input choices with at most this many subsets are modelled as one categorical over
-/// subsets; larger ones are drawn from the prior.
-const MAX_SUBSETS: u128 = 4096;
-
-/// How TPE models one choice point.
-enum Model {
-    /// One of `n` categories; for an input choice, the subsets in numbering order.
-    Categorical {
-        n: usize,
-        subsets: Option<Vec<Selection>>,
-    },
-    /// A number, modelled in the prior's space.
-    Number { prior: Prior, numeric: Box<archon_plugin_api::space::Numeric> },
-    /// Not modelled: drawn from the prior.
-    Prior,
-}
-
-impl Model {
-    fn of(choice: &ChoicePoint) -> Model {
-        match choice.kind() {
-            ChoiceKind::Numeric(numeric) => Model::Number {
-                prior: numeric.prior(),
-                numeric: Box::new(numeric.clone()),
-            },
-            ChoiceKind::Input { .. } => match choice.num_selections() {
-                Some(n) if n <= MAX_SUBSETS => Model::Categorical {
-                    n: n as usize,
-                    subsets: Some((0..n).map(|r| choice.selection_at(r)).collect()),
-                },
-                _ => Model::Prior,
-            },
-            _ => Model::Categorical {
-                n: choice.num_candidates(),
-                subsets: None,
-            },
-        }
-    }
-
-    /// The category of a selection.
-    fn category(&self, selection: &Selection) -> Option<usize> {
-        match (self, selection) {
-            (Model::Categorical { subsets: None, .. }, Selection::One(i)) => Some(*i),
-            (Model::Categorical { subsets: Some(s), .. }, sel) => s.iter().position(|x| x == sel),
-            _ => None,
-        }
-    }
-}
-
 /// TPE over every parameter type (options: [`TpeOptions`]).
 pub struct TpeTuner {
     options: TpeOptions,
-    space: Option<(SearchSpace, Vec<Model>)>,
+    space: Option<(SearchSpace, SpaceModel)>,
     state: State,
 }
 
@@ -125,7 +79,7 @@ impl TpeTuner {
             n_ei_candidates: self.options.n_ei_candidates,
             linear_forgetting: self.options.linear_forgetting,
             prior_weight: self.options.prior_weight,
-            gamma: self.options.gamma,
+            good: Good::Gamma(self.options.gamma),
         }
     }
 
@@ -150,50 +104,17 @@ impl TpeTuner {
         let history = self.history_with_lies();
         let args = self.args();
         let warm = history.len() >= self.options.n_startup_jobs;
-        let (space, models) = self
+        let (space, model) = self
             .space
             .as_ref()
             .ok_or_else(|| PluginError::invalid_state("no search space yet"))?;
         let rng = &mut self.state.rng;
         let mut uniform = |n: u128| rng.below(n);
-        let mut out = Vec::with_capacity(models.len());
-        for (k, (choice, model)) in space.choices().iter().zip(models).enumerate() {
-            let selection = match model {
-                _ if !warm => choice.sample(&mut uniform),
-                Model::Prior => choice.sample(&mut uniform),
-                Model::Categorical { n, subsets } => {
-                    let observed: Vec<(usize, f64)> = history
-                        .iter()
-                        .filter_map(|(s, loss)| model.category(&s[k]).map(|c| (c, *loss)))
-                        .collect();
-                    let c = suggest_categorical(&args, &observed, *n, &mut uniform);
-                    match subsets {
-                        Some(subsets) => subsets[c].clone(),
-                        None => Selection::One(c),
-                    }
-                }
-                Model::Number { prior, numeric } => {
-                    let observed: Vec<(f64, f64)> = history
-                        .iter()
-                        .filter_map(|(s, loss)| match &s[k] {
-                            Selection::Number(x) => Some((numeric.draw_of_value(x.0), *loss)),
-                            _ => None,
-                        })
-                        .collect();
-                    // Uniform priors become N((low + high) / 2, high - low) truncated to
-                    // the bounds, as in NNI.
-                    let (mu, sigma, clip) = match *prior {
-                        Prior::Normal { mu, sigma } => (mu, sigma, None),
-                        Prior::Uniform { low, high } => {
-                            ((low + high) / 2.0, high - low, Some((low, high)))
-                        }
-                    };
-                    let draw = suggest_number(&args, &observed, mu, sigma, clip, &mut uniform);
-                    Selection::Number(Real(numeric.value_of_draw(draw)))
-                }
-            };
-            out.push(selection);
-        }
+        let out = if warm {
+            model.propose(space, &history, &args, &mut uniform)
+        } else {
+            space.sample(&mut uniform)
+        };
         if self.state.proposed.contains(&out) {
             // Proposed before: an unseen one at random, or none left in a finite space.
             let rng = &mut self.state.rng;
@@ -239,8 +160,7 @@ impl Tuner for TpeTuner {
     }
 
     fn update_search_space(&mut self, space: &SearchSpace) -> Result<()> {
-        let models = space.choices().iter().map(Model::of).collect();
-        self.space = Some((space.clone(), models));
+        self.space = Some((space.clone(), SpaceModel::new(space)));
         Ok(())
     }
 

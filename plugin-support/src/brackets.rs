@@ -1,21 +1,32 @@
-//! The Hyperband tuner: brackets, their successive halving, and the saved state.
+//! Hyperband's schedule (Li et al., JMLR 2018) as a tuner generic in how it picks the
+//! architectures that start a bracket: at random (`hyperband`) or from a model of the
+//! results so far (`bohb`).
+//!
+//! Budgets form a ladder `min_budget`, `min_budget·η`, … up to `max_budget` (rungs
+//! 0..=K). Bracket s (s = K, K−1, …, 0, then again) starts ⌈(K+1)/(s+1)·η^s⌉
+//! architectures at rung K−s; when all of a rung's trials have ended, the best ⌊n/η⌋
+//! (at least one) continue at the next rung, up to `max_budget`. As in NNI's default
+//! "parallelism" mode, a free trial slot starts the next bracket rather than wait for
+//! a rung to finish; when nothing can start, the tuner says so and is asked again after
+//! the next result. A promotion is a new trial of the same architecture at the higher
+//! budget (`promoted_from`).
 
-use archon_plugin_api::{
-    plugin_options, space::ALL_TYPES, Architecture, Metric, OptimizeMode, OptionSet, Options,
-    ParameterId, PluginError, Result, SearchSpace, Selection, Tuner,
-};
-use archon_plugin_support::{
+use crate::{
     bad_state,
     fidelity::{ladder, Run, Runs},
     SeededRng,
+};
+use archon_plugin_api::{
+    plugin_options, space::ALL_TYPES, Architecture, Metric, OptimizeMode, OptionSet, Options,
+    ParameterId, PluginError, Result, SearchSpace, Selection, Tuner,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::VecDeque;
 
 plugin_options! {
-    /// Hyperband's options.
-    pub struct HyperbandOptions {
+    /// The options every bracket tuner shares.
+    pub struct BracketOptions {
         /// Whether a larger or a smaller metric is better.
         pub optimize_mode: OptimizeMode = OptimizeMode::Maximize,
         /// The generator's seed (drawn from the OS when absent, kept in the saved state).
@@ -27,6 +38,28 @@ plugin_options! {
         /// The reduction factor η: the top 1/η of a rung continues, budgets grow by η.
         pub eta: f64 = 3.0,
     }
+}
+
+/// How a bracket tuner picks the architectures that start a bracket.
+pub trait BracketSampler: Send + 'static + Sized {
+    /// The plugin's name (for messages).
+    const NAME: &'static str;
+    /// The plugin's options: [`BracketOptions`] flattened into them, plus its own.
+    type Options: OptionSet + Send + 'static;
+    /// The shared options.
+    fn shared(options: &Self::Options) -> &BracketOptions;
+    /// The sampler, from the plugin's options.
+    fn new(options: &Self::Options) -> Result<Self>;
+    /// Up to `n` architectures never started before (`runs.proposed`), from what
+    /// `runs` and `ladder` say so far; fewer (or none) when the space runs out.
+    fn sample(
+        &mut self,
+        space: &SearchSpace,
+        runs: &Runs,
+        ladder: &[f64],
+        rng: &mut SeededRng,
+        n: usize,
+    ) -> Vec<Vec<Selection>>;
 }
 
 /// One bracket of successive halving.
@@ -51,15 +84,16 @@ struct State {
     started: usize,
 }
 
-/// Hyperband (options: [`HyperbandOptions`]).
-pub struct HyperbandTuner {
-    options: HyperbandOptions,
+/// A Hyperband-scheduled tuner whose brackets start from `S`'s architectures.
+pub struct BracketTuner<S: BracketSampler> {
+    options: BracketOptions,
+    sampler: S,
     ladder: Vec<f64>,
     space: Option<SearchSpace>,
     state: State,
 }
 
-impl HyperbandTuner {
+impl<S: BracketSampler> BracketTuner<S> {
     /// The highest rung, K.
     fn top(&self) -> usize {
         self.ladder.len() - 1
@@ -68,8 +102,6 @@ impl HyperbandTuner {
     /// Moves bracket `b` to its next rung once every trial of its rung has ended;
     /// false when the bracket is complete.
     fn advance(&mut self, b: usize) -> bool {
-        let top = self.top();
-        let eta = self.options.eta;
         let bracket = &self.state.brackets[b];
         if !bracket.queue.is_empty() {
             return true;
@@ -85,10 +117,10 @@ impl HyperbandTuner {
         if ended < size {
             return true; // Waiting for this rung's results.
         }
-        if rung == top {
+        if rung == self.top() {
             return false;
         }
-        let keep = ((size as f64 / eta).floor() as usize).max(1);
+        let keep = ((size as f64 / self.options.eta).floor() as usize).max(1);
         let next: VecDeque<(Vec<Selection>, Option<u64>)> = self
             .state
             .runs
@@ -107,49 +139,51 @@ impl HyperbandTuner {
         true
     }
 
-    /// Starts the next bracket: s = K − (number mod K+1) starts ⌈(K+1)/(s+1)·η^s⌉ new
-    /// architectures at rung K − s. False when the space has none left.
+    /// Starts the next bracket; false when the sampler has nothing new.
     fn start_bracket(&mut self, space: &SearchSpace) -> bool {
         let k = self.top();
         let s = k - self.state.started % (k + 1);
         let n = ((k + 1) as f64 / (s + 1) as f64 * self.options.eta.powi(s as i32)).ceil() as usize;
-        let mut queue = VecDeque::new();
-        for _ in 0..n {
-            match self.state.runs.fresh(space, &mut self.state.rng) {
-                Some(selections) => queue.push_back((selections, None)),
-                None => break,
-            }
-        }
-        if queue.is_empty() {
+        let fresh = self.sampler.sample(
+            space,
+            &self.state.runs,
+            &self.ladder,
+            &mut self.state.rng,
+            n,
+        );
+        if fresh.is_empty() {
             return false;
         }
+        self.state.runs.proposed.extend(fresh.iter().cloned());
         self.state.brackets.push(Bracket {
             index: self.state.started,
             rung: k - s,
-            size: queue.len(),
-            queue,
+            size: fresh.len(),
+            queue: fresh.into_iter().map(|s| (s, None)).collect(),
         });
         self.state.started += 1;
         true
     }
 }
 
-impl Tuner for HyperbandTuner {
-    /// Every type: new architectures are drawn from the prior.
+impl<S: BracketSampler> Tuner for BracketTuner<S> {
+    /// Every type: architectures are drawn from the prior (or a model over every type).
     const SUPPORTED_TYPES: &'static [&'static str] = &ALL_TYPES;
 
     fn new(options: &Options) -> Result<Self> {
-        let options = HyperbandOptions::from_options(options, "hyperband")?;
-        let ladder = ladder(options.min_budget, options.max_budget, options.eta)
-            .map_err(|e| PluginError::invalid_input(format!("hyperband: {}", e.message())))?;
-        Ok(HyperbandTuner {
+        let all = S::Options::from_options(options, S::NAME)?;
+        let shared = S::shared(&all).clone();
+        let ladder = ladder(shared.min_budget, shared.max_budget, shared.eta)
+            .map_err(|e| PluginError::invalid_input(format!("{}: {}", S::NAME, e.message())))?;
+        Ok(BracketTuner {
+            sampler: S::new(&all)?,
             state: State {
-                rng: SeededRng::from_seed(options.seed),
+                rng: SeededRng::from_seed(shared.seed),
                 runs: Runs::default(),
                 brackets: Vec::new(),
                 started: 0,
             },
-            options,
+            options: shared,
             ladder,
             space: None,
         })
@@ -232,18 +266,52 @@ impl Tuner for HyperbandTuner {
 
     fn load_state(&mut self, state: &Value) -> Result<()> {
         let state: State =
-            serde_json::from_value(state.clone()).map_err(|e| bad_state("hyperband", e))?;
+            serde_json::from_value(state.clone()).map_err(|e| bad_state(S::NAME, e))?;
         let space = self
             .space
             .as_ref()
             .ok_or_else(|| PluginError::invalid_state("load_state needs the search space first"))?;
-        state.runs.check_fits(space, &self.ladder, "hyperband")?;
+        state.runs.check_fits(space, &self.ladder, S::NAME)?;
         if state.brackets.iter().any(|b| b.rung >= self.ladder.len()) {
-            return Err(PluginError::invalid_input(
-                "saved state: the hyperband state does not fit these budgets (was it saved for another experiment?)",
-            ));
+            return Err(PluginError::invalid_input(format!(
+                "saved state: the {} state does not fit these budgets (was it saved for another experiment?)",
+                S::NAME
+            )));
         }
         self.state = state;
         Ok(())
+    }
+}
+
+/// Architectures at random (Hyperband's own choice).
+pub struct RandomSampler;
+
+impl RandomSampler {
+    /// Up to `n` architectures at random, none started before.
+    pub fn draw(
+        space: &SearchSpace,
+        runs: &Runs,
+        rng: &mut SeededRng,
+        n: usize,
+    ) -> Vec<Vec<Selection>> {
+        let mut seen = runs.proposed.clone();
+        let mut out = Vec::with_capacity(n);
+        while out.len() < n {
+            let Some(s) = Self::draw_unseen(space, &seen, rng) else {
+                break;
+            };
+            seen.insert(s.clone());
+            out.push(s);
+        }
+        out
+    }
+
+    /// One architecture at random not in `seen`, or `None` when a finite space has none.
+    pub fn draw_unseen(
+        space: &SearchSpace,
+        seen: &std::collections::HashSet<Vec<Selection>>,
+        rng: &mut SeededRng,
+    ) -> Option<Vec<Selection>> {
+        space.sample_unseen(seen, &mut |k| rng.below(k))
     }
 }

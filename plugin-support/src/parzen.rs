@@ -1,4 +1,5 @@
-//! The estimator: the split into good and bad observations, smoothed categorical
+//! The Tree-structured Parzen Estimator (Bergstra et al. 2011), shared by the `tpe`
+//! and `bohb` tuners: the split into good and bad observations, smoothed categorical
 //! counts, and adaptive Parzen windows (Gaussian mixtures) for numbers.
 //!
 //! Observations arrive in time order; each group's linear-forgetting weights are by
@@ -9,23 +10,38 @@ use archon_plugin_api::space::{standard_normal, unit};
 
 /// The algorithm's own settings (NNI's `TpeArguments`).
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) struct Args {
+pub struct Args {
+    /// Candidates drawn from l(x) per proposal.
     pub n_ei_candidates: usize,
+    /// Observations after which older ones weigh less.
     pub linear_forgetting: usize,
+    /// Weight of the prior as one observation.
     pub prior_weight: f64,
-    pub gamma: f64,
+    /// Which observations count as good.
+    pub good: Good,
+}
+
+/// How many of N observations count as good.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Good {
+    /// ⌈γ·√N⌉, at most `linear_forgetting` (TPE, as hyperopt and NNI).
+    Gamma(f64),
+    /// ⌈fraction·N⌉ (BOHB's `top_n_percent`).
+    Fraction(f64),
 }
 
 /// A uniform integer source (`uniform(n)` in `0..n`).
-pub(crate) type Uniform<'a> = &'a mut dyn FnMut(u128) -> u128;
+pub type Uniform<'a> = &'a mut dyn FnMut(u128) -> u128;
 
-/// Splits observations `(value, loss)` (time order) into the good ones — the
-/// ⌈γ·√N⌉ lowest losses, at most `linear_forgetting` — and the rest, each group kept
-/// in time order.
-pub(crate) fn split<T: Clone>(args: &Args, history: &[(T, f64)]) -> (Vec<T>, Vec<T>) {
-    let n_below = ((args.gamma * (history.len() as f64).sqrt()).ceil() as usize)
-        .min(args.linear_forgetting)
-        .min(history.len());
+/// Splits observations `(value, loss)` (time order) into the good ones — the lowest
+/// losses, as many as [`Good`] says — and the rest, each group kept in time order.
+pub fn split<T: Clone>(args: &Args, history: &[(T, f64)]) -> (Vec<T>, Vec<T>) {
+    let n = history.len() as f64;
+    let n_below = match args.good {
+        Good::Gamma(gamma) => ((gamma * n.sqrt()).ceil() as usize).min(args.linear_forgetting),
+        Good::Fraction(f) => (f * n).ceil() as usize,
+    }
+    .min(history.len());
     let mut order: Vec<usize> = (0..history.len()).collect();
     // Stable: among equal losses the earlier observation counts as better.
     order.sort_by(|&a, &b| history[a].1.total_cmp(&history[b].1));
@@ -46,7 +62,7 @@ pub(crate) fn split<T: Clone>(args: &Args, history: &[(T, f64)]) -> (Vec<T>, Vec
 
 /// Weights of `n` observations in time order: 1 for the newest `linear_forgetting`,
 /// a ramp from 1/n up to 1 for the older ones.
-pub(crate) fn forgetting_weights(args: &Args, n: usize) -> Vec<f64> {
+pub fn forgetting_weights(args: &Args, n: usize) -> Vec<f64> {
     let lf = args.linear_forgetting;
     if n <= lf {
         return vec![1.0; n];
@@ -90,7 +106,7 @@ fn draw_category(p: &[f64], uniform: Uniform<'_>) -> usize {
 
 /// The category of `size` that maximizes l(x)/g(x) among `n_ei_candidates` drawn from
 /// l (the good observations' distribution).
-pub(crate) fn suggest_categorical(
+pub fn suggest_categorical(
     args: &Args,
     history: &[(usize, f64)],
     size: usize,
@@ -112,7 +128,7 @@ pub(crate) fn suggest_categorical(
 
 /// A one-dimensional Gaussian mixture, optionally truncated to `[low, high]`.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Mixture {
+pub struct Mixture {
     pub weights: Vec<f64>,
     pub mus: Vec<f64>,
     pub sigmas: Vec<f64>,
@@ -122,7 +138,7 @@ pub(crate) struct Mixture {
 /// The adaptive Parzen estimator (paper §4.2): a Gaussian at each observation and one
 /// at the prior; each observation's width is the larger gap to its neighbours (sorted
 /// by value), clipped into [σ_prior / min(100, N + 2), σ_prior]; the prior keeps σ_prior.
-pub(crate) fn adaptive_parzen(
+pub fn adaptive_parzen(
     args: &Args,
     observed: &[f64],
     prior_mu: f64,
@@ -172,7 +188,7 @@ const MAX_REJECTIONS: usize = 10_000;
 
 impl Mixture {
     /// One draw (inside the clip).
-    pub(crate) fn sample(&self, uniform: Uniform<'_>) -> f64 {
+    pub fn sample(&self, uniform: Uniform<'_>) -> f64 {
         for _ in 0..MAX_REJECTIONS {
             let k = draw_category(&self.weights, uniform);
             let x = self.mus[k] + self.sigmas[k] * standard_normal(uniform);
@@ -185,7 +201,7 @@ impl Mixture {
     }
 
     /// The log density at `x` (renormalized for the truncation).
-    pub(crate) fn log_pdf(&self, x: f64) -> f64 {
+    pub fn log_pdf(&self, x: f64) -> f64 {
         let accept = match self.clip {
             Some((low, high)) => self
                 .weights
@@ -228,7 +244,7 @@ fn erf(x: f64) -> f64 {
 
 /// A number in the prior's space maximizing l(x)/g(x) among `n_ei_candidates` draws from
 /// l. `clip` bounds uniform priors; normal priors are unbounded.
-pub(crate) fn suggest_number(
+pub fn suggest_number(
     args: &Args,
     history: &[(f64, f64)],
     prior_mu: f64,
@@ -258,7 +274,7 @@ mod tests {
         n_ei_candidates: 24,
         linear_forgetting: 25,
         prior_weight: 1.0,
-        gamma: 0.25,
+        good: Good::Gamma(0.25),
     };
 
     fn lcg() -> impl FnMut(u128) -> u128 {
