@@ -536,7 +536,11 @@ pub struct BenchTunersArgs {
     #[arg(long, default_value = "valid")]
     pub metric: String,
     /// Tuners, comma-separated.
-    #[arg(long, value_delimiter = ',', default_value = "random,evolution,ppo,tpe")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "random,evolution,ppo,tpe"
+    )]
     pub tuners: Vec<String>,
     /// Trials per run.
     #[arg(long, default_value_t = 100)]

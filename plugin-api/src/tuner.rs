@@ -320,7 +320,9 @@ impl TunerClient {
     pub fn trial_info(&self, id: ParameterId) -> Result<Option<Value>> {
         match self.inner.trial_info(id).into_result()? {
             ROption::RSome(text) => serde_json::from_str(text.as_str()).map(Some).map_err(|e| {
-                PluginError::internal(format!("the plugin returned trial info that is not JSON: {e}"))
+                PluginError::internal(format!(
+                    "the plugin returned trial info that is not JSON: {e}"
+                ))
             }),
             ROption::RNone => Ok(None),
         }

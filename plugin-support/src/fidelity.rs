@@ -137,7 +137,13 @@ mod tests {
         assert_eq!(ladder(1.0, 27.0, 3.0).unwrap(), [1.0, 3.0, 9.0, 27.0]);
         assert_eq!(ladder(1.0, 6.0, 3.0).unwrap(), [1.0, 3.0, 6.0]);
         assert_eq!(ladder(2.0, 2.0, 3.0).unwrap(), [2.0]);
-        assert!(ladder(0.0, 6.0, 3.0).unwrap_err().message().contains("0 < min_budget"));
-        assert!(ladder(1.0, 6.0, 1.0).unwrap_err().message().contains("eta must be"));
+        assert!(ladder(0.0, 6.0, 3.0)
+            .unwrap_err()
+            .message()
+            .contains("0 < min_budget"));
+        assert!(ladder(1.0, 6.0, 1.0)
+            .unwrap_err()
+            .message()
+            .contains("eta must be"));
     }
 }

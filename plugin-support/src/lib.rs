@@ -7,9 +7,9 @@ pub mod evolution;
 pub mod fidelity;
 pub mod one_shot;
 pub mod parzen;
-pub mod tpe_model;
 mod saved_state;
 mod seeded_rng;
+pub mod tpe_model;
 
 pub use saved_state::{load_state, present, save_state};
 pub use seeded_rng::{bad_state, SeededRng};

@@ -85,7 +85,10 @@ pub fn forgetting_weights(args: &Args, n: usize) -> Vec<f64> {
 /// weight for every category).
 fn category_probabilities(args: &Args, observed: &[usize], size: usize) -> Vec<f64> {
     let mut counts = vec![args.prior_weight; size];
-    for (&c, w) in observed.iter().zip(forgetting_weights(args, observed.len())) {
+    for (&c, w) in observed
+        .iter()
+        .zip(forgetting_weights(args, observed.len()))
+    {
         counts[c] += w;
     }
     let total: f64 = counts.iter().sum();
@@ -197,7 +200,8 @@ impl Mixture {
                 _ => return x,
             }
         }
-        self.clip.map_or(self.mus[0], |(low, high)| (low + high) / 2.0)
+        self.clip
+            .map_or(self.mus[0], |(low, high)| (low + high) / 2.0)
     }
 
     /// The log density at `x` (renormalized for the truncation).
@@ -238,7 +242,8 @@ fn erf(x: f64) -> f64 {
     let t = 1.0 / (1.0 + 0.327_591_1 * x);
     let poly = t
         * (0.254_829_592
-            + t * (-0.284_496_736 + t * (1.421_413_741 + t * (-1.453_152_027 + t * 1.061_405_429))));
+            + t * (-0.284_496_736
+                + t * (1.421_413_741 + t * (-1.453_152_027 + t * 1.061_405_429))));
     sign * (1.0 - poly * (-x * x).exp())
 }
 
@@ -289,7 +294,12 @@ mod tests {
 
     #[test]
     fn erf_matches_known_values() {
-        for (x, want) in [(0.0, 0.0), (0.5, 0.520_499_9), (1.0, 0.842_700_8), (-2.0, -0.995_322_3)] {
+        for (x, want) in [
+            (0.0, 0.0),
+            (0.5, 0.520_499_9),
+            (1.0, 0.842_700_8),
+            (-2.0, -0.995_322_3),
+        ] {
             assert!((erf(x) - want).abs() < 2e-7, "erf({x}) = {}", erf(x));
         }
     }
@@ -319,7 +329,16 @@ mod tests {
         // Category 2 is always best; after 40 observations TPE proposes it nearly always.
         let mut u = lcg();
         let history: Vec<(usize, f64)> = (0..40)
-            .map(|i| (i % 4, if i % 4 == 2 { 0.0 } else { 1.0 + (i % 3) as f64 }))
+            .map(|i| {
+                (
+                    i % 4,
+                    if i % 4 == 2 {
+                        0.0
+                    } else {
+                        1.0 + (i % 3) as f64
+                    },
+                )
+            })
             .collect();
         let picks = (0..100)
             .filter(|_| suggest_categorical(&ARGS, &history, 4, &mut u) == 2)
@@ -342,7 +361,10 @@ mod tests {
             .collect();
         assert!(picks.iter().all(|x| (0.0..=1.0).contains(x)));
         let near = picks.iter().filter(|x| (*x - 0.7).abs() < 0.1).count();
-        assert!(near >= 40, "{near} of 50 within 0.1 of the optimum: {picks:?}");
+        assert!(
+            near >= 40,
+            "{near} of 50 within 0.1 of the optimum: {picks:?}"
+        );
     }
 
     #[test]

@@ -48,7 +48,12 @@ impl Model {
     fn category(&self, selection: &Selection) -> Option<usize> {
         match (self, selection) {
             (Model::Categorical { subsets: None, .. }, Selection::One(i)) => Some(*i),
-            (Model::Categorical { subsets: Some(s), .. }, sel) => s.iter().position(|x| x == sel),
+            (
+                Model::Categorical {
+                    subsets: Some(s), ..
+                },
+                sel,
+            ) => s.iter().position(|x| x == sel),
             _ => None,
         }
     }

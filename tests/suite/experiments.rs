@@ -159,7 +159,11 @@ options = { n_startup_jobs = 3 }
         let lr = p["lr"]["_value"].as_f64().unwrap();
         let batch = p["batch_size"]["_value"].as_i64().unwrap();
         assert!((0.001..=0.5).contains(&lr), "{p}");
-        assert_eq!(p.as_object().unwrap().len(), 6 + 2, "6 edges and 2 settings: {p}");
+        assert_eq!(
+            p.as_object().unwrap().len(),
+            6 + 2,
+            "6 edges and 2 settings: {p}"
+        );
         lrs.insert(lr.to_bits());
         // The trial trained with the proposed settings.
         let log = std::fs::read_to_string(store.trial_dir(t.id).join("stdout.log")).unwrap();
@@ -196,7 +200,9 @@ name = "grid"
     assert_ne!(code, 0, "{out}\n{err}");
     assert!(
         err.contains("giving the tuner \"grid\" the search space")
-            && err.contains("\"lr\" is a \"loguniform\" parameter, which this tuner does not support"),
+            && err.contains(
+                "\"lr\" is a \"loguniform\" parameter, which this tuner does not support"
+            ),
         "{err}"
     );
     let bad = trial_config(
@@ -215,7 +221,8 @@ name = "tpe"
     let (code, _, err) = experiment(home.path(), &["run", bad.to_str().unwrap()], &runs);
     assert_ne!(code, 0);
     assert!(
-        err.contains("space.hyperparameters.momentum") && err.contains("takes no hyperparameter \"momentum\""),
+        err.contains("space.hyperparameters.momentum")
+            && err.contains("takes no hyperparameter \"momentum\""),
         "{err}"
     );
 }

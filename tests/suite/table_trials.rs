@@ -177,23 +177,31 @@ fn multi_fidelity_tuners_promote_by_budget_and_the_table_answers_each_budget() {
         assert_eq!(trials.len(), 13, "{tuner}");
         let mut promoted = 0;
         for t in &trials {
-            let budget = t.budget().unwrap_or_else(|| panic!("{tuner}: trial {} has no budget", t.id));
+            let budget = t
+                .budget()
+                .unwrap_or_else(|| panic!("{tuner}: trial {} has no budget", t.id));
             let column = format!("acc@{budget}");
             // The value is the row's column for the trial's budget.
             let metrics = store.metrics(t.id).unwrap();
             let raw: serde_json::Value = serde_json::from_str(&metrics[0].1).unwrap();
-            assert_eq!(t.final_metric, raw[&column].as_f64(), "{tuner} trial {}: {raw}", t.id);
+            assert_eq!(
+                t.final_metric,
+                raw[&column].as_f64(),
+                "{tuner} trial {}: {raw}",
+                t.id
+            );
             if let Some(from) = t.info_json()["promoted_from"].as_u64() {
                 promoted += 1;
                 let parent = &trials[from as usize];
-                assert_eq!(parent.parameters, t.parameters, "{tuner}: a promotion keeps the architecture");
+                assert_eq!(
+                    parent.parameters, t.parameters,
+                    "{tuner}: a promotion keeps the architecture"
+                );
                 assert!(parent.budget().unwrap() < budget);
             }
         }
         assert!(promoted >= 3, "{tuner}: {promoted} promotions in 13 trials");
-        let (code, shown, err) = run(archon(home.path())
-            .args(["experiment", "show"])
-            .arg(&dir));
+        let (code, shown, err) = run(archon(home.path()).args(["experiment", "show"]).arg(&dir));
         assert_eq!(code, 0, "{err}");
         assert!(
             shown.contains("BUDGET") && shown.contains("PROMOTED") && shown.contains("from "),

@@ -277,7 +277,9 @@ fn show(dir: &Path) -> Result<()> {
             let info = t.info_json();
             format!(
                 "{:>8} {:>9}  ",
-                t.budget().map(|b| b.to_string()).unwrap_or_else(|| "-".into()),
+                t.budget()
+                    .map(|b| b.to_string())
+                    .unwrap_or_else(|| "-".into()),
                 info["promoted_from"]
                     .as_u64()
                     .map(|f| format!("from {f}"))

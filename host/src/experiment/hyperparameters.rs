@@ -132,21 +132,43 @@ mod tests {
         });
         apply(&mut spec, &t, &mut params).unwrap();
         assert_eq!((spec.lr, spec.batch_size), (0.05, 64));
-        assert_eq!(params, serde_json::json!({"op": {"_value": "conv", "_idx": 0}}));
+        assert_eq!(
+            params,
+            serde_json::json!({"op": {"_value": "conv", "_idx": 0}})
+        );
     }
 
     #[test]
     fn errors_name_the_hyperparameter() {
-        let e = search_space(&table(r#"momentum = { _type = "uniform", _value = [0, 1] }"#))
-            .unwrap_err();
+        let e = search_space(&table(
+            r#"momentum = { _type = "uniform", _value = [0, 1] }"#,
+        ))
+        .unwrap_err();
         assert_eq!(e.0, "space.hyperparameters.momentum");
-        assert!(e.1.contains("takes no hyperparameter \"momentum\" (it takes lr, batch_size, drop_path, cutout)"), "{}", e.1);
-        let e = search_space(&table(r#"lr = { _type = "loguniform", _value = [0, 1] }"#)).unwrap_err();
-        assert!(e.1.contains("at \"lr\"._value: a loguniform needs 0 < low"), "{}", e.1);
+        assert!(
+            e.1.contains(
+                "takes no hyperparameter \"momentum\" (it takes lr, batch_size, drop_path, cutout)"
+            ),
+            "{}",
+            e.1
+        );
+        let e =
+            search_space(&table(r#"lr = { _type = "loguniform", _value = [0, 1] }"#)).unwrap_err();
+        assert!(
+            e.1.contains("at \"lr\"._value: a loguniform needs 0 < low"),
+            "{}",
+            e.1
+        );
         let mut space = Map::new();
         space.insert("lr".into(), Value::Null);
-        let e = extend_space(&mut space, &table(r#"lr = { _type = "uniform", _value = [0.1, 1] }"#))
-            .unwrap_err();
-        assert!(e.to_string().contains("already has a choice called \"lr\""), "{e}");
+        let e = extend_space(
+            &mut space,
+            &table(r#"lr = { _type = "uniform", _value = [0.1, 1] }"#),
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string().contains("already has a choice called \"lr\""),
+            "{e}"
+        );
     }
 }

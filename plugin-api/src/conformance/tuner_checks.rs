@@ -362,7 +362,10 @@ fn numeric_types(factory: &TunerFactory<'_>) -> std::result::Result<String, Stri
     }
     let state = ctx("save_state", t.save_state())?;
     let mut restored = ctx("creating the tuner", factory(r#"{"seed": 5}"#))?;
-    ctx("update_search_space", restored.update_search_space(fixture.json))?;
+    ctx(
+        "update_search_space",
+        restored.update_search_space(fixture.json),
+    )?;
     ctx("load_state", restored.load_state(&state))?;
     let a = generate(&mut t, &space, 30, 5)?;
     let b = generate(&mut restored, &space, 30, 5)?;

@@ -258,7 +258,10 @@ fn check_selection(space: &SearchSpace, name: &str, selection: &Selection) -> Re
         )),
         (_, Selection::Number(_)) => Err(bad(
             &path,
-            format!("a {} takes a candidate index, not a number", choice.type_name()),
+            format!(
+                "a {} takes a candidate index, not a number",
+                choice.type_name()
+            ),
         )),
         (ChoiceKind::Input { n_chosen, .. }, Selection::Many(indices)) => {
             if let Some(&i) = indices.iter().find(|&&i| i >= n) {

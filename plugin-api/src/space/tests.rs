@@ -152,8 +152,21 @@ const MIXED: &str = r#"{
 fn numeric_types_parse_sample_and_round_trip() {
     let s = SearchSpace::from_json_str(MIXED).unwrap();
     let types: Vec<&str> = s.choices().iter().map(|c| c.type_name()).collect();
-    assert_eq!(types, ["loguniform", "randint", "quniform", "normal", "layer_choice"]);
-    assert_eq!(s.size(), None, "a numeric parameter makes the space uncountable");
+    assert_eq!(
+        types,
+        [
+            "loguniform",
+            "randint",
+            "quniform",
+            "normal",
+            "layer_choice"
+        ]
+    );
+    assert_eq!(
+        s.size(),
+        None,
+        "a numeric parameter makes the space uncountable"
+    );
     assert_eq!(s.choices()[1].num_candidates(), 3);
     assert_eq!(SearchSpace::from_json(&s.to_json()).unwrap(), s);
     let mut state = 7u128;
@@ -186,11 +199,18 @@ fn numeric_values_are_checked_against_their_type() {
         for (k, x) in patch.as_object().unwrap() {
             v[k] = x.clone();
         }
-        Architecture::from_json(&s, &v).unwrap_err().message().to_string()
+        Architecture::from_json(&s, &v)
+            .unwrap_err()
+            .message()
+            .to_string()
     };
-    assert!(err(json!({"lr": {"_value": 0.5}})).contains("at \"lr\"._value: 0.5 is outside the loguniform's range [0.0001, 0.1]"));
-    assert!(err(json!({"lr": {"_value": "big"}})).contains("at \"lr\": expected a number or {\"_value\": number}, found the string \"big\""));
-    assert!(err(json!({"lr": {"_value": 0.01, "_idx": 0}})).contains("unknown key \"_idx\" (a numeric parameter has only \"_value\")"));
+    assert!(err(json!({"lr": {"_value": 0.5}}))
+        .contains("at \"lr\"._value: 0.5 is outside the loguniform's range [0.0001, 0.1]"));
+    assert!(err(json!({"lr": {"_value": "big"}})).contains(
+        "at \"lr\": expected a number or {\"_value\": number}, found the string \"big\""
+    ));
+    assert!(err(json!({"lr": {"_value": 0.01, "_idx": 0}}))
+        .contains("unknown key \"_idx\" (a numeric parameter has only \"_value\")"));
     assert!(err(json!({"layers": {"_value": 9, "_idx": 7}})).contains("index 7 is out of range"));
 }
 
@@ -203,7 +223,9 @@ fn a_tuner_refuses_types_it_does_not_read_by_name() {
         .message()
         .to_string();
     assert!(
-        e.contains("\"lr\" is a \"loguniform\" parameter, which the tuner \"grid\" does not support"),
+        e.contains(
+            "\"lr\" is a \"loguniform\" parameter, which the tuner \"grid\" does not support"
+        ),
         "{e}"
     );
     s.require_types(&ALL_TYPES, "tpe").unwrap();

@@ -49,12 +49,21 @@ fn promotes_the_top_third_of_a_rung_best_first_then_starts_new_ones() {
         let p = t.generate_parameters(new).unwrap().unwrap();
         let info = t.trial_info(new).unwrap().unwrap();
         assert_eq!(info["promoted_from"], from, "{info}");
-        assert_eq!((info["budget"].as_f64(), info["rung"].as_u64()), (Some(3.0), Some(1)));
-        assert_eq!(p, params[from as usize], "a promotion continues the same architecture");
+        assert_eq!(
+            (info["budget"].as_f64(), info["rung"].as_u64()),
+            (Some(3.0), Some(1))
+        );
+        assert_eq!(
+            p, params[from as usize],
+            "a promotion continues the same architecture"
+        );
     }
     t.generate_parameters(12).unwrap().unwrap();
     let info = t.trial_info(12).unwrap().unwrap();
-    assert_eq!(info["rung"], 0, "nothing left to promote: a new architecture");
+    assert_eq!(
+        info["rung"], 0,
+        "nothing left to promote: a new architecture"
+    );
     assert!(info.get("promoted_from").is_none());
 }
 
@@ -63,7 +72,9 @@ fn a_saved_schedule_resumes_identically() {
     let run = |t: &mut TunerClient, ids: std::ops::Range<u64>| -> Vec<String> {
         ids.map(|id| {
             let p = t.generate_parameters(id).unwrap().unwrap();
-            let b = t.trial_info(id).unwrap().unwrap()["budget"].as_f64().unwrap();
+            let b = t.trial_info(id).unwrap().unwrap()["budget"]
+                .as_f64()
+                .unwrap();
             t.receive_trial_result(id, &p.to_string(), &score(&p, b).to_string())
                 .unwrap();
             t.trial_end(id, true).unwrap();
@@ -86,7 +97,13 @@ fn bad_budgets_are_refused_by_name() {
     let e = TunerClient::in_process::<AshaTuner>(r#"{"min_budget": 5, "max_budget": 2}"#)
         .err()
         .unwrap();
-    assert!(e.message().contains("asha: budgets: need 0 < min_budget ≤ max_budget"), "{e}");
-    let e = TunerClient::in_process::<AshaTuner>(r#"{"eta": 1}"#).err().unwrap();
+    assert!(
+        e.message()
+            .contains("asha: budgets: need 0 < min_budget ≤ max_budget"),
+        "{e}"
+    );
+    let e = TunerClient::in_process::<AshaTuner>(r#"{"eta": 1}"#)
+        .err()
+        .unwrap();
     assert!(e.message().contains("eta must be a number above 1"), "{e}");
 }

@@ -48,7 +48,12 @@ pub struct Model {
 
 impl Model {
     /// The results of the largest budget that has enough of them, as (architecture, loss).
-    fn history(&self, space: &SearchSpace, runs: &Runs, ladder: &[f64]) -> Option<Vec<(Vec<Selection>, f64)>> {
+    fn history(
+        &self,
+        space: &SearchSpace,
+        runs: &Runs,
+        ladder: &[f64],
+    ) -> Option<Vec<(Vec<Selection>, f64)>> {
         let needed = self
             .options
             .min_points_in_model

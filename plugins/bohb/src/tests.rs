@@ -70,9 +70,17 @@ fn bad_options_are_refused_by_name() {
     let e = TunerClient::in_process::<BohbTuner>(r#"{"top_n_percent": 150}"#)
         .err()
         .unwrap();
-    assert!(e.message().contains("bohb: top_n_percent must be between 0 and 100"), "{e}");
+    assert!(
+        e.message()
+            .contains("bohb: top_n_percent must be between 0 and 100"),
+        "{e}"
+    );
     let e = TunerClient::in_process::<BohbTuner>(r#"{"max_budget": 0.5}"#)
         .err()
         .unwrap();
-    assert!(e.message().contains("bohb: budgets: need 0 < min_budget ≤ max_budget"), "{e}");
+    assert!(
+        e.message()
+            .contains("bohb: budgets: need 0 < min_budget ≤ max_budget"),
+        "{e}"
+    );
 }

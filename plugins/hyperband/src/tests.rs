@@ -81,14 +81,20 @@ fn waits_for_a_rung_when_the_space_has_nothing_new() {
     // 2 architectures in all, R = 3: bracket 0 starts both at budget 1 and must then
     // wait for their results before promoting the better one.
     let space = r#"{"a": {"_type": "layer_choice", "_value": ["x", "y"]}}"#;
-    let mut t = TunerClient::in_process::<HyperbandTuner>(r#"{"seed": 1, "max_budget": 3}"#).unwrap();
+    let mut t =
+        TunerClient::in_process::<HyperbandTuner>(r#"{"seed": 1, "max_budget": 3}"#).unwrap();
     t.update_search_space(space).unwrap();
     let p0 = t.generate_parameters(0).unwrap().unwrap();
     let p1 = t.generate_parameters(1).unwrap().unwrap();
-    assert_eq!(t.generate_parameters(2).unwrap(), None, "waiting for rung 0");
+    assert_eq!(
+        t.generate_parameters(2).unwrap(),
+        None,
+        "waiting for rung 0"
+    );
     for (id, p) in [(0, &p0), (1, &p1)] {
         let m = p["a"]["_idx"].as_f64().unwrap();
-        t.receive_trial_result(id, &p.to_string(), &m.to_string()).unwrap();
+        t.receive_trial_result(id, &p.to_string(), &m.to_string())
+            .unwrap();
         t.trial_end(id, true).unwrap();
     }
     let promoted = t.generate_parameters(2).unwrap().unwrap();

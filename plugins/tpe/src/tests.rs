@@ -59,9 +59,10 @@ fn beats_random_search_on_a_mixed_space() {
     let (mut tpe, mut random) = (0.0, 0.0);
     for seed in 0..20 {
         tpe += best_of(tuner(&format!(r#"{{"seed": {seed}}}"#), MIXED), 60);
-        let mut r =
-            TunerClient::in_process::<archon_random::RandomTuner>(&format!(r#"{{"seed": {seed}}}"#))
-                .unwrap();
+        let mut r = TunerClient::in_process::<archon_random::RandomTuner>(&format!(
+            r#"{{"seed": {seed}}}"#
+        ))
+        .unwrap();
         r.update_search_space(MIXED).unwrap();
         random += best_of(r, 60);
     }
@@ -80,7 +81,10 @@ fn the_optimize_mode_sets_the_direction() {
     let model_mean = |mode: &str| {
         let mut sum = 0.0;
         for seed in 0..5 {
-            let mut t = tuner(&format!(r#"{{"seed": {seed}, "optimize_mode": "{mode}"}}"#), space);
+            let mut t = tuner(
+                &format!(r#"{{"seed": {seed}, "optimize_mode": "{mode}"}}"#),
+                space,
+            );
             for id in 0..50 {
                 let p = t.generate_parameters(id).unwrap().unwrap();
                 let x = p["x"]["_value"].as_f64().unwrap();
@@ -95,7 +99,10 @@ fn the_optimize_mode_sets_the_direction() {
         sum / (5.0 * 30.0)
     };
     let (low, high) = (model_mean("minimize"), model_mean("maximize"));
-    assert!(low < 3.5 && high > 6.5, "minimize {low:.2}, maximize {high:.2}");
+    assert!(
+        low < 3.5 && high > 6.5,
+        "minimize {low:.2}, maximize {high:.2}"
+    );
 }
 
 #[test]
@@ -136,7 +143,11 @@ fn resumes_exactly_and_never_repeats_in_a_finite_space() {
     let rest = run(&mut a, 6, 12);
     let mut b = tuner(options, space);
     b.load_state(&saved).unwrap();
-    assert_eq!(run(&mut b, 6, 12), rest, "a restored tuner proposes the same");
+    assert_eq!(
+        run(&mut b, 6, 12),
+        rest,
+        "a restored tuner proposes the same"
+    );
     let all: HashSet<String> = first.into_iter().chain(rest).collect();
     assert_eq!(all.len(), 12, "no architecture twice");
     assert!(a.generate_parameters(12).is_ok());
@@ -174,6 +185,10 @@ fn bad_options_and_foreign_states_are_refused_by_name() {
     let state = t.save_state().unwrap();
     let mut other = tuner("{}", r#"{"z": {"_type": "layer_choice", "_value": ["a"]}}"#);
     let e = other.load_state(&state).unwrap_err();
-    assert!(e.message().contains("does not fit the current search space"), "{e}");
+    assert!(
+        e.message()
+            .contains("does not fit the current search space"),
+        "{e}"
+    );
     SearchSpace::from_json_str(MIXED).unwrap();
 }

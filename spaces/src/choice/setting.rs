@@ -5,9 +5,7 @@ use crate::error::{Result, SpacesError};
 /// How one choice (label) is driven: plugin-api's type, the one that crosses the
 /// one-shot ABI, so a trainer's settings reach the supernet unchanged.
 pub use archon_plugin_api::one_shot::Setting;
-use archon_plugin_api::{
-    one_shot::CandidateRole, space::ChoiceKind, Architecture, SearchSpace,
-};
+use archon_plugin_api::{one_shot::CandidateRole, space::ChoiceKind, Architecture, SearchSpace};
 use std::collections::HashMap;
 
 /// The current setting of every choice label of a supernet.

@@ -38,7 +38,9 @@ fn old_tuner_checkpoints_are_pruned() {
     let dir = tempfile::TempDir::new().unwrap();
     let mut store = Store::open(dir.path()).unwrap();
     for i in 0..30u64 {
-        store.add_trial(i, "{}", None, &format!("state-{i}")).unwrap();
+        store
+            .add_trial(i, "{}", None, &format!("state-{i}"))
+            .unwrap();
     }
     let kept: i64 = store
         .conn
