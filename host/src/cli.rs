@@ -209,6 +209,9 @@ pub struct TrainArgs {
     /// Repeat grayscale images to this many channels (e.g. 3).
     #[arg(long)]
     pub channels: Option<i64>,
+    /// Zero-pad images to this size (e.g. 32: Fashion-MNIST in CIFAR's shape).
+    #[arg(long)]
+    pub pad_to: Option<i64>,
     /// cpu, cuda, cuda:N or auto.
     #[arg(long, default_value_t = TrainSpec::default().device)]
     pub device: String,
@@ -618,6 +621,9 @@ pub struct OneShotBenchArgs {
     /// Batch size.
     #[arg(long, default_value_t = 64)]
     pub batch: i64,
+    /// Zero-pad the 28×28 images to this size (32: the DARTS paper's CIFAR shape).
+    #[arg(long, default_value_t = 28)]
+    pub image_size: i64,
     /// cpu, cuda, cuda:N or auto.
     #[arg(long, default_value = "cpu")]
     pub device: String,

@@ -102,6 +102,54 @@ fn train_runs_a_nas_bench_201_child_on_fashion_mnist() {
 }
 
 #[test]
+fn pad_to_gives_fashion_mnist_cifar_s_shape() {
+    let home = TempDir::new().unwrap();
+    let mflops = |extra: &[&str]| {
+        let (code, out, err) = run(archon(home.path())
+            .args(["train", "--space", "nas-bench-201", "--arch"])
+            .arg("|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|")
+            .args(["--option", "width=4", "--option", "cells_per_stage=1", "--epochs", "0"])
+            .args(["--train-subset", "64", "--test-subset", "64", "--channels", "3"])
+            .args(extra));
+        assert_eq!(code, 0, "{out}\n{err}");
+        let line = out
+            .lines()
+            .find(|l| l.contains("MFLOPs"))
+            .unwrap()
+            .to_string();
+        line.split(", ")
+            .nth(1)
+            .unwrap()
+            .split(' ')
+            .next()
+            .unwrap()
+            .parse::<f64>()
+            .unwrap()
+    };
+    let (plain, padded) = (mflops(&[]), mflops(&["--pad-to", "32"]));
+    // Convolutions scale with the pixels: (32/28)² more work per example.
+    let ratio = padded / plain;
+    assert!(
+        (ratio - (32.0f64 / 28.0).powi(2)).abs() < 0.05,
+        "{plain} vs {padded}"
+    );
+    let (code, _, err) = run(archon(home.path()).args([
+        "train",
+        "--space",
+        "nas-bench-201",
+        "--arch",
+        "{}",
+        "--pad-to",
+        "20",
+    ]));
+    assert_ne!(code, 0);
+    assert!(
+        err.contains("pad_to 20: only images can be padded, to at least their size"),
+        "{err}"
+    );
+}
+
+#[test]
 fn train_explains_bad_architectures() {
     let home = TempDir::new().unwrap();
     let (code, _, err) = run(archon(home.path()).args([

@@ -55,6 +55,7 @@ options = {{ width = {}, cells = {}, nodes = 4 }}
 dataset = "fashion-mnist"
 train_subset = {}
 channels = 3
+pad_to = {}
 [search]
 algorithm = "{}"
 epochs = 1
@@ -65,6 +66,7 @@ device = "{}"
         args.width,
         args.cells,
         args.images,
+        args.image_size,
         args.algorithm,
         args.batch,
         args.device,
@@ -159,8 +161,9 @@ pub fn run(args: &OneShotBenchArgs, search_path: &SearchPath) -> Result<ExitCode
     )?;
     let store = Store::open(&dir)?;
     let device = parse_device(&args.device)?;
+    let size = args.image_size;
     println!(
-        "bench: {} {:?} on darts (width {}, {} cells), batch {}, {} Fashion-MNIST images ({} weights / {} architecture), 3×28×28, {device:?}, {} threads",
+        "bench: {} {:?} on darts (width {}, {} cells), batch {}, {} Fashion-MNIST images ({} weights / {} architecture), 3×{size}×{size}, {device:?}, {} threads",
         args.algorithm,
         args.options,
         args.width,
@@ -201,7 +204,7 @@ pub fn run(args: &OneShotBenchArgs, search_path: &SearchPath) -> Result<ExitCode
     // the same script on the same machine, one after the other (README "Benchmarks").
     let space_cfg = SpaceConfig {
         input_channels: 3,
-        image_size: 28,
+        image_size: args.image_size,
         num_classes: 10,
         options: archon_plugin_api::Options::from_json_str(&format!(
             r#"{{"width": {}, "cells": {}, "nodes": 4}}"#,

@@ -29,6 +29,7 @@ pub fn train_spec(args: &TrainArgs) -> Result<TrainSpec> {
             image_size: args.image_size,
             max_len: args.max_len,
             channels: args.channels,
+            pad_to: args.pad_to,
             seed: args.seed,
         },
         epochs: args.epochs,

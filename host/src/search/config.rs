@@ -28,6 +28,8 @@ pub struct DataSection {
     pub arch_fraction: f64,
     /// Repeat grayscale images to this many channels (e.g. 3, as NNI's benchmarks do).
     pub channels: Option<i64>,
+    /// Zero-pad images to this size (e.g. Fashion-MNIST's 28×28 to CIFAR's 32×32).
+    pub pad_to: Option<i64>,
 }
 
 /// The algorithm and its budget.
@@ -241,6 +243,7 @@ impl SearchConfig {
                 .as_ref()
                 .map(|d| resolve_relative(config_dir, d)),
             seed: self.seed,
+            pad_to: self.data.pad_to,
             ..DataSpec::default()
         }
     }

@@ -25,6 +25,8 @@ pub struct DataSpec {
     pub max_len: usize,
     /// Repeat grayscale images to this many channels.
     pub channels: Option<i64>,
+    /// Zero-pad images (centered) to this height and width, e.g. 28×28 to 32×32.
+    pub pad_to: Option<i64>,
     /// Seed of the train/test split of `folder` and text datasets.
     pub seed: u64,
 }
@@ -37,6 +39,7 @@ impl Default for DataSpec {
             image_size: 32,
             max_len: 64,
             channels: None,
+            pad_to: None,
             seed: 0,
         }
     }
@@ -121,6 +124,20 @@ pub fn load(spec: &DataSpec) -> Result<Loaded> {
             repeat_channels(set, loaded.channels, c, &spec.dataset)?;
         }
         loaded.channels = c;
+    }
+    if let Some(size) = spec.pad_to {
+        let from = loaded.image_size;
+        if loaded.channels == 0 || size < from {
+            bail!(
+                "pad_to {size}: only images can be padded, to at least their size ({} is {from}×{from})",
+                spec.dataset
+            );
+        }
+        let (before, after) = ((size - from) / 2, size - from - (size - from) / 2);
+        for set in [&mut loaded.train, &mut loaded.test] {
+            set.inputs = set.inputs.constant_pad_nd([before, after, before, after]);
+        }
+        loaded.image_size = size;
     }
     Ok(loaded)
 }
