@@ -4,6 +4,7 @@
 //! `scripts/test.sh` does).
 
 mod conformance;
+mod cuda;
 mod experiments;
 mod export;
 mod failures;
