@@ -1,7 +1,8 @@
 //! A search space under the Parzen estimator: each choice point modelled on its own
 //! (categorical choices by smoothed counts, input choices by subset, numbers by
-//! adaptive Parzen windows in the prior's space), and one proposal from a history of
-//! (architecture, loss). Shared by the `tpe` and `bohb` tuners.
+//! adaptive Parzen windows in the prior's space) from the trials in which it was active
+//! (nested sub-spaces), and one proposal from a history of (architecture, loss).
+//! Shared by the `tpe` and `bohb` tuners.
 
 use crate::parzen::{suggest_categorical, suggest_number, Args, Uniform};
 use archon_plugin_api::{
@@ -88,6 +89,7 @@ impl SpaceModel {
                 Model::Categorical { n, subsets } => {
                     let observed: Vec<(usize, f64)> = history
                         .iter()
+                        .filter(|(s, _)| space.is_active(k, s))
                         .filter_map(|(s, loss)| model.category(&s[k]).map(|c| (c, *loss)))
                         .collect();
                     let c = suggest_categorical(args, &observed, *n, uniform);
@@ -99,6 +101,7 @@ impl SpaceModel {
                 Model::Number(numeric) => {
                     let observed: Vec<(f64, f64)> = history
                         .iter()
+                        .filter(|(s, _)| space.is_active(k, s))
                         .filter_map(|(s, loss)| match &s[k] {
                             Selection::Number(x) => Some((numeric.draw_of_value(x.0), *loss)),
                             _ => None,
@@ -118,6 +121,6 @@ impl SpaceModel {
             };
             out.push(selection);
         }
-        out
+        space.canonical(out)
     }
 }

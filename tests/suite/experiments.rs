@@ -178,6 +178,64 @@ options = { n_startup_jobs = 3 }
 }
 
 #[test]
+fn a_nested_space_runs_with_tpe_and_trials_get_only_the_chosen_branch() {
+    let home = TempDir::new().unwrap();
+    let runs = home.path().join("runs");
+    std::fs::write(
+        home.path().join("space.json"),
+        r#"{"layer": {"_type": "choice", "_value": [
+              {"_name": "empty"},
+              {"_name": "conv", "kernel": {"_type": "choice", "_value": [3, 5, 7]},
+                                "lr": {"_type": "loguniform", "_value": [0.001, 0.1]}}]},
+            "skip": {"_type": "input_choice", "_value": {"candidates": ["", ""], "n_chosen": 1}}}"#,
+    )
+    .unwrap();
+    // The trial reads the nested parameters as NNI users do and fails on a stray key.
+    let trial = r#"
+import json, os
+p = json.loads(os.environ["ARCHON_PARAMETERS"])
+layer = p["layer"]
+if layer["_value"] == "conv":
+    score = layer["kernel"]["_value"] / 10 + layer["lr"]["_value"]
+else:
+    assert set(layer) == {"_value", "_idx"}, layer
+    score = 0.1
+print("ARCHON_METRIC", score)
+"#;
+    std::fs::write(home.path().join("nested_trial.py"), trial).unwrap();
+    let config = home.path().join("experiment.toml");
+    std::fs::write(
+        &config,
+        r#"
+direction = "maximize"
+max_trials = 12
+[space]
+file = "space.json"
+[trial]
+command = ["python3", "nested_trial.py"]
+[tuner]
+name = "tpe"
+options = { n_startup_jobs = 4 }
+"#,
+    )
+    .unwrap();
+    let (code, out, err) = experiment(home.path(), &["run", config.to_str().unwrap()], &runs);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(out.contains(": 12 succeeded, 0 failed"), "{out}\n{err}");
+    let store = Store::open(&only_experiment(&runs)).unwrap();
+    let conv = store
+        .trials()
+        .unwrap()
+        .iter()
+        .filter(|t| t.parameters.contains("\"conv\""))
+        .count();
+    assert!(
+        conv >= 6,
+        "tpe prefers the better branch: {conv} of 12 trials chose conv"
+    );
+}
+
+#[test]
 fn numeric_types_a_tuner_cannot_read_are_refused_before_any_trial() {
     let home = TempDir::new().unwrap();
     let runs = home.path().join("runs");

@@ -29,7 +29,7 @@ pub fn search_space(table: &toml::Table) -> std::result::Result<SearchSpace, (St
         let value = serde_json::to_value(entry).map_err(|e| (key.clone(), e.to_string()))?;
         map.insert(name.clone(), value);
     }
-    SearchSpace::from_json(&Value::Object(map)).map_err(|e| {
+    let space = SearchSpace::from_json(&Value::Object(map)).map_err(|e| {
         (
             "space.hyperparameters".to_string(),
             format!(
@@ -37,7 +37,14 @@ pub fn search_space(table: &toml::Table) -> std::result::Result<SearchSpace, (St
                 e.message()
             ),
         )
-    })
+    })?;
+    if let Some(c) = space.choices().iter().find(|c| c.is_nested()) {
+        return Err((
+            format!("space.hyperparameters.{}", c.name()),
+            "a setting of the built-in trial is one number: nested choices are for search-space files".into(),
+        ));
+    }
+    Ok(space)
 }
 
 /// Adds the hyperparameters to a built-in space's JSON; a name the space already uses

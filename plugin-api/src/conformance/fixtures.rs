@@ -60,7 +60,8 @@ pub const SINGLETON: FixtureSpace = FixtureSpace {
     size: Some(1),
 };
 
-/// NNI's numeric types next to a layer choice and NNI's `["", ""]` input candidates.
+/// NNI's numeric types and a nested choice next to a layer choice and NNI's `["", ""]`
+/// input candidates.
 pub const NUMERIC: FixtureSpace = FixtureSpace {
     name: "numeric types",
     json: r#"{
@@ -74,7 +75,11 @@ pub const NUMERIC: FixtureSpace = FixtureSpace {
         "noise": {"_type": "normal", "_value": [0, 1]},
         "shift": {"_type": "qnormal", "_value": [0, 4, 0.5]},
         "scale": {"_type": "lognormal", "_value": [0, 1]},
-        "steps": {"_type": "qlognormal", "_value": [2, 1, 1]}
+        "steps": {"_type": "qlognormal", "_value": [2, 1, 1]},
+        "block": {"_type": "choice", "_value": [
+            {"_name": "none"},
+            {"_name": "conv", "k": {"_type": "choice", "_value": [3, 5]},
+                              "drop": {"_type": "uniform", "_value": [0, 0.5]}}]}
     }"#,
     size: None,
 };

@@ -332,7 +332,7 @@ fn numeric_types(factory: &TunerFactory<'_>) -> std::result::Result<String, Stri
         let named = space
             .choices()
             .iter()
-            .any(|c| c.is_numeric() || c.type_name() == "randint")
+            .any(|c| c.is_numeric() || c.is_nested() || c.type_name() == "randint")
             && e.message().contains("does not support");
         return if named && e.kind() != ErrorKind::Panic {
             Ok(format!("refused by name: {}", e.message()))

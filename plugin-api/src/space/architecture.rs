@@ -54,6 +54,8 @@ impl Architecture {
         for (choice, selection) in space.choices().iter().zip(&selections) {
             check_selection(space, choice.name(), selection)?;
         }
+        // Choices inside nested sub-spaces that were not chosen hold their placeholder.
+        let selections = space.canonical(selections);
         Ok(Architecture { selections })
     }
 
@@ -72,118 +74,178 @@ impl Architecture {
                 describe(value)
             )));
         };
-        if let Some(unknown) = map.keys().find(|k| space.choice(k).is_none()) {
+        let top: Vec<usize> = (0..space.choices().len())
+            .filter(|&k| space.choices()[k].condition().is_none())
+            .collect();
+        if let Some(unknown) = map.keys().find(|key| {
+            !top.iter()
+                .any(|&k| space.choices()[k].key() == key.as_str())
+        }) {
             return Err(bad(
                 &format!("\"{unknown}\""),
                 "no such choice in the search space",
             ));
         }
-        let mut selections = Vec::with_capacity(space.choices().len());
-        for choice in space.choices() {
-            let path = format!("\"{}\"", choice.name());
-            let entry = map.get(choice.name()).ok_or_else(|| {
-                PluginError::invalid_input(format!(
-                    "architecture: the choice \"{}\" is missing",
-                    choice.name()
-                ))
-            })?;
-            if choice.is_numeric() {
-                let selection = number(&path, entry)?;
-                check_selection(space, choice.name(), &selection)?;
-                selections.push(selection);
-                continue;
-            }
-            let Value::Object(entry) = entry else {
-                return Err(bad(
-                    &path,
-                    format!(
-                        "expected {{\"_value\": ..., \"_idx\": ...}}, found {}",
-                        describe(entry)
-                    ),
-                ));
-            };
-            if let Some(key) = entry.keys().find(|k| *k != "_value" && *k != "_idx") {
-                return Err(bad(
-                    &path,
-                    format!("unknown key \"{key}\" (expected \"_value\" and \"_idx\")"),
-                ));
-            }
-            let idx = entry
-                .get("_idx")
-                .ok_or_else(|| bad(&path, "missing \"_idx\""))?;
-            let idx_path = format!("{path}._idx");
-            let selection = match choice.kind() {
-                ChoiceKind::Input { .. } => {
-                    let Value::Array(items) = idx else {
-                        return Err(bad(
-                            &idx_path,
-                            format!(
-                                "an input choice takes a list of indices, found {}",
-                                describe(idx)
-                            ),
-                        ));
-                    };
-                    let mut indices = Vec::with_capacity(items.len());
-                    for (i, item) in items.iter().enumerate() {
-                        indices.push(index(&format!("{idx_path}[{i}]"), item)?);
-                    }
-                    let mut sorted = indices.clone();
-                    sorted.sort_unstable();
-                    Selection::Many(sorted)
-                }
-                _ => Selection::One(index(&idx_path, idx)?),
-            };
-            check_selection(space, choice.name(), &selection)?;
-            if let Some(given) = entry.get("_value") {
-                let expected = selection_value(space, choice.name(), &selection);
-                let same = match (given, &expected) {
-                    (Value::Array(g), Value::Array(e)) => {
-                        let mut g = g.clone();
-                        g.sort_by_key(|v| v.to_string());
-                        let mut e = e.clone();
-                        e.sort_by_key(|v| v.to_string());
-                        g == e
-                    }
-                    (g, e) => g == e,
-                };
-                if !same {
-                    return Err(bad(
-                        &format!("{path}._value"),
-                        format!("{given} does not match _idx, which selects {expected}"),
-                    ));
-                }
-            }
-            selections.push(selection);
+        let mut selections: Vec<Option<Selection>> = vec![None; space.choices().len()];
+        for k in top {
+            let choice = &space.choices()[k];
+            let entry = map
+                .get(choice.key())
+                .ok_or_else(|| missing(choice.name()))?;
+            parse_entry(space, k, entry, &mut selections)?;
         }
-        Ok(Architecture { selections })
+        let selections = selections
+            .into_iter()
+            .zip(space.choices())
+            .map(|(s, c)| s.unwrap_or_else(|| c.placeholder()))
+            .collect();
+        Ok(Architecture {
+            selections: space.canonical(selections),
+        })
     }
 
     /// The architecture in NNI's format: `{"name": {"_value": ..., "_idx": ...}}`.
     pub fn to_json(&self, space: &SearchSpace) -> Value {
-        let map: Map<String, Value> = space
-            .choices()
-            .iter()
-            .zip(&self.selections)
-            .map(|(choice, selection)| {
-                let idx = match selection {
-                    Selection::One(i) => serde_json::json!(i),
-                    Selection::Many(v) => serde_json::json!(v),
-                    Selection::Number(x) => {
-                        return (
-                            choice.name().to_string(),
-                            serde_json::json!({"_value": x.0}),
-                        )
-                    }
-                };
-                let value = selection_value(space, choice.name(), selection);
+        let map: Map<String, Value> = (0..space.choices().len())
+            .filter(|&k| space.choices()[k].condition().is_none())
+            .map(|k| {
                 (
-                    choice.name().to_string(),
-                    serde_json::json!({"_value": value, "_idx": idx}),
+                    space.choices()[k].key().to_string(),
+                    self.entry_json(space, k),
                 )
             })
             .collect();
         Value::Object(map)
     }
+
+    /// Choice `k`'s entry: `{"_value": …, "_idx": …}` (a number: `{"_value": x}`), with
+    /// the active sub-parameters of a nested choice inside it.
+    fn entry_json(&self, space: &SearchSpace, k: usize) -> Value {
+        let choice = &space.choices()[k];
+        let selection = &self.selections[k];
+        let value = selection_value(space, choice.name(), selection);
+        let mut entry = match selection {
+            Selection::One(i) => serde_json::json!({"_value": value, "_idx": i}),
+            Selection::Many(v) => serde_json::json!({"_value": value, "_idx": v}),
+            Selection::Number(x) => serde_json::json!({"_value": x.0}),
+        };
+        if let (true, Selection::One(i)) = (choice.is_nested(), selection) {
+            for sub in space.children(k, *i) {
+                entry[space.choices()[sub].key()] = self.entry_json(space, sub);
+            }
+        }
+        entry
+    }
+}
+
+fn missing(name: &str) -> PluginError {
+    PluginError::invalid_input(format!("architecture: the choice \"{name}\" is missing"))
+}
+
+/// Parses choice `k`'s entry into `selections` (and, for a nested choice, the entries
+/// of the chosen candidate's sub-parameters, which sit inside it).
+fn parse_entry(
+    space: &SearchSpace,
+    k: usize,
+    entry: &Value,
+    selections: &mut [Option<Selection>],
+) -> Result<()> {
+    let choice = &space.choices()[k];
+    let path = format!("\"{}\"", choice.name());
+    if choice.is_numeric() {
+        let selection = number(&path, entry)?;
+        check_selection(space, choice.name(), &selection)?;
+        selections[k] = Some(selection);
+        return Ok(());
+    }
+    let Value::Object(entry) = entry else {
+        return Err(bad(
+            &path,
+            format!(
+                "expected {{\"_value\": ..., \"_idx\": ...}}, found {}",
+                describe(entry)
+            ),
+        ));
+    };
+    let idx = entry
+        .get("_idx")
+        .ok_or_else(|| bad(&path, "missing \"_idx\""))?;
+    let idx_path = format!("{path}._idx");
+    let selection = match choice.kind() {
+        ChoiceKind::Input { .. } => {
+            let Value::Array(items) = idx else {
+                return Err(bad(
+                    &idx_path,
+                    format!(
+                        "an input choice takes a list of indices, found {}",
+                        describe(idx)
+                    ),
+                ));
+            };
+            let mut indices = Vec::with_capacity(items.len());
+            for (i, item) in items.iter().enumerate() {
+                indices.push(index(&format!("{idx_path}[{i}]"), item)?);
+            }
+            indices.sort_unstable();
+            Selection::Many(indices)
+        }
+        _ => Selection::One(index(&idx_path, idx)?),
+    };
+    check_selection(space, choice.name(), &selection)?;
+    // The sub-parameters the chosen candidate has (a nested choice), by key.
+    let subs: Vec<usize> = match (choice.is_nested(), &selection) {
+        (true, Selection::One(i)) => space.children(k, *i),
+        _ => Vec::new(),
+    };
+    if let Some(key) = entry.keys().find(|key| {
+        *key != "_value"
+            && *key != "_idx"
+            && !subs
+                .iter()
+                .any(|&s| space.choices()[s].key() == key.as_str())
+    }) {
+        return Err(if choice.is_nested() {
+            bad(
+                &path,
+                format!(
+                    "\"{key}\" is not a parameter of candidate {}",
+                    selection_value(space, choice.name(), &selection)
+                ),
+            )
+        } else {
+            bad(
+                &path,
+                format!("unknown key \"{key}\" (expected \"_value\" and \"_idx\")"),
+            )
+        });
+    }
+    if let Some(given) = entry.get("_value") {
+        let expected = selection_value(space, choice.name(), &selection);
+        let same = match (given, &expected) {
+            (Value::Array(g), Value::Array(e)) => {
+                let mut g = g.clone();
+                g.sort_by_key(|v| v.to_string());
+                let mut e = e.clone();
+                e.sort_by_key(|v| v.to_string());
+                g == e
+            }
+            (g, e) => g == e,
+        };
+        if !same {
+            return Err(bad(
+                &format!("{path}._value"),
+                format!("{given} does not match _idx, which selects {expected}"),
+            ));
+        }
+    }
+    selections[k] = Some(selection);
+    for sub in subs {
+        let sub_entry = entry
+            .get(space.choices()[sub].key())
+            .ok_or_else(|| missing(space.choices()[sub].name()))?;
+        parse_entry(space, sub, sub_entry, selections)?;
+    }
+    Ok(())
 }
 
 /// A numeric parameter's value: `{"_value": x}` (archon's form) or a bare `x` (NNI's

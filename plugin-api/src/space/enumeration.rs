@@ -117,9 +117,10 @@ const UNSEEN_DRAWS: usize = 200;
 const ENUMERABLE: u128 = 1 << 20;
 
 impl SearchSpace {
-    /// A uniformly random architecture (as selections), drawing with `uniform(n)`.
+    /// A uniformly random architecture (as selections, inactive nested ones at their
+    /// placeholder), drawing with `uniform(n)`.
     pub fn sample(&self, uniform: &mut dyn FnMut(u128) -> u128) -> Vec<Selection> {
-        self.choices().iter().map(|c| c.sample(uniform)).collect()
+        self.canonical(self.choices().iter().map(|c| c.sample(uniform)).collect())
     }
 
     /// A random architecture not in `seen`, or `None` when every architecture is (or,
@@ -145,8 +146,12 @@ impl SearchSpace {
             .find(|s| !seen.contains(s))
     }
 
-    /// The number of architectures, or `None` if it exceeds `u128::MAX`.
+    /// The number of architectures, or `None` if it exceeds `u128::MAX` or the space
+    /// has nested choices (not numbered) or numbers.
     pub fn size(&self) -> Option<u128> {
+        if self.has_nested() {
+            return None;
+        }
         self.choices()
             .iter()
             .try_fold(1u128, |acc, c| acc.checked_mul(c.num_selections()?))

@@ -29,6 +29,7 @@
 
 mod architecture;
 mod enumeration;
+mod nested;
 mod numeric;
 mod search_space;
 
@@ -36,5 +37,6 @@ mod search_space;
 mod tests;
 
 pub use architecture::{Architecture, Selection};
+pub use nested::Condition;
 pub use numeric::{standard_normal, unit, Numeric, NumericType, Prior, Real};
 pub use search_space::{ChoiceKind, ChoicePoint, SearchSpace, ALL_TYPES, CATEGORICAL_TYPES};

@@ -1,5 +1,6 @@
 //! The search-space type and its parser/validator.
 
+use super::nested::{is_nested, Condition};
 use super::numeric::{Numeric, NumericType};
 use crate::error::{PluginError, Result};
 use serde_json::{Map, Value};
@@ -9,6 +10,12 @@ use serde_json::{Map, Value};
 pub struct ChoicePoint {
     name: String,
     kind: ChoiceKind,
+    /// Its key in the object that holds it (the name, or the last part of a path).
+    key: String,
+    /// For a sub-parameter of a nested choice: when it is active.
+    condition: Option<Condition>,
+    /// Whether it is a nested choice (its candidates hold sub-spaces).
+    nested: bool,
 }
 
 /// What a choice point chooses among.
@@ -101,8 +108,9 @@ impl ChoiceKind {
 /// The NAS types every tuner reads: one candidate (or a set of inputs) by index.
 pub const CATEGORICAL_TYPES: [&str; 4] = ["layer_choice", "input_choice", "choice", "randint"];
 
-/// Every type archon reads: the categorical ones and NNI's numeric ones.
-pub const ALL_TYPES: [&str; 12] = [
+/// Every type archon reads: the categorical ones, NNI's numeric ones, and nested
+/// choices (`nested_choice`: a `choice` of `{"_name": …}` sub-spaces).
+pub const ALL_TYPES: [&str; 13] = [
     "layer_choice",
     "input_choice",
     "choice",
@@ -115,12 +123,35 @@ pub const ALL_TYPES: [&str; 12] = [
     "qnormal",
     "lognormal",
     "qlognormal",
+    "nested_choice",
 ];
 
 impl ChoicePoint {
-    /// The choice point's name (its key in the search space).
+    /// The choice point's name: its key in the search space, or for a sub-parameter of
+    /// a nested choice its path (`layer/1/kernel`: parent, candidate index, key).
     pub fn name(&self) -> &str {
         &self.name
+    }
+    /// Its key in the object that holds it (the last part of a path).
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+    /// When a sub-parameter of a nested choice is active (`None`: always).
+    pub fn condition(&self) -> Option<Condition> {
+        self.condition
+    }
+    /// Whether this is a nested choice (NNI's `choice` of `{"_name": …}` sub-spaces).
+    pub fn is_nested(&self) -> bool {
+        self.nested
+    }
+    /// The type a tuner must declare to read this choice point: its `_type`, or
+    /// `nested_choice` for a nested choice.
+    pub fn support_type(&self) -> &'static str {
+        if self.nested {
+            "nested_choice"
+        } else {
+            self.type_name()
+        }
     }
     /// What it chooses among.
     pub fn kind(&self) -> &ChoiceKind {
@@ -180,10 +211,8 @@ impl SearchSpace {
                 describe(value)
             )));
         };
-        let choices = map
-            .iter()
-            .map(|(name, entry)| parse_choice(name, entry))
-            .collect::<Result<Vec<_>>>()?;
+        let mut choices = Vec::new();
+        parse_space(&mut choices, None, map, None)?;
         Ok(SearchSpace { choices })
     }
 
@@ -206,12 +235,12 @@ impl SearchSpace {
         match self
             .choices
             .iter()
-            .find(|c| !supported.contains(&c.type_name()))
+            .find(|c| !supported.contains(&c.support_type()))
         {
             Some(c) => Err(PluginError::invalid_input(format!(
                 "search space: \"{}\" is a {:?} parameter, which {who} does not support (it reads {}); choose another tuner (e.g. random, evolution or tpe) or another type",
                 c.name,
-                c.type_name(),
+                c.support_type(),
                 supported.join(", ")
             ))),
             None => Ok(()),
@@ -220,10 +249,9 @@ impl SearchSpace {
 
     /// The space back in NNI's JSON format.
     pub fn to_json(&self) -> Value {
-        let map: Map<String, Value> = self
-            .choices
-            .iter()
-            .map(|c| (c.name.clone(), c.kind.to_json()))
+        let map: Map<String, Value> = (0..self.choices.len())
+            .filter(|&k| self.choices[k].condition.is_none())
+            .map(|k| (self.choices[k].key.clone(), self.entry_json(k)))
             .collect();
         Value::Object(map)
     }
@@ -239,6 +267,74 @@ pub(crate) fn describe(value: &Value) -> String {
         Value::Array(a) => format!("an array of {} items", a.len()),
         Value::Object(_) => "an object".into(),
     }
+}
+
+/// Parses the choice points of `map` (the top level, or a nested candidate's object,
+/// whose `_name` is skipped) into `out`, depth first; sub-parameters are named by path.
+fn parse_space(
+    out: &mut Vec<ChoicePoint>,
+    prefix: Option<&str>,
+    map: &Map<String, Value>,
+    condition: Option<Condition>,
+) -> Result<()> {
+    for (key, entry) in map {
+        if prefix.is_some() && key == "_name" {
+            continue;
+        }
+        let name = match prefix {
+            Some(p) => format!("{p}/{key}"),
+            None => key.clone(),
+        };
+        let nested = match (entry.get("_type"), entry.get("_value")) {
+            (Some(Value::String(t)), Some(Value::Array(values)))
+                if t == "choice" && is_nested(values) =>
+            {
+                Some(values.clone())
+            }
+            _ => None,
+        };
+        let Some(candidates) = nested else {
+            let mut point = parse_choice(&name, entry)?;
+            point.key = key.clone();
+            point.condition = condition;
+            out.push(point);
+            continue;
+        };
+        let path = format!("\"{name}\"._value");
+        let names = candidates
+            .iter()
+            .enumerate()
+            .map(|(i, c)| match &c["_name"] {
+                Value::String(n) => Ok(Value::String(n.clone())),
+                other => Err(bad(
+                    &format!("{path}[{i}]._name"),
+                    format!("expected a name (string), found {}", describe(other)),
+                )),
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let index = out.len();
+        out.push(ChoicePoint {
+            name: name.clone(),
+            kind: ChoiceKind::Value { values: names },
+            key: key.clone(),
+            condition,
+            nested: true,
+        });
+        for (i, candidate) in candidates.iter().enumerate() {
+            if let Value::Object(sub) = candidate {
+                parse_space(
+                    out,
+                    Some(&format!("{name}/{i}")),
+                    sub,
+                    Some(Condition {
+                        parent: index,
+                        candidate: i,
+                    }),
+                )?;
+            }
+        }
+    }
+    Ok(())
 }
 
 fn parse_choice(name: &str, entry: &Value) -> Result<ChoicePoint> {
@@ -307,6 +403,9 @@ fn parse_choice(name: &str, entry: &Value) -> Result<ChoicePoint> {
     Ok(ChoicePoint {
         name: name.to_string(),
         kind,
+        key: name.to_string(),
+        condition: None,
+        nested: false,
     })
 }
 
