@@ -37,7 +37,7 @@ fn info_reports_build_versions() {
     );
 }
 
-const ALL_PLUGINS: [&str; 16] = [
+const ALL_PLUGINS: [&str; 17] = [
     "random",
     "grid",
     "evolution",
@@ -46,6 +46,7 @@ const ALL_PLUGINS: [&str; 16] = [
     "asha",
     "hyperband",
     "bohb",
+    "nsga2",
     "darts",
     "pdarts",
     "cdarts",
@@ -133,6 +134,7 @@ fn info_shows_each_plugin_s_own_defaults() {
         ("hyperband", "max_budget", "27.0"),
         ("bohb", "top_n_percent", "15.0"),
         ("bohb", "min_budget", "1.0"),
+        ("nsga2", "population_size", "50"),
         ("evolution", "population_size", "100"),
         ("darts", "arch_lr", "0.0003"),
         ("pdarts", "arch_lr", "0.0006"),
@@ -182,7 +184,7 @@ fn unknown_plugin_name_lists_what_exists() {
     assert_eq!(code, 1);
     assert!(err.contains("no plugin named \"nosuch\""), "{err}");
     assert!(
-        err.contains("found: asha, bohb, cdarts, darts, enas, evolution, gdas, grid, hyperband, pdarts, ppo, proxyless, random, spos, textnas, tpe"),
+        err.contains("found: asha, bohb, cdarts, darts, enas, evolution, gdas, grid, hyperband, nsga2, pdarts, ppo, proxyless, random, spos, textnas, tpe"),
         "{err}"
     );
 }

@@ -272,6 +272,10 @@ fn show(dir: &Path) -> Result<()> {
         "{:>5}  {:<13} {:>8} {:>8}  {extra}REASON",
         "TRIAL", "STATUS", "METRIC", "ATTEMPTS"
     );
+    let cfg = ExperimentConfig::parse(&store.config_text()?, Path::new("experiment.toml"))?;
+    if !cfg.objectives.is_empty() {
+        print_front(&crate::experiment::pareto::experiment_front(&store, &cfg.objectives)?);
+    }
     for t in trials {
         let extra = if fidelity {
             let info = t.info_json();
@@ -300,6 +304,33 @@ fn show(dir: &Path) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// Prints a Pareto front: its trials with their objective values and its hypervolume.
+fn print_front(front: &crate::experiment::pareto::Front) {
+    let names: Vec<String> = front
+        .objectives
+        .iter()
+        .map(|o| format!("{} ({})", o.metric, o.direction.as_str()))
+        .collect();
+    println!(
+        "Pareto front: {} of {} trials ({}); hypervolume {:.6} up to the worst values seen {:?}",
+        front.trials.len(),
+        front.considered,
+        names.join(", "),
+        front.hypervolume,
+        front.reference
+    );
+    for (id, v) in &front.trials {
+        let shown: Vec<String> = v.iter().map(|x| format!("{x:.6}")).collect();
+        println!("  trial {id:>5}: {}", shown.join("  "));
+    }
+    if let Some((id, field)) = front.missing.first() {
+        println!(
+            "  ({} succeeded trials lack an objective, e.g. trial {id} has no {field:?})",
+            front.missing.len()
+        );
+    }
 }
 
 fn stop(dir: &Path) -> Result<()> {
@@ -358,6 +389,48 @@ fn export(dir: &Path, top: usize, format: &str) -> Result<()> {
             )
         })?;
         println!("{arch}");
+        return Ok(());
+    }
+    let cfg = ExperimentConfig::parse(&store.config_text()?, Path::new("experiment.toml"))?;
+    if !cfg.objectives.is_empty() {
+        // Several objectives: the export is the Pareto front.
+        let front = crate::experiment::pareto::experiment_front(&store, &cfg.objectives)?;
+        let params: std::collections::HashMap<u64, String> = store
+            .trials()?
+            .into_iter()
+            .map(|t| (t.id, t.parameters))
+            .collect();
+        match format {
+            "json" => {
+                let items: Vec<serde_json::Value> = front
+                    .trials
+                    .iter()
+                    .map(|(id, v)| {
+                        let objectives: serde_json::Map<String, serde_json::Value> = front
+                            .objectives
+                            .iter()
+                            .zip(v)
+                            .map(|(o, x)| (o.metric.clone(), serde_json::json!(x)))
+                            .collect();
+                        serde_json::json!({
+                            "trial": id,
+                            "objectives": objectives,
+                            "parameters": params.get(id).and_then(|p| serde_json::from_str::<serde_json::Value>(p).ok()),
+                        })
+                    })
+                    .collect();
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&serde_json::json!({
+                        "pareto_front": items,
+                        "hypervolume": front.hypervolume,
+                        "reference": front.reference,
+                    }))?
+                );
+            }
+            "table" => print_front(&front),
+            other => bail!("--format {other:?}: use json or table"),
+        }
         return Ok(());
     }
     let best = best_trials(&store, top.max(1))?;

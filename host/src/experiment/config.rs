@@ -212,6 +212,10 @@ pub struct ExperimentConfig {
     pub name: Option<String>,
     /// "maximize" or "minimize" (required).
     pub direction: Direction,
+    /// Several objectives (fields of the final metric with directions): the experiment
+    /// keeps their Pareto front. Empty: one objective, `default` in `direction`.
+    #[serde(default)]
+    pub objectives: Vec<super::pareto::Objective>,
     /// The most trials to run.
     #[serde(default = "default_max_trials")]
     pub max_trials: u64,
@@ -307,6 +311,7 @@ impl ExperimentConfig {
             )
         };
         cfg.check_space_and_trial(&bad)?;
+        cfg.check_objectives(&bad)?;
         cfg.check_budgets(&bad)?;
         cfg.training_service.check(&bad)?;
         Ok(cfg)
@@ -370,6 +375,37 @@ impl ExperimentConfig {
                 return Err(bad(
                     "command",
                     "must name a program, e.g. [\"python3\", \"trial.py\"]".into(),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Objectives: none, or at least two distinct fields; `default`'s direction is
+    /// `direction`.
+    fn check_objectives(&self, bad: &Bad<'_>) -> Result<()> {
+        let o = &self.objectives;
+        if o.len() == 1 {
+            return Err(bad(
+                "objectives",
+                "give two or more objectives (one objective is `direction` alone)".into(),
+            ));
+        }
+        for (i, a) in o.iter().enumerate() {
+            if a.metric.trim().is_empty() {
+                return Err(bad("objectives", format!("objective {} has an empty metric", i + 1)));
+            }
+            if o[..i].iter().any(|b| b.metric == a.metric) {
+                return Err(bad("objectives", format!("{:?} appears twice", a.metric)));
+            }
+            if a.metric == "default" && a.direction != self.direction {
+                return Err(bad(
+                    "objectives",
+                    format!(
+                        "\"default\" is {} here but `direction` says {}; they are the same objective",
+                        a.direction.as_str(),
+                        self.direction.as_str()
+                    ),
                 ));
             }
         }
@@ -441,6 +477,21 @@ impl ExperimentConfig {
         map.entry("optimize_mode")
             .or_insert_with(|| self.direction.as_str().into());
         map.entry("seed").or_insert_with(|| self.seed.into());
+        Ok(options.to_string())
+    }
+
+    /// [`tuner_options`](Self::tuner_options) with `objectives` added for a tuner that
+    /// declares that option (a multi-objective tuner); others optimise `default`.
+    pub fn tuner_options_for(&self, declares_objectives: bool) -> Result<String> {
+        let text = self.tuner_options()?;
+        if self.objectives.is_empty() || !declares_objectives {
+            return Ok(text);
+        }
+        let mut options: serde_json::Value = serde_json::from_str(&text)?;
+        if let Some(map) = options.as_object_mut() {
+            map.entry("objectives")
+                .or_insert_with(|| serde_json::to_value(&self.objectives).unwrap_or_default());
+        }
         Ok(options.to_string())
     }
 }

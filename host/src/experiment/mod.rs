@@ -6,6 +6,7 @@ pub mod config;
 pub mod hyperparameters;
 pub mod lock;
 pub mod manager;
+pub mod pareto;
 pub mod protocol;
 pub mod service;
 pub mod space;

@@ -391,6 +391,19 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
+    /// The raw JSON of trial `id`'s final metric (the last one marked final, else the
+    /// last one), if it reported any.
+    pub fn final_metric_raw(&self, id: u64) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT raw FROM metrics WHERE trial = ?1 ORDER BY final DESC, seq DESC LIMIT 1",
+                [id as i64],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
     /// The budget the tuner gave trial `id`, if any.
     pub fn trial_budget(&self, id: u64) -> Result<Option<f64>> {
         let info: Option<String> = self

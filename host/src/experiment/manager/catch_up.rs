@@ -39,7 +39,8 @@ impl Manager {
                 }
                 _ if !t.reported => {
                     let success = t.status == TrialStatus::Succeeded;
-                    self.report_end(t.id, &t.parameters, success, t.final_metric)?;
+                    let raw = self.store.final_metric_raw(t.id)?;
+                    self.report_end(t.id, &t.parameters, success, t.final_metric.zip(raw))?;
                 }
                 _ => {}
             }

@@ -89,7 +89,9 @@ impl Manager {
         self.store
             .finish_trial(id, status, value, code, reason.as_deref())?;
         if status != TrialStatus::Canceled {
-            self.report_end(id, &r.parameters, status == TrialStatus::Succeeded, value)?;
+            let raw = r.final_metric.as_ref().map(|m| m.raw.clone());
+            let metric = value.zip(raw);
+            self.report_end(id, &r.parameters, status == TrialStatus::Succeeded, metric)?;
         }
         self.count(id, status, value);
         if !self.quiet {
@@ -138,20 +140,24 @@ impl Manager {
         )
     }
 
-    /// Tells the tuner how a trial ended and checkpoints it, atomically with the record.
+    /// Tells the tuner how a trial ended — with the whole final metric (its value as
+    /// `default`, every other field the trial reported, for multi-objective tuners) —
+    /// and checkpoints it, atomically with the record.
     pub(super) fn report_end(
         &mut self,
         id: u64,
         parameters: &str,
         success: bool,
-        value: Option<f64>,
+        metric: Option<(f64, String)>,
     ) -> Result<()> {
-        if let (true, Some(v)) = (success, value) {
-            self.tuner.receive_trial_result(
-                id,
-                parameters,
-                &serde_json::json!({"default": v}).to_string(),
-            )?;
+        if let (true, Some((v, raw))) = (success, metric) {
+            let mut json = match serde_json::from_str::<serde_json::Value>(&raw) {
+                Ok(serde_json::Value::Object(map)) => serde_json::Value::Object(map),
+                _ => serde_json::json!({}),
+            };
+            json["default"] = serde_json::json!(v);
+            self.tuner
+                .receive_trial_result(id, parameters, &json.to_string())?;
         }
         self.tuner.trial_end(id, success)?;
         // A tuner that had nothing to propose (waiting for results, as multi-fidelity

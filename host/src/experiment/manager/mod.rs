@@ -277,7 +277,16 @@ fn load_tuner(
     }
     let new_tuner = plugin.module().new_tuner();
     let mut tuner = TunerClient::from_box(
-        new_tuner(cfg.tuner_options()?.as_str().into())
+        new_tuner(
+            cfg.tuner_options_for(
+                plugin
+                    .options
+                    .as_ref()
+                    .is_some_and(|o| o.iter().any(|d| d.key == "objectives")),
+            )?
+            .as_str()
+            .into(),
+        )
             .into_result()
             .context("creating the tuner")?,
     );
