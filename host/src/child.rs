@@ -69,8 +69,19 @@ pub fn train_child(spec: &TrainSpec, search_path: &SearchPath, quiet: bool) -> R
         child.params(),
         child.flops_for(&train_set.inputs.narrow(0, 0, 1)) as f64 / 1e6
     );
+    // What multi-objective searches trade accuracy against, in every metric line.
+    let costs = if spec.report_metrics {
+        let example = train_set.inputs.narrow(0, 0, 1);
+        serde_json::json!({
+            "params": child.params(),
+            "flops": child.flops_for(&example),
+            "latency_ms": archon_spaces::train::latency_ms(&child, &example, 10)?,
+        })
+    } else {
+        serde_json::json!({})
+    };
     let start = Instant::now();
-    let reports = train_epochs(spec, &mut child, &train_set, &test_set, quiet)?;
+    let reports = train_epochs(spec, &mut child, &train_set, &test_set, &costs, quiet)?;
     let accuracy = reports
         .last()
         .map(|r| r.valid_accuracy)
@@ -161,6 +172,7 @@ fn train_epochs(
     child: &mut Child,
     train_set: &Dataset,
     test_set: &Dataset,
+    costs: &serde_json::Value,
     quiet: bool,
 ) -> Result<Vec<EpochReport>> {
     let tc = TrainConfig {
@@ -202,14 +214,14 @@ fn train_epochs(
                 seconds = r.seconds,
                 "epoch done"
             );
-            bar.suspend(|| print_epoch(&r, epochs, spec.report_metrics));
+            bar.suspend(|| print_epoch(&r, epochs, spec.report_metrics, costs));
         }
     })?;
     bar.finish_and_clear();
     Ok(reports)
 }
 
-fn print_epoch(r: &EpochReport, epochs: usize, report_metrics: bool) {
+fn print_epoch(r: &EpochReport, epochs: usize, report_metrics: bool, costs: &serde_json::Value) {
     println!(
         "epoch {:>3}: lr {:.4}  train loss {:.4}  train acc {:.4}  test acc {:.4}  ({:.1} s)",
         r.epoch + 1,
@@ -221,9 +233,11 @@ fn print_epoch(r: &EpochReport, epochs: usize, report_metrics: bool) {
     );
     if report_metrics {
         let last = r.epoch + 1 == epochs;
-        println!(
-            "ARCHON_METRIC {}",
-            serde_json::json!({"default": r.valid_accuracy, "step": r.epoch + 1, "final": last})
-        );
+        let mut metric =
+            serde_json::json!({"default": r.valid_accuracy, "step": r.epoch + 1, "final": last});
+        if let (Some(m), Some(c)) = (metric.as_object_mut(), costs.as_object()) {
+            m.extend(c.clone());
+        }
+        println!("ARCHON_METRIC {metric}");
     }
 }

@@ -236,6 +236,71 @@ options = { n_startup_jobs = 4 }
 }
 
 #[test]
+fn a_two_objective_experiment_exports_its_pareto_front_of_accuracy_and_latency() {
+    let home = TempDir::new().unwrap();
+    let runs = home.path().join("runs");
+    let config = trial_config(
+        home.path(),
+        r#"
+direction = "maximize"
+max_trials = 6
+concurrency = 2
+objectives = [{ metric = "default", direction = "maximize" }, { metric = "latency_ms", direction = "minimize" }]
+[space]
+builtin = "nas-bench-201"
+options = { width = 4, cells_per_stage = 1 }
+[trial]
+epochs = 1
+train_subset = 300
+test_subset = 200
+[tuner]
+name = "nsga2"
+options = { population_size = 4 }
+"#,
+    );
+    let (code, out, err) = experiment(home.path(), &["run", config.to_str().unwrap()], &runs);
+    assert_eq!(code, 0, "{out}\n{err}");
+    let dir = only_experiment(&runs);
+    let store = Store::open(&dir).unwrap();
+    // The built-in trial reports its size and measured latency with its accuracy.
+    let mut points = Vec::new();
+    for t in store.trials().unwrap() {
+        let raw = store.final_metric_raw(t.id).unwrap().unwrap();
+        let m: serde_json::Value = serde_json::from_str(&raw).unwrap();
+        assert!(m["params"].as_u64().unwrap() > 0 && m["flops"].as_u64().unwrap() > 0, "{m}");
+        let latency = m["latency_ms"].as_f64().unwrap();
+        assert!(latency > 0.0, "{m}");
+        points.push((t.id, t.final_metric.unwrap(), latency));
+    }
+    assert_eq!(points.len(), 6);
+    let (code, exported, err) = experiment(home.path(), &["export", dir.to_str().unwrap(), "--format", "json"], &runs);
+    assert_eq!(code, 0, "{err}");
+    let front: serde_json::Value = serde_json::from_str(&exported).unwrap();
+    let members = front["pareto_front"].as_array().unwrap();
+    assert!(!members.is_empty(), "{front}");
+    assert!(front["hypervolume"].as_f64().unwrap() >= 0.0);
+    // Exactly the trials no other trial beats on both objectives.
+    let undominated: std::collections::BTreeSet<u64> = points
+        .iter()
+        .filter(|a| {
+            !points.iter().any(|b| {
+                b.1 >= a.1 && b.2 <= a.2 && (b.1 > a.1 || b.2 < a.2)
+            })
+        })
+        .map(|a| a.0)
+        .collect();
+    let exported_ids: std::collections::BTreeSet<u64> =
+        members.iter().map(|m| m["trial"].as_u64().unwrap()).collect();
+    assert_eq!(exported_ids, undominated, "{front}");
+    for m in members {
+        assert!(m["objectives"]["latency_ms"].is_number() && m["parameters"].is_object(), "{m}");
+    }
+    let (code, shown, _) = experiment(home.path(), &["show", dir.to_str().unwrap()], &runs);
+    assert_eq!(code, 0);
+    assert!(shown.contains("Pareto front:") && shown.contains("hypervolume"), "{shown}");
+}
+
+#[test]
 fn numeric_types_a_tuner_cannot_read_are_refused_before_any_trial() {
     let home = TempDir::new().unwrap();
     let runs = home.path().join("runs");

@@ -2,9 +2,11 @@
 //! what "retrain the found architecture" runs.
 
 mod augment;
+mod latency;
 mod trainer;
 
 pub use augment::Augment;
+pub use latency::latency_ms;
 pub use trainer::{
     evaluate, save_weights, train, train_and_evaluate, EpochReport, Progress, TrainConfig,
     TrainEvent,
