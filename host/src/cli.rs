@@ -554,6 +554,14 @@ pub struct BenchTunersArgs {
     /// Also draw the mean best-so-far curves here (SVG).
     #[arg(long)]
     pub svg: Option<PathBuf>,
+    /// A tuner option, `TUNER.KEY=VALUE` (repeatable), e.g. `nsga2.population_size=20`.
+    #[arg(long = "option", value_name = "TUNER.KEY=VALUE")]
+    pub options: Vec<String>,
+    /// Several objectives, `METRIC:max|min,…` over the table's columns (valid, test,
+    /// params, flops), e.g. `valid:max,params:min`: the experiments keep Pareto fronts
+    /// and each tuner's front is scored by its normalised hypervolume.
+    #[arg(long, value_delimiter = ',')]
+    pub objectives: Vec<String>,
     /// Print JSON instead of text.
     #[arg(long)]
     pub json: bool,

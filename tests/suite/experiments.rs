@@ -267,13 +267,20 @@ options = { population_size = 4 }
     for t in store.trials().unwrap() {
         let raw = store.final_metric_raw(t.id).unwrap().unwrap();
         let m: serde_json::Value = serde_json::from_str(&raw).unwrap();
-        assert!(m["params"].as_u64().unwrap() > 0 && m["flops"].as_u64().unwrap() > 0, "{m}");
+        assert!(
+            m["params"].as_u64().unwrap() > 0 && m["flops"].as_u64().unwrap() > 0,
+            "{m}"
+        );
         let latency = m["latency_ms"].as_f64().unwrap();
         assert!(latency > 0.0, "{m}");
         points.push((t.id, t.final_metric.unwrap(), latency));
     }
     assert_eq!(points.len(), 6);
-    let (code, exported, err) = experiment(home.path(), &["export", dir.to_str().unwrap(), "--format", "json"], &runs);
+    let (code, exported, err) = experiment(
+        home.path(),
+        &["export", dir.to_str().unwrap(), "--format", "json"],
+        &runs,
+    );
     assert_eq!(code, 0, "{err}");
     let front: serde_json::Value = serde_json::from_str(&exported).unwrap();
     let members = front["pareto_front"].as_array().unwrap();
@@ -283,21 +290,29 @@ options = { population_size = 4 }
     let undominated: std::collections::BTreeSet<u64> = points
         .iter()
         .filter(|a| {
-            !points.iter().any(|b| {
-                b.1 >= a.1 && b.2 <= a.2 && (b.1 > a.1 || b.2 < a.2)
-            })
+            !points
+                .iter()
+                .any(|b| b.1 >= a.1 && b.2 <= a.2 && (b.1 > a.1 || b.2 < a.2))
         })
         .map(|a| a.0)
         .collect();
-    let exported_ids: std::collections::BTreeSet<u64> =
-        members.iter().map(|m| m["trial"].as_u64().unwrap()).collect();
+    let exported_ids: std::collections::BTreeSet<u64> = members
+        .iter()
+        .map(|m| m["trial"].as_u64().unwrap())
+        .collect();
     assert_eq!(exported_ids, undominated, "{front}");
     for m in members {
-        assert!(m["objectives"]["latency_ms"].is_number() && m["parameters"].is_object(), "{m}");
+        assert!(
+            m["objectives"]["latency_ms"].is_number() && m["parameters"].is_object(),
+            "{m}"
+        );
     }
     let (code, shown, _) = experiment(home.path(), &["show", dir.to_str().unwrap()], &runs);
     assert_eq!(code, 0);
-    assert!(shown.contains("Pareto front:") && shown.contains("hypervolume"), "{shown}");
+    assert!(
+        shown.contains("Pareto front:") && shown.contains("hypervolume"),
+        "{shown}"
+    );
 }
 
 #[test]

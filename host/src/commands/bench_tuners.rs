@@ -12,6 +12,7 @@
 //! N-trial result is reported.
 
 use super::experiment::record_new;
+use crate::experiment::{config::Direction, pareto};
 use crate::{
     cli::{BenchTunersArgs, RunsDir},
     experiment::{
@@ -22,6 +23,7 @@ use crate::{
     plugins::SearchPath,
 };
 use anyhow::{bail, Context, Result};
+use pareto::Objective;
 use serde::Serialize;
 use std::{path::Path, process::ExitCode};
 
@@ -48,6 +50,10 @@ struct TunerResult {
     /// Per seed: the cost (epochs) at which the best found reached random search's
     /// mean N-trial result (`None`: not within the run).
     cost_to_random: Vec<Option<f64>>,
+    /// With `--objectives`: per seed, the hypervolume of the run's Pareto front, each
+    /// objective scaled so that the table's best is 0 and its worst 1 (1 is the whole
+    /// unit box: one architecture best in everything).
+    hypervolume: Vec<f64>,
 }
 
 #[derive(Debug, Serialize)]
@@ -69,6 +75,7 @@ fn config_text(
     tuner_options: &toml::Table,
     max_trials: usize,
     seed: u64,
+    objectives: &[Objective],
 ) -> Result<String> {
     let header = Table::load(table)
         .with_context(|| {
@@ -90,6 +97,18 @@ fn config_text(
     tuner_t.insert("name".into(), tuner.into());
     tuner_t.insert("options".into(), tuner_options.clone().into());
     let mut root = toml::Table::new();
+    if !objectives.is_empty() {
+        let list: Vec<toml::Value> = objectives
+            .iter()
+            .map(|o| {
+                let mut t = toml::Table::new();
+                t.insert("metric".into(), o.metric.clone().into());
+                t.insert("direction".into(), o.direction.as_str().into());
+                t.into()
+            })
+            .collect();
+        root.insert("objectives".into(), list.into());
+    }
     root.insert("name".into(), format!("bench-{tuner}-{seed}").into());
     root.insert("direction".into(), "maximize".into());
     root.insert("max_trials".into(), (max_trials as i64).into());
@@ -122,6 +141,29 @@ pub fn run(args: &BenchTunersArgs, search_path: &SearchPath) -> Result<ExitCode>
     let loaded = Table::load(&table)?;
     let full = loaded.header.budget.epochs as f64;
     let entries = loaded.entries();
+    let objectives = parse_objectives(&args.objectives)?;
+    // Each objective's best and worst over the table, for the normalised hypervolume.
+    let column = |e: &crate::ground_truth::table::Entry, metric: &str| match metric {
+        "valid" => e.valid(),
+        "test" => e.test(),
+        "params" => e.params as f64,
+        _ => e.flops as f64,
+    };
+    let bounds: Vec<(f64, f64)> = objectives
+        .iter()
+        .map(|o| {
+            let min: Vec<f64> = entries
+                .iter()
+                .map(|e| {
+                    pareto::as_minimization(std::slice::from_ref(o), &[column(e, &o.metric)])[0]
+                })
+                .collect();
+            (
+                min.iter().copied().fold(f64::INFINITY, f64::min),
+                min.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+            )
+        })
+        .collect();
     let optimum = match args.metric.as_str() {
         "test" => entries.iter().map(|e| e.test()).fold(f64::MIN, f64::max),
         "valid" => entries.iter().map(|e| e.valid()).fold(f64::MIN, f64::max),
@@ -153,9 +195,22 @@ pub fn run(args: &BenchTunersArgs, search_path: &SearchPath) -> Result<ExitCode>
         };
         let multi_fidelity = has("min_budget") && has("max_budget");
         let mut options = toml::Table::new();
+        for item in &args.options {
+            let (key, value) = item
+                .split_once('=')
+                .and_then(|(k, v)| k.split_once('.').map(|(t, k)| ((t, k), v)))
+                .map(|((t, k), v)| ((t.trim(), k.trim()), v.trim()))
+                .with_context(|| format!("--option {item:?}: write TUNER.KEY=VALUE"))?;
+            if key.0 == tuner {
+                let value = value
+                    .parse::<toml::Value>()
+                    .unwrap_or_else(|_| toml::Value::String(value.to_string()));
+                options.insert(key.1.to_string(), value);
+            }
+        }
         let max_trials = if multi_fidelity {
-            options.insert("min_budget".into(), 1.0.into());
-            options.insert("max_budget".into(), full.into());
+            options.entry("min_budget").or_insert(1.0.into());
+            options.entry("max_budget").or_insert(full.into());
             args.trials * (full.ceil() as usize).max(1)
         } else {
             args.trials
@@ -165,11 +220,12 @@ pub fn run(args: &BenchTunersArgs, search_path: &SearchPath) -> Result<ExitCode>
         let mut unanswered = 0;
         let mut costs = Vec::new();
         let mut cost_to_random = Vec::new();
+        let mut hypervolumes = Vec::new();
         // Per trial's worth of cost (N at the table's budget): the sum and count of
         // best-so-far values over seeds.
         let mut sums = vec![(0.0, 0usize); args.trials];
         for seed in 0..args.seeds {
-            let text = config_text(args, &table, tuner, &options, max_trials, seed)?;
+            let text = config_text(args, &table, tuner, &options, max_trials, seed, &objectives)?;
             let dir = record_new(&runs, &format!("{tuner}-{seed}"), &text, &config_dir)?;
             manager::run_with(&dir, search_path, true)
                 .with_context(|| format!("tuner {tuner}, seed {seed}"))?;
@@ -199,6 +255,15 @@ pub fn run(args: &BenchTunersArgs, search_path: &SearchPath) -> Result<ExitCode>
             }
             costs.push(cost);
             cost_to_random.push(reached);
+            if !objectives.is_empty() {
+                hypervolumes.push(front_hypervolume(
+                    &Store::open(&dir)?,
+                    &objectives,
+                    &bounds,
+                    budget_cap,
+                    full,
+                )?);
+            }
             // The best found within the cost of `n` trials at the table's budget.
             let within = |n: usize| {
                 by_trial
@@ -249,6 +314,7 @@ pub fn run(args: &BenchTunersArgs, search_path: &SearchPath) -> Result<ExitCode>
             multi_fidelity,
             cost: stats::mean(&costs),
             cost_to_random,
+            hypervolume: hypervolumes,
         });
     }
     if let Some(svg) = &args.svg {
@@ -315,5 +381,89 @@ pub fn run(args: &BenchTunersArgs, search_path: &SearchPath) -> Result<ExitCode>
     println!(
         "(multi-fidelity tuners run at equal cost: {budget_cap:.0} epochs, only results at the full {full} epochs count)"
     );
+    if !objectives.is_empty() {
+        let names: Vec<String> = objectives
+            .iter()
+            .map(|o| format!("{} {}", o.metric, o.direction.as_str()))
+            .collect();
+        println!(
+            "Pareto fronts ({}): normalised hypervolume (mean ± s.e.; table best 0, worst 1)",
+            names.join(", ")
+        );
+        for t in &report.tuners {
+            println!(
+                "{:<12} {:.4} ± {:.4}",
+                t.tuner,
+                stats::mean(&t.hypervolume),
+                stats::std_dev(&t.hypervolume) / (t.hypervolume.len() as f64).sqrt()
+            );
+        }
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `--objectives valid:max,params:min` as objectives over the table's columns.
+fn parse_objectives(list: &[String]) -> Result<Vec<Objective>> {
+    let out: Vec<Objective> = list
+        .iter()
+        .map(|item| {
+            let (metric, way) = item.split_once(':').unwrap_or((item, ""));
+            if !["valid", "test", "params", "flops"].contains(&metric) {
+                bail!("--objectives {item:?}: a ground-truth table's columns are valid, test, params and flops");
+            }
+            let direction = match way {
+                "max" => Direction::Maximize,
+                "min" => Direction::Minimize,
+                _ => bail!("--objectives {item:?}: write METRIC:max or METRIC:min"),
+            };
+            Ok(Objective {
+                metric: metric.to_string(),
+                direction,
+            })
+        })
+        .collect::<Result<_>>()?;
+    if out.len() == 1 {
+        bail!("--objectives: give two or more (one objective is --metric)");
+    }
+    Ok(out)
+}
+
+/// The normalised hypervolume of the front of a run's full-budget trials within the
+/// cost cap: each objective scaled to [0, 1] by the table's best and worst, reference 1.
+fn front_hypervolume(
+    store: &Store,
+    objectives: &[Objective],
+    bounds: &[(f64, f64)],
+    cap: f64,
+    full: f64,
+) -> Result<f64> {
+    let mut cost = 0.0;
+    let mut points = Vec::new();
+    for t in store.trials()? {
+        let budget = t.budget().unwrap_or(full);
+        if cost + budget > cap + 1e-9 {
+            break;
+        }
+        cost += budget;
+        let (TrialStatus::Succeeded, Some(value), true) =
+            (t.status, t.final_metric, budget >= full)
+        else {
+            continue;
+        };
+        let raw = store.final_metric_raw(t.id)?.unwrap_or_default();
+        if let Ok(v) = pareto::values(objectives, &raw, value) {
+            let min = pareto::as_minimization(objectives, &v);
+            points.push(
+                min.iter()
+                    .zip(bounds)
+                    .map(|(x, (lo, hi))| if hi > lo { (x - lo) / (hi - lo) } else { 0.0 })
+                    .collect::<Vec<f64>>(),
+            );
+        }
+    }
+    let front: Vec<Vec<f64>> = pareto::front(&points)
+        .into_iter()
+        .map(|i| points[i].clone())
+        .collect();
+    Ok(pareto::hypervolume(&front, &vec![1.0; objectives.len()]))
 }

@@ -274,7 +274,10 @@ fn show(dir: &Path) -> Result<()> {
     );
     let cfg = ExperimentConfig::parse(&store.config_text()?, Path::new("experiment.toml"))?;
     if !cfg.objectives.is_empty() {
-        print_front(&crate::experiment::pareto::experiment_front(&store, &cfg.objectives)?);
+        print_front(&crate::experiment::pareto::experiment_front(
+            &store,
+            &cfg.objectives,
+        )?);
     }
     for t in trials {
         let extra = if fidelity {

@@ -393,7 +393,10 @@ impl ExperimentConfig {
         }
         for (i, a) in o.iter().enumerate() {
             if a.metric.trim().is_empty() {
-                return Err(bad("objectives", format!("objective {} has an empty metric", i + 1)));
+                return Err(bad(
+                    "objectives",
+                    format!("objective {} has an empty metric", i + 1),
+                ));
             }
             if o[..i].iter().any(|b| b.metric == a.metric) {
                 return Err(bad("objectives", format!("{:?} appears twice", a.metric)));

@@ -55,9 +55,10 @@ pub fn dominates(a: &[f64], b: &[f64]) -> bool {
 pub fn front(points: &[Vec<f64>]) -> Vec<usize> {
     (0..points.len())
         .filter(|&i| {
-            !points.iter().enumerate().any(|(j, p)| {
-                dominates(p, &points[i]) || (j < i && p == &points[i])
-            })
+            !points
+                .iter()
+                .enumerate()
+                .any(|(j, p)| dominates(p, &points[i]) || (j < i && p == &points[i]))
         })
         .collect()
 }
@@ -98,7 +99,10 @@ fn slice_volume(mut points: Vec<Vec<f64>>, reference: &[f64]) -> f64 {
             continue;
         }
         let slice: Vec<Vec<f64>> = points[..=k].iter().map(|p| p[..d - 1].to_vec()).collect();
-        let slice: Vec<Vec<f64>> = front(&slice).into_iter().map(|i| slice[i].clone()).collect();
+        let slice: Vec<Vec<f64>> = front(&slice)
+            .into_iter()
+            .map(|i| slice[i].clone())
+            .collect();
         volume += height * slice_volume(slice, &reference[..d - 1]);
     }
     volume
@@ -127,12 +131,20 @@ mod tests {
         assert!((hv - 5.0).abs() < 1e-12, "{hv}");
         // A dominated point adds nothing; a point outside the reference box neither.
         let hv2 = hypervolume(
-            &[vec![1.0, 3.0], vec![3.0, 1.0], vec![3.5, 3.5], vec![0.0, 9.0]],
+            &[
+                vec![1.0, 3.0],
+                vec![3.0, 1.0],
+                vec![3.5, 3.5],
+                vec![0.0, 9.0],
+            ],
             &[4.0, 4.0],
         );
         assert!((hv2 - 5.0).abs() < 1e-12, "{hv2}");
         // Three dimensions: a unit cube's corner point and a second box.
-        let hv3 = hypervolume(&[vec![0.0, 0.0, 1.0], vec![1.0, 1.0, 0.0]], &[2.0, 2.0, 2.0]);
+        let hv3 = hypervolume(
+            &[vec![0.0, 0.0, 1.0], vec![1.0, 1.0, 0.0]],
+            &[2.0, 2.0, 2.0],
+        );
         // [0,2]²×[1,2] = 4, plus [1,2]²×[0,1] = 1.
         assert!((hv3 - 5.0).abs() < 1e-12, "{hv3}");
     }

@@ -106,18 +106,35 @@ mod tests {
 
     #[test]
     fn crowding_favours_the_extremes_and_the_lonely() {
-        let p = vec![vec![0.0, 4.0], vec![1.0, 3.0], vec![1.1, 2.9], vec![4.0, 0.0]];
+        let p = vec![
+            vec![0.0, 4.0],
+            vec![1.0, 3.0],
+            vec![1.1, 2.9],
+            vec![4.0, 0.0],
+        ];
         let d = crowding(&p, &[0, 1, 2, 3]);
         assert!(d[0].is_infinite() && d[3].is_infinite());
-        assert!(d[2] > d[1], "{d:?}: the point next to the far end is lonelier");
+        assert!(
+            d[2] > d[1],
+            "{d:?}: the point next to the far end is lonelier"
+        );
     }
 
     #[test]
     fn survival_cuts_the_last_front_by_crowding() {
-        let p = vec![vec![0.0, 4.0], vec![1.0, 3.0], vec![1.1, 2.9], vec![4.0, 0.0], vec![5.0, 5.0]];
+        let p = vec![
+            vec![0.0, 4.0],
+            vec![1.0, 3.0],
+            vec![1.1, 2.9],
+            vec![4.0, 0.0],
+            vec![5.0, 5.0],
+        ];
         let s = survivors(&p, 3);
         let kept: Vec<usize> = s.iter().map(|x| x.0).collect();
         assert_eq!(kept.len(), 3);
-        assert!(kept.contains(&0) && kept.contains(&3) && kept.contains(&2), "{kept:?}");
+        assert!(
+            kept.contains(&0) && kept.contains(&3) && kept.contains(&2),
+            "{kept:?}"
+        );
     }
 }

@@ -33,7 +33,11 @@ fn hypervolume(points: &[(f64, f64)]) -> f64 {
     let mut front: Vec<(f64, f64)> = points
         .iter()
         .copied()
-        .filter(|a| !points.iter().any(|b| b.0 >= a.0 && b.1 <= a.1 && (b.0 > a.0 || b.1 < a.1)))
+        .filter(|a| {
+            !points
+                .iter()
+                .any(|b| b.0 >= a.0 && b.1 <= a.1 && (b.0 > a.0 || b.1 < a.1))
+        })
         .collect();
     front.sort_by(|a, b| a.1.total_cmp(&b.1));
     let (mut hv, mut best_accuracy) = (0.0, 0.0);
@@ -70,11 +74,19 @@ fn passes_the_conformance_kit_in_process() {
 fn its_front_dominates_more_than_random_search_s() {
     let (mut nsga, mut random) = (0.0, 0.0);
     for seed in 0..5 {
-        let options = format!(r#"{{"seed": {seed}, "population_size": 30, "objectives": {OBJECTIVES}}}"#);
-        nsga += run(TunerClient::in_process::<Nsga2Tuner>(&options).unwrap(), 300) / 5.0;
+        let options =
+            format!(r#"{{"seed": {seed}, "population_size": 30, "objectives": {OBJECTIVES}}}"#);
+        nsga += run(
+            TunerClient::in_process::<Nsga2Tuner>(&options).unwrap(),
+            300,
+        ) / 5.0;
         // population_size above the trials: every proposal random, same generator.
-        let options = format!(r#"{{"seed": {seed}, "population_size": 1000, "objectives": {OBJECTIVES}}}"#);
-        random += run(TunerClient::in_process::<Nsga2Tuner>(&options).unwrap(), 300) / 5.0;
+        let options =
+            format!(r#"{{"seed": {seed}, "population_size": 1000, "objectives": {OBJECTIVES}}}"#);
+        random += run(
+            TunerClient::in_process::<Nsga2Tuner>(&options).unwrap(),
+            300,
+        ) / 5.0;
     }
     assert!(
         nsga > random * 1.03, // measured: 2107 vs 2017

@@ -232,14 +232,12 @@ impl Tuner for Nsga2Tuner {
             .space
             .as_ref()
             .ok_or_else(|| PluginError::invalid_state("load_state needs the search space first"))?;
-        let fits = state
-            .results
+        let fits = state.results.iter().all(|(s, v)| {
+            v.len() == self.objectives.len() && Architecture::new(space, s.clone()).is_ok()
+        }) && state
+            .proposed
             .iter()
-            .all(|(s, v)| v.len() == self.objectives.len() && Architecture::new(space, s.clone()).is_ok())
-            && state
-                .proposed
-                .iter()
-                .all(|s| Architecture::new(space, s.clone()).is_ok());
+            .all(|s| Architecture::new(space, s.clone()).is_ok());
         if !fits {
             return Err(PluginError::invalid_input(
                 "saved state: the nsga2 state does not fit the current search space and objectives (was it saved for another experiment?)",

@@ -287,8 +287,8 @@ fn load_tuner(
             .as_str()
             .into(),
         )
-            .into_result()
-            .context("creating the tuner")?,
+        .into_result()
+        .context("creating the tuner")?,
     );
     tuner
         .update_search_space(&space_json)
