@@ -46,19 +46,20 @@ pub(crate) fn crowding(points: &[Vec<f64>], front: &[usize]) -> Vec<f64> {
     let Some(first) = front.first() else {
         return distance;
     };
-    for k in 0..points[*first].len() {
+    // Each objective's values over the front, in the front's order.
+    let columns: Vec<Vec<f64>> = (0..points[*first].len())
+        .map(|k| front.iter().map(|&i| points[i][k]).collect())
+        .collect();
+    for column in &columns {
         let mut order: Vec<usize> = (0..front.len()).collect();
-        order.sort_by(|&a, &b| points[front[a]][k].total_cmp(&points[front[b]][k]));
-        let (lo, hi) = (
-            points[front[order[0]]][k],
-            points[front[*order.last().unwrap_or(&0)]][k],
-        );
-        distance[order[0]] = f64::INFINITY;
-        distance[*order.last().unwrap_or(&0)] = f64::INFINITY;
+        order.sort_by(|&a, &b| column[a].total_cmp(&column[b]));
+        let (first, last) = (order[0], *order.last().unwrap_or(&0));
+        let (lo, hi) = (column[first], column[last]);
+        distance[first] = f64::INFINITY;
+        distance[last] = f64::INFINITY;
         if hi > lo {
-            for w in 1..order.len().saturating_sub(1) {
-                let gap = points[front[order[w + 1]]][k] - points[front[order[w - 1]]][k];
-                distance[order[w]] += gap / (hi - lo);
+            for w in order.windows(3) {
+                distance[w[1]] += (column[w[2]] - column[w[0]]) / (hi - lo);
             }
         }
     }
