@@ -10,6 +10,13 @@
 //!   an all-ones input of one example, R = Σ outputs; score Σ |w ⊙ ∂R/∂w|. Data-free.
 //! - `jacob_cov`: the correlation matrix of the per-example input Jacobians of Σ
 //!   outputs; score −Σᵢ [log(λᵢ + k) + 1/(λᵢ + k)], k = 1e-5.
+//! - `naswot` (Mellor et al., ICML 2021): each example's binary code — which units of
+//!   every ReLU are active —, the kernel K = C Cᵀ + (1 − C)(1 − C)ᵀ of code agreements
+//!   over the minibatch, score log |det K|: networks that tell the examples apart score
+//!   higher.
+//! - `fisher` (Turner et al. 2020, as in Abdelfattah et al.): over every ReLU output a
+//!   with the gradient g of the cross-entropy, Σ over channels of ½ · mean over examples
+//!   of (Σ over positions a·g)².
 //!
 //! Every score leaves the child's variables as they were.
 
@@ -31,17 +38,23 @@ pub enum Proxy {
     Synflow,
     /// Correlation of input Jacobians.
     JacobCov,
+    /// Log-determinant of the ReLU codes' agreement kernel.
+    Naswot,
+    /// Fisher information of the ReLU activations.
+    Fisher,
 }
 
 impl Proxy {
     /// Every proxy, baselines first.
-    pub const ALL: [Proxy; 6] = [
+    pub const ALL: [Proxy; 8] = [
         Proxy::Params,
         Proxy::Flops,
         Proxy::GradNorm,
         Proxy::Snip,
         Proxy::Synflow,
         Proxy::JacobCov,
+        Proxy::Naswot,
+        Proxy::Fisher,
     ];
 
     /// The proxy's name.
@@ -53,6 +66,8 @@ impl Proxy {
             Proxy::Snip => "snip",
             Proxy::Synflow => "synflow",
             Proxy::JacobCov => "jacob_cov",
+            Proxy::Naswot => "naswot",
+            Proxy::Fisher => "fisher",
         }
     }
 
@@ -114,7 +129,68 @@ fn score_inner(child: &mut Child, proxy: Proxy, xs: &Tensor, ys: &Tensor) -> Res
         }
         Proxy::Synflow => synflow(child, xs),
         Proxy::JacobCov => jacob_cov(child, xs),
+        Proxy::Naswot => naswot(child, xs),
+        Proxy::Fisher => fisher(child, xs, ys),
     }
+}
+
+fn naswot(child: &Child, xs: &Tensor) -> Result<f64> {
+    let (out, taps) = crate::nn::taps::record(|| tch::no_grad(|| child.forward(xs, false)));
+    out.map(drop)?;
+    if taps.is_empty() {
+        return Err(SpacesError::Config(
+            "naswot: the network has no ReLU to read codes from".into(),
+        ));
+    }
+    let n = xs.size()[0];
+    let codes = Tensor::cat(
+        &taps
+            .iter()
+            .map(|t| t.reshape([n, -1]).gt(0.0).to_kind(Kind::Double))
+            .collect::<Vec<_>>(),
+        1,
+    );
+    let off = codes.ones_like() - &codes;
+    let k = codes.matmul(&codes.transpose(0, 1)) + off.matmul(&off.transpose(0, 1));
+    let (_, logdet) = Tensor::linalg_slogdet(&k);
+    let score = logdet.double_value(&[]);
+    if score.is_finite() {
+        Ok(score)
+    } else {
+        Err(SpacesError::Config(
+            "naswot: the code kernel is singular (two examples share every code)".into(),
+        ))
+    }
+}
+
+fn fisher(child: &mut Child, xs: &Tensor, ys: &Tensor) -> Result<f64> {
+    let (out, taps) = crate::nn::taps::record(|| child.forward(xs, true));
+    let loss = out?.cross_entropy_for_logits(ys);
+    let taps: Vec<Tensor> = taps.into_iter().filter(|t| t.requires_grad()).collect();
+    if taps.is_empty() {
+        return Err(SpacesError::Config(
+            "fisher: the network has no ReLU whose activations the loss depends on".into(),
+        ));
+    }
+    let grads = Tensor::run_backward(&[&loss], &taps, false, false);
+    let total = tch::no_grad(|| {
+        taps.iter()
+            .zip(&grads)
+            .filter(|(_, g)| g.defined())
+            .map(|(a, g)| {
+                let per_channel = match a.dim() {
+                    4 => (a * g).sum_dim_intlist([2, 3].as_slice(), false, Kind::Double),
+                    3 => (a * g).sum_dim_intlist([2].as_slice(), false, Kind::Double),
+                    _ => (a * g).to_kind(Kind::Double),
+                };
+                (per_channel.pow_tensor_scalar(2).mean_dim(0, false, Kind::Double) * 0.5)
+                    .sum(Kind::Double)
+                    .double_value(&[])
+            })
+            .sum::<f64>()
+    });
+    zero_grads(&child.var_store().trainable_variables());
+    Ok(total)
 }
 
 fn zero_grads(weights: &[Tensor]) {
@@ -288,6 +364,33 @@ mod tests {
         let same = xs.narrow(0, 0, 1).repeat([16, 1, 1, 1]);
         let repeated = score(&mut child, Proxy::JacobCov, &same, &ys).unwrap();
         assert!(distinct > repeated, "{distinct} vs {repeated}");
+    }
+
+    #[test]
+    fn naswot_rewards_telling_inputs_apart_and_refuses_a_singular_kernel() {
+        let mut child = nb201(("nor_conv_3x3", 3));
+        let (xs, ys) = batch(4);
+        let distinct = score(&mut child, Proxy::Naswot, &xs, &ys).unwrap();
+        assert!(distinct.is_finite());
+        // Half the batch a copy of the other half: examples the network cannot tell
+        // apart...
+        let half = xs.narrow(0, 0, 8);
+        let doubled = Tensor::cat(&[&half, &half.shallow_clone()], 0);
+        let e = score(&mut child, Proxy::Naswot, &doubled, &ys).unwrap_err();
+        // ...in fact a singular kernel: two examples share every code.
+        assert!(e.to_string().contains("singular"), "{e}");
+    }
+
+    #[test]
+    fn fisher_is_positive_and_grows_with_the_loss_s_sensitivity() {
+        let mut child = nb201(("nor_conv_3x3", 3));
+        let (xs, ys) = batch(5);
+        let f = score(&mut child, Proxy::Fisher, &xs, &ys).unwrap();
+        assert!(f > 0.0 && f.is_finite(), "{f}");
+        // Scaling the input scales every pre-activation and the gradients stay: the
+        // activations grow, and so does Fisher's product a·g.
+        let g = score(&mut child, Proxy::Fisher, &(&xs * 10.0), &ys).unwrap();
+        assert!(g != f, "{f} vs {g}");
     }
 
     #[test]

@@ -163,7 +163,7 @@ impl AuxiliaryHead {
     }
 
     fn forward(&self, xs: &Tensor, ctx: &Ctx) -> Result<Tensor> {
-        let pooled = xs.relu().adaptive_avg_pool2d([2, 2]);
+        let pooled = crate::nn::taps::relu(xs).adaptive_avg_pool2d([2, 2]);
         self.classifier
             .forward(&self.features.forward(&pooled, ctx)?.flatten(1, -1), ctx)
     }

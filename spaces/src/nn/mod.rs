@@ -5,6 +5,7 @@
 mod conv;
 mod mbconv;
 pub mod ops;
+pub mod taps;
 
 pub use conv::{conv2d, Conv2d, Conv2dConfig, Linear};
 pub use mbconv::MbConv;
@@ -185,7 +186,7 @@ impl<'a> MixInput<'a> {
 
     /// `relu(xs)`, computed on first use and shared afterwards.
     pub fn relu(&self) -> &Tensor {
-        self.relu.get_or_init(|| self.xs.relu())
+        self.relu.get_or_init(|| taps::relu(self.xs))
     }
 }
 

@@ -185,7 +185,7 @@ impl FactorizedReduce {
 
 impl Block for FactorizedReduce {
     fn forward(&self, xs: &Tensor, ctx: &Ctx) -> Result<Tensor> {
-        let x = xs.relu();
+        let x = crate::nn::taps::relu(xs);
         // The shifted branch is padded back to the full size so that odd sizes work.
         let shifted = x
             .slice(2, 1, None, 1)
