@@ -45,7 +45,7 @@ pub enum Command {
     /// outside archon; for any architecture + weights, `archon train --load W
     /// --epochs 0 --export FORMAT`.
     Export(ExportArgs),
-    /// Zero-cost proxies (params, flops, grad_norm, snip, synflow, jacob_cov) of
+    /// Zero-cost proxies (params, flops, grad_norm, snip, synflow, jacob_cov, naswot, fisher) of
     /// untrained architectures; with --table, each proxy's rank agreement with the
     /// table's stand-alone accuracy.
     Score(Box<ScoreArgs>),

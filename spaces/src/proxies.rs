@@ -183,7 +183,10 @@ fn fisher(child: &mut Child, xs: &Tensor, ys: &Tensor) -> Result<f64> {
                     3 => (a * g).sum_dim_intlist([2].as_slice(), false, Kind::Double),
                     _ => (a * g).to_kind(Kind::Double),
                 };
-                (per_channel.pow_tensor_scalar(2).mean_dim(0, false, Kind::Double) * 0.5)
+                (per_channel
+                    .pow_tensor_scalar(2)
+                    .mean_dim(0, false, Kind::Double)
+                    * 0.5)
                     .sum(Kind::Double)
                     .double_value(&[])
             })

@@ -1,11 +1,12 @@
 //! The ASHA tuner: promotions, new architectures, and the saved state.
 
 use archon_plugin_api::{
-    plugin_options, space::ALL_TYPES, Architecture, Metric, OptimizeMode, OptionSet, Options,
-    ParameterId, PluginError, Result, SearchSpace, Tuner,
+    plugin_options, space::ALL_TYPES, Architecture, Metric, OptionSet, Options, ParameterId,
+    PluginError, Result, SearchSpace, Tuner,
 };
 use archon_plugin_support::{
     bad_state,
+    brackets::BracketOptions,
     fidelity::{ladder, Run, Runs},
     SeededRng,
 };
@@ -13,24 +14,16 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 plugin_options! {
-    /// ASHA's options.
+    /// ASHA's options: the budget ladder and η, as Hyperband's.
     pub struct AshaOptions {
-        /// Whether a larger or a smaller metric is better.
-        pub optimize_mode: OptimizeMode = OptimizeMode::Maximize,
-        /// The generator's seed (drawn from the OS when absent, kept in the saved state).
-        pub seed: Option<u64> = None,
-        /// The budget of the lowest rung (e.g. epochs).
-        pub min_budget: f64 = 1.0,
-        /// The budget of the highest rung.
-        pub max_budget: f64 = 27.0,
-        /// The reduction factor η: the top 1/η of a rung is promoted, budgets grow by η.
-        pub eta: f64 = 3.0,
+        #[flatten]
+        pub schedule: BracketOptions = BracketOptions::default(),
     }
 }
 
 /// ASHA (options: [`AshaOptions`]).
 pub struct AshaTuner {
-    options: AshaOptions,
+    options: BracketOptions,
     ladder: Vec<f64>,
     space: Option<SearchSpace>,
     state: State,
@@ -64,7 +57,7 @@ impl Tuner for AshaTuner {
     const SUPPORTED_TYPES: &'static [&'static str] = &ALL_TYPES;
 
     fn new(options: &Options) -> Result<Self> {
-        let options = AshaOptions::from_options(options, "asha")?;
+        let options = AshaOptions::from_options(options, "asha")?.schedule;
         let ladder = ladder(options.min_budget, options.max_budget, options.eta)
             .map_err(|e| PluginError::invalid_input(format!("asha: {}", e.message())))?;
         Ok(AshaTuner {

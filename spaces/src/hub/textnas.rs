@@ -66,7 +66,10 @@ struct SeqConv {
 impl Block for SeqConv {
     fn forward(&self, xs: &Tensor, ctx: &Ctx) -> Result<Tensor> {
         let y = self.conv.forward(&xs.unsqueeze(2), ctx)?.squeeze_dim(2);
-        Ok(masked(crate::nn::taps::relu(&self.bn.forward(&y, ctx)?), ctx))
+        Ok(masked(
+            crate::nn::taps::relu(&self.bn.forward(&y, ctx)?),
+            ctx,
+        ))
     }
 }
 
