@@ -21,52 +21,85 @@ fn escape(text: &str) -> String {
         .replace('"', "&quot;")
 }
 
+/// The plotting area of a chart: the data's range (padded when flat) and its
+/// mapping to the SVG canvas.
+struct Frame {
+    x: (f64, f64),
+    y: (f64, f64),
+}
+
+impl Frame {
+    fn new(points: &[(f64, f64)]) -> Frame {
+        let range = |v: Vec<f64>, pad: f64| {
+            let (lo, hi) = v
+                .iter()
+                .fold((f64::MAX, f64::MIN), |(a, b), x| (a.min(*x), b.max(*x)));
+            if v.is_empty() {
+                (0.0, 1.0)
+            } else if hi > lo {
+                (lo, hi)
+            } else {
+                (lo - pad, hi + pad)
+            }
+        };
+        Frame {
+            x: range(points.iter().map(|p| p.0).collect(), 1.0),
+            y: range(points.iter().map(|p| p.1).collect(), 0.5),
+        }
+    }
+    fn sx(&self, x: f64) -> f64 {
+        PAD + (x - self.x.0) / (self.x.1 - self.x.0) * (W - 2.0 * PAD)
+    }
+    fn sy(&self, y: f64) -> f64 {
+        H - PAD - (y - self.y.0) / (self.y.1 - self.y.0) * (H - 2.0 * PAD)
+    }
+    /// The SVG's opening: background, title, axes with their ranges and labels.
+    fn open(&self, title: &str, x_label: &str, y_label: &str) -> String {
+        let mut svg = format!(
+            r#"<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" viewBox="0 0 {W} {H}" font-family="sans-serif" font-size="12"><rect width="100%" height="100%" fill="white"/><text x="{}" y="20" text-anchor="middle" font-size="14">{}</text>"#,
+            W / 2.0,
+            escape(title)
+        );
+        let _ = write!(
+            svg,
+            r##"<line x1="{PAD}" y1="{b}" x2="{r}" y2="{b}" stroke="#333"/><line x1="{PAD}" y1="{PAD}" x2="{PAD}" y2="{b}" stroke="#333"/><text x="{PAD}" y="{ly}">{x0}</text><text x="{r}" y="{ly}" text-anchor="end">{x1}</text><text x="{mx}" y="{ly}" text-anchor="middle">{xl}</text><text x="{tx}" y="{b}" text-anchor="end">{y0}</text><text x="{tx}" y="{t}" text-anchor="end">{y1}</text><text x="{tx}" y="{my}" text-anchor="end">{yl}</text>"##,
+            b = H - PAD,
+            r = W - PAD,
+            ly = H - PAD + 16.0,
+            mx = W / 2.0,
+            my = H / 2.0,
+            xl = escape(x_label),
+            yl = escape(y_label),
+            tx = PAD - 4.0,
+            t = PAD + 4.0,
+            x0 = tick(self.x.0),
+            x1 = tick(self.x.1),
+            y0 = tick(self.y.0),
+            y1 = tick(self.y.1),
+        );
+        svg
+    }
+}
+
+/// An axis value, with as many digits as its size needs.
+fn tick(v: f64) -> String {
+    if v.abs() >= 100.0 || (v.fract() == 0.0 && v.abs() < 1e15) {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.4}")
+    }
+}
+
 /// A line chart of `series` (name, points) with a title and axis labels.
 pub fn line_chart(title: &str, x_label: &str, series: &[(String, Vec<(f64, f64)>)]) -> String {
     let points: Vec<(f64, f64)> = series.iter().flat_map(|s| s.1.iter().copied()).collect();
-    let (x0, x1) = points
-        .iter()
-        .fold((f64::MAX, f64::MIN), |(a, b), p| (a.min(p.0), b.max(p.0)));
-    let (y0, y1) = points
-        .iter()
-        .fold((f64::MAX, f64::MIN), |(a, b), p| (a.min(p.1), b.max(p.1)));
-    let (x0, x1) = if points.is_empty() {
-        (0.0, 1.0)
-    } else if x1 > x0 {
-        (x0, x1)
-    } else {
-        (x0 - 1.0, x1 + 1.0)
-    };
-    let (y0, y1) = if points.is_empty() {
-        (0.0, 1.0)
-    } else if y1 > y0 {
-        (y0, y1)
-    } else {
-        (y0 - 0.5, y1 + 0.5)
-    };
-    let sx = |x: f64| PAD + (x - x0) / (x1 - x0) * (W - 2.0 * PAD);
-    let sy = |y: f64| H - PAD - (y - y0) / (y1 - y0) * (H - 2.0 * PAD);
-    let mut svg = format!(
-        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" viewBox="0 0 {W} {H}" font-family="sans-serif" font-size="12"><rect width="100%" height="100%" fill="white"/><text x="{}" y="20" text-anchor="middle" font-size="14">{}</text>"#,
-        W / 2.0,
-        escape(title)
-    );
-    let _ = write!(
-        svg,
-        r##"<line x1="{PAD}" y1="{b}" x2="{r}" y2="{b}" stroke="#333"/><line x1="{PAD}" y1="{PAD}" x2="{PAD}" y2="{b}" stroke="#333"/><text x="{PAD}" y="{ly}">{x0:.4}</text><text x="{r}" y="{ly}" text-anchor="end">{x1:.4}</text><text x="{mx}" y="{ly}" text-anchor="middle">{xl}</text><text x="{tx}" y="{b}" text-anchor="end">{y0:.4}</text><text x="{tx}" y="{t}" text-anchor="end">{y1:.4}</text>"##,
-        b = H - PAD,
-        r = W - PAD,
-        ly = H - PAD + 16.0,
-        mx = W / 2.0,
-        xl = escape(x_label),
-        tx = PAD - 4.0,
-        t = PAD + 4.0,
-    );
+    let frame = Frame::new(&points);
+    let mut svg = frame.open(title, x_label, "");
     for (k, (name, pts)) in series.iter().enumerate() {
         let color = COLORS[k % COLORS.len()];
         let path: Vec<String> = pts
             .iter()
-            .map(|&(x, y)| format!("{:.1},{:.1}", sx(x), sy(y)))
+            .map(|&(x, y)| format!("{:.1},{:.1}", frame.sx(x), frame.sy(y)))
             .collect();
         let _ = write!(
             svg,
@@ -75,6 +108,47 @@ pub fn line_chart(title: &str, x_label: &str, series: &[(String, Vec<(f64, f64)>
             W - PAD + 4.0 - 120.0,
             PAD + 14.0 * k as f64,
             escape(name)
+        );
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+/// A scatter of every trial's two objectives (`points`), the Pareto front's members
+/// (`front`, in the same units) ringed and joined as a staircase.
+pub fn pareto_chart(
+    title: &str,
+    labels: (&str, &str),
+    points: &[(f64, f64)],
+    front: &[(f64, f64)],
+) -> String {
+    let frame = Frame::new(points);
+    let mut svg = frame.open(title, labels.0, labels.1);
+    for &(x, y) in points {
+        let _ = write!(
+            svg,
+            r##"<circle class="trial" cx="{:.1}" cy="{:.1}" r="3" fill="#9ab"/>"##,
+            frame.sx(x),
+            frame.sy(y)
+        );
+    }
+    let mut sorted = front.to_vec();
+    sorted.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let path: Vec<String> = sorted
+        .iter()
+        .map(|&(x, y)| format!("{:.1},{:.1}", frame.sx(x), frame.sy(y)))
+        .collect();
+    let _ = write!(
+        svg,
+        r##"<polyline fill="none" stroke="#d62728" stroke-width="1.5" points="{}"/>"##,
+        path.join(" ")
+    );
+    for &(x, y) in &sorted {
+        let _ = write!(
+            svg,
+            r##"<circle class="front" cx="{:.1}" cy="{:.1}" r="5" fill="none" stroke="#d62728" stroke-width="2"/>"##,
+            frame.sx(x),
+            frame.sy(y)
         );
     }
     svg.push_str("</svg>");
@@ -347,6 +421,54 @@ fn classic_plots(store: &Store, out: &Path, written: &mut Vec<String>) -> Result
         out,
         "best_so_far.svg",
         &line_chart("best metric so far", "trial", &[("best".into(), pts)]),
+        written,
+    )?;
+    let parsed = crate::experiment::config::ExperimentConfig::parse(
+        &store.config_text()?,
+        Path::new("experiment.toml"),
+    )?;
+    if parsed.objectives.len() >= 2 {
+        pareto_plot(store, &parsed.objectives, out, written)?;
+    }
+    Ok(())
+}
+
+/// `pareto.svg`: every succeeded trial by the first two objectives, the front ringed.
+fn pareto_plot(
+    store: &Store,
+    objectives: &[crate::experiment::pareto::Objective],
+    out: &Path,
+    written: &mut Vec<String>,
+) -> Result<()> {
+    let front = crate::experiment::pareto::experiment_front(store, objectives)?;
+    let mut points = Vec::new();
+    for t in store.trials()? {
+        let (TrialStatus::Succeeded, Some(v)) = (t.status, t.final_metric) else {
+            continue;
+        };
+        let raw = store.final_metric_raw(t.id)?.unwrap_or_default();
+        if let Ok(values) = crate::experiment::pareto::values(objectives, &raw, v) {
+            points.push((values[0], values[1]));
+        }
+    }
+    let on_front: Vec<(f64, f64)> = front.trials.iter().map(|(_, v)| (v[0], v[1])).collect();
+    let label = |o: &crate::experiment::pareto::Objective| {
+        format!("{} ({})", o.metric, o.direction.as_str())
+    };
+    write(
+        out,
+        "pareto.svg",
+        &pareto_chart(
+            &format!(
+                "Pareto front: {} of {} trials, hypervolume {:.4}",
+                front.trials.len(),
+                front.considered,
+                front.hypervolume
+            ),
+            (&label(&objectives[0]), &label(&objectives[1])),
+            &points,
+            &on_front,
+        ),
         written,
     )
 }
