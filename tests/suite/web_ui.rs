@@ -354,3 +354,68 @@ fn the_server_survives_malformed_and_hostile_requests() {
     let (status, body) = get(&server.url, "/api/experiments");
     assert_eq!((status, body.as_str()), (200, "[]"));
 }
+
+#[test]
+fn a_two_objective_experiment_shows_its_pareto_front_in_a_real_browser() {
+    let home = TempDir::new().unwrap();
+    let runs = home.path().join("runs");
+    // Six architectures answered from a table: accuracy up, latency up; (b, 3) is
+    // dominated by (a, 5) and (c, 3) by (b, 5).
+    std::fs::write(
+        home.path().join("space.json"),
+        r#"{"op": {"_type": "layer_choice", "_value": ["a", "b", "c"]}, "k": {"_type": "choice", "_value": [3, 5]}}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        home.path().join("table.csv"),
+        "op,k,acc,latency_ms\na,3,0.70,1.0\na,5,0.80,2.0\nb,3,0.75,2.5\nb,5,0.85,3.0\nc,3,0.84,3.5\nc,5,0.90,5.0\n",
+    )
+    .unwrap();
+    let config = home.path().join("experiment.toml");
+    std::fs::write(
+        &config,
+        r#"direction = "maximize"
+max_trials = 6
+objectives = [{ metric = "default", direction = "maximize" }, { metric = "latency_ms", direction = "minimize" }]
+[space]
+file = "space.json"
+[trial]
+table = "table.csv"
+metric = "acc"
+[tuner]
+name = "grid"
+"#,
+    )
+    .unwrap();
+    let (code, out, err) = run(archon(home.path())
+        .args(["experiment", "run"])
+        .arg(&config)
+        .arg("--runs-dir")
+        .arg(&runs));
+    assert_eq!(code, 0, "{out}\n{err}");
+    let id = out
+        .lines()
+        .find_map(|l| l.strip_prefix("experiment "))
+        .and_then(|l| l.split_whitespace().next())
+        .unwrap()
+        .to_string();
+    let server = serve(home.path(), &runs);
+    let (_, api) = get(&server.url, &format!("/api/experiments/{id}/trials"));
+    let trials: Value = serde_json::from_str(&api).unwrap();
+    let on_front = trials
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["on_front"] == true)
+        .count();
+    assert_eq!(on_front, 4, "{api}");
+    let profile = TempDir::new().unwrap();
+    let dom = page(
+        profile.path(),
+        &format!("{}#/exp/{id}", server.url),
+        "pareto",
+    );
+    assert!(dom.contains("Pareto front"), "{dom}");
+    assert_eq!(count(&dom, r#"class="pareto-front""#), 4, "{dom}");
+    assert_eq!(count(&dom, r#"class="pareto-trial""#), 2, "{dom}");
+}

@@ -115,6 +115,7 @@ fn summary(id: &str, store: &Store) -> Result<Value> {
         "best": best,
         "trials": trials,
         "direction": cfg.get("direction").and_then(|d| d.as_str()).unwrap_or("maximize"),
+        "objectives": objectives(store),
         "duration": duration,
     }))
 }
@@ -130,11 +131,42 @@ fn tail(path: &Path) -> String {
     String::from_utf8_lossy(&buf).into_owned()
 }
 
+/// The experiment's objectives (none for one objective or an unreadable config).
+fn objectives(store: &Store) -> Vec<crate::experiment::pareto::Objective> {
+    store
+        .config_text()
+        .ok()
+        .and_then(|text| {
+            crate::experiment::config::ExperimentConfig::parse(&text, Path::new("experiment.toml"))
+                .ok()
+        })
+        .map(|cfg| cfg.objectives)
+        .unwrap_or_default()
+}
+
 fn trials(store: &Store) -> Result<Value> {
+    // With several objectives: each trial's values and whether it is on the front.
+    let objectives = objectives(store);
+    let front: std::collections::HashSet<u64> = if objectives.is_empty() {
+        Default::default()
+    } else {
+        crate::experiment::pareto::experiment_front(store, &objectives)?
+            .trials
+            .iter()
+            .map(|(id, _)| *id)
+            .collect()
+    };
     let list: Vec<Value> = store
         .trials()?
         .into_iter()
         .map(|t| {
+            let objective_values =
+                t.final_metric
+                    .filter(|_| !objectives.is_empty())
+                    .and_then(|v| {
+                        let raw = store.final_metric_raw(t.id).ok().flatten()?;
+                        crate::experiment::pareto::values(&objectives, &raw, v).ok()
+                    });
             let metrics: Vec<f64> = store
                 .metrics(t.id)
                 .unwrap_or_default()
@@ -149,6 +181,8 @@ fn trials(store: &Store) -> Result<Value> {
                 "attempts": t.attempts,
                 "budget": t.budget(),
                 "promoted_from": t.info_json()["promoted_from"],
+                "objectives": objective_values,
+                "on_front": front.contains(&t.id),
                 "reason": t.reason,
                 "started": t.started,
                 "ended": t.ended,

@@ -59,6 +59,35 @@ function lineChart(el, series, xLabel) {
   });
 }
 
+// Every trial by its first two objectives, the Pareto front ringed and joined.
+function paretoChart(el, trials, names) {
+  el.innerHTML = "";
+  const W = 520, H = 260, P = 44;
+  el.setAttribute("width", W); el.setAttribute("height", H);
+  const pts = trials.filter(t => Array.isArray(t.objectives)).map(t => [t.objectives[0], t.objectives[1], t.on_front, t.id]);
+  if (!pts.length) { svg("text", { x: P, y: H / 2 }, el).textContent = "no trial has every objective yet"; return; }
+  const xs = pts.map(p => p[0]), ys = pts.map(p => p[1]);
+  let [x0, x1, y0, y1] = [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)];
+  if (x1 === x0) { x0 -= 1; x1 += 1; }
+  if (y1 === y0) { y0 -= 1; y1 += 1; }
+  const sx = x => P + (x - x0) / (x1 - x0) * (W - 2 * P), sy = y => H - P - (y - y0) / (y1 - y0) * (H - 2 * P);
+  svg("line", { x1: P, y1: H - P, x2: W - P, y2: H - P, stroke: "#333" }, el);
+  svg("line", { x1: P, y1: P, x2: P, y2: H - P, stroke: "#333" }, el);
+  svg("text", { x: W / 2, y: H - 8, "text-anchor": "middle", "font-size": 11 }, el).textContent = names[0];
+  svg("text", { x: 4, y: P - 8, "font-size": 11 }, el).textContent = names[1];
+  svg("text", { x: 2, y: P, "font-size": 10 }, el).textContent = fmt(y1, 3);
+  svg("text", { x: 2, y: H - P, "font-size": 10 }, el).textContent = fmt(y0, 3);
+  svg("text", { x: P, y: H - P + 14, "font-size": 10 }, el).textContent = fmt(x0, 3);
+  svg("text", { x: W - P, y: H - P + 14, "font-size": 10, "text-anchor": "end" }, el).textContent = fmt(x1, 3);
+  const front = pts.filter(p => p[2]).sort((a, b) => a[0] - b[0]);
+  svg("polyline", { fill: "none", stroke: "#d62728", points: front.map(p => `${sx(p[0])},${sy(p[1])}`).join(" ") }, el);
+  for (const p of pts) {
+    const c = svg("circle", { cx: sx(p[0]), cy: sy(p[1]), r: p[2] ? 5 : 3, class: p[2] ? "pareto-front" : "pareto-trial",
+      fill: p[2] ? "none" : "#9ab", stroke: p[2] ? "#d62728" : "none", "stroke-width": 2 }, el);
+    svg("title", {}, c).textContent = `trial ${p[3]}: ${fmt(p[0])}, ${fmt(p[1])}`;
+  }
+}
+
 async function listPage() {
   const list = await get("/api/experiments");
   app.innerHTML = `<h1>Experiments</h1><p class="muted">${list.length} in this runs folder</p>
@@ -116,6 +145,7 @@ async function classicPage(id, exp) {
     typeof t.promoted_from === "number" ? ` <span class="muted">(from ${t.promoted_from})</span>` : ""}</td>`;
   app.innerHTML = header(exp) + `
     <div class="panel"><h3>Best so far</h3><svg id="best-curve"></svg></div>
+    ${(exp.summary.objectives || []).length >= 2 ? `<div class="panel"><h3>Pareto front</h3><svg id="pareto"></svg></div>` : ""}
     <div class="panel"><h3>Intermediate metrics</h3><svg id="intermediate"></svg></div>
     <h3>Trials <select id="status-filter"><option value="">all (${trials.length})</option>${statuses.map(s =>
       `<option ${s === state.filter ? "selected" : ""}>${esc(s)}</option>`).join("")}</select></h3>
@@ -134,6 +164,8 @@ async function classicPage(id, exp) {
     if (best !== null) curve.push([t.id, best]);
   }
   lineChart(document.getElementById("best-curve"), [{ name: "best", points: curve }], "trial");
+  const objectiveNames = (exp.summary.objectives || []).map(o => `${o.metric} (${o.direction})`);
+  if (objectiveNames.length >= 2) paretoChart(document.getElementById("pareto"), trials, objectiveNames);
   lineChart(document.getElementById("intermediate"), trials.filter(t => t.intermediate.length).map(t =>
     ({ points: t.intermediate.map((v, i) => [i + 1, v]), width: 1, opacity: 0.7 })), "report");
   document.getElementById("status-filter").addEventListener("change", e => { state.filter = e.target.value; render(); });
