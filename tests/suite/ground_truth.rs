@@ -407,7 +407,9 @@ fn score_compares_every_proxy_with_the_table() {
             "grad_norm",
             "snip",
             "synflow",
-            "jacob_cov"
+            "jacob_cov",
+            "naswot",
+            "fisher"
         ]
     );
     for a in agreement {
