@@ -25,7 +25,7 @@ fn install_and_check(lib: &std::path::Path) -> (TempDir, TempDir) {
         .arg(plugins.path())
         .args(["plugins", "check", "my-hill-climb"]));
     assert_eq!(code, 0, "{out}\n{err}");
-    assert!(out.contains("8 passed, 0 failed"), "{out}");
+    assert!(out.contains("9 passed, 0 failed"), "{out}");
     (plugins, home)
 }
 
@@ -131,7 +131,7 @@ fn the_example_plugin_builds_against_the_packaged_plugin_api() {
     fs::copy(example.join("src/lib.rs"), copy.join("src/lib.rs")).unwrap();
     let manifest = fs::read_to_string(example.join("Cargo.toml")).unwrap();
     assert!(
-        manifest.contains("archon-plugin-api = \"0.2\""),
+        manifest.contains("archon-plugin-api = \"0.3\""),
         "the example must depend on archon-plugin-api by version:\n{manifest}"
     );
     let manifest = manifest
