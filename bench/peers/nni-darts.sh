@@ -39,7 +39,9 @@ out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
 for run in $(seq 1 "$runs"); do
     echo "[peers] run $run of $runs: NNI, $images images" >&2
-    "$venv/bin/python" bench/peers/nni_darts.py --images "$images" | tail -1 > "$out/nni-$run.json"
+    "$venv/bin/python" bench/peers/nni_darts.py --images "$images" > "$out/nni-$run.log" 2>&1 \
+        || { tail -20 "$out/nni-$run.log" >&2; exit 1; }
+    grep '^PEER_RESULT ' "$out/nni-$run.log" | tail -1 | cut -d' ' -f2- > "$out/nni-$run.json"
     echo "[peers] run $run of $runs: archon, $images images" >&2
     /usr/bin/time -v target/release/archon bench one-shot --images "$images" \
         > "$out/archon-$run.txt" 2> "$out/archon-$run.time"

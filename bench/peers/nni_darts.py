@@ -3,7 +3,7 @@ bench/peers/nni-darts.sh: hub DARTS space (width 8, 5 cells, 'cifar' stem), firs
 order strategy, Classification evaluator, Fashion-MNIST replicated to 3x28x28, batch 64,
 N images split half weights / half architecture, one epoch, 2 threads.
 
-Prints one JSON line: epoch seconds (Lightning's on_train_epoch_start to
+Prints one line `PEER_RESULT {json}`: epoch seconds (Lightning's on_train_epoch_start to
 on_train_epoch_end: no start-up, no validation), per-step seconds after the first
 WARMUP steps, steps, and the peak resident memory.
 """
@@ -52,8 +52,8 @@ def main():
     xs = torch.from_numpy(images.astype(np.float32) / 255.0).unsqueeze(1).repeat(1, 3, 1, 1)
     ys = torch.from_numpy(labels.astype(np.int64))
     half = args.images // 2
-    train = nni.trace(torch.utils.data.TensorDataset)(xs[:half], ys[:half])
-    valid = nni.trace(torch.utils.data.TensorDataset)(xs[half:], ys[half:])
+    train = torch.utils.data.TensorDataset(xs[:half], ys[:half])
+    valid = torch.utils.data.TensorDataset(xs[half:], ys[half:])
 
     timing = {"steps": []}
 
@@ -89,14 +89,14 @@ def main():
 
     steps = timing["steps"]
     after = np.diff(steps[WARMUP - 1:]) if len(steps) > WARMUP else np.array([])
-    print(json.dumps({
+    print("PEER_RESULT", json.dumps({
         "side": "nni",
         "images": args.images,
         "epoch_seconds": timing["end"] - timing["start"],
         "steps": len(steps),
         "step_seconds_after_warmup": float(np.median(after)) if after.size else None,
         "peak_rss_gib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20,
-    }))
+    }), flush=True)
 
 
 if __name__ == "__main__":
