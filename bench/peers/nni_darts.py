@@ -52,8 +52,10 @@ def main():
     xs = torch.from_numpy(images.astype(np.float32) / 255.0).unsqueeze(1).repeat(1, 3, 1, 1)
     ys = torch.from_numpy(labels.astype(np.int64))
     half = args.images // 2
-    train = torch.utils.data.TensorDataset(xs[:half], ys[:half])
-    valid = torch.utils.data.TensorDataset(xs[half:], ys[half:])
+    # Traced, as NNI's evaluators need their arguments to be (it warns about the
+    # positional tensors; harmless).
+    train = nni.trace(torch.utils.data.TensorDataset)(xs[:half], ys[:half])
+    valid = nni.trace(torch.utils.data.TensorDataset)(xs[half:], ys[half:])
 
     timing = {"steps": []}
 
