@@ -376,7 +376,10 @@ mod tests {
         let half = xs.narrow(0, 0, 8);
         let doubled = Tensor::cat(&[&half, &half.shallow_clone()], 0);
         let low = score(&mut child, Proxy::Naswot, &doubled, &ys).unwrap();
-        assert!(low.is_finite() && low < distinct - 10.0, "{low} vs {distinct}");
+        assert!(
+            low.is_finite() && low < distinct - 10.0,
+            "{low} vs {distinct}"
+        );
     }
 
     #[test]

@@ -119,11 +119,21 @@ fn a_second_resume_of_a_running_experiment_is_refused_naming_the_manager_and_the
 fn a_killed_manager_frees_its_experiment_even_while_its_trial_runs() {
     let home = TempDir::new().unwrap();
     let runs = home.path().join("runs");
-    let mut manager = spawn_manager(home.path(), &runs, "1");
+    // Steps of 10 s: the trial outlives the whole check, so a lock it held would show.
+    let mut manager = spawn_manager(home.path(), &runs, "10");
     let dir = wait_for_running_trial(&runs);
-    manager.kill().unwrap(); // SIGKILL; its trial goes on for a few seconds
+    manager.kill().unwrap(); // SIGKILL; its trial goes on for half a minute
     manager.wait().unwrap();
-    let lock = ManagerLock::acquire(&dir);
+    // The OS drops the lock with the manager's last descriptor. On a loaded machine a
+    // trial the manager was just forking may hold a copy until it execs (the lock is
+    // close-on-exec): milliseconds, so a few seconds' grace, far less than the trial.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let lock = loop {
+        match ManagerLock::acquire(&dir) {
+            Err(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(50)),
+            other => break other,
+        }
+    };
     assert!(
         lock.is_ok(),
         "the experiment stays locked after kill -9: {:#}",
