@@ -175,7 +175,9 @@ pub struct Front {
     pub objectives: Vec<Objective>,
     /// Front trials (id, objective values as reported), best first by the first objective.
     pub trials: Vec<(u64, Vec<f64>)>,
-    /// Succeeded trials with every objective reported.
+    /// Every succeeded trial with every objective reported: (id, values as reported).
+    pub points: Vec<(u64, Vec<f64>)>,
+    /// How many trials `points` holds.
     pub considered: usize,
     /// Trials that succeeded without some objective's field (id, the field).
     pub missing: Vec<(u64, String)>,
@@ -225,6 +227,7 @@ pub fn experiment_front(
     Ok(Front {
         objectives: objectives.to_vec(),
         considered: points.len(),
+        points,
         trials,
         missing,
         hypervolume,

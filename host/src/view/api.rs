@@ -145,28 +145,20 @@ fn objectives(store: &Store) -> Vec<crate::experiment::pareto::Objective> {
 }
 
 fn trials(store: &Store) -> Result<Value> {
+    use std::collections::{HashMap, HashSet};
     // With several objectives: each trial's values and whether it is on the front.
     let objectives = objectives(store);
-    let front: std::collections::HashSet<u64> = if objectives.is_empty() {
+    let (values, front): (HashMap<u64, Vec<f64>>, HashSet<u64>) = if objectives.is_empty() {
         Default::default()
     } else {
-        crate::experiment::pareto::experiment_front(store, &objectives)?
-            .trials
-            .iter()
-            .map(|(id, _)| *id)
-            .collect()
+        let front = crate::experiment::pareto::experiment_front(store, &objectives)?;
+        let on_front = front.trials.iter().map(|(id, _)| *id).collect();
+        (front.points.into_iter().collect(), on_front)
     };
     let list: Vec<Value> = store
         .trials()?
         .into_iter()
         .map(|t| {
-            let objective_values =
-                t.final_metric
-                    .filter(|_| !objectives.is_empty())
-                    .and_then(|v| {
-                        let raw = store.final_metric_raw(t.id).ok().flatten()?;
-                        crate::experiment::pareto::values(&objectives, &raw, v).ok()
-                    });
             let metrics: Vec<f64> = store
                 .metrics(t.id)
                 .unwrap_or_default()
@@ -181,7 +173,7 @@ fn trials(store: &Store) -> Result<Value> {
                 "attempts": t.attempts,
                 "budget": t.budget(),
                 "promoted_from": t.info_json()["promoted_from"],
-                "objectives": objective_values,
+                "objectives": values.get(&t.id),
                 "on_front": front.contains(&t.id),
                 "reason": t.reason,
                 "started": t.started,

@@ -441,16 +441,7 @@ fn pareto_plot(
     written: &mut Vec<String>,
 ) -> Result<()> {
     let front = crate::experiment::pareto::experiment_front(store, objectives)?;
-    let mut points = Vec::new();
-    for t in store.trials()? {
-        let (TrialStatus::Succeeded, Some(v)) = (t.status, t.final_metric) else {
-            continue;
-        };
-        let raw = store.final_metric_raw(t.id)?.unwrap_or_default();
-        if let Ok(values) = crate::experiment::pareto::values(objectives, &raw, v) {
-            points.push((values[0], values[1]));
-        }
-    }
+    let points: Vec<(f64, f64)> = front.points.iter().map(|(_, v)| (v[0], v[1])).collect();
     let on_front: Vec<(f64, f64)> = front.trials.iter().map(|(_, v)| (v[0], v[1])).collect();
     let label = |o: &crate::experiment::pareto::Objective| {
         format!("{} ({})", o.metric, o.direction.as_str())
