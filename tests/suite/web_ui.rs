@@ -34,7 +34,7 @@ name = "oneshot"
 seed = 2
 [space]
 builtin = "darts"
-options = { width = 4, cells = 3, nodes = 2 }
+options = { width = 4, cells = 3, nodes = 4 }
 [data]
 train_subset = 256
 [search]
@@ -171,6 +171,30 @@ fn page(profile: &Path, url: &str, name: &str) -> String {
     chromium(profile, &["--dump-dom"], url)
 }
 
+/// The rendered boxes `[x, y, width, height]` of the edge labels in `<svg id="{svg}">`,
+/// one list per cell drawing (each cell has its own coordinates).
+fn label_boxes(dom: &str, svg: &str) -> Vec<Vec<[f64; 4]>> {
+    let start = dom
+        .find(&format!(r#"id="{svg}""#))
+        .unwrap_or_else(|| panic!("no svg {svg}:\n{dom}"));
+    let body = &dom[start..start + dom[start..].find("</svg>").unwrap()];
+    body.split(r#"class="cell""#)
+        .skip(1)
+        .map(|cell| {
+            cell.split(r#"data-bbox=""#)
+                .skip(1)
+                .map(|rest| {
+                    let v: Vec<f64> = rest[..rest.find('"').unwrap()]
+                        .split(',')
+                        .map(|x| x.parse().unwrap())
+                        .collect();
+                    [v[0], v[1], v[2], v[3]]
+                })
+                .collect()
+        })
+        .collect()
+}
+
 fn count(haystack: &str, needle: &str) -> usize {
     haystack.matches(needle).count()
 }
@@ -242,13 +266,41 @@ fn the_web_ui_shows_both_kinds_of_experiment_in_a_real_browser() {
         &format!("{}#/exp/{one_shot}", server.url),
         "one-shot",
     );
-    assert_eq!(count(&dom, r#"class="edge""#), 10, "{dom}");
+    // 4 nodes: 2 + 3 + 4 + 5 = 14 edges per cell, two cells; the derived cells keep 2
+    // edges per node: 8 per cell.
+    assert_eq!(count(&dom, r#"class="edge""#), 28 + 16, "{dom}");
     assert!(dom.contains(r#"id="epoch-label">3<"#), "{dom}");
+    let normal_n2_p0 = dom
+        .split(r#"data-label="normal_n2_p0""#)
+        .filter_map(|rest| rest.split_once('>').map(|(_, text)| text))
+        .find(|text| text.starts_with(&format!("{label}<")));
     assert!(
-        dom.contains(&format!(r#"data-label="normal_n2_p0">{label}<"#)),
+        normal_n2_p0.is_some(),
         "edge label {label:?} missing:\n{dom}"
     );
-    assert!(count(&dom, r#"class="genotype-op""#) >= 4, "{dom}");
+    // The derived cells: 2 chosen edges per node, 8 per cell.
+    assert_eq!(count(&dom, r#"class="genotype-op""#), 16, "{dom}");
+    // No edge label's box, as the browser rendered it, overlaps another's.
+    for (svg, labels) in [("supernet", 28), ("genotype", 16)] {
+        let boxes = label_boxes(&dom, svg);
+        assert_eq!(
+            boxes.iter().map(Vec::len).sum::<usize>(),
+            labels,
+            "{svg}: {boxes:?}"
+        );
+        for cell in &boxes {
+            for (i, a) in cell.iter().enumerate() {
+                assert!(a[2] > 10.0 && a[3] > 5.0, "{svg}: an empty label box {a:?}");
+                for b in &cell[i + 1..] {
+                    let apart = a[0] + a[2] <= b[0]
+                        || b[0] + b[2] <= a[0]
+                        || a[1] + a[3] <= b[1]
+                        || b[1] + b[3] <= a[1];
+                    assert!(apart, "{svg}: labels at {a:?} and {b:?} overlap");
+                }
+            }
+        }
+    }
     assert!(
         dom.contains(r#"id="curves""#) && dom.contains("polyline"),
         "{dom}"

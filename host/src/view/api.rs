@@ -231,9 +231,14 @@ fn experiment(id: &str, store: &Store) -> Result<Value> {
         .into_iter()
         .map(|(g, p)| json!({"generation": g, "population": parse_json(&p)}))
         .collect();
+    let cell_layouts = meta
+        .get("search_space")
+        .map(super::cell_layout::space_layouts)
+        .unwrap_or_default();
     Ok(json!({
         "summary": summary(id, store)?,
         "meta": meta,
+        "cell_layouts": cell_layouts,
         "epochs": epochs,
         "populations": populations,
     }))

@@ -3,6 +3,7 @@
 //! plain HTML/JS/SVG embedded in the binary: nothing is fetched from the internet.
 
 pub mod api;
+pub mod cell_layout;
 pub mod http;
 pub mod report;
 

@@ -221,46 +221,58 @@ pub fn heatmap(
 /// A chosen edge of a cell: from node, to node, operation.
 pub type Edge = (usize, usize, String);
 
-/// The cell a DARTS-style architecture derives, as a diagram: inputs c_{k-2}, c_{k-1},
-/// intermediate nodes, and each chosen edge labelled with its operation.
+/// The cell a DARTS-style architecture derives, as a diagram laid out by
+/// [`cell_layout`](super::cell_layout): inputs c_{k-2}, c_{k-1} on the left, the
+/// intermediate nodes, the output c_{k} on the right, each chosen edge labelled with its
+/// operation (no label over another).
 pub fn cell_diagram(title: &str, edges: &[Edge], nodes: usize) -> String {
-    let x_of = |n: usize| 60.0 + 140.0 * n as f64;
-    let y_of = |n: usize| {
-        if n < 2 {
-            80.0 + 120.0 * n as f64
-        } else {
-            140.0
-        }
-    };
-    let width = x_of(nodes + 2) + 60.0;
+    let specs: Vec<_> = edges
+        .iter()
+        .enumerate()
+        .map(|(i, (from, to, _))| (i.to_string(), *from, *to))
+        .collect();
+    let chars = edges.iter().map(|e| e.2.chars().count()).max().unwrap_or(1);
+    let l = super::cell_layout::layout(nodes, &specs, chars);
     let mut svg = format!(
-        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="260" font-family="sans-serif" font-size="11"><rect width="100%" height="100%" fill="white"/><text x="8" y="18" font-size="14">{}</text>"#,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{}" height="{}" font-family="sans-serif" font-size="10"><rect width="100%" height="100%" fill="white"/><text x="8" y="18" font-size="14">{}</text>"#,
+        l.width,
+        l.height,
         escape(title)
     );
-    for (from, to, op) in edges {
-        let (x1, y1, x2, y2) = (x_of(*from), y_of(*from), x_of(*to), y_of(*to));
+    for n in &l.nodes[2..] {
         let _ = write!(
             svg,
-            r##"<line x1="{x1}" y1="{y1}" x2="{x2}" y2="{y2}" stroke="#888"/><text x="{}" y="{}" text-anchor="middle" class="edge-op">{}</text>"##,
-            (x1 + x2) / 2.0,
-            (y1 + y2) / 2.0 - 4.0,
+            r##"<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="#bbb" stroke-dasharray="4 3"/>"##,
+            n.x, n.y, l.output.x, l.output.y
+        );
+    }
+    for e in &l.edges {
+        let _ = write!(
+            svg,
+            r##"<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="#888"/>"##,
+            e.x1, e.y1, e.x2, e.y2
+        );
+    }
+    for (e, (_, _, op)) in l.edges.iter().zip(edges) {
+        let _ = write!(
+            svg,
+            r##"<text x="{}" y="{}" text-anchor="middle" dominant-baseline="central" class="edge-op" stroke="white" stroke-width="3" paint-order="stroke">{}</text>"##,
+            e.lx,
+            e.ly,
             escape(op)
         );
     }
-    for n in 0..nodes + 2 {
-        let name = match n {
-            0 => "c_{k-2}".to_string(),
-            1 => "c_{k-1}".to_string(),
-            k => format!("{}", k - 2),
-        };
+    for n in l.nodes.iter().chain(std::iter::once(&l.output)) {
         let _ = write!(
             svg,
-            r##"<circle cx="{}" cy="{}" r="16" fill="#e8f0fe" stroke="#1f77b4"/><text x="{}" y="{}" text-anchor="middle">{}</text>"##,
-            x_of(n),
-            y_of(n),
-            x_of(n),
-            y_of(n) + 4.0,
-            escape(&name)
+            r##"<ellipse cx="{}" cy="{}" rx="{}" ry="{}" fill="#e8f0fe" stroke="#1f77b4"/><text x="{}" y="{}" text-anchor="middle" dominant-baseline="central">{}</text>"##,
+            n.x,
+            n.y,
+            n.rx,
+            super::cell_layout::NODE_R,
+            n.x,
+            n.y,
+            escape(&n.name)
         );
     }
     svg.push_str("</svg>");

@@ -202,42 +202,74 @@ function strongest(weights, names) {
   return best < 0 ? 0 : best;
 }
 
-function drawCells(el, space, weights, arch) {
-  // DARTS-style cells: labels {kind}_n{j}_p{i}.
-  el.innerHTML = "";
-  const kinds = {};
-  for (const label of Object.keys(space)) {
-    const m = /^(\w+?)_n(\d+)_p(\d+)$/.exec(label);
-    if (m) (kinds[m[1]] = kinds[m[1]] || []).push({ label, to: +m[2], from: +m[3] });
+// A cell laid out by the server (inputs left, intermediate nodes spread, output right,
+// label boxes that overlap nothing): nodes, the dashed concatenation into c_{k}, and
+// `edges` [{key, text, strength (0..1), chosen}] on the layout's edges with those keys.
+function drawCell(g, layout, edges, labelClass) {
+  const at = {};
+  for (const e of layout.edges) at[e.key] = e;
+  for (const n of layout.nodes.slice(2))
+    svg("line", { x1: n.x, y1: n.y, x2: layout.output.x, y2: layout.output.y, stroke: "#bbb", "stroke-dasharray": "2 3" }, g);
+  const labels = [];
+  for (const e of edges) {
+    const p = at[e.key];
+    if (!p) continue;
+    const line = svg("line", { x1: p.x1, y1: p.y1, x2: p.x2, y2: p.y2, class: "edge", "data-label": e.key,
+      stroke: `rgba(79, 70, 229, ${0.15 + 0.85 * e.strength})`, "stroke-width": 1 + 4 * e.strength,
+      "stroke-dasharray": e.chosen ? "" : "4 3" }, g);
+    if (e.title) svg("title", {}, line).textContent = e.title;
+    labels.push([p, e]);
   }
-  const names = Object.keys(kinds);
-  if (!names.length) return false;
-  const maxNode = Math.max(...Object.values(kinds).flat().map(e => e.to));
-  const W = 140 + 120 * (maxNode + 1), cellH = 260;
-  el.setAttribute("width", W); el.setAttribute("height", cellH * names.length);
-  names.forEach((kind, row) => {
-    const g = svg("g", { transform: `translate(0, ${row * cellH})`, class: "cell", "data-kind": kind }, el);
-    svg("text", { x: 8, y: 16, "font-weight": "bold" }, g).textContent = kind + " cell";
-    const pos = n => [60 + 120 * n, n < 2 ? 70 + 120 * n : 130 + (n % 2 ? 40 : -40)];
-    for (const e of kinds[kind]) {
-      const w = weights[e.label] || [];
-      const cand = candidatesOf(space, e.label);
-      const b = strongest(w, cand);
-      const p = w[b] ?? 0;
-      const [x1, y1] = pos(e.from), [x2, y2] = pos(e.to);
-      const chosen = arch && arch[`${kind}_n${e.to}_switch`] && (arch[`${kind}_n${e.to}_switch`]._idx || []).includes(e.from);
-      const line = svg("line", { x1, y1, x2, y2, class: "edge", "data-label": e.label,
-        stroke: `rgba(79, 70, 229, ${0.15 + 0.85 * p})`, "stroke-width": 1 + 5 * p, "stroke-dasharray": chosen ? "" : "4 3" }, g);
-      svg("title", {}, line).textContent = `${e.label}: ` + cand.map((c, i) => `${c} ${fmt(w[i], 3)}`).join(", ");
-      const t = svg("text", { x: (x1 + x2) / 2, y: (y1 + y2) / 2 - 3, "text-anchor": "middle", class: "edge-weight", "data-label": e.label }, g);
-      t.textContent = `${cand[b] || "?"} ${fmt(p, 2)}`;
-    }
-    for (let n = 0; n <= maxNode; n++) {
-      const [x, y] = pos(n);
-      svg("circle", { cx: x, cy: y, r: 15, fill: "#e8f0fe", stroke: "#1f77b4" }, g);
-      svg("text", { x, y: y + 4, "text-anchor": "middle", "font-size": 10 }, g).textContent = n === 0 ? "k-2" : n === 1 ? "k-1" : String(n - 2);
-    }
-  });
+  // Labels above every line, with a white halo so crossing lines don't hide them.
+  for (const [p, e] of labels) {
+    const t = svg("text", { x: p.lx, y: p.ly, "text-anchor": "middle", "dominant-baseline": "central",
+      class: labelClass, "data-label": e.key, stroke: "white", "stroke-width": 3, "paint-order": "stroke" }, g);
+    t.textContent = e.text;
+  }
+  for (const n of layout.nodes.concat([layout.output])) {
+    svg("ellipse", { cx: n.x, cy: n.y, rx: n.rx, ry: 16, fill: "#e8f0fe", stroke: "#1f77b4" }, g);
+    svg("text", { x: n.x, y: n.y, "text-anchor": "middle", "dominant-baseline": "central", "font-size": 10 }, g).textContent = n.name;
+  }
+}
+
+// Each label's box as the browser rendered it, kept on the element (data-bbox) so that
+// tests and users can check that no two overlap.
+function recordBoxes(el) {
+  for (const t of el.querySelectorAll("text[data-label]")) {
+    const b = t.getBBox();
+    t.setAttribute("data-bbox", [b.x, b.y, b.width, b.height].map(v => v.toFixed(1)).join(","));
+  }
+}
+
+// Stacks one drawing per cell kind into `el`; `draw(g, kind, layout)` fills each.
+function drawKinds(el, layouts, title, draw) {
+  el.innerHTML = "";
+  const kinds = Object.keys(layouts);
+  let y = 0, width = 0;
+  for (const kind of kinds) {
+    const l = layouts[kind];
+    const g = svg("g", { transform: `translate(0, ${y})`, class: "cell", "data-kind": kind }, el);
+    svg("text", { x: 8, y: 18, "font-weight": "bold" }, g).textContent = title(kind);
+    draw(g, kind, l);
+    y += l.height; width = Math.max(width, l.width);
+  }
+  el.setAttribute("width", width); el.setAttribute("height", y);
+  recordBoxes(el);
+}
+
+function drawCells(el, layouts, space, weights, arch) {
+  // DARTS-style cells (labels {kind}_n{j}_p{i}): every candidate edge, coloured and
+  // labelled by its strongest operation's weight; solid where the derived cell keeps it.
+  if (!layouts || !Object.keys(layouts).length) return false;
+  drawKinds(el, layouts, kind => kind + " cell", (g, kind, l) => drawCell(g, l, l.edges.map(p => {
+    const w = weights[p.key] || [];
+    const cand = candidatesOf(space, p.key);
+    const b = strongest(w, cand);
+    const sw = arch && arch[`${kind}_n${p.to}_switch`];
+    return { key: p.key, text: `${cand[b] || "?"} ${fmt(w[b] ?? 0, 2)}`, strength: w[b] ?? 0,
+      chosen: !!(sw && (sw._idx || []).includes(p.from)),
+      title: `${p.key}: ` + cand.map((c, i) => `${c} ${fmt(w[i], 3)}`).join(", ") };
+  }), "edge-weight"));
   return true;
 }
 
@@ -261,10 +293,10 @@ function drawChain(el, space, weights) {
   });
 }
 
-function drawGenotype(el, arch) {
+function drawGenotype(el, arch, layouts) {
   el.innerHTML = "";
   if (!arch) { el.setAttribute("height", 20); return; }
-  const kinds = [...new Set(Object.keys(arch).map(k => (/^(\w+?)_n\d+_switch$/.exec(k) || [])[1]).filter(Boolean))];
+  const kinds = Object.keys(layouts || {}).filter(kind => arch[`${kind}_n2_switch`]);
   if (!kinds.length) {
     el.setAttribute("width", 720); el.setAttribute("height", 16 * Object.keys(arch).length + 10);
     Object.entries(arch).forEach(([k, v], i) => {
@@ -272,27 +304,12 @@ function drawGenotype(el, arch) {
     });
     return;
   }
-  el.setAttribute("width", 760); el.setAttribute("height", 200 * kinds.length);
-  kinds.forEach((kind, row) => {
-    const g = svg("g", { transform: `translate(0, ${row * 200})` }, el);
-    svg("text", { x: 8, y: 16, "font-weight": "bold" }, g).textContent = `derived ${kind} cell`;
-    let node = 2;
-    const pos = n => [50 + 110 * n, n < 2 ? 60 + 90 * n : 105];
-    while (arch[`${kind}_n${node}_switch`]) {
-      for (const i of arch[`${kind}_n${node}_switch`]._idx) {
-        const op = arch[`${kind}_n${node}_p${i}`]._value;
-        const [x1, y1] = pos(i), [x2, y2] = pos(node);
-        svg("line", { x1, y1, x2, y2, stroke: "#888" }, g);
-        svg("text", { x: (x1 + x2) / 2, y: (y1 + y2) / 2 - 3, "text-anchor": "middle", "font-size": 10, class: "genotype-op" }, g).textContent = op;
-      }
-      node++;
-    }
-    for (let n = 0; n < node; n++) {
-      const [x, y] = pos(n);
-      svg("circle", { cx: x, cy: y, r: 14, fill: "#fef3c7", stroke: "#b45309" }, g);
-      svg("text", { x, y: y + 4, "text-anchor": "middle", "font-size": 10 }, g).textContent = n === 0 ? "k-2" : n === 1 ? "k-1" : String(n - 2);
-    }
-  });
+  // The derived cell: the chosen edges only, where the supernet drawing has them.
+  const chosen = {};
+  for (const kind of kinds) chosen[kind] = layouts[kind];
+  drawKinds(el, chosen, kind => `derived ${kind} cell`, (g, kind, l) => drawCell(g, l, l.edges
+    .filter(p => ((arch[`${kind}_n${p.to}_switch`] || {})._idx || []).includes(p.from) && arch[p.key])
+    .map(p => ({ key: p.key, text: String(arch[p.key]._value), strength: 0.6, chosen: true })), "genotype-op"));
 }
 
 function oneShotPage(id, exp) {
@@ -313,7 +330,7 @@ function oneShotPage(id, exp) {
     const w = (epochs[k] || {}).arch_weights || {};
     const arch = (epochs[k] || {}).architecture;
     const el = document.getElementById("supernet");
-    if (!drawCells(el, space, w, arch)) drawChain(el, space, w);
+    if (!drawCells(el, exp.cell_layouts, space, w, arch)) drawChain(el, space, w);
   };
   if (epochs.length) draw(e);
   document.getElementById("epoch-slider").addEventListener("input", ev => { state.epoch = +ev.target.value; draw(state.epoch); });
@@ -321,7 +338,7 @@ function oneShotPage(id, exp) {
     points: epochs.filter(x => typeof (x.metrics || {})[key] === "number").map(x => [x.epoch + 1, x.metrics[key]]) }))
     .filter(s => s.points.length);
   lineChart(document.getElementById("curves"), series, "epoch");
-  drawGenotype(document.getElementById("genotype"), exp.meta.architecture || (epochs[last] || {}).architecture);
+  drawGenotype(document.getElementById("genotype"), exp.meta.architecture || (epochs[last] || {}).architecture, exp.cell_layouts);
   if (exp.populations.length)
     lineChart(document.getElementById("populations"), [{ name: "best score", points: exp.populations.map(p =>
       [p.generation + 1, Math.max(...p.population.map(m => m.score))]) }], "generation");
