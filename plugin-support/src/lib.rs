@@ -6,6 +6,7 @@ pub mod decisions;
 pub mod evolution;
 pub mod fidelity;
 pub mod one_shot;
+pub mod pareto;
 pub mod parzen;
 mod saved_state;
 mod seeded_rng;

@@ -158,6 +158,56 @@ fn spos_respects_a_flops_limit() {
         .any(|r| matches!(r, Report::Population { .. })));
 }
 
+/// With `objectives = "accuracy,flops"` SPOS's export is the cheapest network of the
+/// front within `tolerance` of the best accuracy: with a tolerance that admits every
+/// front member, the cheapest network the evolution saw (squares, the accurate branches,
+/// cost 4 MACs each); accuracy alone exports more squares.
+#[test]
+fn spos_with_a_cost_objective_exports_the_cheapest_network_within_tolerance() {
+    let options = r#"{"population": 8, "select": 3, "crossover": 3, "mutation": 3, "generations": 3, "eval_batches": 0, "recalibrate_batches": 0, "seed": 4OBJ}"#;
+    let squares = |run: &ToyRun| {
+        (0..4)
+            .filter(|b| run.exported[format!("op{b}")]["_value"] == "square")
+            .count()
+    };
+    let pareto = search_toy(
+        "archon-spos",
+        &options.replace(
+            "OBJ",
+            r#", "objectives": "accuracy,flops", "tolerance": 0.99"#,
+        ),
+        4,
+        (4, 8),
+        4,
+    );
+    let accuracy = search_toy("archon-spos", &options.replace("OBJ", ""), 4, (4, 8), 4);
+    let costs = pareto.host.costs(0).unwrap();
+    let cheapest_seen = pareto
+        .host
+        .reports
+        .iter()
+        .filter_map(|r| match r {
+            Report::Population { population, .. } => Some(population),
+            _ => None,
+        })
+        .flatten()
+        .map(|m| costs.estimate(&m.architecture).flops)
+        .min()
+        .unwrap();
+    assert_eq!(
+        costs.estimate(&pareto.exported).flops,
+        cheapest_seen,
+        "{}",
+        pareto.exported
+    );
+    assert!(
+        squares(&pareto) < squares(&accuracy),
+        "pareto {} vs accuracy {}",
+        pareto.exported,
+        accuracy.exported
+    );
+}
+
 fn exported_latency(run: &mut ToyRun) -> f64 {
     run.host
         .costs(0)

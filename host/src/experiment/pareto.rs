@@ -45,10 +45,7 @@ pub fn as_minimization(objectives: &[Objective], v: &[f64]) -> Vec<f64> {
         .collect()
 }
 
-/// Whether `a` dominates `b` (both to be minimised): no worse anywhere, better somewhere.
-pub fn dominates(a: &[f64], b: &[f64]) -> bool {
-    a.iter().zip(b).all(|(x, y)| x <= y) && a.iter().zip(b).any(|(x, y)| x < y)
-}
+pub use archon_plugin_support::pareto::dominates;
 
 /// The indices of the points (to be minimised) that no other point dominates; of
 /// identical points, the first.

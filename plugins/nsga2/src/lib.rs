@@ -11,7 +11,6 @@
 //! for a generation to finish (the population is whatever has finished), so every trial
 //! slot stays busy. Seeded; the whole state survives save/restore.
 
-mod sorting;
 mod tuner;
 
 #[cfg(test)]

@@ -1,10 +1,10 @@
 //! The NSGA-II tuner: objectives, proposals, and the saved state.
 
-use crate::sorting::survivors;
 use archon_plugin_api::{
     plugin_options, space::ALL_TYPES, Architecture, Metric, OptimizeMode, OptionSet, Options,
     ParameterId, PluginError, Result, SearchSpace, Selection, Tuner,
 };
+use archon_plugin_support::pareto::survivors;
 use archon_plugin_support::{
     bad_state,
     evolution::{crossover, mutate},

@@ -10,13 +10,18 @@
 //! scored by validation accuracy after recalibrating batch norm on training batches;
 //! per generation the top `select` (10) parents produce `crossover` (25) and
 //! `mutation` (25, each choice redrawn with `mutation_prob` 0.1) children, for
-//! `generations` (20). Every generation is reported with its scores. Each epoch reports
+//! `generations` (20). With `objectives` naming costs too (e.g. `"accuracy,flops"`),
+//! parents are chosen by Pareto rank and crowding distance instead, and the export is
+//! the cheapest member of the final front within `tolerance` (0.01) of its best
+//! accuracy. Every generation is reported with its scores. Each epoch reports
 //! per-candidate "importance": the mean training accuracy of the paths that used it.
 //!
 //! Options: `population`, `select`, `crossover`, `mutation`, `mutation_prob`,
 //! `generations`, `flops_limit`, `params_limit`, `recalibrate_batches` (20),
-//! `eval_batches` (10; 0 = the whole validation split), `seed`.
+//! `eval_batches` (10; 0 = the whole validation split), `objectives` ("accuracy"),
+//! `tolerance`, `sampling`, `seed`.
 
+mod objectives;
 mod search;
 
 use archon_plugin_api::{
@@ -30,6 +35,7 @@ use archon_plugin_support::{
     one_shot::{accuracy, apply_architecture, cross_entropy, report_step, StepMeter},
     save_state, SeededRng,
 };
+use objectives::Objectives;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -65,6 +71,15 @@ plugin_options! {
         /// candidates — together one permutation of every decision — and then updates
         /// once) or `uniform` (each step draws every decision independently).
         pub sampling: Sampling = Sampling::Fair,
+        /// What the evolution optimises, comma-separated: `accuracy` (the supernet's
+        /// validation accuracy, always) and any of `params`, `flops`, `latency_ms` (the
+        /// host's cost-table estimates, minimised). With a cost, parents are chosen by
+        /// Pareto rank and crowding distance (NSGA-II) and the export is the cheapest
+        /// architecture of the final front within `tolerance` of its best accuracy.
+        pub objectives: String = "accuracy".to_string(),
+        /// Accuracy the export may give up for a cheaper architecture when `objectives`
+        /// has a cost (0.01: one point).
+        pub tolerance: f64 = 0.01,
     }
 }
 
@@ -121,6 +136,8 @@ pub struct Spos {
     /// Fair sampling: per decision, the rest of its current permutation (popped last
     /// first).
     queues: Vec<Vec<u128>>,
+    /// What the evolution optimises.
+    objectives: Objectives,
 }
 
 /// What SPOS saves.
@@ -301,6 +318,7 @@ impl OneShotTrainer for Spos {
             usage: BTreeMap::new(),
             sampling: o.sampling,
             queues: Vec::new(),
+            objectives: Objectives::parse(&o.objectives, o.tolerance)?,
         })
     }
 
@@ -313,7 +331,10 @@ impl OneShotTrainer for Spos {
             .map(|c| (c.name().to_string(), vec![(0.0, 0); c.num_candidates()]))
             .collect();
         self.space = Some(space);
-        if self.cfg.flops_limit.is_some() || self.cfg.params_limit.is_some() {
+        if self.cfg.flops_limit.is_some()
+            || self.cfg.params_limit.is_some()
+            || self.objectives.is_multi()
+        {
             self.costs = Some(ctx.costs(SUPERNET)?);
         }
         Ok(())

@@ -64,6 +64,11 @@ pub(crate) fn evolve(spos: &mut Spos, ctx: &mut SupernetContext<'_>) -> Result<V
             "no architecture could be evaluated",
         ));
     }
+    // Each member's objectives, all minimised: −accuracy, then the costs asked for.
+    let point = |spos: &Spos, m: &(Vec<Selection>, Value, f64)| {
+        let cost = spos.costs.as_ref().map(|c| c.estimate(&m.1));
+        spos.objectives.point(m.2, cost.as_ref())
+    };
     for generation in 0..cfg.generations.max(1) {
         population.sort_by(|a, b| b.2.total_cmp(&a.2));
         ctx.report(&Report::Population {
@@ -80,11 +85,14 @@ pub(crate) fn evolve(spos: &mut Spos, ctx: &mut SupernetContext<'_>) -> Result<V
         if generation + 1 >= cfg.generations {
             break;
         }
-        let parents: Vec<Vec<Selection>> = population
-            .iter()
-            .take(cfg.select)
-            .map(|m| m.0.clone())
+        let points: Vec<Vec<f64>> = population.iter().map(|m| point(spos, m)).collect();
+        population = spos
+            .objectives
+            .parents(&points, cfg.select)
+            .into_iter()
+            .map(|i| population[i].clone())
             .collect();
+        let parents: Vec<Vec<Selection>> = population.iter().map(|m| m.0.clone()).collect();
         let mut children = Vec::new();
         let mut attempts = 0;
         let want = cfg.crossover + cfg.mutation;
@@ -105,13 +113,12 @@ pub(crate) fn evolve(spos: &mut Spos, ctx: &mut SupernetContext<'_>) -> Result<V
                 children.push(member);
             }
         }
-        population.truncate(cfg.select);
         population.extend(children);
     }
-    scored.sort_by(|a, b| b.2.total_cmp(&a.2));
-    Ok(scored
-        .into_iter()
-        .next()
-        .map(|m| m.1)
-        .expect("the population is not empty"))
+    let points: Vec<Vec<f64>> = scored.iter().map(|m| point(spos, m)).collect();
+    let pick = spos
+        .objectives
+        .pick(&points)
+        .expect("the population is not empty");
+    Ok(scored.swap_remove(pick).1)
 }

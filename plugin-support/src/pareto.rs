@@ -1,14 +1,15 @@
-//! NSGA-II's ranking: fast non-dominated sorting and crowding distance (objectives to
-//! be minimised).
+//! Pareto ranking (Deb et al. 2002, NSGA-II): dominance, fast non-dominated sorting,
+//! crowding distance and NSGA-II's survival, all over objectives to be minimised.
+//! Shared by the `nsga2` tuner, SPOS's multi-objective evolution and the host's fronts.
 
 /// Whether `a` dominates `b`: no worse in any objective, better in one.
-pub(crate) fn dominates(a: &[f64], b: &[f64]) -> bool {
+pub fn dominates(a: &[f64], b: &[f64]) -> bool {
     a.iter().zip(b).all(|(x, y)| x <= y) && a.iter().zip(b).any(|(x, y)| x < y)
 }
 
 /// The fronts of `points`: indices of the non-dominated ones, then of those dominated
 /// only by the first front, and so on.
-pub(crate) fn fronts(points: &[Vec<f64>]) -> Vec<Vec<usize>> {
+pub fn fronts(points: &[Vec<f64>]) -> Vec<Vec<usize>> {
     let n = points.len();
     let mut dominated_by = vec![0usize; n];
     let mut dominating: Vec<Vec<usize>> = vec![Vec::new(); n];
@@ -41,7 +42,7 @@ pub(crate) fn fronts(points: &[Vec<f64>]) -> Vec<Vec<usize>> {
 
 /// The crowding distance of each member of `front` (same order): the sum over
 /// objectives of the normalised gap between its neighbours; the extremes get infinity.
-pub(crate) fn crowding(points: &[Vec<f64>], front: &[usize]) -> Vec<f64> {
+pub fn crowding(points: &[Vec<f64>], front: &[usize]) -> Vec<f64> {
     let mut distance = vec![0.0; front.len()];
     let Some(first) = front.first() else {
         return distance;
@@ -68,7 +69,7 @@ pub(crate) fn crowding(points: &[Vec<f64>], front: &[usize]) -> Vec<f64> {
 
 /// NSGA-II's survival: the best `size` points as (index, rank, crowding), filling by
 /// fronts and cutting the last by crowding distance.
-pub(crate) fn survivors(points: &[Vec<f64>], size: usize) -> Vec<(usize, usize, f64)> {
+pub fn survivors(points: &[Vec<f64>], size: usize) -> Vec<(usize, usize, f64)> {
     let mut out = Vec::with_capacity(size.min(points.len()));
     for (rank, front) in fronts(points).into_iter().enumerate() {
         let crowd = crowding(points, &front);
