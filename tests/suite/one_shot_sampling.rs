@@ -170,7 +170,7 @@ fn spos_with_a_cost_objective_exports_the_cheapest_network_within_tolerance() {
             .filter(|b| run.exported[format!("op{b}")]["_value"] == "square")
             .count()
     };
-    let pareto = search_toy(
+    let mut pareto = search_toy(
         "archon-spos",
         &options.replace(
             "OBJ",
