@@ -74,7 +74,12 @@ pub trait Tuner: Send + 'static {
     /// ends the search (a finite space exhausted, a schedule complete).
     fn generate_parameters(&mut self, id: ParameterId) -> Result<Option<Architecture>>;
 
-    /// The final metric of trial `id` that ran `parameters`.
+    /// The final metric of trial `id` that ran `parameters`. The trial may be one this
+    /// tuner never proposed (an id it never gave out): the host's proxy pre-filter runs
+    /// its own picks first, and reports them like any other, so that a tuner that
+    /// learns from `parameters` (evolution's population, TPE's model) starts from them.
+    /// Learn from such a result or ignore it, but don't fail (`trial_end` follows for it
+    /// too).
     fn receive_trial_result(
         &mut self,
         id: ParameterId,

@@ -209,3 +209,115 @@ fn multi_fidelity_tuners_promote_by_budget_and_the_table_answers_each_budget() {
         );
     }
 }
+
+/// `[tuner.prefilter]`: the best of a proxy's ranking run first (here `params` on the
+/// 3-op NAS-Bench-201 space, so the all-convolution cell, the only one with 6
+/// convolutions, then two with 5), each recorded with its rank; then the tuner, which
+/// never proposes them again.
+#[test]
+fn the_proxy_prefilter_runs_its_best_picks_first_and_the_tuner_goes_on() {
+    let home = TempDir::new().unwrap();
+    let runs = home.path().join("runs");
+    let edges = [
+        "edge_1_0", "edge_2_0", "edge_2_1", "edge_3_0", "edge_3_1", "edge_3_2",
+    ];
+    // A row for every cell whose edges are convolutions or skips (64 rows); acc = the
+    // number of convolutions / 10.
+    let mut table = format!("{},acc\n", edges.join(","));
+    for bits in 0..64u32 {
+        let ops: Vec<&str> = (0..6)
+            .map(|e| {
+                if bits >> e & 1 == 1 {
+                    "nor_conv_3x3"
+                } else {
+                    "skip_connect"
+                }
+            })
+            .collect();
+        table += &format!(
+            "{},{}\n",
+            ops.join(","),
+            f64::from(bits.count_ones()) / 10.0
+        );
+    }
+    std::fs::write(home.path().join("table.csv"), table).unwrap();
+    let config = |prefilter: &str| {
+        format!(
+            "name = \"prefilter\"\ndirection = \"maximize\"\nmax_trials = 8\nseed = 3\n\
+             [space]\nbuiltin = \"nas-bench-201\"\n\
+             options = {{ width = 4, cells_per_stage = 1, ops = \"skip_connect,nor_conv_3x3,avg_pool_3x3\" }}\n\
+             [trial]\ntable = \"table.csv\"\nmetric = \"acc\"\n\
+             [tuner]\nname = \"random\"\n[tuner.prefilter]\n{prefilter}\n"
+        )
+    };
+    let path = home.path().join("experiment.toml");
+    std::fs::write(&path, config("proxy = \"params\"\nsample = 729\nkeep = 3")).unwrap();
+    let (code, out, err) = run(archon(home.path())
+        .args(["experiment", "run"])
+        .arg(&path)
+        .arg("--runs-dir")
+        .arg(&runs));
+    assert_eq!(code, 0, "{out}\n{err}");
+    let store = Store::open(&only_experiment(&runs)).unwrap();
+    let trials = store.trials().unwrap();
+    assert_eq!(trials.len(), 8);
+    let convs = |parameters: &str| {
+        let p: serde_json::Value = serde_json::from_str(parameters).unwrap();
+        edges
+            .iter()
+            .filter(|e| p[**e]["_value"] == "nor_conv_3x3")
+            .count()
+    };
+    for (t, want) in trials.iter().zip([6, 5, 5]) {
+        assert_eq!(
+            convs(&t.parameters),
+            want,
+            "trial {}: {}",
+            t.id,
+            t.parameters
+        );
+        let info: serde_json::Value =
+            serde_json::from_str(t.info.as_deref().expect("a pre-filter trial has info")).unwrap();
+        assert_eq!(info["prefilter"]["rank"], t.id, "{info}");
+        assert_eq!(info["prefilter"]["proxy"], "params", "{info}");
+    }
+    assert_eq!(trials[0].final_metric, Some(0.6));
+    for t in &trials[3..] {
+        assert!(
+            t.info.is_none(),
+            "trial {} is the tuner's: {:?}",
+            t.id,
+            t.info
+        );
+    }
+    let distinct: std::collections::HashSet<&str> =
+        trials.iter().map(|t| t.parameters.as_str()).collect();
+    assert_eq!(
+        distinct.len(),
+        8,
+        "the tuner proposed a pre-filtered cell again"
+    );
+    let saved: Vec<serde_json::Value> =
+        serde_json::from_str(&store.meta("prefilter").unwrap().unwrap()).unwrap();
+    assert_eq!(saved.len(), 3);
+
+    // Bad sections are refused before anything runs, naming the key.
+    for (section, needle) in [
+        ("proxy = \"synflw\"", "tuner.prefilter.proxy"),
+        (
+            "proxy = \"synflow\"\nsample = 5\nkeep = 9",
+            "tuner.prefilter.keep",
+        ),
+        ("proxy = \"synflow\"\nbatch = 1", "tuner.prefilter.batch"),
+        ("proxy = \"synflow\"\nkep = 3", "kep"),
+    ] {
+        std::fs::write(&path, config(section)).unwrap();
+        let (code, out, err) = run(archon(home.path())
+            .args(["experiment", "run"])
+            .arg(&path)
+            .arg("--runs-dir")
+            .arg(home.path().join("bad-runs")));
+        assert_ne!(code, 0, "{section}: {out}");
+        assert!(err.contains(needle), "{section}: {err}");
+    }
+}

@@ -104,6 +104,9 @@ pub struct TunerSection {
     /// Its options (`optimize_mode` is added from `direction`).
     #[serde(default)]
     pub options: toml::Table,
+    /// The proxy pre-filter: the best-scored of a random sample run first.
+    #[serde(default)]
+    pub prefilter: Option<super::prefilter::PrefilterSection>,
 }
 
 /// Where trials run.
@@ -314,6 +317,9 @@ impl ExperimentConfig {
         cfg.check_objectives(&bad)?;
         cfg.check_budgets(&bad)?;
         cfg.training_service.check(&bad)?;
+        if let Some(p) = &cfg.tuner.prefilter {
+            p.check(&cfg).map_err(|(key, what)| bad(&key, what))?;
+        }
         Ok(cfg)
     }
 

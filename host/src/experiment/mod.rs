@@ -7,6 +7,7 @@ pub mod hyperparameters;
 pub mod lock;
 pub mod manager;
 pub mod pareto;
+pub mod prefilter;
 pub mod protocol;
 pub mod service;
 pub mod space;

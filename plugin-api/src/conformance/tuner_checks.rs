@@ -20,7 +20,7 @@ type Check = fn(&TunerFactory<'_>) -> std::result::Result<String, String>;
 /// Tuners must accept a `"seed"` option (a whole number): the kit uses it for the
 /// determinism and state checks.
 pub fn check_tuner(factory: &TunerFactory<'_>) -> ConformanceReport {
-    let checks: [(&str, Check); 8] = [
+    let checks: [(&str, Check); 9] = [
         ("valid parameters on fixture spaces", valid_parameters),
         ("large space", large_space),
         ("deterministic under a seed", deterministic),
@@ -29,6 +29,7 @@ pub fn check_tuner(factory: &TunerFactory<'_>) -> ConformanceReport {
         ("errors, not panics, on bad input", bad_input),
         ("no more trials once exhausted", exhaustion),
         ("numeric types: read or refused by name", numeric_types),
+        ("results of trials it did not propose", foreign_results),
     ];
     let mut report = ConformanceReport::default();
     for (name, check) in checks {
@@ -160,6 +161,39 @@ fn any_order(factory: &TunerFactory<'_>) -> std::result::Result<String, String> 
     )?;
     generate(&mut t, &space, 4, 2)?;
     Ok("accepted results and trial ends in mixed order, then generated more".into())
+}
+
+/// The host runs trials the tuner did not propose (the proxy pre-filter's picks) and
+/// reports their results like any other, with ids the tuner never gave out: the tuner
+/// learns from `parameters` or ignores them, and goes on.
+fn foreign_results(factory: &TunerFactory<'_>) -> std::result::Result<String, String> {
+    let json = fixtures::PLAIN_CHOICES.json;
+    let space = parse(json);
+    let mut t = tuner_on(factory, 4, json)?;
+    for (k, id) in (100..104u64).enumerate() {
+        let arch = space
+            .architecture_at(k as u128 * 5)
+            .ok_or("fixture: PLAIN_CHOICES has 24 architectures")?
+            .to_json(&space)
+            .to_string();
+        ctx(
+            &format!("result of trial {id}, which the tuner did not propose"),
+            t.receive_trial_result(id, &arch, &format!("{}", 0.5 + 0.1 * k as f64)),
+        )?;
+        ctx(&format!("trial_end of trial {id}"), t.trial_end(id, true))?;
+    }
+    let got = generate(&mut t, &space, 0, 4)?;
+    if got.is_empty() {
+        return Err("generated nothing after results of trials it did not propose".into());
+    }
+    let state = ctx("save_state", t.save_state())?;
+    let mut restored = tuner_on(factory, 4, json)?;
+    ctx("load_state", restored.load_state(&state))?;
+    generate(&mut restored, &space, 4, 2)?;
+    Ok(format!(
+        "took 4 results of trials it did not propose, then generated {} more",
+        got.len()
+    ))
 }
 
 fn state_round_trip(factory: &TunerFactory<'_>) -> std::result::Result<String, String> {

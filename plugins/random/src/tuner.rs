@@ -3,11 +3,12 @@
 use crate::sampler::Sampler;
 use archon_plugin_api::{
     plugin_options, Architecture, Metric, OptimizeMode, OptionSet, Options, ParameterId,
-    PluginError, Result, SearchSpace, Tuner,
+    PluginError, Result, SearchSpace, Selection, Tuner,
 };
 use archon_plugin_support::{bad_state, SeededRng};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use std::collections::BTreeSet;
 
 plugin_options! {
     /// The random tuner's options.
@@ -26,6 +27,9 @@ pub struct RandomTuner {
     space: Option<SearchSpace>,
     sampler: Sampler,
     generated: u64,
+    /// Architectures whose results arrived (a pre-filter's trials among them): never
+    /// proposed again.
+    known: BTreeSet<Vec<Selection>>,
 }
 
 /// What `save_state` writes.
@@ -35,6 +39,8 @@ struct State {
     rng: SeededRng,
     generated: u64,
     sampler: Sampler,
+    #[serde(default)]
+    known: Vec<Vec<Selection>>,
 }
 
 impl Tuner for RandomTuner {
@@ -49,6 +55,7 @@ impl Tuner for RandomTuner {
             space: None,
             sampler: Sampler::Empty,
             generated: 0,
+            known: BTreeSet::new(),
         })
     }
 
@@ -63,7 +70,15 @@ impl Tuner for RandomTuner {
             .space
             .as_ref()
             .ok_or_else(|| PluginError::invalid_state("no search space yet"))?;
-        let arch = self.sampler.next(space, &mut self.rng)?;
+        let mut arch = self.sampler.next(space, &mut self.rng)?;
+        // The sampler never repeats itself; results of trials it did not propose are
+        // skipped over.
+        while arch
+            .as_ref()
+            .is_some_and(|a| self.known.contains(a.selections()))
+        {
+            arch = self.sampler.next(space, &mut self.rng)?;
+        }
         if arch.is_some() {
             self.generated += 1;
         }
@@ -73,9 +88,10 @@ impl Tuner for RandomTuner {
     fn receive_trial_result(
         &mut self,
         _id: ParameterId,
-        _parameters: &Architecture,
+        parameters: &Architecture,
         _metric: &Metric,
     ) -> Result<()> {
+        self.known.insert(parameters.selections().to_vec());
         Ok(())
     }
 
@@ -88,6 +104,7 @@ impl Tuner for RandomTuner {
             rng: self.rng.clone(),
             generated: self.generated,
             sampler: self.sampler.clone(),
+            known: self.known.iter().cloned().collect(),
         };
         serde_json::to_value(state).map_err(|e| PluginError::internal(format!("saving state: {e}")))
     }
@@ -103,6 +120,7 @@ impl Tuner for RandomTuner {
         self.rng = state.rng;
         self.generated = state.generated;
         self.sampler = state.sampler;
+        self.known = state.known.into_iter().collect();
         Ok(())
     }
 }

@@ -14,6 +14,17 @@ impl Manager {
         let trials = self.store.trials()?;
         self.generated = trials.len() as u64;
         self.next_id = trials.iter().map(|t| t.id + 1).max().unwrap_or(0);
+        // The pre-filter's picks run in order: those already in the store are done.
+        let dispensed = trials
+            .iter()
+            .filter(|t| {
+                t.info
+                    .as_deref()
+                    .and_then(|i| serde_json::from_str::<serde_json::Value>(i).ok())
+                    .is_some_and(|i| i.get("prefilter").is_some())
+            })
+            .count();
+        self.prefilter.drain(..dispensed.min(self.prefilter.len()));
         self.seed_assessor()?;
         for orphan in orphans {
             self.reattach(orphan)?;

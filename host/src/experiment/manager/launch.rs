@@ -29,7 +29,26 @@ impl Manager {
             .cfg
             .max_duration()
             .is_some_and(|d| self.started.elapsed() >= d);
-        if self.exhausted || time_up || self.generated >= self.cfg.max_trials {
+        if time_up || self.generated >= self.cfg.max_trials {
+            return Ok(None);
+        }
+        if let Some((rank, pick)) = self.prefilter.pop_front() {
+            // The pre-filter's next pick, before the tuner proposes anything.
+            let proxy = self
+                .cfg
+                .tuner
+                .prefilter
+                .as_ref()
+                .map_or("", |p| p.proxy.as_str());
+            let (id, p) = (self.next_id, pick.parameters.to_string());
+            let info = pick.info(proxy, rank).to_string();
+            self.store
+                .add_trial(id, &p, Some(&info), &self.tuner.save_state()?)?;
+            self.generated += 1;
+            self.next_id += 1;
+            return Ok(Some((id, p)));
+        }
+        if self.exhausted {
             return Ok(None);
         }
         let Some(p) = self.tuner.generate_parameters(self.next_id)? else {

@@ -12,6 +12,7 @@ use super::{
     assessor::MedianStop,
     config::ExperimentConfig,
     lock::ManagerLock,
+    prefilter::{self, Pick},
     protocol::MetricLine,
     service::{
         local::LocalService,
@@ -119,6 +120,8 @@ struct Manager {
     events_tx: mpsc::UnboundedSender<Event>,
     /// Trials to (re)start before asking the tuner for more.
     queue: VecDeque<(u64, String)>,
+    /// The pre-filter's picks not yet run, best first, with their rank.
+    prefilter: VecDeque<(usize, Pick)>,
     running: HashMap<u64, Running>,
     assessor: Option<MedianStop>,
     generated: u64,
@@ -155,6 +158,7 @@ impl Manager {
         let (cfg, config_dir) = store.experiment_config()?;
         let experiment_id = store.meta("id")?.unwrap_or_default();
         let tuner = load_tuner(&cfg, &config_dir, &store, search_path)?;
+        let prefilter = prefilter_picks(&cfg, &config_dir, &store, search_path)?;
         store.set_status(ExperimentStatus::Running)?;
         store.set_manager_pid()?;
         let service: Box<dyn TrainingService> =
@@ -182,6 +186,7 @@ impl Manager {
             trial_exe: std::env::current_exe()?,
             events_tx,
             queue: VecDeque::new(),
+            prefilter: prefilter.into_iter().enumerate().collect(),
             running: HashMap::new(),
             assessor,
             generated: 0,
@@ -236,6 +241,39 @@ impl Manager {
         summary.manager_cpu = own_cpu_seconds() - self.cpu_at_start;
         Ok(summary)
     }
+}
+
+/// The pre-filter's picks (none without `[tuner.prefilter]`): ranked once, on the
+/// first run, and kept in the store for every later one.
+fn prefilter_picks(
+    cfg: &ExperimentConfig,
+    config_dir: &Path,
+    store: &Store,
+    search_path: &SearchPath,
+) -> Result<Vec<Pick>> {
+    let Some(pre) = &cfg.tuner.prefilter else {
+        return Ok(Vec::new());
+    };
+    if let Some(saved) = store.meta("prefilter")? {
+        return serde_json::from_str(&saved).context("the stored pre-filter ranking");
+    }
+    let start = Instant::now();
+    let picks = prefilter::rank(
+        cfg,
+        config_dir,
+        &search_space_json(cfg, config_dir)?,
+        search_path,
+    )
+    .context("the proxy pre-filter")?;
+    tracing::info!(
+        proxy = %pre.proxy,
+        sample = pre.sample,
+        keep = picks.len(),
+        seconds = start.elapsed().as_secs_f64(),
+        "pre-filter ranked"
+    );
+    store.set_meta("prefilter", &serde_json::to_string(&picks)?)?;
+    Ok(picks)
 }
 
 /// Loads the experiment's tuner, gives it the search space and restores its last
