@@ -538,7 +538,9 @@ pub struct BenchTunersArgs {
     /// The table's metric to maximise: valid or test.
     #[arg(long, default_value = "valid")]
     pub metric: String,
-    /// Tuners, comma-separated.
+    /// Tuners, comma-separated; `NAME@PROXY` runs NAME after the proxy pre-filter
+    /// (`[tuner.prefilter]`, e.g. `evolution@synflow`). Random search without one is
+    /// the baseline of "cost to random's result".
     #[arg(
         long,
         value_delimiter = ',',
@@ -551,6 +553,12 @@ pub struct BenchTunersArgs {
     /// Runs (seeds 0, 1, …) per tuner.
     #[arg(long, default_value_t = 20)]
     pub seeds: u64,
+    /// `NAME@PROXY` tuners: architectures the pre-filter scores per run.
+    #[arg(long, default_value_t = 1000)]
+    pub prefilter_sample: usize,
+    /// `NAME@PROXY` tuners: the best-scored run first (they count as trials).
+    #[arg(long, default_value_t = 10)]
+    pub prefilter_keep: usize,
     /// Also draw the mean best-so-far curves here (SVG).
     #[arg(long)]
     pub svg: Option<PathBuf>,

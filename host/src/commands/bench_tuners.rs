@@ -94,8 +94,19 @@ fn config_text(
     trial.insert("table".into(), table.display().to_string().into());
     trial.insert("metric".into(), args.metric.clone().into());
     let mut tuner_t = toml::Table::new();
-    tuner_t.insert("name".into(), tuner.into());
+    let (name, proxy) = match tuner.split_once('@') {
+        Some((name, proxy)) => (name, Some(proxy)),
+        None => (tuner, None),
+    };
+    tuner_t.insert("name".into(), name.into());
     tuner_t.insert("options".into(), tuner_options.clone().into());
+    if let Some(proxy) = proxy {
+        let mut pre = toml::Table::new();
+        pre.insert("proxy".into(), proxy.into());
+        pre.insert("sample".into(), (args.prefilter_sample as i64).into());
+        pre.insert("keep".into(), (args.prefilter_keep as i64).into());
+        tuner_t.insert("prefilter".into(), pre.into());
+    }
     let mut root = toml::Table::new();
     if !objectives.is_empty() {
         let list: Vec<toml::Value> = objectives
@@ -109,7 +120,10 @@ fn config_text(
             .collect();
         root.insert("objectives".into(), list.into());
     }
-    root.insert("name".into(), format!("bench-{tuner}-{seed}").into());
+    root.insert(
+        "name".into(),
+        format!("bench-{}-{seed}", tuner.replace('@', "-")).into(),
+    );
     root.insert("direction".into(), "maximize".into());
     root.insert("max_trials".into(), (max_trials as i64).into());
     root.insert("concurrency".into(), 1.into());
@@ -186,7 +200,8 @@ pub fn run(args: &BenchTunersArgs, search_path: &SearchPath) -> Result<ExitCode>
     // Random search's mean best after N trials, once measured (the cost target).
     let mut random_mean: Option<f64> = None;
     for tuner in &args.tuners {
-        let plugin = crate::plugins::resolve(tuner, search_path)?;
+        let name = tuner.split_once('@').map_or(tuner.as_str(), |t| t.0);
+        let plugin = crate::plugins::resolve(name, search_path)?;
         let has = |key: &str| {
             plugin
                 .options
@@ -201,7 +216,7 @@ pub fn run(args: &BenchTunersArgs, search_path: &SearchPath) -> Result<ExitCode>
                 .and_then(|(k, v)| k.split_once('.').map(|(t, k)| ((t, k), v)))
                 .map(|((t, k), v)| ((t.trim(), k.trim()), v.trim()))
                 .with_context(|| format!("--option {item:?}: write TUNER.KEY=VALUE"))?;
-            if key.0 == tuner {
+            if key.0 == name {
                 let value = value
                     .parse::<toml::Value>()
                     .unwrap_or_else(|_| toml::Value::String(value.to_string()));
@@ -226,7 +241,12 @@ pub fn run(args: &BenchTunersArgs, search_path: &SearchPath) -> Result<ExitCode>
         let mut sums = vec![(0.0, 0usize); args.trials];
         for seed in 0..args.seeds {
             let text = config_text(args, &table, tuner, &options, max_trials, seed, &objectives)?;
-            let dir = record_new(&runs, &format!("{tuner}-{seed}"), &text, &config_dir)?;
+            let dir = record_new(
+                &runs,
+                &format!("{}-{seed}", tuner.replace('@', "-")),
+                &text,
+                &config_dir,
+            )?;
             manager::run_with(&dir, search_path, true)
                 .with_context(|| format!("tuner {tuner}, seed {seed}"))?;
             let trials = Store::open(&dir)?.trials()?;
