@@ -370,8 +370,10 @@ pub fn run(args: &BenchTunersArgs, search_path: &SearchPath) -> Result<ExitCode>
         report.seeds
     );
     let heads: Vec<String> = marks.iter().map(|m| format!("@{m:<6}")).collect();
+    let w = report.tuners.iter().map(|t| t.tuner.len()).max().unwrap_or(5).max(12);
     println!(
-        "tuner        best (mean ± s.e.)   regret   {}  unanswered  cost to random's result",
+        "{:<w$} best (mean ± s.e.)   regret   {}  unanswered  cost to random's result",
+        "tuner",
         heads.join(" ")
     );
     for t in &report.tuners {
@@ -388,7 +390,7 @@ pub fn run(args: &BenchTunersArgs, search_path: &SearchPath) -> Result<ExitCode>
             )
         };
         println!(
-            "{:<12} {:.4} ± {:.4}      {:.4}   {}  {:<10}  {}",
+            "{:<w$} {:.4} ± {:.4}      {:.4}   {}  {:<10}  {}",
             t.tuner,
             t.mean,
             t.sem,
@@ -412,7 +414,7 @@ pub fn run(args: &BenchTunersArgs, search_path: &SearchPath) -> Result<ExitCode>
         );
         for t in &report.tuners {
             println!(
-                "{:<12} {:.4} ± {:.4}",
+                "{:<w$} {:.4} ± {:.4}",
                 t.tuner,
                 stats::mean(&t.hypervolume),
                 stats::std_dev(&t.hypervolume) / (t.hypervolume.len() as f64).sqrt()

@@ -169,6 +169,8 @@ impl Tuner for EvolutionTuner {
         metric: &Metric,
     ) -> Result<()> {
         self.state.pending.remove(&id);
+        // A trial this tuner did not propose (the pre-filter's) is never proposed again.
+        self.state.seen.insert(parameters.selections().to_vec());
         self.state
             .population
             .push_back((parameters.selections().to_vec(), metric.default));

@@ -206,6 +206,8 @@ impl Tuner for Nsga2Tuner {
         parameters: &Architecture,
         metric: &Metric,
     ) -> Result<()> {
+        // A trial this tuner did not propose (the pre-filter's) is never proposed again.
+        self.state.proposed.insert(parameters.selections().to_vec());
         // A result without every objective tells the search nothing (the experiment
         // shows such trials as lacking an objective).
         if let Some(values) = self.values(metric) {
