@@ -177,6 +177,8 @@ fn train_epochs(
 ) -> Result<Vec<EpochReport>> {
     let tc = TrainConfig {
         epochs: spec.epochs,
+        start_epoch: spec.start_epoch,
+        stop_epoch: spec.stop_epoch,
         batch_size: spec.batch_size,
         lr: spec.lr,
         augment: Augment {

@@ -553,6 +553,11 @@ pub struct BenchTunersArgs {
     /// Runs (seeds 0, 1, …) per tuner.
     #[arg(long, default_value_t = 20)]
     pub seeds: u64,
+    /// What a multi-fidelity promotion costs: `rerun` (its whole budget: trained again
+    /// from scratch) or `resume` (only the epochs beyond the promoted trial's: it goes on
+    /// from its checkpoint, as the built-in trial does).
+    #[arg(long, default_value = "rerun", value_parser = ["rerun", "resume"])]
+    pub promotions: String,
     /// `NAME@PROXY` tuners: architectures the pre-filter scores per run.
     #[arg(long, default_value_t = 1000)]
     pub prefilter_sample: usize,

@@ -125,6 +125,69 @@ name = "random"
     }
 }
 
+/// A multi-fidelity tuner's promotion continues from the promoted trial's checkpoint:
+/// ASHA on budgets 1 and 3 epochs; every budgeted trial leaves its weights; a promoted
+/// one loads them and trains only epochs 2 and 3 of the same schedule.
+#[test]
+fn promoted_built_in_trials_continue_from_the_promoted_checkpoint() {
+    let home = TempDir::new().unwrap();
+    let runs = home.path().join("runs");
+    let config = trial_config(
+        home.path(),
+        r#"
+direction = "maximize"
+max_trials = 7
+concurrency = 1
+seed = 3
+[space]
+builtin = "nas-bench-201"
+options = { width = 4, cells_per_stage = 1, ops = "skip_connect,nor_conv_3x3,avg_pool_3x3" }
+[trial]
+epochs = 3
+train_subset = 300
+test_subset = 100
+[tuner]
+name = "asha"
+options = { min_budget = 1, max_budget = 3, eta = 3 }
+"#,
+    );
+    let (code, out, err) = experiment(home.path(), &["run", config.to_str().unwrap()], &runs);
+    assert_eq!(code, 0, "{out}\n{err}");
+    let dir = only_experiment(&runs);
+    let store = Store::open(&dir).unwrap();
+    let trials = store.trials().unwrap();
+    let mut promoted = 0;
+    for t in &trials {
+        assert_eq!(t.status, TrialStatus::Succeeded, "{t:?}");
+        let info = store.trial_info(t.id).unwrap();
+        let budget = info["budget"].as_f64().unwrap() as u64;
+        let own = store.trial_dir(t.id);
+        let meta: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(own.join("checkpoint.json")).unwrap())
+                .unwrap();
+        assert_eq!(meta["epoch"], budget, "trial {}: {meta}", t.id);
+        assert!(own.join("checkpoint.safetensors").is_file());
+        let stdout = std::fs::read_to_string(own.join("stdout.log")).unwrap();
+        let epochs_run = store.metrics(t.id).unwrap().len() as u64;
+        match info["promoted_from"].as_u64() {
+            Some(from) => {
+                promoted += 1;
+                let parent = store.trial_info(from).unwrap()["budget"].as_f64().unwrap() as u64;
+                assert!(
+                    stdout.contains(&format!("after epoch {parent} (promotion)")),
+                    "trial {}: {stdout}",
+                    t.id
+                );
+                assert_eq!(epochs_run, budget - parent, "trial {}: {stdout}", t.id);
+                let p = &trials[from as usize];
+                assert_eq!(p.parameters, t.parameters);
+            }
+            None => assert_eq!(epochs_run, budget, "trial {}: {stdout}", t.id),
+        }
+    }
+    assert!(promoted >= 1, "no promotion in {} trials", trials.len());
+}
+
 #[test]
 fn tpe_searches_a_log_uniform_learning_rate_with_the_architecture_on_fashion_mnist() {
     let home = TempDir::new().unwrap();

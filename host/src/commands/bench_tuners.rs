@@ -255,12 +255,23 @@ pub fn run(args: &BenchTunersArgs, search_path: &SearchPath) -> Result<ExitCode>
             let mut by_trial: Vec<(f64, f64)> = Vec::with_capacity(trials.len());
             let mut cost = 0.0;
             let mut reached = None;
+            let budget_of: std::collections::HashMap<u64, f64> = trials
+                .iter()
+                .map(|t| (t.id, t.budget().unwrap_or(full)))
+                .collect();
             for t in &trials {
                 let budget = t.budget().unwrap_or(full);
-                if cost + budget > budget_cap + 1e-9 {
+                // A resumed promotion pays only for the epochs beyond its origin's.
+                let paid = match t.info_json()["promoted_from"].as_u64() {
+                    Some(from) if args.promotions == "resume" => {
+                        budget - budget_of.get(&from).copied().unwrap_or(0.0)
+                    }
+                    _ => budget,
+                };
+                if cost + paid > budget_cap + 1e-9 {
                     break; // Equal cost: N trials at the table's budget.
                 }
-                cost += budget;
+                cost += paid;
                 match (t.status, t.final_metric) {
                     (TrialStatus::Succeeded, Some(v)) if budget >= full => {
                         so_far = if so_far.is_nan() { v } else { so_far.max(v) }
@@ -370,7 +381,13 @@ pub fn run(args: &BenchTunersArgs, search_path: &SearchPath) -> Result<ExitCode>
         report.seeds
     );
     let heads: Vec<String> = marks.iter().map(|m| format!("@{m:<6}")).collect();
-    let w = report.tuners.iter().map(|t| t.tuner.len()).max().unwrap_or(5).max(12);
+    let w = report
+        .tuners
+        .iter()
+        .map(|t| t.tuner.len())
+        .max()
+        .unwrap_or(5)
+        .max(12);
     println!(
         "{:<w$} best (mean ± s.e.)   regret   {}  unanswered  cost to random's result",
         "tuner",

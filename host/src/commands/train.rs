@@ -52,5 +52,6 @@ pub fn train_spec(args: &TrainArgs) -> Result<TrainSpec> {
                 .unwrap_or_else(|| format.default_file().into()),
         }),
         report_metrics: args.report_metrics,
+        ..TrainSpec::default()
     })
 }

@@ -2,11 +2,19 @@
 //! ARCHON_EXPERIMENT_DIR and ARCHON_PARAMETERS; it trains that architecture of the
 //! experiment's built-in space as `[trial]` configures and reports each epoch's test
 //! accuracy on stdout with the metric protocol. A budget from a multi-fidelity tuner
-//! (`ARCHON_BUDGET`) is its number of epochs.
+//! (`ARCHON_BUDGET`) is its number of epochs: the first that many of `trial.epochs`'
+//! schedule (or a schedule that long, if longer). Such a trial saves its weights in its
+//! folder (`checkpoint.safetensors`, `checkpoint.json`), and a promoted one
+//! (`ARCHON_RESUME_FROM`: the promoted trial's folder) continues from them — the same
+//! weights, the schedule and the data order going on where they stopped (only SGD's
+//! momentum starts again) — instead of training from scratch.
 
 use crate::{child::train_child, experiment::store::Store, plugins::SearchPath};
 use anyhow::{Context, Result};
-use std::{path::PathBuf, process::ExitCode};
+use std::{
+    path::{Path, PathBuf},
+    process::ExitCode,
+};
 
 /// Runs the built-in trial.
 pub fn run(search_path: &SearchPath) -> Result<ExitCode> {
@@ -16,14 +24,76 @@ pub fn run(search_path: &SearchPath) -> Result<ExitCode> {
     let parameters = std::env::var("ARCHON_PARAMETERS").context("ARCHON_PARAMETERS is not set")?;
     let store = Store::open_read_only(&dir)?;
     let (cfg, config_dir) = store.experiment_config()?;
-    let mut spec = cfg.trial_spec(&config_dir, parameters)?;
+    let mut spec = cfg.trial_spec(&config_dir, parameters.clone())?;
+    let mut checkpoint = None;
     if let Ok(budget) = std::env::var("ARCHON_BUDGET") {
-        // A multi-fidelity tuner's budget is the trial's epochs.
+        // A multi-fidelity tuner's budget: the first `b` epochs of the schedule.
         let b: f64 = budget
             .parse()
             .with_context(|| format!("ARCHON_BUDGET={budget:?} is not a number"))?;
-        spec.epochs = (b.round() as usize).max(1);
+        let b = (b.round() as usize).max(1);
+        spec.epochs = spec.epochs.max(b);
+        spec.stop_epoch = Some(b);
+        let own = trial_dir(&store)?;
+        spec.save = Some(own.join(CHECKPOINT));
+        checkpoint = Some((own, b));
+        if let Ok(from) = std::env::var("ARCHON_RESUME_FROM") {
+            match resumable(Path::new(&from), &parameters, b) {
+                Ok(epoch) => {
+                    println!("continuing from {from} after epoch {epoch} (promotion)");
+                    spec.load = Some(Path::new(&from).join(CHECKPOINT));
+                    spec.start_epoch = epoch;
+                }
+                Err(why) => println!("training from scratch: {why:#}"),
+            }
+        }
     }
     train_child(&spec, search_path, false)?;
+    if let Some((own, epoch)) = checkpoint {
+        let meta = serde_json::json!({"epoch": epoch, "parameters": parameters_json(&parameters)?});
+        std::fs::write(own.join(CHECKPOINT_META), meta.to_string())
+            .with_context(|| format!("writing {}", own.join(CHECKPOINT_META).display()))?;
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The weights a budgeted trial leaves in its folder, and what they are.
+const CHECKPOINT: &str = "checkpoint.safetensors";
+const CHECKPOINT_META: &str = "checkpoint.json";
+
+/// This trial's folder.
+fn trial_dir(store: &Store) -> Result<PathBuf> {
+    let id: u64 = std::env::var("ARCHON_TRIAL_ID")
+        .context("ARCHON_TRIAL_ID is not set")?
+        .parse()
+        .context("ARCHON_TRIAL_ID is not a number")?;
+    Ok(store.trial_dir(id))
+}
+
+fn parameters_json(parameters: &str) -> Result<serde_json::Value> {
+    serde_json::from_str(parameters).context("ARCHON_PARAMETERS is not JSON")
+}
+
+/// The epoch the checkpoint in `from` reached, if it is of these parameters and short of
+/// `budget`.
+fn resumable(from: &Path, parameters: &str, budget: usize) -> Result<usize> {
+    let meta_path = from.join(CHECKPOINT_META);
+    let meta: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(&meta_path)
+            .with_context(|| format!("no checkpoint ({})", meta_path.display()))?,
+    )
+    .with_context(|| format!("{} is not JSON", meta_path.display()))?;
+    if meta["parameters"] != parameters_json(parameters)? {
+        anyhow::bail!(
+            "the checkpoint in {} is of other parameters",
+            from.display()
+        );
+    }
+    let epoch = meta["epoch"]
+        .as_u64()
+        .with_context(|| format!("{}: no epoch", meta_path.display()))? as usize;
+    if epoch >= budget {
+        anyhow::bail!("the checkpoint is at epoch {epoch}, not short of the budget {budget}");
+    }
+    Ok(epoch)
 }

@@ -404,8 +404,8 @@ impl Store {
             .optional()?)
     }
 
-    /// The budget the tuner gave trial `id`, if any.
-    pub fn trial_budget(&self, id: u64) -> Result<Option<f64>> {
+    /// What the tuner (or the pre-filter) said of trial `id` (`Null` when nothing).
+    pub fn trial_info(&self, id: u64) -> Result<serde_json::Value> {
         let info: Option<String> = self
             .conn
             .query_row(
@@ -416,7 +416,12 @@ impl Store {
             .optional()?;
         Ok(info
             .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-            .and_then(|v| v["budget"].as_f64()))
+            .unwrap_or_default())
+    }
+
+    /// The budget the tuner gave trial `id`, if any.
+    pub fn trial_budget(&self, id: u64) -> Result<Option<f64>> {
+        Ok(self.trial_info(id)?["budget"].as_f64())
     }
 
     /// The folder for a trial's files (logs, parameters).

@@ -17,8 +17,14 @@ pub struct TrainSpec {
     pub space_spec: SpaceSpec,
     /// The data.
     pub data: DataSpec,
-    /// Epochs.
+    /// Epochs (the length of the learning-rate schedule).
     pub epochs: usize,
+    /// The first epoch to run: a run continued from weights saved after epoch
+    /// `start_epoch` (`load`) goes on with the schedule where it was.
+    pub start_epoch: usize,
+    /// Stop before this epoch (none: `epochs`): a multi-fidelity budget is the first
+    /// epochs of the schedule.
+    pub stop_epoch: Option<usize>,
     /// Batch size.
     pub batch_size: i64,
     /// Initial learning rate (cosine-annealed to 0).
@@ -57,6 +63,8 @@ impl Default for TrainSpec {
             space_spec: SpaceSpec::default(),
             data: DataSpec::default(),
             epochs: 1,
+            start_epoch: 0,
+            stop_epoch: None,
             batch_size: 64,
             lr: 0.025,
             cutout: 0,

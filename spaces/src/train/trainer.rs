@@ -9,8 +9,13 @@ use tch::{nn, nn::OptimizerConfig, Kind};
 /// Hyper-parameters of child training (defaults as DARTS retraining, shorter).
 #[derive(Debug, Clone, PartialEq)]
 pub struct TrainConfig {
-    /// Passes over the training data.
+    /// Passes over the training data (the length of the learning-rate schedule).
     pub epochs: usize,
+    /// The first epoch to run (a run continued from a checkpoint of epoch
+    /// `start_epoch`): the schedule and the shuffles go on where they were.
+    pub start_epoch: usize,
+    /// Stop before this epoch (none: `epochs`): a budget shorter than the schedule.
+    pub stop_epoch: Option<usize>,
     /// Examples per step.
     pub batch_size: i64,
     /// Initial learning rate.
@@ -37,6 +42,8 @@ impl Default for TrainConfig {
     fn default() -> Self {
         TrainConfig {
             epochs: 1,
+            start_epoch: 0,
+            stop_epoch: None,
             batch_size: 64,
             lr: 0.025,
             lr_min: 0.0,
@@ -126,7 +133,7 @@ pub fn train_and_evaluate(
     let n = train.len() as i64;
     let steps = ((n + cfg.batch_size - 1) / cfg.batch_size).max(1) as usize;
     let mut reports = Vec::with_capacity(cfg.epochs);
-    for epoch in 0..cfg.epochs {
+    for epoch in cfg.start_epoch..cfg.stop_epoch.unwrap_or(cfg.epochs).min(cfg.epochs) {
         let start = Instant::now();
         let progress = epoch as f64 / cfg.epochs.max(1) as f64;
         let lr = cfg.lr_min

@@ -95,7 +95,7 @@ impl Manager {
     }
 
     /// How to run attempt `attempt` of trial `id` (with `ARCHON_BUDGET` when the tuner
-    /// gave it a budget).
+    /// gave it a budget, `ARCHON_RESUME_FROM` when it promotes another trial).
     pub(super) fn trial_spec(
         &self,
         id: u64,
@@ -123,8 +123,17 @@ impl Manager {
         if let Some(gpu) = gpu {
             env.push(("CUDA_VISIBLE_DEVICES".into(), gpu.to_string()));
         }
-        if let Some(budget) = self.store.trial_budget(id)? {
+        let info = self.store.trial_info(id)?;
+        if let Some(budget) = info["budget"].as_f64() {
             env.push(("ARCHON_BUDGET".into(), budget.to_string()));
+        }
+        // A promotion: the same architecture at a higher budget. A trial that saved a
+        // checkpoint in its folder may continue from the promoted trial's.
+        if let Some(from) = info["promoted_from"].as_u64() {
+            env.push((
+                "ARCHON_RESUME_FROM".into(),
+                self.store.trial_dir(from).display().to_string(),
+            ));
         }
         Ok(TrialSpec {
             id,
