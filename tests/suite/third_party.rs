@@ -25,7 +25,7 @@ fn install_and_check(lib: &std::path::Path) -> (TempDir, TempDir) {
         .arg(plugins.path())
         .args(["plugins", "check", "my-hill-climb"]));
     assert_eq!(code, 0, "{out}\n{err}");
-    assert!(out.contains("9 passed, 0 failed"), "{out}");
+    assert!(out.contains("10 passed, 0 failed"), "{out}");
     (plugins, home)
 }
 
