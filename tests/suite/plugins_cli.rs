@@ -135,7 +135,7 @@ fn info_shows_each_plugin_s_own_defaults() {
         ("bohb", "top_n_percent", "15.0"),
         ("bohb", "min_budget", "1.0"),
         ("nsga2", "population_size", "50"),
-        ("evolution", "population_size", "100"),
+        ("evolution", "population_size", "20"),
         ("darts", "arch_lr", "0.0003"),
         ("pdarts", "arch_lr", "0.0006"),
         ("pdarts", "max_skip", "2"),

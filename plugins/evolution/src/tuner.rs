@@ -15,10 +15,11 @@ const DRAWS: usize = 200;
 plugin_options! {
     /// The evolution tuner's options.
     pub struct EvolutionOptions {
-        /// Architectures in the population (the oldest dies when a child is born).
-        pub population_size: usize = 100,
+        /// Architectures in the population (the oldest dies when a child is born); the
+        /// first this many trials are random.
+        pub population_size: usize = 20,
         /// Population members drawn per tournament; the best becomes the parent.
-        pub sample_size: usize = 25,
+        pub sample_size: usize = 5,
         /// Per-choice probability that a mutation redraws it.
         pub mutation_prob: f64 = 0.05,
         /// Whether a larger or a smaller metric is better.
