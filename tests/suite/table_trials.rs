@@ -300,6 +300,17 @@ fn the_proxy_prefilter_runs_its_best_picks_first_and_the_tuner_goes_on() {
     let saved: Vec<serde_json::Value> =
         serde_json::from_str(&store.meta("prefilter").unwrap().unwrap()).unwrap();
     assert_eq!(saved.len(), 3);
+    let dir = only_experiment(&runs);
+    let (code, shown, err) = run(archon(home.path())
+        .args(["experiment", "show", dir.to_str().unwrap()])
+        .arg("--runs-dir")
+        .arg(&runs));
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        shown.contains("PRE-FILTER") && shown.contains("params #1"),
+        "{shown}"
+    );
+    assert!(!shown.contains("BUDGET"), "{shown}");
 
     // Bad sections are refused before anything runs, naming the key.
     for (section, needle) in [

@@ -261,13 +261,19 @@ fn show(dir: &Path) -> Result<()> {
         store.status_text()?
     );
     let trials = store.trials()?;
-    // Multi-fidelity tuners give budgets and promotions: shown when any trial has one.
-    let fidelity = trials.iter().any(|t| t.info.is_some());
-    let extra = if fidelity {
-        format!("{:>8} {:>9}  ", "BUDGET", "PROMOTED")
-    } else {
-        String::new()
-    };
+    // Multi-fidelity tuners give budgets and promotions, the proxy pre-filter its
+    // picks' ranks: each shown when any trial has one.
+    let fidelity = trials.iter().any(|t| t.budget().is_some());
+    let prefiltered = trials
+        .iter()
+        .any(|t| t.info_json().get("prefilter").is_some());
+    let mut extra = String::new();
+    if fidelity {
+        extra += &format!("{:>8} {:>9}  ", "BUDGET", "PROMOTED");
+    }
+    if prefiltered {
+        extra += &format!("{:<16}  ", "PRE-FILTER");
+    }
     println!(
         "{:>5}  {:<13} {:>8} {:>8}  {extra}REASON",
         "TRIAL", "STATUS", "METRIC", "ATTEMPTS"
@@ -280,9 +286,10 @@ fn show(dir: &Path) -> Result<()> {
         )?);
     }
     for t in trials {
-        let extra = if fidelity {
-            let info = t.info_json();
-            format!(
+        let info = t.info_json();
+        let mut extra = String::new();
+        if fidelity {
+            extra += &format!(
                 "{:>8} {:>9}  ",
                 t.budget()
                     .map(|b| b.to_string())
@@ -291,10 +298,16 @@ fn show(dir: &Path) -> Result<()> {
                     .as_u64()
                     .map(|f| format!("from {f}"))
                     .unwrap_or_else(|| "-".into())
-            )
-        } else {
-            String::new()
-        };
+            );
+        }
+        if prefiltered {
+            let pick = &info["prefilter"];
+            let shown = match (pick["proxy"].as_str(), pick["rank"].as_u64()) {
+                (Some(proxy), Some(rank)) => format!("{proxy} #{}", rank + 1),
+                _ => "-".into(),
+            };
+            extra += &format!("{shown:<16}  ");
+        }
         println!(
             "{:>5}  {:<13} {:>8} {:>8}  {extra}{}",
             t.id,
