@@ -173,6 +173,7 @@ fn trials(store: &Store) -> Result<Value> {
                 "attempts": t.attempts,
                 "budget": t.budget(),
                 "promoted_from": t.info_json()["promoted_from"],
+                "prefilter": t.info_json()["prefilter"],
                 "objectives": values.get(&t.id),
                 "on_front": front.contains(&t.id),
                 "reason": t.reason,

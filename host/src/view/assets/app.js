@@ -143,6 +143,11 @@ async function classicPage(id, exp) {
   const budgetHead = fidelity ? `<th data-key="budget">budget</th>` : "";
   const budgetCell = t => !fidelity ? "" : `<td>${t.budget ?? "-"}${
     typeof t.promoted_from === "number" ? ` <span class="muted">(from ${t.promoted_from})</span>` : ""}</td>`;
+  // The proxy pre-filter's picks: a column with the proxy and rank.
+  const prefiltered = trials.some(t => t.prefilter && typeof t.prefilter.rank === "number");
+  const prefilterHead = prefiltered ? `<th>pre-filter</th>` : "";
+  const prefilterCell = t => !prefiltered ? "" : `<td class="prefilter">${t.prefilter && typeof t.prefilter.rank === "number"
+    ? `${esc(t.prefilter.proxy)} #${t.prefilter.rank + 1}` : "-"}</td>`;
   app.innerHTML = header(exp) + `
     <div class="panel"><h3>Best so far</h3><svg id="best-curve"></svg></div>
     ${(exp.summary.objectives || []).length >= 2 ? `<div class="panel"><h3>Pareto front</h3><svg id="pareto"></svg></div>` : ""}
@@ -150,9 +155,9 @@ async function classicPage(id, exp) {
     <h3>Trials <select id="status-filter"><option value="">all (${trials.length})</option>${statuses.map(s =>
       `<option ${s === state.filter ? "selected" : ""}>${esc(s)}</option>`).join("")}</select></h3>
     <table id="trials"><thead><tr><th data-key="id">trial</th><th data-key="status">status</th><th data-key="metric">metric</th>
-      <th data-key="attempts">attempts</th>${budgetHead}<th>parameters</th></tr></thead><tbody>` +
+      <th data-key="attempts">attempts</th>${budgetHead}${prefilterHead}<th>parameters</th></tr></thead><tbody>` +
     rows.map(t => `<tr class="trial" data-id="${t.id}"><td>${t.id}</td><td class="status-${esc(t.status)}">${esc(t.status)}</td>
-      <td>${fmt(t.metric)}</td><td>${t.attempts}</td>${budgetCell(t)}<td class="muted">${esc(Object.entries(t.parameters || {}).map(([k, v]) =>
+      <td>${fmt(t.metric)}</td><td>${t.attempts}</td>${budgetCell(t)}${prefilterCell(t)}<td class="muted">${esc(Object.entries(t.parameters || {}).map(([k, v]) =>
         k + "=" + JSON.stringify(v._value)).join(" ")).slice(0, 160)}</td></tr>`).join("") + `</tbody></table>
     <div id="trial-detail"></div>
     <h3>Which choices the good trials made</h3><div id="choices">${choiceView(trials, maximize)}</div>`;
