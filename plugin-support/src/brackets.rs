@@ -12,16 +12,12 @@
 //! budget (`promoted_from`).
 
 use crate::{
-    bad_state,
-    fidelity::{ladder, Run, Runs},
+    fidelity::Runs,
+    scheduled::{Ctx, Schedule, Scheduled, Start},
     SeededRng,
 };
-use archon_plugin_api::{
-    plugin_options, space::ALL_TYPES, Architecture, Metric, OptimizeMode, OptionSet, Options,
-    ParameterId, PluginError, Result, SearchSpace, Selection, Tuner,
-};
+use archon_plugin_api::{plugin_options, OptimizeMode, OptionSet, Result, SearchSpace, Selection};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use std::collections::VecDeque;
 
 plugin_options! {
@@ -64,7 +60,7 @@ pub trait BracketSampler: Send + 'static + Sized {
 
 /// One bracket of successive halving.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-struct Bracket {
+pub struct Bracket {
     /// Its number (the `bracket` of its trials).
     index: usize,
     /// The rung its trials run at now.
@@ -75,136 +71,105 @@ struct Bracket {
     queue: VecDeque<(Vec<Selection>, Option<u64>)>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// The brackets under way and how many were started (saved with the trials).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct State {
-    rng: SeededRng,
-    runs: Runs,
+pub struct BracketState {
     brackets: Vec<Bracket>,
     started: usize,
 }
 
-/// A Hyperband-scheduled tuner whose brackets start from `S`'s architectures.
-pub struct BracketTuner<S: BracketSampler> {
-    options: BracketOptions,
+/// Hyperband's schedule, its brackets started from `S`'s architectures.
+pub struct Brackets<S: BracketSampler> {
     sampler: S,
-    ladder: Vec<f64>,
-    space: Option<SearchSpace>,
-    state: State,
 }
 
-impl<S: BracketSampler> BracketTuner<S> {
-    /// The highest rung, K.
-    fn top(&self) -> usize {
-        self.ladder.len() - 1
-    }
+/// A Hyperband-scheduled tuner whose brackets start from `S`'s architectures.
+pub type BracketTuner<S> = Scheduled<Brackets<S>>;
 
-    /// Moves bracket `b` to its next rung once every trial of its rung has ended;
-    /// false when the bracket is complete.
-    fn advance(&mut self, b: usize) -> bool {
-        let bracket = &self.state.brackets[b];
-        if !bracket.queue.is_empty() {
-            return true;
-        }
-        let (index, rung, size) = (bracket.index, bracket.rung, bracket.size);
-        let ended = self
-            .state
-            .runs
-            .runs
-            .values()
-            .filter(|r| r.bracket == index && r.rung == rung && r.ended)
-            .count();
-        if ended < size {
-            return true; // Waiting for this rung's results.
-        }
-        if rung == self.top() {
-            return false;
-        }
-        let keep = ((size as f64 / self.options.eta).floor() as usize).max(1);
-        let next: VecDeque<(Vec<Selection>, Option<u64>)> = self
-            .state
-            .runs
-            .ranked(index, rung)
-            .into_iter()
-            .take(keep)
-            .map(|id| (self.state.runs.runs[&id].selections.clone(), Some(id)))
-            .collect();
-        if next.is_empty() {
-            return false; // Every trial of the rung failed.
-        }
-        let bracket = &mut self.state.brackets[b];
-        bracket.rung += 1;
-        bracket.size = next.len();
-        bracket.queue = next;
-        true
+/// Moves bracket `b` to its next rung once every trial of its rung has ended; false
+/// when the bracket is complete.
+fn advance(state: &mut BracketState, b: usize, runs: &Runs, top: usize, eta: f64) -> bool {
+    let bracket = &state.brackets[b];
+    if !bracket.queue.is_empty() {
+        return true;
     }
+    let (index, rung, size) = (bracket.index, bracket.rung, bracket.size);
+    let ended = runs
+        .runs
+        .values()
+        .filter(|r| r.bracket == index && r.rung == rung && r.ended)
+        .count();
+    if ended < size {
+        return true; // Waiting for this rung's results.
+    }
+    if rung == top {
+        return false;
+    }
+    let keep = ((size as f64 / eta).floor() as usize).max(1);
+    let next: VecDeque<(Vec<Selection>, Option<u64>)> = runs
+        .ranked(index, rung)
+        .into_iter()
+        .take(keep)
+        .map(|id| (runs.runs[&id].selections.clone(), Some(id)))
+        .collect();
+    if next.is_empty() {
+        return false; // Every trial of the rung failed.
+    }
+    let bracket = &mut state.brackets[b];
+    bracket.rung += 1;
+    bracket.size = next.len();
+    bracket.queue = next;
+    true
+}
 
+impl<S: BracketSampler> Brackets<S> {
     /// Starts the next bracket; false when the sampler has nothing new.
-    fn start_bracket(&mut self, space: &SearchSpace) -> bool {
-        let k = self.top();
-        let s = k - self.state.started % (k + 1);
-        let n = ((k + 1) as f64 / (s + 1) as f64 * self.options.eta.powi(s as i32)).ceil() as usize;
-        let fresh = self.sampler.sample(
-            space,
-            &self.state.runs,
-            &self.ladder,
-            &mut self.state.rng,
-            n,
-        );
+    fn start_bracket(&mut self, state: &mut BracketState, ctx: &mut Ctx<'_>) -> bool {
+        let k = ctx.ladder.len() - 1;
+        let s = k - state.started % (k + 1);
+        let n = ((k + 1) as f64 / (s + 1) as f64 * ctx.options.eta.powi(s as i32)).ceil() as usize;
+        let fresh = self
+            .sampler
+            .sample(ctx.space, ctx.runs, ctx.ladder, ctx.rng, n);
         if fresh.is_empty() {
             return false;
         }
-        self.state.runs.proposed.extend(fresh.iter().cloned());
-        self.state.brackets.push(Bracket {
-            index: self.state.started,
+        ctx.runs.proposed.extend(fresh.iter().cloned());
+        state.brackets.push(Bracket {
+            index: state.started,
             rung: k - s,
             size: fresh.len(),
             queue: fresh.into_iter().map(|s| (s, None)).collect(),
         });
-        self.state.started += 1;
+        state.started += 1;
         true
     }
 }
 
-impl<S: BracketSampler> Tuner for BracketTuner<S> {
-    /// Every type: architectures are drawn from the prior (or a model over every type).
-    const SUPPORTED_TYPES: &'static [&'static str] = &ALL_TYPES;
+impl<S: BracketSampler> Schedule for Brackets<S> {
+    const NAME: &'static str = S::NAME;
+    type Options = S::Options;
+    type State = BracketState;
 
-    fn new(options: &Options) -> Result<Self> {
-        let all = S::Options::from_options(options, S::NAME)?;
-        let shared = S::shared(&all).clone();
-        let ladder = ladder(shared.min_budget, shared.max_budget, shared.eta)
-            .map_err(|e| PluginError::invalid_input(format!("{}: {}", S::NAME, e.message())))?;
-        Ok(BracketTuner {
-            sampler: S::new(&all)?,
-            state: State {
-                rng: SeededRng::from_seed(shared.seed),
-                runs: Runs::default(),
-                brackets: Vec::new(),
-                started: 0,
-            },
-            options: shared,
-            ladder,
-            space: None,
+    fn shared(options: &Self::Options) -> &BracketOptions {
+        S::shared(options)
+    }
+
+    fn new(options: &Self::Options) -> Result<Self> {
+        Ok(Brackets {
+            sampler: S::new(options)?,
         })
     }
 
-    fn update_search_space(&mut self, space: &SearchSpace) -> Result<()> {
-        self.space = Some(space.clone());
-        Ok(())
-    }
-
-    fn generate_parameters(&mut self, id: ParameterId) -> Result<Option<Architecture>> {
-        let space = self
-            .space
-            .clone()
-            .ok_or_else(|| PluginError::invalid_state("no search space yet"))?;
+    fn next(&mut self, state: &mut BracketState, mut ctx: Ctx<'_>) -> Option<Start> {
+        let top = ctx.ladder.len() - 1;
         let mut b = 0;
-        while b < self.state.brackets.len() {
-            if self.advance(b) {
+        while b < state.brackets.len() {
+            if advance(state, b, ctx.runs, top, ctx.options.eta) {
                 b += 1;
             } else {
-                self.state.brackets.remove(b);
+                state.brackets.remove(b);
             }
         }
         let pick = |brackets: &mut Vec<Bracket>| {
@@ -214,72 +179,22 @@ impl<S: BracketSampler> Tuner for BracketTuner<S> {
                     .map(|(selections, from)| (selections, from, br.index, br.rung))
             })
         };
-        let mut next = pick(&mut self.state.brackets);
-        if next.is_none() && self.start_bracket(&space) {
-            next = pick(&mut self.state.brackets);
+        let mut next = pick(&mut state.brackets);
+        if next.is_none() && self.start_bracket(state, &mut ctx) {
+            next = pick(&mut state.brackets);
         }
         // Nothing to start now: the host asks again after the next result.
-        let Some((selections, promoted_from, bracket, rung)) = next else {
-            return Ok(None);
-        };
-        let arch = Architecture::new(&space, selections.clone())?;
-        self.state.runs.runs.insert(
-            id,
-            Run {
-                selections,
-                rung,
-                promoted_from,
-                loss: None,
-                ended: false,
-                promoted: false,
-                bracket,
-            },
-        );
-        Ok(Some(arch))
+        let (selections, promoted_from, bracket, rung) = next?;
+        Some(Start {
+            selections,
+            rung,
+            promoted_from,
+            bracket,
+        })
     }
 
-    fn trial_info(&self, id: ParameterId) -> Result<Option<Value>> {
-        Ok(self.state.runs.info(id, &self.ladder))
-    }
-
-    fn receive_trial_result(
-        &mut self,
-        id: ParameterId,
-        _parameters: &Architecture,
-        metric: &Metric,
-    ) -> Result<()> {
-        self.state
-            .runs
-            .receive(id, metric.default, self.options.optimize_mode);
-        Ok(())
-    }
-
-    fn trial_end(&mut self, id: ParameterId, _success: bool) -> Result<()> {
-        self.state.runs.end(id);
-        Ok(())
-    }
-
-    fn save_state(&self) -> Result<Value> {
-        serde_json::to_value(&self.state)
-            .map_err(|e| PluginError::internal(format!("saving state: {e}")))
-    }
-
-    fn load_state(&mut self, state: &Value) -> Result<()> {
-        let state: State =
-            serde_json::from_value(state.clone()).map_err(|e| bad_state(S::NAME, e))?;
-        let space = self
-            .space
-            .as_ref()
-            .ok_or_else(|| PluginError::invalid_state("load_state needs the search space first"))?;
-        state.runs.check_fits(space, &self.ladder, S::NAME)?;
-        if state.brackets.iter().any(|b| b.rung >= self.ladder.len()) {
-            return Err(PluginError::invalid_input(format!(
-                "saved state: the {} state does not fit these budgets (was it saved for another experiment?)",
-                S::NAME
-            )));
-        }
-        self.state = state;
-        Ok(())
+    fn fits(state: &BracketState, ladder: &[f64]) -> bool {
+        state.brackets.iter().all(|b| b.rung < ladder.len())
     }
 }
 

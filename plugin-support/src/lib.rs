@@ -9,6 +9,7 @@ pub mod one_shot;
 pub mod pareto;
 pub mod parzen;
 mod saved_state;
+pub mod scheduled;
 mod seeded_rng;
 pub mod tpe_model;
 
