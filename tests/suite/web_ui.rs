@@ -195,6 +195,20 @@ fn label_boxes(dom: &str, svg: &str) -> Vec<Vec<[f64; 4]>> {
         .collect()
 }
 
+/// No two of one cell's label boxes overlap, and none is empty.
+fn assert_apart(svg: &str, cell: &[[f64; 4]]) {
+    for (i, a) in cell.iter().enumerate() {
+        assert!(a[2] > 10.0 && a[3] > 5.0, "{svg}: an empty label box {a:?}");
+        for b in &cell[i + 1..] {
+            let apart = a[0] + a[2] <= b[0]
+                || b[0] + b[2] <= a[0]
+                || a[1] + a[3] <= b[1]
+                || b[1] + b[3] <= a[1];
+            assert!(apart, "{svg}: labels at {a:?} and {b:?} overlap");
+        }
+    }
+}
+
 fn count(haystack: &str, needle: &str) -> usize {
     haystack.matches(needle).count()
 }
@@ -289,22 +303,60 @@ fn the_web_ui_shows_both_kinds_of_experiment_in_a_real_browser() {
             "{svg}: {boxes:?}"
         );
         for cell in &boxes {
-            for (i, a) in cell.iter().enumerate() {
-                assert!(a[2] > 10.0 && a[3] > 5.0, "{svg}: an empty label box {a:?}");
-                for b in &cell[i + 1..] {
-                    let apart = a[0] + a[2] <= b[0]
-                        || b[0] + b[2] <= a[0]
-                        || a[1] + a[3] <= b[1]
-                        || b[1] + b[3] <= a[1];
-                    assert!(apart, "{svg}: labels at {a:?} and {b:?} overlap");
-                }
-            }
+            assert_apart(svg, cell);
         }
     }
     assert!(
         dom.contains(r#"id="curves""#) && dom.contains("polyline"),
         "{dom}"
     );
+
+    // A NAS-Bench-201 search: its cell drawn as a chain from node 0 to node 3, six
+    // labelled edges, and the derived cell with every edge's operation; no overlaps.
+    std::fs::write(
+        home.path().join("nb201.toml"),
+        r#"
+name = "nb201"
+seed = 1
+[space]
+builtin = "nas-bench-201"
+options = { width = 4, cells_per_stage = 1, ops = "skip_connect,nor_conv_3x3,avg_pool_3x3" }
+[data]
+train_subset = 256
+[search]
+algorithm = "gdas"
+epochs = 2
+batch_size = 32
+steps_per_epoch = 2
+device = "cpu"
+"#,
+    )
+    .unwrap();
+    let (code, out, err) = run(archon(home.path())
+        .arg("search")
+        .arg(home.path().join("nb201.toml"))
+        .arg("--runs-dir")
+        .arg(&runs));
+    assert_eq!(code, 0, "{out}\n{err}");
+    let nb201 = out
+        .lines()
+        .find_map(|l| l.strip_prefix("experiment "))
+        .and_then(|l| l.split_whitespace().next())
+        .unwrap()
+        .to_string();
+    let dom = page(
+        profile.path(),
+        &format!("{}#/exp/{nb201}", server.url),
+        "one-shot-nb201",
+    );
+    assert_eq!(count(&dom, r#"class="edge-weight""#), 6, "{dom}");
+    assert_eq!(count(&dom, r#"class="genotype-op""#), 6, "{dom}");
+    for svg in ["supernet", "genotype"] {
+        let boxes = label_boxes(&dom, svg);
+        assert_eq!(boxes.len(), 1, "{svg}: one cell");
+        assert_eq!(boxes[0].len(), 6, "{svg}: {boxes:?}");
+        assert_apart(svg, &boxes[0]);
+    }
 
     // Static reports of both.
     for (id, files) in [

@@ -61,8 +61,9 @@ pub struct CellLayout {
     pub height: f64,
     /// Inputs and intermediate nodes, indexed as edges index them.
     pub nodes: Vec<Node>,
-    /// The output node c_{k}; every intermediate node feeds it.
-    pub output: Node,
+    /// DARTS-style cells: the output node c_{k}, the concatenation of every
+    /// intermediate node. None where the last node is the output (NAS-Bench-201).
+    pub output: Option<Node>,
     pub edges: Vec<PlacedEdge>,
     /// Width and height every label was given room for.
     pub label_w: f64,
@@ -94,6 +95,17 @@ impl Rect {
             y1: y + h / 2.0,
         }
     }
+    /// Whether the segment from `a` to `b` passes through the box (sampled every
+    /// couple of pixels: labels are far larger).
+    fn crossed_by(&self, (a, b): ((f64, f64), (f64, f64))) -> bool {
+        let steps = ((b.0 - a.0).hypot(b.1 - a.1) / 2.0).ceil().max(1.0) as usize;
+        (0..=steps).any(|k| {
+            let t = k as f64 / steps as f64;
+            let (x, y) = (a.0 + t * (b.0 - a.0), a.1 + t * (b.1 - a.1));
+            x > self.x0 && x < self.x1 && y > self.y0 && y < self.y1
+        })
+    }
+
     fn overlaps(&self, o: &Rect) -> bool {
         self.x0 < o.x1 + GAP && o.x0 < self.x1 + GAP && self.y0 < o.y1 + GAP && o.y0 < self.y1 + GAP
     }
@@ -104,51 +116,63 @@ fn node_width(name: &str) -> f64 {
     (2.0 * NODE_R).max(label_width(name.chars().count()))
 }
 
-fn node_name(n: usize) -> String {
-    match n {
-        0 => "c_{k-2}".to_string(),
-        1 => "c_{k-1}".to_string(),
-        k => (k - 2).to_string(),
-    }
+/// The two shapes of cell archon's spaces have.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Shape {
+    /// DARTS: inputs c_{k-2}, c_{k-1}, `intermediate` nodes, and an output c_{k} that
+    /// concatenates them (no labelled edges into it).
+    Darts { intermediate: usize },
+    /// NAS-Bench-201: `nodes` nodes, the first the input, the last the output, an edge
+    /// from every node to every later one.
+    Chain { nodes: usize },
 }
 
-fn node_box(n: usize, x: f64, y: f64) -> Rect {
-    Rect::centred(x, y, node_width(&node_name(n)), 2.0 * NODE_R)
-}
+/// A node's centre and name.
+type At = ((f64, f64), String);
 
-/// Node centres of a cell with `intermediate` nodes at spread `s` (1: the tightest).
-fn positions(intermediate: usize, label_w: f64, s: f64) -> (Vec<(f64, f64)>, (f64, f64)) {
+/// Node centres and names at spread `s` (1: the tightest), and the separate output.
+fn positions(shape: Shape, label_w: f64, s: f64) -> (Vec<At>, Option<At>) {
     let col = (label_w + 2.0 * NODE_R + 24.0) * s;
     let row = 64.0 * s;
-    let mut at = vec![(0.0, 0.0), (0.0, 2.0 * row)];
-    for j in 0..intermediate {
-        let y = if j % 2 == 0 { 0.5 * row } else { 1.5 * row };
-        at.push(((j + 1) as f64 * col, y));
+    let zigzag = |j: usize| if j % 2 == 0 { 0.5 * row } else { 1.5 * row };
+    match shape {
+        Shape::Darts { intermediate } => {
+            let mut at = vec![
+                ((0.0, 0.0), "c_{k-2}".to_string()),
+                ((0.0, 2.0 * row), "c_{k-1}".to_string()),
+            ];
+            for j in 0..intermediate {
+                at.push((((j + 1) as f64 * col, zigzag(j)), j.to_string()));
+            }
+            let out = (((intermediate + 1) as f64 * col, row), "c_{k}".to_string());
+            (at, Some(out))
+        }
+        Shape::Chain { nodes } => {
+            let at = (0..nodes)
+                .map(|n| {
+                    let y = if n == 0 || n + 1 == nodes {
+                        row
+                    } else {
+                        zigzag(n - 1)
+                    };
+                    ((n as f64 * col, y), n.to_string())
+                })
+                .collect();
+            (at, None)
+        }
     }
-    (at, ((intermediate + 1) as f64 * col, row))
 }
 
 /// Places the label of each edge on it, clear of nodes and other labels; None when
 /// some edge has no clear point.
-fn place(
-    at: &[(f64, f64)],
-    out: (f64, f64),
-    edges: &[EdgeSpec],
-    label_w: f64,
-) -> Option<Vec<(f64, f64)>> {
+fn place(at: &[At], out: &Option<At>, edges: &[EdgeSpec], label_w: f64) -> Option<Vec<(f64, f64)>> {
     let mut taken: Vec<Rect> = at
         .iter()
-        .enumerate()
-        .map(|(n, &(x, y))| node_box(n, x, y))
-        .chain(std::iter::once(Rect::centred(
-            out.0,
-            out.1,
-            node_width("c_{k}"),
-            2.0 * NODE_R,
-        )))
+        .chain(out)
+        .map(|((x, y), name)| Rect::centred(*x, *y, node_width(name), 2.0 * NODE_R))
         .collect();
     let length = |e: &EdgeSpec| {
-        let (a, b) = (at[e.1], at[e.2]);
+        let (a, b) = (at[e.1].0, at[e.2].0);
         (a.0 - b.0).hypot(a.1 - b.1)
     };
     let mut order: Vec<usize> = (0..edges.len()).collect();
@@ -165,27 +189,44 @@ fn place(
             [0.5 - d, 0.5 + d]
         }))
         .collect();
+    let segment = |e: &EdgeSpec| (at[e.1].0, at[e.2].0);
     for i in order {
-        let (a, b) = (at[edges[i].1], at[edges[i].2]);
-        let spot = ts.iter().find_map(|&t| {
-            let (x, y) = (a.0 + t * (b.0 - a.0), a.1 + t * (b.1 - a.1));
-            let r = Rect::centred(x, y, label_w, LABEL_H);
-            (!taken.iter().any(|o| o.overlaps(&r))).then_some((x, y, r))
-        })?;
+        let (a, b) = segment(&edges[i]);
+        let free = |crossing_ok: bool| {
+            ts.iter().find_map(|&t| {
+                let (x, y) = (a.0 + t * (b.0 - a.0), a.1 + t * (b.1 - a.1));
+                let r = Rect::centred(x, y, label_w, LABEL_H);
+                let clear = !taken.iter().any(|o| o.overlaps(&r))
+                    && (crossing_ok
+                        || edges
+                            .iter()
+                            .enumerate()
+                            .all(|(j, e)| j == i || !r.crossed_by(segment(e))));
+                clear.then_some((x, y, r))
+            })
+        };
+        // Best where no other edge runs through the label, else anywhere clear.
+        let spot = free(false).or_else(|| free(true))?;
         taken.push(spot.2);
         centres[i] = (spot.0, spot.1);
     }
     Some(centres)
 }
 
-/// Lays out a cell with `intermediate` nodes and the given edges, each label given room
-/// for `label_chars` characters.
+/// Lays out a DARTS cell with `intermediate` nodes and the given edges, each label
+/// given room for `label_chars` characters.
 pub fn layout(intermediate: usize, edges: &[EdgeSpec], label_chars: usize) -> CellLayout {
+    layout_shape(Shape::Darts { intermediate }, edges, label_chars)
+}
+
+/// Lays out a cell of `shape` with the given edges (node indices as `positions` numbers
+/// them), each label given room for `label_chars` characters.
+pub fn layout_shape(shape: Shape, edges: &[EdgeSpec], label_chars: usize) -> CellLayout {
     let label_w = label_width(label_chars);
     let mut s = 1.0;
     let (at, out, centres) = loop {
-        let (at, out) = positions(intermediate, label_w, s);
-        match place(&at, out, edges, label_w) {
+        let (at, out) = positions(shape, label_w, s);
+        match place(&at, &out, edges, label_w) {
             Some(c) => break (at, out, c),
             // Spreading out always frees room eventually; past 30x something is wrong
             // with the input, and overlapping labels beat no drawing.
@@ -193,57 +234,48 @@ pub fn layout(intermediate: usize, edges: &[EdgeSpec], label_chars: usize) -> Ce
             None => {
                 let c = edges
                     .iter()
-                    .map(|e| ((at[e.1].0 + at[e.2].0) / 2.0, (at[e.1].1 + at[e.2].1) / 2.0))
+                    .map(|e| {
+                        let (a, b) = (at[e.1].0, at[e.2].0);
+                        ((a.0 + b.0) / 2.0, (a.1 + b.1) / 2.0)
+                    })
                     .collect();
                 break (at, out, c);
             }
         }
     };
     // Shift everything so the drawing starts at the margin, below the title.
-    let min_x = (at[0].0 - node_width(&node_name(0)) / 2.0).min(
-        centres
-            .iter()
-            .map(|c| c.0 - label_w / 2.0)
-            .fold(f64::MAX, f64::min),
-    );
-    let min_y = at
-        .iter()
-        .map(|p| p.1 - NODE_R)
-        .chain(centres.iter().map(|c| c.1 - LABEL_H / 2.0))
+    let nodes = || at.iter().chain(&out);
+    let labels = || centres.iter();
+    let min_x = nodes()
+        .map(|((x, _), name)| x - node_width(name) / 2.0)
+        .chain(labels().map(|c| c.0 - label_w / 2.0))
         .fold(f64::MAX, f64::min);
-    let max_x = (out.0 + node_width("c_{k}") / 2.0).max(
-        centres
-            .iter()
-            .map(|c| c.0 + label_w / 2.0)
-            .fold(f64::MIN, f64::max),
-    );
-    let max_y = at
-        .iter()
-        .map(|p| p.1 + NODE_R)
-        .chain(centres.iter().map(|c| c.1 + LABEL_H / 2.0))
+    let max_x = nodes()
+        .map(|((x, _), name)| x + node_width(name) / 2.0)
+        .chain(labels().map(|c| c.0 + label_w / 2.0))
+        .fold(f64::MIN, f64::max);
+    let min_y = nodes()
+        .map(|((_, y), _)| y - NODE_R)
+        .chain(labels().map(|c| c.1 - LABEL_H / 2.0))
+        .fold(f64::MAX, f64::min);
+    let max_y = nodes()
+        .map(|((_, y), _)| y + NODE_R)
+        .chain(labels().map(|c| c.1 + LABEL_H / 2.0))
         .fold(f64::MIN, f64::max);
     let dx = MARGIN - min_x;
     let dy = MARGIN + TITLE_H - min_y;
     let round = |v: f64| (v * 10.0).round() / 10.0;
+    let node = |((x, y), name): &At| Node {
+        name: name.clone(),
+        x: round(x + dx),
+        y: round(y + dy),
+        rx: node_width(name) / 2.0,
+    };
     CellLayout {
         width: round(max_x + dx + MARGIN),
         height: round(max_y + dy + MARGIN),
-        nodes: at
-            .iter()
-            .enumerate()
-            .map(|(n, &(x, y))| Node {
-                name: node_name(n),
-                x: round(x + dx),
-                y: round(y + dy),
-                rx: node_width(&node_name(n)) / 2.0,
-            })
-            .collect(),
-        output: Node {
-            name: "c_{k}".to_string(),
-            x: round(out.0 + dx),
-            y: round(out.1 + dy),
-            rx: node_width("c_{k}") / 2.0,
-        },
+        nodes: at.iter().map(node).collect(),
+        output: out.as_ref().map(node),
         edges: edges
             .iter()
             .zip(&centres)
@@ -251,10 +283,10 @@ pub fn layout(intermediate: usize, edges: &[EdgeSpec], label_chars: usize) -> Ce
                 key: key.clone(),
                 from: *from,
                 to: *to,
-                x1: round(at[*from].0 + dx),
-                y1: round(at[*from].1 + dy),
-                x2: round(at[*to].0 + dx),
-                y2: round(at[*to].1 + dy),
+                x1: round(at[*from].0 .0 + dx),
+                y1: round(at[*from].0 .1 + dy),
+                x2: round(at[*to].0 .0 + dx),
+                y2: round(at[*to].0 .1 + dy),
                 lx: round(lx + dx),
                 ly: round(ly + dy),
             })
@@ -264,14 +296,18 @@ pub fn layout(intermediate: usize, edges: &[EdgeSpec], label_chars: usize) -> Ce
     }
 }
 
-/// The DARTS-style cells of a search space in NNI's JSON (choices labelled
-/// `{kind}_n{node}_p{input}`), each laid out with every candidate edge and labels with
-/// room for the longest candidate name plus a weight (" 0.00").
+/// The cells of a search space in NNI's JSON, each laid out with every candidate edge
+/// and labels with room for the longest candidate name plus a weight (" 0.00"): DARTS
+/// cells (choices labelled `{kind}_n{node}_p{input}`, one layout per kind) and
+/// NAS-Bench-201's cell (`edge_{to}_{from}`, kind `cell`).
 pub fn space_layouts(space: &serde_json::Value) -> std::collections::BTreeMap<String, CellLayout> {
-    let mut kinds: std::collections::BTreeMap<String, (Vec<EdgeSpec>, usize)> = Default::default();
+    type Cell = (Vec<EdgeSpec>, usize, bool);
+    let mut kinds: std::collections::BTreeMap<String, Cell> = Default::default();
     for (label, entry) in space.as_object().into_iter().flatten() {
-        let Some((kind, to, from)) = parse_edge_label(label) else {
-            continue;
+        let (kind, to, from, chain) = match (parse_edge_label(label), parse_chain_label(label)) {
+            (Some((kind, to, from)), _) => (kind, to, from, false),
+            (None, Some((to, from))) => ("cell".to_string(), to, from, true),
+            _ => continue,
         };
         let longest = entry
             .get("_value")
@@ -286,12 +322,20 @@ pub fn space_layouts(space: &serde_json::Value) -> std::collections::BTreeMap<St
         let cell = kinds.entry(kind).or_default();
         cell.0.push((label.clone(), from, to));
         cell.1 = cell.1.max(longest + 5);
+        cell.2 = chain;
     }
     kinds
         .into_iter()
-        .map(|(kind, (edges, chars))| {
-            let intermediate = edges.iter().map(|e| e.2).max().unwrap_or(2) - 1;
-            (kind, layout(intermediate, &edges, chars))
+        .map(|(kind, (edges, chars, chain))| {
+            let last = edges.iter().map(|e| e.2).max().unwrap_or(2);
+            let shape = if chain {
+                Shape::Chain { nodes: last + 1 }
+            } else {
+                Shape::Darts {
+                    intermediate: last - 1,
+                }
+            };
+            (kind, layout_shape(shape, &edges, chars))
         })
         .collect()
 }
@@ -302,6 +346,13 @@ pub fn parse_edge_label(label: &str) -> Option<(String, usize, usize)> {
     let (kind, to) = rest.rsplit_once("_n")?;
     let (to, from) = (to.parse().ok()?, from.parse().ok()?);
     (!kind.is_empty() && from < to && to >= 2).then(|| (kind.to_string(), to, from))
+}
+
+/// NAS-Bench-201's `edge_3_1` → (3, 1).
+pub fn parse_chain_label(label: &str) -> Option<(usize, usize)> {
+    let (to, from) = label.strip_prefix("edge_")?.split_once('_')?;
+    let (to, from): (usize, usize) = (to.parse().ok()?, from.parse().ok()?);
+    (from < to).then_some((to, from))
 }
 
 #[cfg(test)]
@@ -323,7 +374,7 @@ mod tests {
                     bad.push((a.key.clone(), b.key.clone()));
                 }
             }
-            for n in l.nodes.iter().chain(std::iter::once(&l.output)) {
+            for n in l.nodes.iter().chain(&l.output) {
                 if r(a).overlaps(&Rect::centred(n.x, n.y, node_width(&n.name), 2.0 * NODE_R)) {
                     bad.push((a.key.clone(), n.name.clone()));
                 }
@@ -354,7 +405,7 @@ mod tests {
         assert_eq!(xs[0], xs[1], "both inputs in the first column");
         assert!(l.nodes[0].y < l.nodes[1].y, "c_{{k-2}} above c_{{k-1}}");
         assert!(xs.windows(2).skip(1).all(|w| w[0] < w[1]), "{xs:?}");
-        assert!(l.output.x > xs[5]);
+        assert!(l.output.as_ref().unwrap().x > xs[5]);
         assert_eq!(l.nodes[2].name, "0");
         for e in &l.edges {
             // The label's centre is on the segment between its nodes.
@@ -395,5 +446,36 @@ mod tests {
         );
         assert_eq!(parse_edge_label("normal_n3_switch"), None);
         assert_eq!(parse_edge_label("x_n1_p3"), None);
+    }
+
+    #[test]
+    fn nas_bench_201s_cell_is_a_chain_from_input_to_output_with_clear_labels() {
+        let ops = [
+            "none",
+            "skip_connect",
+            "nor_conv_1x1",
+            "nor_conv_3x3",
+            "avg_pool_3x3",
+        ];
+        let mut space = serde_json::Map::new();
+        for to in 1..4 {
+            for from in 0..to {
+                space.insert(
+                    format!("edge_{to}_{from}"),
+                    serde_json::json!({"_type": "layer_choice", "_value": ops}),
+                );
+            }
+        }
+        let l = &space_layouts(&serde_json::Value::Object(space))["cell"];
+        assert!(l.output.is_none());
+        let names: Vec<&str> = l.nodes.iter().map(|n| n.name.as_str()).collect();
+        assert_eq!(names, ["0", "1", "2", "3"]);
+        assert!(l.nodes.windows(2).all(|w| w[0].x < w[1].x));
+        assert_eq!(
+            l.nodes[0].y, l.nodes[3].y,
+            "input and output on the middle line"
+        );
+        assert_eq!(l.edges.len(), 6);
+        assert!(boxes_overlap(l).is_empty(), "{:?}", boxes_overlap(l));
     }
 }

@@ -239,12 +239,14 @@ pub fn cell_diagram(title: &str, edges: &[Edge], nodes: usize) -> String {
         l.height,
         escape(title)
     );
-    for n in &l.nodes[2..] {
-        let _ = write!(
-            svg,
-            r##"<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="#bbb" stroke-dasharray="4 3"/>"##,
-            n.x, n.y, l.output.x, l.output.y
-        );
+    if let Some(out) = &l.output {
+        for n in &l.nodes[2..] {
+            let _ = write!(
+                svg,
+                r##"<line x1="{}" y1="{}" x2="{}" y2="{}" stroke="#bbb" stroke-dasharray="4 3"/>"##,
+                n.x, n.y, out.x, out.y
+            );
+        }
     }
     for e in &l.edges {
         let _ = write!(
@@ -262,7 +264,7 @@ pub fn cell_diagram(title: &str, edges: &[Edge], nodes: usize) -> String {
             escape(op)
         );
     }
-    for n in l.nodes.iter().chain(std::iter::once(&l.output)) {
+    for n in l.nodes.iter().chain(&l.output) {
         let _ = write!(
             svg,
             r##"<ellipse cx="{}" cy="{}" rx="{}" ry="{}" fill="#e8f0fe" stroke="#1f77b4"/><text x="{}" y="{}" text-anchor="middle" dominant-baseline="central">{}</text>"##,

@@ -213,8 +213,11 @@ function strongest(weights, names) {
 function drawCell(g, layout, edges, labelClass) {
   const at = {};
   for (const e of layout.edges) at[e.key] = e;
-  for (const n of layout.nodes.slice(2))
-    svg("line", { x1: n.x, y1: n.y, x2: layout.output.x, y2: layout.output.y, stroke: "#bbb", "stroke-dasharray": "2 3" }, g);
+  // DARTS cells: the output concatenates the intermediate nodes (NAS-Bench-201's last
+  // node is the output itself).
+  if (layout.output)
+    for (const n of layout.nodes.slice(2))
+      svg("line", { x1: n.x, y1: n.y, x2: layout.output.x, y2: layout.output.y, stroke: "#bbb", "stroke-dasharray": "2 3" }, g);
   const labels = [];
   for (const e of edges) {
     const p = at[e.key];
@@ -231,7 +234,7 @@ function drawCell(g, layout, edges, labelClass) {
       class: labelClass, "data-label": e.key, stroke: "white", "stroke-width": 3, "paint-order": "stroke" }, g);
     t.textContent = e.text;
   }
-  for (const n of layout.nodes.concat([layout.output])) {
+  for (const n of layout.nodes.concat(layout.output ? [layout.output] : [])) {
     svg("ellipse", { cx: n.x, cy: n.y, rx: n.rx, ry: 16, fill: "#e8f0fe", stroke: "#1f77b4" }, g);
     svg("text", { x: n.x, y: n.y, "text-anchor": "middle", "dominant-baseline": "central", "font-size": 10 }, g).textContent = n.name;
   }
@@ -262,17 +265,25 @@ function drawKinds(el, layouts, title, draw) {
   recordBoxes(el);
 }
 
+// Whether the derived architecture keeps edge `p` of cell `kind`: DARTS keeps the
+// inputs its node's switch chose; a cell without switches (NAS-Bench-201) keeps every
+// edge the architecture names.
+function kept(arch, kind, p) {
+  if (!arch) return false;
+  const sw = arch[`${kind}_n${p.to}_switch`];
+  return sw ? (sw._idx || []).includes(p.from) : !!arch[p.key];
+}
+
 function drawCells(el, layouts, space, weights, arch) {
   // DARTS-style cells (labels {kind}_n{j}_p{i}): every candidate edge, coloured and
   // labelled by its strongest operation's weight; solid where the derived cell keeps it.
   if (!layouts || !Object.keys(layouts).length) return false;
-  drawKinds(el, layouts, kind => kind + " cell", (g, kind, l) => drawCell(g, l, l.edges.map(p => {
+  drawKinds(el, layouts, kind => kind === "cell" ? "cell" : kind + " cell", (g, kind, l) => drawCell(g, l, l.edges.map(p => {
     const w = weights[p.key] || [];
     const cand = candidatesOf(space, p.key);
     const b = strongest(w, cand);
-    const sw = arch && arch[`${kind}_n${p.to}_switch`];
     return { key: p.key, text: `${cand[b] || "?"} ${fmt(w[b] ?? 0, 2)}`, strength: w[b] ?? 0,
-      chosen: !!(sw && (sw._idx || []).includes(p.from)),
+      chosen: kept(arch, kind, p),
       title: `${p.key}: ` + cand.map((c, i) => `${c} ${fmt(w[i], 3)}`).join(", ") };
   }), "edge-weight"));
   return true;
@@ -301,7 +312,7 @@ function drawChain(el, space, weights) {
 function drawGenotype(el, arch, layouts) {
   el.innerHTML = "";
   if (!arch) { el.setAttribute("height", 20); return; }
-  const kinds = Object.keys(layouts || {}).filter(kind => arch[`${kind}_n2_switch`]);
+  const kinds = Object.keys(layouts || {}).filter(kind => layouts[kind].edges.some(p => kept(arch, kind, p)));
   if (!kinds.length) {
     el.setAttribute("width", 720); el.setAttribute("height", 16 * Object.keys(arch).length + 10);
     Object.entries(arch).forEach(([k, v], i) => {
@@ -312,8 +323,8 @@ function drawGenotype(el, arch, layouts) {
   // The derived cell: the chosen edges only, where the supernet drawing has them.
   const chosen = {};
   for (const kind of kinds) chosen[kind] = layouts[kind];
-  drawKinds(el, chosen, kind => `derived ${kind} cell`, (g, kind, l) => drawCell(g, l, l.edges
-    .filter(p => ((arch[`${kind}_n${p.to}_switch`] || {})._idx || []).includes(p.from) && arch[p.key])
+  drawKinds(el, chosen, kind => kind === "cell" ? "derived cell" : `derived ${kind} cell`, (g, kind, l) => drawCell(g, l, l.edges
+    .filter(p => kept(arch, kind, p) && arch[p.key])
     .map(p => ({ key: p.key, text: String(arch[p.key]._value), strength: 0.6, chosen: true })), "genotype-op"));
 }
 
