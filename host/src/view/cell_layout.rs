@@ -134,7 +134,13 @@ type At = ((f64, f64), String);
 fn positions(shape: Shape, label_w: f64, s: f64) -> (Vec<At>, Option<At>) {
     let col = (label_w + 2.0 * NODE_R + 24.0) * s;
     let row = 64.0 * s;
-    let zigzag = |j: usize| if j % 2 == 0 { 0.5 * row } else { 1.5 * row };
+    let zigzag = |j: usize| {
+        if j.is_multiple_of(2) {
+            0.5 * row
+        } else {
+            1.5 * row
+        }
+    };
     match shape {
         Shape::Darts { intermediate } => {
             let mut at = vec![
