@@ -134,7 +134,7 @@ fn info_shows_each_plugin_s_own_defaults() {
         ("hyperband", "max_budget", "27.0"),
         ("bohb", "top_n_percent", "15.0"),
         ("bohb", "min_budget", "1.0"),
-        ("nsga2", "population_size", "50"),
+        ("nsga2", "population_size", "20"),
         ("evolution", "population_size", "20"),
         ("darts", "arch_lr", "0.0003"),
         ("pdarts", "arch_lr", "0.0006"),

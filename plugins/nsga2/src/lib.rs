@@ -2,7 +2,7 @@
 //! Pareto front of the experiment's `objectives` (given by the host; without them, the
 //! trial's value in `optimize_mode`).
 //!
-//! The first `population_size` (50) architectures are random. After that, each proposal
+//! The first `population_size` (20) architectures are random. After that, each proposal
 //! comes from the current population: every finished trial ranked by non-dominated
 //! sorting, ties within a front broken by crowding distance, the best
 //! `population_size` kept; two parents by binary tournament (rank, then crowding), uniform
