@@ -94,10 +94,7 @@ fn config_text(
     trial.insert("table".into(), table.display().to_string().into());
     trial.insert("metric".into(), args.metric.clone().into());
     let mut tuner_t = toml::Table::new();
-    let (name, proxy) = match tuner.split_once('@') {
-        Some((name, proxy)) => (name, Some(proxy)),
-        None => (tuner, None),
-    };
+    let (name, proxy) = split_tuner(tuner);
     tuner_t.insert("name".into(), name.into());
     tuner_t.insert("options".into(), tuner_options.clone().into());
     if let Some(proxy) = proxy {
@@ -122,7 +119,7 @@ fn config_text(
     }
     root.insert(
         "name".into(),
-        format!("bench-{}-{seed}", tuner.replace('@', "-")).into(),
+        format!("bench-{}-{seed}", run_name(tuner)).into(),
     );
     root.insert("direction".into(), "maximize".into());
     root.insert("max_trials".into(), (max_trials as i64).into());
@@ -132,6 +129,19 @@ fn config_text(
     root.insert("trial".into(), trial.into());
     root.insert("tuner".into(), tuner_t.into());
     Ok(toml::to_string(&root)?)
+}
+
+/// `NAME@PROXY` → (NAME, Some(PROXY)); a plain name → (NAME, None).
+fn split_tuner(tuner: &str) -> (&str, Option<&str>) {
+    match tuner.split_once('@') {
+        Some((name, proxy)) => (name, Some(proxy)),
+        None => (tuner, None),
+    }
+}
+
+/// A `--tuners` entry as part of a folder or experiment name.
+fn run_name(tuner: &str) -> String {
+    tuner.replace('@', "-")
 }
 
 /// A scratch folder, removed when dropped.
@@ -200,7 +210,7 @@ pub fn run(args: &BenchTunersArgs, search_path: &SearchPath) -> Result<ExitCode>
     // Random search's mean best after N trials, once measured (the cost target).
     let mut random_mean: Option<f64> = None;
     for tuner in &args.tuners {
-        let name = tuner.split_once('@').map_or(tuner.as_str(), |t| t.0);
+        let name = split_tuner(tuner).0;
         let plugin = crate::plugins::resolve(name, search_path)?;
         let has = |key: &str| {
             plugin
@@ -243,7 +253,7 @@ pub fn run(args: &BenchTunersArgs, search_path: &SearchPath) -> Result<ExitCode>
             let text = config_text(args, &table, tuner, &options, max_trials, seed, &objectives)?;
             let dir = record_new(
                 &runs,
-                &format!("{}-{seed}", tuner.replace('@', "-")),
+                &format!("{}-{seed}", run_name(tuner)),
                 &text,
                 &config_dir,
             )?;

@@ -36,7 +36,7 @@ pub fn run(search_path: &SearchPath) -> Result<ExitCode> {
         spec.stop_epoch = Some(b);
         let own = trial_dir(&store)?;
         spec.save = Some(own.join(CHECKPOINT));
-        checkpoint = Some((own, b));
+        let parameters = parameters_json(&parameters)?;
         if let Ok(from) = std::env::var("ARCHON_RESUME_FROM") {
             match resumable(Path::new(&from), &parameters, b) {
                 Ok(epoch) => {
@@ -47,12 +47,13 @@ pub fn run(search_path: &SearchPath) -> Result<ExitCode> {
                 Err(why) => println!("training from scratch: {why:#}"),
             }
         }
+        checkpoint = Some((own, b, parameters));
     }
     train_child(&spec, search_path, false)?;
-    if let Some((own, epoch)) = checkpoint {
-        let meta = serde_json::json!({"epoch": epoch, "parameters": parameters_json(&parameters)?});
-        std::fs::write(own.join(CHECKPOINT_META), meta.to_string())
-            .with_context(|| format!("writing {}", own.join(CHECKPOINT_META).display()))?;
+    if let Some((own, epoch, parameters)) = checkpoint {
+        let meta = own.join(CHECKPOINT_META);
+        let text = serde_json::json!({"epoch": epoch, "parameters": parameters}).to_string();
+        std::fs::write(&meta, text).with_context(|| format!("writing {}", meta.display()))?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -76,14 +77,14 @@ fn parameters_json(parameters: &str) -> Result<serde_json::Value> {
 
 /// The epoch the checkpoint in `from` reached, if it is of these parameters and short of
 /// `budget`.
-fn resumable(from: &Path, parameters: &str, budget: usize) -> Result<usize> {
+fn resumable(from: &Path, parameters: &serde_json::Value, budget: usize) -> Result<usize> {
     let meta_path = from.join(CHECKPOINT_META);
     let meta: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(&meta_path)
             .with_context(|| format!("no checkpoint ({})", meta_path.display()))?,
     )
     .with_context(|| format!("{} is not JSON", meta_path.display()))?;
-    if meta["parameters"] != parameters_json(parameters)? {
+    if &meta["parameters"] != parameters {
         anyhow::bail!(
             "the checkpoint in {} is of other parameters",
             from.display()

@@ -419,11 +419,6 @@ impl Store {
             .unwrap_or_default())
     }
 
-    /// The budget the tuner gave trial `id`, if any.
-    pub fn trial_budget(&self, id: u64) -> Result<Option<f64>> {
-        Ok(self.trial_info(id)?["budget"].as_f64())
-    }
-
     /// The folder for a trial's files (logs, parameters).
     pub fn trial_dir(&self, id: u64) -> PathBuf {
         self.dir.join("trials").join(id.to_string())

@@ -159,6 +159,7 @@ fn trials(store: &Store) -> Result<Value> {
         .trials()?
         .into_iter()
         .map(|t| {
+            let info = t.info_json();
             let metrics: Vec<f64> = store
                 .metrics(t.id)
                 .unwrap_or_default()
@@ -171,9 +172,9 @@ fn trials(store: &Store) -> Result<Value> {
                 "metric": t.final_metric,
                 "parameters": parse_json(&t.parameters),
                 "attempts": t.attempts,
-                "budget": t.budget(),
-                "promoted_from": t.info_json()["promoted_from"],
-                "prefilter": t.info_json()["prefilter"],
+                "budget": info["budget"].as_f64(),
+                "promoted_from": info["promoted_from"],
+                "prefilter": info["prefilter"],
                 "objectives": values.get(&t.id),
                 "on_front": front.contains(&t.id),
                 "reason": t.reason,

@@ -2,8 +2,9 @@
 //! Evolution for Image Classifier Architecture Search"). Defaults: a population of 20
 //! and tournaments of 5 (NNI's 100 and 25 suit thousands of trials; at the budgets of a
 //! few hundred that NAS on one machine affords, 100 random trials would be most of the
-//! search — measured on the ground-truth table: 100 trials × 20 seeds, population 100
-//! is random search, population 20 beats it by 4 standard errors).
+//! search — measured on the ground-truth table, 100 trials × 20 seeds: population 100
+//! was random search, population 20 beats random search by about 6 standard errors of
+//! the difference; `benchmarks/results/tuners.txt`).
 //!
 //! Until `population_size` results are in, it proposes random architectures. Then each
 //! proposal is a mutation of the best of `sample_size` individuals drawn at random

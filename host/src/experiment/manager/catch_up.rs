@@ -17,12 +17,7 @@ impl Manager {
         // The pre-filter's picks run in order: those already in the store are done.
         let dispensed = trials
             .iter()
-            .filter(|t| {
-                t.info
-                    .as_deref()
-                    .and_then(|i| serde_json::from_str::<serde_json::Value>(i).ok())
-                    .is_some_and(|i| i.get("prefilter").is_some())
-            })
+            .filter(|t| t.info_json().get("prefilter").is_some())
             .count();
         self.prefilter.drain(..dispensed.min(self.prefilter.len()));
         self.seed_assessor()?;

@@ -19,8 +19,8 @@ impl Manager {
         Ok(())
     }
 
-    /// The next trial to start: a queued one, else a new one from the tuner (none when
-    /// the budget is spent or the tuner has nothing more).
+    /// The next trial to start: a queued one, else the pre-filter's next pick, else a new
+    /// one from the tuner (none when the budget is spent or the tuner has nothing more).
     fn next_work(&mut self) -> Result<Option<(u64, String)>> {
         if let Some(item) = self.queue.pop_front() {
             return Ok(Some(item));
@@ -32,31 +32,28 @@ impl Manager {
         if time_up || self.generated >= self.cfg.max_trials {
             return Ok(None);
         }
-        if let Some((rank, pick)) = self.prefilter.pop_front() {
-            // The pre-filter's next pick, before the tuner proposes anything.
+        let id = self.next_id;
+        // The pre-filter's picks first, before the tuner proposes anything.
+        let (p, info) = if let Some((rank, pick)) = self.prefilter.pop_front() {
             let proxy = self
                 .cfg
                 .tuner
                 .prefilter
                 .as_ref()
                 .map_or("", |p| p.proxy.as_str());
-            let (id, p) = (self.next_id, pick.parameters.to_string());
             let info = pick.info(proxy, rank).to_string();
-            self.store
-                .add_trial(id, &p, Some(&info), &self.tuner.save_state()?)?;
-            self.generated += 1;
-            self.next_id += 1;
-            return Ok(Some((id, p)));
-        }
-        if self.exhausted {
-            return Ok(None);
-        }
-        let Some(p) = self.tuner.generate_parameters(self.next_id)? else {
-            self.exhausted = true;
-            return Ok(None);
+            (pick.parameters.to_string(), Some(info))
+        } else {
+            if self.exhausted {
+                return Ok(None);
+            }
+            let Some(p) = self.tuner.generate_parameters(id)? else {
+                self.exhausted = true;
+                return Ok(None);
+            };
+            let info = self.tuner.trial_info(id)?.map(|v| v.to_string());
+            (p.to_string(), info)
         };
-        let (id, p) = (self.next_id, p.to_string());
-        let info = self.tuner.trial_info(id)?.map(|v| v.to_string());
         self.store
             .add_trial(id, &p, info.as_deref(), &self.tuner.save_state()?)?;
         self.generated += 1;
