@@ -35,9 +35,19 @@ pub fn architecture(arg: &str, space: &str, cfg: &SpaceConfig) -> Result<serde_j
     serde_json::from_str(trimmed).with_context(|| format!("--arch {arg:?}: not valid JSON"))
 }
 
-/// Trains the child `spec` describes and returns its test accuracy (`quiet`: no
-/// progress bar).
-pub fn train_child(spec: &TrainSpec, search_path: &SearchPath, quiet: bool) -> Result<f64> {
+/// What training a child gave.
+#[derive(Debug, Clone, Copy)]
+pub struct Trained {
+    /// Its test accuracy after the last epoch.
+    pub accuracy: f64,
+    /// The sum of its epochs' training losses, those before `start_epoch` included
+    /// (`tse`, training speed estimation).
+    pub tse: f64,
+}
+
+/// Trains the child `spec` describes and returns its test accuracy and `tse` (`quiet`:
+/// no progress bar).
+pub fn train_child(spec: &TrainSpec, search_path: &SearchPath, quiet: bool) -> Result<Trained> {
     let _span = tracing::info_span!("child", space = %spec.space).entered();
     let family = hub::space(&spec.space)?;
     let device = parse_device(&spec.device)?;
@@ -105,7 +115,8 @@ pub fn train_child(spec: &TrainSpec, search_path: &SearchPath, quiet: bool) -> R
             accuracy,
         )?;
     }
-    Ok(accuracy)
+    let tse = spec.train_loss_before + reports.iter().map(|r| r.train_loss).sum::<f64>();
+    Ok(Trained { accuracy, tse })
 }
 
 /// Loads `path` into `child`: the file must hold exactly the child's tensors (tch
@@ -199,6 +210,7 @@ fn train_epochs(
         quiet,
     )?;
     let epochs = spec.epochs;
+    let mut tse = spec.train_loss_before;
     let reports = train(child, train_set, test_set, &tc, &mut |event| match event {
         TrainEvent::Step(p) => {
             if p.step == 0 {
@@ -216,14 +228,24 @@ fn train_epochs(
                 seconds = r.seconds,
                 "epoch done"
             );
-            bar.suspend(|| print_epoch(&r, epochs, spec.report_metrics, costs));
+            tse += r.train_loss;
+            bar.suspend(|| print_epoch(&r, epochs, spec.report_metrics, costs, tse));
         }
     })?;
     bar.finish_and_clear();
     Ok(reports)
 }
 
-fn print_epoch(r: &EpochReport, epochs: usize, report_metrics: bool, costs: &serde_json::Value) {
+/// Prints an epoch's line and, for a trial, its metric: the test accuracy as the
+/// value, the epoch's training loss and the sum of the training losses so far (`tse`,
+/// what multi-fidelity tuners can rank by: `promote_by = "tse"`), and the costs.
+fn print_epoch(
+    r: &EpochReport,
+    epochs: usize,
+    report_metrics: bool,
+    costs: &serde_json::Value,
+    tse: f64,
+) {
     println!(
         "epoch {:>3}: lr {:.4}  train loss {:.4}  train acc {:.4}  test acc {:.4}  ({:.1} s)",
         r.epoch + 1,
@@ -235,8 +257,8 @@ fn print_epoch(r: &EpochReport, epochs: usize, report_metrics: bool, costs: &ser
     );
     if report_metrics {
         let last = r.epoch + 1 == epochs;
-        let mut metric =
-            serde_json::json!({"default": r.valid_accuracy, "step": r.epoch + 1, "final": last});
+        let mut metric = serde_json::json!({"default": r.valid_accuracy, "step": r.epoch + 1, "final": last,
+                "train_loss": r.train_loss, "tse": tse});
         if let (Some(m), Some(c)) = (metric.as_object_mut(), costs.as_object()) {
             m.extend(c.clone());
         }

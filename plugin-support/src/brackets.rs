@@ -33,6 +33,13 @@ plugin_options! {
         pub max_budget: f64 = 27.0,
         /// The reduction factor η: the top 1/η of a rung continues, budgets grow by η.
         pub eta: f64 = 3.0,
+        /// Rank a rung's trials (who is promoted; BOHB's model) by this key of the
+        /// reported metric instead of its value, e.g. `"tse"`: the sum of the training
+        /// losses of the epochs run so far (training speed estimation, Ru et al. 2021),
+        /// which the built-in trial and ground-truth tables report. Empty: the value.
+        pub promote_by: String = String::new(),
+        /// Whether a smaller or a larger `promote_by` is better.
+        pub promote_mode: OptimizeMode = OptimizeMode::Minimize,
     }
 }
 

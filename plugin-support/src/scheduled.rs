@@ -145,8 +145,34 @@ impl<P: Schedule> Tuner for Scheduled<P> {
         _parameters: &Architecture,
         metric: &Metric,
     ) -> Result<()> {
-        self.runs
-            .receive(id, metric.default, self.options.optimize_mode);
+        if !self.runs.runs.contains_key(&id) {
+            return Ok(()); // Not one of ours (a pre-filter pick): nothing to rank.
+        }
+        let options = &self.options;
+        if options.promote_by.is_empty() {
+            self.runs.receive(id, metric.default, options.optimize_mode);
+            return Ok(());
+        }
+        let value = metric
+            .raw
+            .get(&options.promote_by)
+            .and_then(Value::as_f64)
+            .ok_or_else(|| {
+                let keys = metric
+                    .raw
+                    .as_object()
+                    .map(|m| m.keys().cloned().collect::<Vec<_>>().join(", "))
+                    .unwrap_or_default();
+                PluginError::invalid_input(format!(
+                    "{}: promote_by = {:?}, but trial {id}'s metric has no such number (it reported {}); \
+                     the built-in trial and ground-truth tables report \"tse\" and \"train_loss\", \
+                     a trial script must print the key in its metric, or leave promote_by empty",
+                    P::NAME,
+                    options.promote_by,
+                    if keys.is_empty() { metric.raw.to_string() } else { keys }
+                ))
+            })?;
+        self.runs.receive(id, value, options.promote_mode);
         Ok(())
     }
 

@@ -125,6 +125,11 @@ name = "random"
     }
 }
 
+/// The last of a trial's metric lines, parsed.
+fn last(metrics: &[(f64, String, bool)]) -> serde_json::Value {
+    serde_json::from_str(&metrics.last().expect("a metric").1).unwrap()
+}
+
 /// A multi-fidelity tuner's promotion continues from the promoted trial's checkpoint:
 /// ASHA on budgets 1 and 3 epochs; every budgeted trial leaves its weights; a promoted
 /// one loads them and trains only epochs 2 and 3 of the same schedule.
@@ -168,7 +173,13 @@ options = { min_budget = 1, max_budget = 3, eta = 3 }
         assert_eq!(meta["epoch"], budget, "trial {}: {meta}", t.id);
         assert!(own.join("checkpoint.safetensors").is_file());
         let stdout = std::fs::read_to_string(own.join("stdout.log")).unwrap();
-        let epochs_run = store.metrics(t.id).unwrap().len() as u64;
+        let metrics: Vec<serde_json::Value> = store
+            .metrics(t.id)
+            .unwrap()
+            .iter()
+            .map(|m| serde_json::from_str(&m.1).unwrap())
+            .collect();
+        let epochs_run = metrics.len() as u64;
         match info["promoted_from"].as_u64() {
             Some(from) => {
                 promoted += 1;
@@ -181,8 +192,28 @@ options = { min_budget = 1, max_budget = 3, eta = 3 }
                 assert_eq!(epochs_run, budget - parent, "trial {}: {stdout}", t.id);
                 let p = &trials[from as usize];
                 assert_eq!(p.parameters, t.parameters);
+                // Its `tse` goes on from the promoted trial's: that one's sum plus the
+                // training losses of the epochs it ran itself.
+                let own: f64 = metrics
+                    .iter()
+                    .map(|m| m["train_loss"].as_f64().unwrap())
+                    .sum();
+                let before = last(&store.metrics(from).unwrap())["tse"].as_f64().unwrap();
+                let tse = last(&store.metrics(t.id).unwrap())["tse"].as_f64().unwrap();
+                assert!(
+                    (tse - (before + own)).abs() < 1e-9,
+                    "trial {}: {tse} vs {before} + {own}",
+                    t.id
+                );
             }
-            None => assert_eq!(epochs_run, budget, "trial {}: {stdout}", t.id),
+            None => {
+                assert_eq!(epochs_run, budget, "trial {}: {stdout}", t.id);
+                let mut sum = 0.0;
+                for m in &metrics {
+                    sum += m["train_loss"].as_f64().unwrap();
+                    assert!((m["tse"].as_f64().unwrap() - sum).abs() < 1e-9, "{m}");
+                }
+            }
         }
     }
     assert!(promoted >= 1, "no promotion in {} trials", trials.len());

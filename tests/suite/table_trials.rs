@@ -132,17 +132,20 @@ fn bad_tables_are_refused_before_anything_runs() {
     assert!(err.contains("trial.metric"), "{err}");
 }
 
-/// 12 architectures with a learning curve per row: `acc@1`, `acc@3`, `acc@9`.
+/// 12 architectures with a learning curve per row: `acc@1`, `acc@3`, `acc@9`, and
+/// `tse@1`, `tse@3`, `tse@9`, which rank them the other way round.
 fn curve_table(dir: &Path) -> std::path::PathBuf {
     let space = r#"{"op": {"_type": "layer_choice", "_value": ["a", "b", "c", "d", "e", "f"]},
                     "k": {"_type": "choice", "_value": [3, 5]}}"#;
     std::fs::write(dir.join("space.json"), space).unwrap();
-    let mut table = String::from("op,k,acc@1,acc@3,acc@9,acc\n");
+    let mut table = String::from("op,k,acc@1,acc@3,acc@9,acc,tse@1,tse@3,tse@9\n");
     for (i, op) in ["a", "b", "c", "d", "e", "f"].iter().enumerate() {
         for k in [3, 5] {
             let q = (i * 2 + usize::from(k == 5)) as f64 / 100.0;
             let (a1, a3, a9) = (0.3 + q, 0.5 + q, 0.7 + q);
-            table.push_str(&format!("{op},{k},{a1},{a3},{a9},{a9}\n"));
+            // A training-loss sum that ranks the other way round (smaller is better).
+            let (t1, t3, t9) = (1.0 + q, 3.0 * (1.0 + q), 9.0 * (1.0 + q));
+            table.push_str(&format!("{op},{k},{a1},{a3},{a9},{a9},{t1},{t3},{t9}\n"));
         }
     }
     std::fs::write(dir.join("curves.csv"), table).unwrap();
@@ -180,15 +183,26 @@ fn multi_fidelity_tuners_promote_by_budget_and_the_table_answers_each_budget() {
             let budget = t
                 .budget()
                 .unwrap_or_else(|| panic!("{tuner}: trial {} has no budget", t.id));
-            let column = format!("acc@{budget}");
-            // The value is the row's column for the trial's budget.
+            // The value is the row's column for the trial's budget, reported as `acc`;
+            // no other budget's column is (a look-up must not leak the higher ones).
             let metrics = store.metrics(t.id).unwrap();
             let raw: serde_json::Value = serde_json::from_str(&metrics[0].1).unwrap();
-            assert_eq!(
-                t.final_metric,
-                raw[&column].as_f64(),
-                "{tuner} trial {}: {raw}",
+            // The row's q, from its `tse@budget` = budget·(1 + q).
+            let q = raw["tse"].as_f64().unwrap() / budget - 1.0;
+            let expected = match budget as u32 {
+                1 => 0.3 + q,
+                3 => 0.5 + q,
+                _ => 0.7 + q,
+            };
+            assert!(
+                (t.final_metric.unwrap() - expected).abs() < 1e-9,
+                "{tuner} trial {} at budget {budget}: {raw}",
                 t.id
+            );
+            assert_eq!(raw["acc"].as_f64(), t.final_metric, "{raw}");
+            assert!(
+                raw.as_object().unwrap().keys().all(|k| !k.contains('@')),
+                "{tuner}: a look-up at budget {budget} reported other budgets: {raw}"
             );
             if let Some(from) = t.info_json()["promoted_from"].as_u64() {
                 promoted += 1;
@@ -208,6 +222,97 @@ fn multi_fidelity_tuners_promote_by_budget_and_the_table_answers_each_budget() {
             "{tuner}: {shown}"
         );
     }
+}
+
+/// Hyperband as the experiment of `options`; its store and trials.
+fn hyperband_on_curves(home: &Path, options: &str) -> (i32, String, Option<std::path::PathBuf>) {
+    let runs = home.join("runs");
+    curve_table(home);
+    let cfg = home.join("experiment.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "direction = \"maximize\"\nmax_trials = 16\nseed = 3\n\
+             [space]\nfile = \"space.json\"\n[trial]\ntable = \"curves.csv\"\nmetric = \"acc\"\n\
+             [tuner]\nname = \"hyperband\"\noptions = {{ min_budget = 1, max_budget = 9, {options} }}\n"
+        ),
+    )
+    .unwrap();
+    let (code, out, err) = run(archon(home)
+        .args(["experiment", "run"])
+        .arg(&cfg)
+        .arg("--runs-dir")
+        .arg(&runs));
+    let dir = runs.exists().then(|| only_experiment(&runs));
+    (code, format!("{out}\n{err}"), dir)
+}
+
+/// Per (bracket, rung) with a promotion: the largest accuracy among the promoted and
+/// the smallest among the others.
+fn promoted_vs_not(store: &Store) -> Vec<(f64, f64)> {
+    let trials = store.trials().unwrap();
+    let parents: std::collections::HashSet<u64> = trials
+        .iter()
+        .filter_map(|t| t.info_json()["promoted_from"].as_u64())
+        .collect();
+    let mut groups: std::collections::BTreeMap<(u64, u64), (Vec<f64>, Vec<f64>)> =
+        Default::default();
+    for t in &trials {
+        let info = t.info_json();
+        let group = (
+            info["bracket"].as_u64().unwrap(),
+            info["rung"].as_u64().unwrap(),
+        );
+        let entry = groups.entry(group).or_default();
+        let acc = t.final_metric.unwrap();
+        if parents.contains(&t.id) {
+            entry.0.push(acc);
+        } else {
+            entry.1.push(acc);
+        }
+    }
+    groups
+        .values()
+        .filter(|(p, n)| !p.is_empty() && !n.is_empty())
+        .map(|(p, n)| {
+            (
+                p.iter().copied().fold(f64::MIN, f64::max),
+                n.iter().copied().fold(f64::MAX, f64::min),
+            )
+        })
+        .collect()
+}
+
+/// `promote_by = "tse"`: a rung's trials are ranked by the reported training-loss sum
+/// (smaller first), not by their value — here the opposite order — and a key the trials
+/// do not report stops the experiment naming the option and the key.
+#[test]
+fn multi_fidelity_tuners_promote_by_the_key_they_are_told() {
+    let home = TempDir::new().unwrap();
+    let (code, out, dir) = hyperband_on_curves(home.path(), "promote_by = \"tse\"");
+    assert_eq!(code, 0, "{out}");
+    let groups = promoted_vs_not(&Store::open(&dir.unwrap()).unwrap());
+    assert!(!groups.is_empty(), "no rung was promoted");
+    for (best_promoted, worst_kept) in &groups {
+        // Smallest tse = smallest accuracy here: the promoted are the least accurate.
+        assert!(best_promoted < worst_kept, "{groups:?}");
+    }
+    let home = TempDir::new().unwrap();
+    let (code, out, dir) = hyperband_on_curves(home.path(), "promote_by = \"\"");
+    assert_eq!(code, 0, "{out}");
+    for (best_promoted, worst_kept) in promoted_vs_not(&Store::open(&dir.unwrap()).unwrap()) {
+        assert!(
+            best_promoted > worst_kept,
+            "by value, the most accurate go on"
+        );
+    }
+    let home = TempDir::new().unwrap();
+    let (code, out, _) = hyperband_on_curves(home.path(), "promote_by = \"speed\"");
+    assert_ne!(code, 0, "{out}");
+    assert!(
+        out.contains("promote_by = \"speed\"") && out.contains("has no such number"),
+        "{out}"
+    );
 }
 
 /// `[tuner.prefilter]`: the best of a proxy's ranking run first (here `params` on the

@@ -50,6 +50,10 @@ struct TunerResult {
     /// Per seed: the cost (epochs) at which the best found reached random search's
     /// mean N-trial result (`None`: not within the run).
     cost_to_random: Vec<Option<f64>>,
+    /// The cost (epochs, in steps of one full-budget training) at which the mean over
+    /// seeds of the best found reached random search's mean N-trial result (`None`:
+    /// not within the run): the tuner's expected cost to random's result.
+    mean_cost_to_random: Option<f64>,
     /// With `--objectives`: per seed, the hypervolume of the run's Pareto front, each
     /// objective scaled so that the table's best is 0 and its worst 1 (1 is the whole
     /// unit box: one architecture best in everything).
@@ -327,6 +331,12 @@ pub fn run(args: &BenchTunersArgs, search_path: &SearchPath) -> Result<ExitCode>
             let _ = std::fs::remove_dir_all(&dir);
         }
         let mean = stats::mean(&best);
+        // Where the mean best-so-far over every seed first reaches random's mean.
+        let mean_cost_to_random = random_mean.and_then(|r| {
+            sums.iter()
+                .position(|&(sum, n)| n as u64 == args.seeds && sum / n as f64 >= r)
+                .map(|i| (i + 1) as f64 * full)
+        });
         if tuner == "random" && random_mean.is_none() {
             random_mean = Some(mean);
             // Random's own cost to reach its mean: from its curves, after the fact.
@@ -355,6 +365,7 @@ pub fn run(args: &BenchTunersArgs, search_path: &SearchPath) -> Result<ExitCode>
             multi_fidelity,
             cost: stats::mean(&costs),
             cost_to_random,
+            mean_cost_to_random,
             hypervolume: hypervolumes,
         });
     }
@@ -405,16 +416,17 @@ pub fn run(args: &BenchTunersArgs, search_path: &SearchPath) -> Result<ExitCode>
     );
     for t in &report.tuners {
         let curve: Vec<String> = t.curve.iter().map(|(_, v)| format!("{v:.4} ")).collect();
-        let reached: Vec<f64> = t.cost_to_random.iter().flatten().copied().collect();
-        let to_random = if t.tuner == "random" || reached.is_empty() {
-            "-".to_string()
-        } else {
-            format!(
-                "{:.0} of {budget_cap:.0} epochs ({} of {} seeds)",
-                stats::mean(&reached),
-                reached.len(),
+        let reached = t.cost_to_random.iter().flatten().count();
+        let to_random = match t.mean_cost_to_random {
+            _ if t.tuner == "random" => "-".to_string(),
+            Some(c) => format!(
+                "{c:.0} of {budget_cap:.0} epochs ({reached} of {} seeds reach it)",
                 t.cost_to_random.len()
-            )
+            ),
+            None => format!(
+                "not within {budget_cap:.0} epochs ({reached} of {} seeds reach it)",
+                t.cost_to_random.len()
+            ),
         };
         println!(
             "{:<w$} {:.4} ± {:.4}      {:.4}   {}  {:<10}  {}",
@@ -428,7 +440,8 @@ pub fn run(args: &BenchTunersArgs, search_path: &SearchPath) -> Result<ExitCode>
         );
     }
     println!(
-        "(multi-fidelity tuners run at equal cost: {budget_cap:.0} epochs, only results at the full {full} epochs count)"
+        "(multi-fidelity tuners run at equal cost: {budget_cap:.0} epochs, only results at the full {full} epochs count;\n cost to random's result: where the mean over seeds of the best so far first reaches random's mean after {} trials)",
+        args.trials
     );
     if !objectives.is_empty() {
         let names: Vec<String> = objectives

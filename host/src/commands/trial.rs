@@ -39,20 +39,23 @@ pub fn run(search_path: &SearchPath) -> Result<ExitCode> {
         let parameters = parameters_json(&parameters)?;
         if let Ok(from) = std::env::var("ARCHON_RESUME_FROM") {
             match resumable(Path::new(&from), &parameters, b) {
-                Ok(epoch) => {
+                Ok((epoch, tse)) => {
                     println!("continuing from {from} after epoch {epoch} (promotion)");
                     spec.load = Some(Path::new(&from).join(CHECKPOINT));
                     spec.start_epoch = epoch;
+                    spec.train_loss_before = tse;
                 }
                 Err(why) => println!("training from scratch: {why:#}"),
             }
         }
         checkpoint = Some((own, b, parameters));
     }
-    train_child(&spec, search_path, false)?;
+    let trained = train_child(&spec, search_path, false)?;
     if let Some((own, epoch, parameters)) = checkpoint {
         let meta = own.join(CHECKPOINT_META);
-        let text = serde_json::json!({"epoch": epoch, "parameters": parameters}).to_string();
+        let text =
+            serde_json::json!({"epoch": epoch, "parameters": parameters, "tse": trained.tse})
+                .to_string();
         std::fs::write(&meta, text).with_context(|| format!("writing {}", meta.display()))?;
     }
     Ok(ExitCode::SUCCESS)
@@ -75,9 +78,9 @@ fn parameters_json(parameters: &str) -> Result<serde_json::Value> {
     serde_json::from_str(parameters).context("ARCHON_PARAMETERS is not JSON")
 }
 
-/// The epoch the checkpoint in `from` reached, if it is of these parameters and short of
-/// `budget`.
-fn resumable(from: &Path, parameters: &serde_json::Value, budget: usize) -> Result<usize> {
+/// The epoch the checkpoint in `from` reached and the sum of the training losses until
+/// then, if it is of these parameters and short of `budget`.
+fn resumable(from: &Path, parameters: &serde_json::Value, budget: usize) -> Result<(usize, f64)> {
     let meta_path = from.join(CHECKPOINT_META);
     let meta: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(&meta_path)
@@ -96,5 +99,8 @@ fn resumable(from: &Path, parameters: &serde_json::Value, budget: usize) -> Resu
     if epoch >= budget {
         anyhow::bail!("the checkpoint is at epoch {epoch}, not short of the budget {budget}");
     }
-    Ok(epoch)
+    let tse = meta["tse"]
+        .as_f64()
+        .with_context(|| format!("{}: no tse", meta_path.display()))?;
+    Ok((epoch, tse))
 }

@@ -393,7 +393,7 @@ fn retrain(
         format,
         path: store.dir().join(format.default_file()),
     });
-    let accuracy = train_child(&spec, search_path, opts.quiet)?;
+    let accuracy = train_child(&spec, search_path, opts.quiet)?.accuracy;
     store.set_meta("retrain_accuracy", &accuracy.to_string())?;
     Ok(accuracy)
 }

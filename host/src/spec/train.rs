@@ -25,6 +25,9 @@ pub struct TrainSpec {
     /// Stop before this epoch (none: `epochs`): a multi-fidelity budget is the first
     /// epochs of the schedule.
     pub stop_epoch: Option<usize>,
+    /// The sum of the training losses of the epochs before `start_epoch` (a continued
+    /// run's `tse` goes on from it).
+    pub train_loss_before: f64,
     /// Batch size.
     pub batch_size: i64,
     /// Initial learning rate (cosine-annealed to 0).
@@ -65,6 +68,7 @@ impl Default for TrainSpec {
             epochs: 1,
             start_epoch: 0,
             stop_epoch: None,
+            train_loss_before: 0.0,
             batch_size: 64,
             lr: 0.025,
             cutout: 0,

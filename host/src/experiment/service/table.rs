@@ -15,8 +15,8 @@ use std::{collections::HashMap, path::Path, sync::Arc};
 use tokio::sync::{mpsc, watch};
 
 /// A ground-truth architecture being gathered: its first line, its record, and per
-/// seed the (validation, test) accuracy of each epoch.
-type GroundTruthRow = (usize, Map<String, Value>, Vec<Vec<(f64, f64)>>);
+/// seed each epoch's (validation accuracy, test accuracy, training loss).
+type GroundTruthRow = (usize, Map<String, Value>, Vec<Vec<(f64, f64, f64)>>);
 
 /// A loaded table: rows by the values of the space's labels.
 #[derive(Debug)]
@@ -135,7 +135,7 @@ impl Lookup {
             if let (Some(key), Some(Value::Object(arch))) = (obj.get("key"), obj.get("arch")) {
                 // A ground-truth row: one training of one seed.
                 let key = canonical(key);
-                let curve: Vec<(f64, f64)> = obj["epochs"]
+                let curve: Vec<(f64, f64, f64)> = obj["epochs"]
                     .as_array()
                     .map(|epochs| {
                         epochs
@@ -144,6 +144,7 @@ impl Lookup {
                                 (
                                     e["valid"].as_f64().unwrap_or(f64::NAN),
                                     e["test"].as_f64().unwrap_or(f64::NAN),
+                                    e["loss"].as_f64().unwrap_or(f64::NAN),
                                 )
                             })
                             .collect()
@@ -172,24 +173,29 @@ impl Lookup {
         }
         for key in order {
             let (line, mut record, seeds) = ground_truth.remove(&key).expect("recorded above");
-            // Means over seeds: the last epoch as `valid`/`test`, each epoch e as
-            // `valid@e`/`test@e` (the fidelities multi-fidelity tuners ask for).
+            // Means over seeds, each epoch e as `valid@e`, `test@e`, `train_loss@e` and
+            // `tse@e` (the sum of the training losses of epochs 1..=e): the fidelities
+            // multi-fidelity tuners ask for; the last epoch's also without `@e`.
             let epochs = seeds.iter().map(Vec::len).min().unwrap_or(0);
-            let mean = |e: usize, f: fn(&(f64, f64)) -> f64| {
+            let mean = |e: usize, f: fn(&(f64, f64, f64)) -> f64| {
                 seeds.iter().map(|c| f(&c[e])).sum::<f64>() / seeds.len() as f64
             };
+            let mut tse = 0.0;
             for e in 0..epochs {
-                record.insert(format!("valid@{}", e + 1), Value::from(mean(e, |s| s.0)));
-                record.insert(format!("test@{}", e + 1), Value::from(mean(e, |s| s.1)));
+                tse += mean(e, |s| s.2);
+                let at = |name: &str| format!("{name}@{}", e + 1);
+                record.insert(at("valid"), Value::from(mean(e, |s| s.0)));
+                record.insert(at("test"), Value::from(mean(e, |s| s.1)));
+                record.insert(at("train_loss"), Value::from(mean(e, |s| s.2)));
+                record.insert(at("tse"), Value::from(tse));
             }
-            let last = epochs.saturating_sub(1);
-            let (valid, test) = if epochs == 0 {
-                (f64::NAN, f64::NAN)
-            } else {
-                (mean(last, |s| s.0), mean(last, |s| s.1))
-            };
-            record.insert("valid".into(), Value::from(valid));
-            record.insert("test".into(), Value::from(test));
+            for name in ["valid", "test", "train_loss", "tse"] {
+                let last = record
+                    .get(&format!("{name}@{epochs}"))
+                    .cloned()
+                    .unwrap_or(Value::from(f64::NAN));
+                record.insert(name.into(), last);
+            }
             out.push((line, record));
         }
         Ok(out)
@@ -235,7 +241,10 @@ impl Lookup {
             .as_f64()
             .filter(|v| !v.is_nan())
             .ok_or_else(|| format!("column {column:?} is not a number in this row"))?;
-        let mut raw = row.clone();
+        let mut raw = match budget {
+            Some(b) => at_budget(row, b),
+            None => row.clone(),
+        };
         raw.insert("default".into(), Value::from(value));
         raw.insert("final".into(), Value::Bool(true));
         Ok(MetricLine {
@@ -244,6 +253,26 @@ impl Lookup {
             is_final: true,
         })
     }
+}
+
+/// What a trial at `budget` reports: `NAME@BUDGET` as `NAME`, and no other budget's
+/// columns (nor the full budget's `NAME`): a look-up at a low fidelity must not tell
+/// the tuner what the higher ones hold.
+fn at_budget(row: &Map<String, Value>, budget: f64) -> Map<String, Value> {
+    let suffix = format!("@{budget}");
+    let per_budget: std::collections::HashSet<&str> = row
+        .keys()
+        .filter_map(|k| k.split_once('@').map(|(name, _)| name))
+        .collect();
+    let mut out = Map::new();
+    for (k, v) in row {
+        if let Some(name) = k.strip_suffix(&suffix) {
+            out.insert(name.to_string(), v.clone());
+        } else if !k.contains('@') && !per_budget.contains(k.as_str()) {
+            out.insert(k.clone(), v.clone());
+        }
+    }
+    out
 }
 
 /// Answers every attempt from a [`Lookup`].
