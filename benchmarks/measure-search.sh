@@ -31,8 +31,14 @@ measure prefilter bench tuners --table "$table" \
     --trials 100 --seeds "$seeds" --prefilter-sample 1000 --prefilter-keep 10
 measure multi-fidelity-rerun bench tuners --table "$table" --tuners random,asha,hyperband,bohb \
     --trials 100 --seeds "$seeds" --promotions rerun
-measure multi-fidelity-resume bench tuners --table "$table" --tuners random,asha,hyperband,bohb,bohb@synflow \
+measure multi-fidelity-resume bench tuners --table "$table" --tuners random,asha,hyperband,bohb \
     --trials 100 --seeds "$seeds" --promotions resume
+# Rungs ranked by training speed estimation (the sum of training losses so far).
+tse=()
+for t in asha hyperband bohb; do tse+=(--option "$t.promote_by=tse"); done
+measure multi-fidelity-tse bench tuners --table "$table" \
+    --tuners random,asha,hyperband,bohb,asha@synflow,hyperband@synflow,bohb@synflow \
+    --trials 100 --seeds "$seeds" --promotions resume "${tse[@]}"
 measure objectives bench tuners --table "$table" --tuners random,nsga2,evolution,tpe \
     --objectives valid:max,params:min --trials 100 --seeds "$seeds"
 for seed in 0 1; do
