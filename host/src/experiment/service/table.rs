@@ -4,8 +4,11 @@
 //! column per choice label holding the candidate's value as the space writes it
 //! (`"gcn"`, `3`, `0.5`); every other column is a metric and all are reported, the
 //! `metric` column as the trial's value. A ground-truth table of `archon bench
-//! ground-truth` is read as it is (metrics `test`, `valid`: means over seeds,
-//! `params`, `flops`). An architecture the table lacks is a failed trial saying so.
+//! ground-truth` is read as it is (metrics `test`, `valid`, `train_loss`, `tse`: means
+//! over seeds, per epoch as `NAME@e`; `params`, `flops`). Per-budget columns
+//! `NAME@b` are reported as `NAME` by a trial at budget b, and no other budget's are;
+//! `tse@e` is derived from `train_loss@1..=e` where a table has those and not it. An
+//! architecture the table lacks is a failed trial saying so.
 
 use super::{Event, Outcome, TrainingService, TrialSpec};
 use crate::experiment::protocol::MetricLine;
@@ -52,6 +55,7 @@ impl Lookup {
         let records = Self::records(&text, path)?;
         let mut rows = HashMap::new();
         for (line, mut record) in records {
+            add_tse(&mut record);
             let mut key = Vec::with_capacity(labels.len());
             for label in labels {
                 let v = record.remove(label).with_context(|| {
@@ -255,6 +259,26 @@ impl Lookup {
     }
 }
 
+/// A table with per-epoch training losses (`train_loss@1`, `train_loss@2`, …) and no
+/// `tse@e` columns gets them: `tse@e`, the sum of `train_loss@1..=e`, for every e up to
+/// the first missing epoch (what `promote_by = "tse"` ranks by).
+fn add_tse(record: &mut Map<String, Value>) {
+    if record.contains_key("tse@1") {
+        return;
+    }
+    let mut sum = 0.0;
+    for e in 1.. {
+        let Some(loss) = record
+            .get(&format!("train_loss@{e}"))
+            .and_then(Value::as_f64)
+        else {
+            break;
+        };
+        sum += loss;
+        record.insert(format!("tse@{e}"), Value::from(sum));
+    }
+}
+
 /// What a trial at `budget` reports: `NAME@BUDGET` as `NAME`, and no other budget's
 /// columns (nor the full budget's `NAME`): a look-up at a low fidelity must not tell
 /// the tuner what the higher ones hold.
@@ -327,5 +351,37 @@ impl TrainingService for TableService {
             attempt,
             outcome,
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(json: &str) -> Map<String, Value> {
+        serde_json::from_str(json).unwrap()
+    }
+
+    #[test]
+    fn a_budget_reports_its_own_columns_only() {
+        let r = row(
+            r#"{"acc@1": 0.5, "acc@3": 0.7, "acc": 0.7, "tse@1": 2.0, "tse@3": 5.0, "params": 9}"#,
+        );
+        let at1 = at_budget(&r, 1.0);
+        assert_eq!(at1, row(r#"{"acc": 0.5, "tse": 2.0, "params": 9}"#));
+        assert_eq!(at_budget(&r, 3.0)["acc"], 0.7);
+    }
+
+    #[test]
+    fn tse_is_the_running_sum_of_consecutive_training_losses() {
+        let mut r = row(r#"{"train_loss@1": 2.0, "train_loss@2": 1.5, "train_loss@4": 1.0}"#);
+        add_tse(&mut r);
+        assert_eq!(r["tse@1"], 2.0);
+        assert_eq!(r["tse@2"], 3.5);
+        assert!(!r.contains_key("tse@4"), "epoch 3 is missing: no sum at 4");
+        // A table's own tse columns are kept as they are.
+        let mut r = row(r#"{"train_loss@1": 2.0, "tse@1": 7.0}"#);
+        add_tse(&mut r);
+        assert_eq!(r["tse@1"], 7.0);
     }
 }
