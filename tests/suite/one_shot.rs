@@ -64,6 +64,12 @@ fn darts_first_order_finds_the_best_toy_architecture() {
 #[test]
 fn darts_second_order_finds_the_best_toy_architecture() {
     finds_the_best("archon-darts", r#"{"order": 2, "arch_lr": 0.01}"#, 16);
+    // The paper's exact Algorithm 1: a fresh weight gradient after the α step.
+    finds_the_best(
+        "archon-darts",
+        r#"{"order": 2, "arch_lr": 0.01, "reuse_gradient": false}"#,
+        16,
+    );
 }
 
 #[test]
@@ -98,6 +104,21 @@ fn second_order_updates_differ_from_first_order() {
     assert!(
         a.iter().zip(&b).any(|(x, y)| (x - y).abs() > 1e-6),
         "second order made the same updates as first order: {a:?}"
+    );
+    // Reusing the virtual step's gradient for the weight step is an approximation:
+    // the exact algorithm (a fresh gradient after α moved) updates differently.
+    let exact = search(
+        "archon-darts",
+        r#"{"order": 2, "arch_lr": 0.01, "reuse_gradient": false}"#,
+        1,
+        8,
+        5,
+    );
+    let c = last_weights(&exact, "op");
+    assert!(c.iter().all(|x| x.is_finite()), "{c:?}");
+    assert!(
+        b.iter().zip(&c).any(|(x, y)| (x - y).abs() > 1e-9),
+        "reuse_gradient made no difference: {b:?} {c:?}"
     );
 }
 

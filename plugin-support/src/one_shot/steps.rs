@@ -98,28 +98,44 @@ fn assign(weights: &[Tensor], values: &[Tensor]) {
     });
 }
 
-/// Second-order architecture step (DARTS eq. 6–8):
+/// Second-order DARTS step (eq. 6–8), then the weight step. The architecture step:
 /// w' = w − ξ(∇w L_train(w, α) + λw) (a virtual step; λ the weight decay),
 /// ∇α = ∇α L_val(w', α) − ξ · [∇α L_train(w⁺, α) − ∇α L_train(w⁻, α)] / 2ε
 /// with w± = w ± ε ∇w' L_val(w', α), ε = 0.01 / ‖∇w' L_val‖. ξ is the current weight
-/// learning rate. The weights are restored afterwards. Returns (loss, accuracy) on the
-/// validation batch.
-pub fn arch_step_second_order(
+/// learning rate; the weights are restored afterwards. Then the weight step on the same
+/// training batch: with `reuse_gradient`, the virtual step's ∇w L_train(w, α) (taken
+/// before α moved by its one step) is the one the host's optimizer applies — four
+/// forward+backward passes instead of five; without, a fresh forward and backward at
+/// the updated α, as the paper's Algorithm 1. Returns (loss, accuracy) on the
+/// validation batch and on the training batch.
+#[allow(clippy::too_many_arguments)]
+pub fn second_order_steps(
     ctx: &mut SupernetContext<'_>,
     net: NetId,
     params: &mut ArchParams,
     train: &Batch,
     valid: &Batch,
     weight_decay: f64,
-) -> Result<(f64, f64)> {
+    reuse_gradient: bool,
+) -> Result<[(f64, f64); 2]> {
     let xi = ctx.weight_lr(net);
     let weights = ctx.weights(net)?;
     let original: Vec<Tensor> = weights.iter().map(|w| w.detach().copy()).collect();
     let frozen = Mixture::Softmax { grad: false };
 
-    // The virtual step.
-    let (loss, _) = loss_with(ctx, net, params, frozen, train)?;
-    let dw = Tensor::run_backward(&[&loss], &weights, false, false);
+    // The virtual step (its gradient left in the weights' `grad` when reused).
+    let (loss, train_logits) = loss_with(ctx, net, params, frozen, train)?;
+    let dw = if reuse_gradient {
+        ctx.zero_grad(net)?;
+        loss.backward();
+        weights.iter().map(Tensor::grad).collect()
+    } else {
+        Tensor::run_backward(&[&loss], &weights, false, false)
+    };
+    let train_result = (
+        loss.double_value(&[]),
+        accuracy(&train_logits, &train.labels),
+    );
     let virtual_weights: Vec<Tensor> = original
         .iter()
         .zip(&dw)
@@ -147,7 +163,7 @@ pub fn arch_step_second_order(
     let (d_alpha, d_weights) = grads.split_at(n_alpha);
     let eps = 0.01 / norm(d_weights).max(1e-12);
 
-    // Finite-difference Hessian-vector product.
+    // Finite-difference Hessian-vector product (gradients for α only).
     let mut hessian: Vec<Vec<Tensor>> = Vec::with_capacity(2);
     for sign in [1.0, -1.0] {
         let shifted: Vec<Tensor> = original
@@ -188,7 +204,16 @@ pub fn arch_step_second_order(
         .collect();
     params.set_grads(&total);
     params.step();
-    Ok((val_loss.double_value(&[]), accuracy(&logits, &valid.labels)))
+    let arch_result = (val_loss.double_value(&[]), accuracy(&logits, &valid.labels));
+
+    let weight_result = if reuse_gradient {
+        // The weights are w again and their `grad` is still ∇w L_train(w, α).
+        ctx.weight_step(net)?;
+        train_result
+    } else {
+        weight_step(ctx, net, params, frozen, train)?
+    };
+    Ok([arch_result, weight_result])
 }
 
 /// Weight step: w ← SGD(∇w L_train(w, α)) with `mixture` setting the choices (α gets
