@@ -154,6 +154,12 @@ fn a_ground_truth_table_survives_kill_9_and_resumes_without_repeating() {
     let summary: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(summary["architectures"], 6);
     assert_eq!(summary["seed_agreement"][0]["count"], 6);
+    // One epoch: seed 0's validation accuracy and tse after it, against seed 1's final.
+    let fidelities = summary["fidelities"].as_array().unwrap();
+    assert_eq!(fidelities.len(), 1, "{summary}");
+    assert_eq!(fidelities[0][0], 1);
+    assert_eq!(fidelities[0][1]["count"], 6);
+    assert_eq!(fidelities[0][2]["what"], "tse after 1");
     // A table against itself agrees perfectly.
     assert_eq!(summary["against"]["spearman"], 1.0);
     assert_eq!(summary["against"]["count"], 6);

@@ -58,6 +58,11 @@ pub struct Summary {
     pub top: Vec<(String, f64, u64)>,
     /// Against another table (a longer budget), if given.
     pub against: Option<Agreement>,
+    /// Per epoch e (with two seeds a, b): how seed a after e epochs ranks the
+    /// architectures against seed b's final validation accuracy, by its validation
+    /// accuracy then and by its training speed estimate (minus the sum of its training
+    /// losses so far): the signals a multi-fidelity tuner can promote by.
+    pub fidelities: Vec<(usize, Agreement, Agreement)>,
 }
 
 fn quantile(sorted: &[f64], q: f64) -> f64 {
@@ -109,6 +114,7 @@ pub fn summarize(table: &Table, against: Option<&Table>) -> Summary {
         Agreement::of("this budget vs the other table's".into(), &x, &y)
     });
     Summary {
+        fidelities: fidelities(table, &seeds),
         architectures: entries.len(),
         seeds,
         seconds_per_training: if table.rows.is_empty() {
@@ -133,6 +139,42 @@ pub fn summarize(table: &Table, against: Option<&Table>) -> Summary {
             .collect(),
         against,
     }
+}
+
+/// See [`Summary::fidelities`]: the first two seeds' rows, epoch by epoch.
+fn fidelities(table: &Table, seeds: &[u64]) -> Vec<(usize, Agreement, Agreement)> {
+    let [a, b, ..] = seeds else {
+        return Vec::new();
+    };
+    let of_seed = |seed: u64| -> HashMap<&str, &super::table::Row> {
+        table
+            .rows
+            .iter()
+            .filter(|r| r.seed == seed)
+            .map(|r| (r.key.as_str(), r))
+            .collect()
+    };
+    let (first, second) = (of_seed(*a), of_seed(*b));
+    let pairs: Vec<(&super::table::Row, f64)> = first
+        .iter()
+        .filter_map(|(key, r)| Some((*r, second.get(key)?.valid())))
+        .collect();
+    let epochs = pairs.iter().map(|(r, _)| r.epochs.len()).min().unwrap_or(0);
+    let finals: Vec<f64> = pairs.iter().map(|(_, v)| *v).collect();
+    (1..=epochs)
+        .map(|e| {
+            let valid: Vec<f64> = pairs.iter().map(|(r, _)| r.epochs[e - 1].valid).collect();
+            let tse: Vec<f64> = pairs
+                .iter()
+                .map(|(r, _)| -r.epochs[..e].iter().map(|x| x.loss).sum::<f64>())
+                .collect();
+            (
+                e,
+                Agreement::of(format!("validation after {e}"), &valid, &finals),
+                Agreement::of(format!("tse after {e}"), &tse, &finals),
+            )
+        })
+        .collect()
 }
 
 fn fmt(x: Option<f64>) -> String {
@@ -190,6 +232,20 @@ pub fn render(table: &Table, s: &Summary) -> String {
     ));
     if let Some(a) = &s.against {
         line(agreement_line(a));
+    }
+    if let (Some((_, v, _)), [a, b, ..]) = (s.fidelities.first(), s.seeds.as_slice()) {
+        line(format!(
+            "low fidelities, seed {a} after e epochs vs seed {b}'s final validation accuracy (Spearman ρ over {}):",
+            v.count
+        ));
+        let row = |name: &str, pick: &dyn Fn(&(usize, Agreement, Agreement)) -> Option<f64>| {
+            let cells: Vec<String> = s.fidelities.iter().map(|f| fmt(pick(f))).collect();
+            format!("  {name:<22} {}", cells.join("  "))
+        };
+        let epochs: Vec<String> = s.fidelities.iter().map(|f| format!("{:>5}", f.0)).collect();
+        line(format!("  {:<22} {}", "e", epochs.join("  ")));
+        line(row("validation accuracy", &|f| f.1.spearman));
+        line(row("tse (training losses)", &|f| f.2.spearman));
     }
     line("best architectures:".into());
     for (key, test, params) in &s.top {
