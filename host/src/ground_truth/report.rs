@@ -62,8 +62,12 @@ pub struct Summary {
     /// architectures against seed b's final validation accuracy, by its validation
     /// accuracy then and by its training speed estimate (minus the sum of its training
     /// losses so far): the signals a multi-fidelity tuner can promote by.
-    pub fidelities: Vec<(usize, Agreement, Agreement)>,
+    pub fidelities: Vec<Fidelity>,
 }
+
+/// An epoch e with how validation accuracy and tse after e rank (see
+/// [`Summary::fidelities`]).
+pub type Fidelity = (usize, Agreement, Agreement);
 
 fn quantile(sorted: &[f64], q: f64) -> f64 {
     if sorted.is_empty() {
@@ -142,7 +146,7 @@ pub fn summarize(table: &Table, against: Option<&Table>) -> Summary {
 }
 
 /// See [`Summary::fidelities`]: the first two seeds' rows, epoch by epoch.
-fn fidelities(table: &Table, seeds: &[u64]) -> Vec<(usize, Agreement, Agreement)> {
+fn fidelities(table: &Table, seeds: &[u64]) -> Vec<Fidelity> {
     let [a, b, ..] = seeds else {
         return Vec::new();
     };
@@ -238,7 +242,7 @@ pub fn render(table: &Table, s: &Summary) -> String {
             "low fidelities, seed {a} after e epochs vs seed {b}'s final validation accuracy (Spearman ρ over {}):",
             v.count
         ));
-        let row = |name: &str, pick: &dyn Fn(&(usize, Agreement, Agreement)) -> Option<f64>| {
+        let row = |name: &str, pick: &dyn Fn(&Fidelity) -> Option<f64>| {
             let cells: Vec<String> = s.fidelities.iter().map(|f| fmt(pick(f))).collect();
             format!("  {name:<22} {}", cells.join("  "))
         };
