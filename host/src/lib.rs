@@ -6,6 +6,7 @@ pub mod cli;
 mod commands;
 pub mod experiment;
 pub mod ground_truth;
+pub mod malloc;
 mod onnx;
 pub mod plugins;
 pub mod progress;

@@ -3,6 +3,7 @@ use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    archon::malloc::tune();
     let args = archon::cli::Args::parse();
     match archon::run(args) {
         Ok(code) => code,
