@@ -156,25 +156,9 @@ fn curve_table(dir: &Path) -> std::path::PathBuf {
 fn multi_fidelity_tuners_promote_by_budget_and_the_table_answers_each_budget() {
     for tuner in ["asha", "hyperband"] {
         let home = TempDir::new().unwrap();
-        let runs = home.path().join("runs");
-        curve_table(home.path());
-        let cfg = home.path().join("experiment.toml");
-        std::fs::write(
-            &cfg,
-            format!(
-                "direction = \"maximize\"\nmax_trials = 13\nseed = 1\n\
-                 [space]\nfile = \"space.json\"\n[trial]\ntable = \"curves.csv\"\nmetric = \"acc\"\n\
-                 [tuner]\nname = \"{tuner}\"\noptions = {{ min_budget = 1, max_budget = 9 }}\n"
-            ),
-        )
-        .unwrap();
-        let (code, out, err) = run(archon(home.path())
-            .args(["experiment", "run"])
-            .arg(&cfg)
-            .arg("--runs-dir")
-            .arg(&runs));
-        assert_eq!(code, 0, "{tuner}: {out}\n{err}");
-        let dir = only_experiment(&runs);
+        let (code, out, dir) = on_curves(home.path(), tuner, 13, 1, "");
+        assert_eq!(code, 0, "{tuner}: {out}");
+        let dir = dir.unwrap();
         let store = Store::open(&dir).unwrap();
         let trials = store.trials().unwrap();
         assert_eq!(trials.len(), 13, "{tuner}");
@@ -224,17 +208,24 @@ fn multi_fidelity_tuners_promote_by_budget_and_the_table_answers_each_budget() {
     }
 }
 
-/// Hyperband as the experiment of `options`; its store and trials.
-fn hyperband_on_curves(home: &Path, options: &str) -> (i32, String, Option<std::path::PathBuf>) {
+/// `tuner` on the curve table with budgets 1…9 and `options`: exit code, output, and
+/// the experiment's folder.
+fn on_curves(
+    home: &Path,
+    tuner: &str,
+    max_trials: u32,
+    seed: u32,
+    options: &str,
+) -> (i32, String, Option<std::path::PathBuf>) {
     let runs = home.join("runs");
     curve_table(home);
     let cfg = home.join("experiment.toml");
     std::fs::write(
         &cfg,
         format!(
-            "direction = \"maximize\"\nmax_trials = 16\nseed = 3\n\
+            "direction = \"maximize\"\nmax_trials = {max_trials}\nseed = {seed}\n\
              [space]\nfile = \"space.json\"\n[trial]\ntable = \"curves.csv\"\nmetric = \"acc\"\n\
-             [tuner]\nname = \"hyperband\"\noptions = {{ min_budget = 1, max_budget = 9, {options} }}\n"
+             [tuner]\nname = \"{tuner}\"\noptions = {{ min_budget = 1, max_budget = 9 {options} }}\n"
         ),
     )
     .unwrap();
@@ -289,7 +280,7 @@ fn promoted_vs_not(store: &Store) -> Vec<(f64, f64)> {
 #[test]
 fn multi_fidelity_tuners_promote_by_the_key_they_are_told() {
     let home = TempDir::new().unwrap();
-    let (code, out, dir) = hyperband_on_curves(home.path(), "promote_by = \"tse\"");
+    let (code, out, dir) = on_curves(home.path(), "hyperband", 16, 3, ", promote_by = \"tse\"");
     assert_eq!(code, 0, "{out}");
     let groups = promoted_vs_not(&Store::open(&dir.unwrap()).unwrap());
     assert!(!groups.is_empty(), "no rung was promoted");
@@ -298,7 +289,7 @@ fn multi_fidelity_tuners_promote_by_the_key_they_are_told() {
         assert!(best_promoted < worst_kept, "{groups:?}");
     }
     let home = TempDir::new().unwrap();
-    let (code, out, dir) = hyperband_on_curves(home.path(), "promote_by = \"\"");
+    let (code, out, dir) = on_curves(home.path(), "hyperband", 16, 3, ", promote_by = \"\"");
     assert_eq!(code, 0, "{out}");
     for (best_promoted, worst_kept) in promoted_vs_not(&Store::open(&dir.unwrap()).unwrap()) {
         assert!(
@@ -307,7 +298,7 @@ fn multi_fidelity_tuners_promote_by_the_key_they_are_told() {
         );
     }
     let home = TempDir::new().unwrap();
-    let (code, out, _) = hyperband_on_curves(home.path(), "promote_by = \"speed\"");
+    let (code, out, _) = on_curves(home.path(), "hyperband", 16, 3, ", promote_by = \"speed\"");
     assert_ne!(code, 0, "{out}");
     assert!(
         out.contains("promote_by = \"speed\"") && out.contains("has no such number"),

@@ -26,6 +26,6 @@ pub use epoch::{finish_epoch, report_step};
 pub use options::{ArchOptions, EnasOptions, GuardOptions};
 pub use selections::{apply_architecture, apply_selections};
 pub use steps::{
-    accuracy, arch_step_first_order, cross_entropy, second_order_steps, train_step, weight_step,
-    StepMeter,
+    accuracy, arch_step_first_order, cross_entropy, first_order_steps, second_order_steps,
+    train_step, weight_step, StepMeter,
 };

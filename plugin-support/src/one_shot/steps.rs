@@ -98,6 +98,20 @@ fn assign(weights: &[Tensor], values: &[Tensor]) {
     });
 }
 
+/// First-order DARTS step then the weight step, with softmax mixtures: α on
+/// `valid`, then the weights on `train`. Returns (loss, accuracy) on each.
+pub fn first_order_steps(
+    ctx: &mut SupernetContext<'_>,
+    net: NetId,
+    params: &mut ArchParams,
+    train: &Batch,
+    valid: &Batch,
+) -> Result<[(f64, f64); 2]> {
+    let arch = arch_step_first_order(ctx, net, params, Mixture::Softmax { grad: true }, valid)?;
+    let weights = weight_step(ctx, net, params, Mixture::Softmax { grad: false }, train)?;
+    Ok([arch, weights])
+}
+
 /// Second-order DARTS step (eq. 6–8), then the weight step. The architecture step:
 /// w' = w − ξ(∇w L_train(w, α) + λw) (a virtual step; λ the weight decay),
 /// ∇α = ∇α L_val(w', α) − ξ · [∇α L_train(w⁺, α) − ∇α L_train(w⁻, α)] / 2ε

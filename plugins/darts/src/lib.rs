@@ -24,8 +24,8 @@ use archon_plugin_api::{
 use archon_plugin_support::{
     load_state,
     one_shot::{
-        arch_step_first_order, report_step, second_order_steps, weight_step, ArchOptions,
-        ArchSearch, GuardOptions, Mixture, StepMeter,
+        first_order_steps, report_step, second_order_steps, ArchOptions, ArchSearch, GuardOptions,
+        StepMeter,
     },
     save_state,
 };
@@ -114,21 +114,7 @@ impl OneShotTrainer for Darts {
                 let [(arch_loss, arch_acc), (loss, acc)] = if order == 2 {
                     second_order_steps(ctx, SUPERNET, params, &train, &valid, weight_decay, reuse)?
                 } else {
-                    let arch = arch_step_first_order(
-                        ctx,
-                        SUPERNET,
-                        params,
-                        Mixture::Softmax { grad: true },
-                        &valid,
-                    )?;
-                    let weights = weight_step(
-                        ctx,
-                        SUPERNET,
-                        params,
-                        Mixture::Softmax { grad: false },
-                        &train,
-                    )?;
-                    [arch, weights]
+                    first_order_steps(ctx, SUPERNET, params, &train, &valid)?
                 };
                 report_step(
                     ctx,
