@@ -242,7 +242,7 @@ pub struct TrainArgs {
 /// `archon experiment ...`
 #[derive(Debug, Subcommand)]
 pub enum ExperimentCommand {
-    /// Record a new experiment from a config (checked), without running it.
+    /// Record a new experiment from a config (checked: the space builds, the tuner takes its options and the space), without running it.
     Create {
         /// The experiment config (TOML).
         config: PathBuf,

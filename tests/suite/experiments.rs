@@ -788,6 +788,41 @@ fn the_python_example_config_runs_as_shipped() {
     assert!(out.contains("best: trial "), "{out}");
 }
 
+/// Every shipped classic-experiment config is accepted as it is (checked by `create`:
+/// the space, the tuner built with its options and given the space, the trial
+/// settings).
+#[test]
+fn every_example_experiment_config_is_accepted() {
+    let mut checked = 0;
+    for entry in std::fs::read_dir(workspace_root().join("examples")).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        if path.extension().is_none_or(|e| e != "toml") || !text.contains("[tuner]") {
+            continue;
+        }
+        let home = TempDir::new().unwrap();
+        let runs = home.path().join("runs");
+        let (code, out, err) = experiment(home.path(), &["create", path.to_str().unwrap()], &runs);
+        assert_eq!(code, 0, "{}: {out}\n{err}", path.display());
+        checked += 1;
+    }
+    assert!(checked >= 3, "{checked} example experiments");
+    // `create` builds the tuner: a misspelt option is refused before anything runs.
+    let home = TempDir::new().unwrap();
+    let text = std::fs::read_to_string(workspace_root().join("examples/asha-fmnist.toml"))
+        .unwrap()
+        .replace("promote_by =", "promote_bye =");
+    let bad = home.path().join("bad.toml");
+    std::fs::write(&bad, text).unwrap();
+    let runs = home.path().join("runs");
+    let (code, out, err) = experiment(home.path(), &["create", bad.to_str().unwrap()], &runs);
+    assert_ne!(code, 0, "{out}");
+    assert!(
+        err.contains("[tuner]") && err.contains("no option \"promote_bye\""),
+        "{err}"
+    );
+}
+
 #[test]
 fn stop_cancels_running_trials_and_leaves_no_process() {
     let home = TempDir::new().unwrap();

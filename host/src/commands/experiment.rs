@@ -110,6 +110,8 @@ fn create(config: &Path, runs: &RunsDir, search_path: &SearchPath) -> Result<Pat
     }
     resolve(&cfg.tuner.name, search_path)
         .with_context(|| format!("{}: tuner.name", config.display()))?;
+    manager::new_tuner(&cfg, &config_dir, search_path)
+        .with_context(|| format!("{}: [tuner]", config.display()))?;
     record_new(
         runs,
         cfg.name.as_deref().unwrap_or("exp"),

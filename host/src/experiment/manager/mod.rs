@@ -303,6 +303,22 @@ fn load_tuner(
     store: &Store,
     search_path: &SearchPath,
 ) -> Result<TunerClient> {
+    let mut tuner = new_tuner(cfg, config_dir, search_path)?;
+    if let Some(state) = store.tuner_state()? {
+        tuner
+            .load_state(&state)
+            .context("restoring the tuner state")?;
+    }
+    Ok(tuner)
+}
+
+/// The config's tuner, created with its options and given the search space (what
+/// `experiment create` checks).
+pub fn new_tuner(
+    cfg: &ExperimentConfig,
+    config_dir: &Path,
+    search_path: &SearchPath,
+) -> Result<TunerClient> {
     let space_json = search_space_json(cfg, config_dir)?;
     let plugin = resolve(&cfg.tuner.name, search_path)
         .with_context(|| format!("loading the tuner {:?}", cfg.tuner.name))?;
@@ -331,10 +347,5 @@ fn load_tuner(
     tuner
         .update_search_space(&space_json)
         .with_context(|| format!("giving the tuner {:?} the search space", cfg.tuner.name))?;
-    if let Some(state) = store.tuner_state()? {
-        tuner
-            .load_state(&state)
-            .context("restoring the tuner state")?;
-    }
     Ok(tuner)
 }
