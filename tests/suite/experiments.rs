@@ -788,6 +788,44 @@ fn the_python_example_config_runs_as_shipped() {
     assert!(out.contains("best: trial "), "{out}");
 }
 
+/// Local trials share the cores: each gets OMP_NUM_THREADS = cores ÷ concurrency (at
+/// least 1) unless the user set it, which then passes through as it is.
+#[test]
+fn local_trials_share_the_cores_unless_the_user_sets_threads() {
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    for (preset, expected) in [(None, (cores / 2).max(1)), (Some("3"), 3)] {
+        let home = TempDir::new().unwrap();
+        let runs = home.path().join("runs");
+        let config = home.path().join("threads.toml");
+        std::fs::write(
+            &config,
+            "direction = \"maximize\"\nmax_trials = 2\nconcurrency = 2\n\
+             [space]\nbuiltin = \"nas-bench-201\"\n\
+             [trial]\ncommand = [\"sh\", \"-c\", \"echo ARCHON_METRIC ${OMP_NUM_THREADS:-0}\"]\n\
+             [tuner]\nname = \"random\"\n",
+        )
+        .unwrap();
+        let mut cmd = archon(home.path());
+        cmd.env_remove("OMP_NUM_THREADS");
+        if let Some(n) = preset {
+            cmd.env("OMP_NUM_THREADS", n);
+        }
+        let (code, out, err) = run(cmd
+            .args(["experiment", "run"])
+            .arg(&config)
+            .arg("--runs-dir")
+            .arg(&runs));
+        assert_eq!(code, 0, "{out}\n{err}");
+        for t in Store::open(&only_experiment(&runs))
+            .unwrap()
+            .trials()
+            .unwrap()
+        {
+            assert_eq!(t.final_metric, Some(expected as f64), "preset {preset:?}");
+        }
+    }
+}
+
 /// Every shipped classic-experiment config is accepted as it is (checked by `create`:
 /// the space, the tuner built with its options and given the space, the trial
 /// settings).

@@ -471,6 +471,18 @@ impl ExperimentConfig {
             .min(self.training_service.max_queued.unwrap_or(usize::MAX))
     }
 
+    /// The threads each trial should use on a machine with `cores`: the local service
+    /// shares the cores among `concurrency` trials (at least one each: libtorch's
+    /// default of one thread per core in every trial oversubscribes them, and its
+    /// spinning workers then slow every trial many times over); a Slurm job gets its
+    /// `cpus_per_trial`, when given.
+    pub fn trial_threads(&self, cores: usize) -> Option<usize> {
+        match self.training_service.kind.as_str() {
+            "slurm" => self.training_service.cpus_per_trial.map(|c| c as usize),
+            _ => Some((cores / self.concurrency.max(1)).max(1)),
+        }
+    }
+
     /// The experiment's time limit.
     pub fn max_duration(&self) -> Option<Duration> {
         self.max_duration.as_deref().and_then(parse_duration)
@@ -592,6 +604,25 @@ name = "random"
             cfg.tuner_options().unwrap(),
             r#"{"optimize_mode":"maximize","seed":0}"#
         );
+    }
+
+    #[test]
+    fn trials_share_the_cores_locally_and_take_their_cpus_on_slurm() {
+        let local = |concurrency: &str| {
+            let text = GOOD.replace("max_trials = 4", &format!("max_trials = 4\n{concurrency}"));
+            ExperimentConfig::parse(&text, Path::new("exp.toml")).unwrap()
+        };
+        assert_eq!(local("").trial_threads(16), Some(16));
+        assert_eq!(local("concurrency = 2").trial_threads(2), Some(1));
+        assert_eq!(local("concurrency = 3").trial_threads(16), Some(5));
+        assert_eq!(local("concurrency = 4").trial_threads(2), Some(1));
+        let slurm = |extra: &str| {
+            let text =
+                format!("{GOOD}[training_service]\nkind = \"slurm\"\npartition = \"p\"\n{extra}");
+            ExperimentConfig::parse(&text, Path::new("exp.toml")).unwrap()
+        };
+        assert_eq!(slurm("cpus_per_trial = 8\n").trial_threads(2), Some(8));
+        assert_eq!(slurm("").trial_threads(2), None);
     }
 
     #[test]

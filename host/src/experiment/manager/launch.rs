@@ -120,6 +120,16 @@ impl Manager {
         if let Some(gpu) = gpu {
             env.push(("CUDA_VISIBLE_DEVICES".into(), gpu.to_string()));
         }
+        // Threads per trial, unless the user chose them (OMP_NUM_THREADS is inherited).
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        if let (None, Some(threads)) = (
+            std::env::var_os("OMP_NUM_THREADS"),
+            self.cfg.trial_threads(cores),
+        ) {
+            for name in ["OMP_NUM_THREADS", "MKL_NUM_THREADS"] {
+                env.push((name.into(), threads.to_string()));
+            }
+        }
         let info = self.store.trial_info(id)?;
         if let Some(budget) = info["budget"].as_f64() {
             env.push(("ARCHON_BUDGET".into(), budget.to_string()));
