@@ -142,11 +142,14 @@ impl<P: Schedule> Tuner for Scheduled<P> {
     fn receive_trial_result(
         &mut self,
         id: ParameterId,
-        _parameters: &Architecture,
+        parameters: &Architecture,
         metric: &Metric,
     ) -> Result<()> {
         if !self.runs.runs.contains_key(&id) {
-            return Ok(()); // Not one of ours (a pre-filter pick): nothing to rank.
+            // Not one of ours (a pre-filter pick): nothing to rank, but never start
+            // that architecture again.
+            self.runs.proposed.insert(parameters.selections().to_vec());
+            return Ok(());
         }
         let options = &self.options;
         if options.promote_by.is_empty() {

@@ -107,3 +107,38 @@ fn bad_budgets_are_refused_by_name() {
         .unwrap();
     assert!(e.message().contains("eta must be a number above 1"), "{e}");
 }
+
+/// Results of trials it did not start (the host's pre-filter picks) count as
+/// proposed: ASHA never starts those architectures again.
+#[test]
+fn never_starts_an_architecture_it_was_told_about() {
+    let space = r#"{"a": {"_type": "layer_choice", "_value": ["p", "q", "r"]},
+                    "b": {"_type": "choice", "_value": [1, 2]}}"#;
+    let mut t =
+        TunerClient::in_process::<AshaTuner>(r#"{"seed": 4, "min_budget": 1, "max_budget": 1}"#)
+            .unwrap();
+    t.update_search_space(space).unwrap();
+    let arch = |a: usize, b: usize| {
+        let (name, value) = (["p", "q", "r"][a], [1, 2][b]);
+        serde_json::json!({"a": {"_value": name, "_idx": a}, "b": {"_value": value, "_idx": b}})
+    };
+    let told = [arch(0, 0), arch(1, 1), arch(2, 0), arch(0, 1)];
+    for (k, p) in told.iter().enumerate() {
+        let id = 100 + k as u64;
+        t.receive_trial_result(id, &p.to_string(), "0.5").unwrap();
+        t.trial_end(id, true).unwrap();
+    }
+    let mut started = Vec::new();
+    for id in 0..10 {
+        match t.generate_parameters(id).unwrap() {
+            Some(p) => {
+                assert!(!told.contains(&p), "started a told architecture again: {p}");
+                t.receive_trial_result(id, &p.to_string(), "0.1").unwrap();
+                t.trial_end(id, true).unwrap();
+                started.push(p);
+            }
+            None => break,
+        }
+    }
+    assert_eq!(started.len(), 2, "the 2 architectures left: {started:?}");
+}
