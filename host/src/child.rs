@@ -91,7 +91,7 @@ pub fn train_child(spec: &TrainSpec, search_path: &SearchPath, quiet: bool) -> R
         serde_json::json!({})
     };
     let start = Instant::now();
-    let reports = train_epochs(spec, &mut child, &train_set, &test_set, &costs, quiet)?;
+    let (reports, tse) = train_epochs(spec, &mut child, &train_set, &test_set, &costs, quiet)?;
     let accuracy = reports
         .last()
         .map(|r| r.valid_accuracy)
@@ -115,7 +115,6 @@ pub fn train_child(spec: &TrainSpec, search_path: &SearchPath, quiet: bool) -> R
             accuracy,
         )?;
     }
-    let tse = spec.train_loss_before + reports.iter().map(|r| r.train_loss).sum::<f64>();
     Ok(Trained { accuracy, tse })
 }
 
@@ -177,7 +176,8 @@ fn load_data(
 }
 
 /// Runs the epochs with a progress bar, printing a line per epoch (and the metric
-/// protocol's line when `spec.report_metrics`).
+/// protocol's line when `spec.report_metrics`); returns the reports and the sum of
+/// the training losses, those before `spec.start_epoch` included (`tse`).
 fn train_epochs(
     spec: &TrainSpec,
     child: &mut Child,
@@ -185,7 +185,7 @@ fn train_epochs(
     test_set: &Dataset,
     costs: &serde_json::Value,
     quiet: bool,
-) -> Result<Vec<EpochReport>> {
+) -> Result<(Vec<EpochReport>, f64)> {
     let tc = TrainConfig {
         epochs: spec.epochs,
         start_epoch: spec.start_epoch,
@@ -233,7 +233,7 @@ fn train_epochs(
         }
     })?;
     bar.finish_and_clear();
-    Ok(reports)
+    Ok((reports, tse))
 }
 
 /// Prints an epoch's line and, for a trial, its metric: the test accuracy as the
