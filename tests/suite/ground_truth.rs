@@ -388,6 +388,28 @@ device = "cpu"
         stderr.contains("\"width\":8") && stderr.contains("\"width\":4"),
         "{stderr}"
     );
+    // An option that changes only how the supernet trains (batch-norm affinity) still
+    // searches the table's architectures: accepted, and the supernet built with it.
+    let affine = home.path().join("affine.toml");
+    let text = std::fs::read_to_string(&config).unwrap().replace(
+        "ops = \"skip_connect,nor_conv_3x3\" }",
+        "ops = \"skip_connect,nor_conv_3x3\", affine = false }",
+    );
+    assert!(text.contains("affine = false"));
+    std::fs::write(&affine, text).unwrap();
+    let (code, stdout, stderr) = run(archon(home.path())
+        .args(["bench", "quality"])
+        .arg(&affine)
+        .arg("--table")
+        .arg(&table)
+        .args(["--seeds", "1", "--rank-archs", "4", "--json", "--runs-dir"])
+        .arg(home.path().join("affine-runs")));
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(
+        report["seeds"][0]["ranking"]["architectures"], 4,
+        "{report}"
+    );
 }
 
 #[test]

@@ -123,9 +123,18 @@ pub(crate) fn check_matches(
     path: &Path,
 ) -> Result<()> {
     let space = cfg.space.builtin.clone().unwrap_or_default();
-    let options = cfg.space_spec()?.options;
     let h = &table.header;
-    if space != h.space || options != h.options {
+    // Options that change only how the supernet trains, not which architectures
+    // exist or what they are (e.g. NAS-Bench-201's `affine`: a supernet without
+    // learnable batch-norm scales still ranks the table's architectures).
+    const TRAINING_ONLY: &[&str] = &["affine"];
+    let architectural = |o: &serde_json::Map<String, serde_json::Value>| {
+        let mut o = o.clone();
+        o.retain(|k, _| !TRAINING_ONLY.contains(&k.as_str()));
+        o
+    };
+    let options = cfg.space_spec()?.options;
+    if space != h.space || architectural(&options) != architectural(&h.options) {
         bail!(
             "{} searches space {space} with options {}, but the table {} is for {} with {}: \
              make a table for the config's space (archon bench ground-truth) or search the table's",

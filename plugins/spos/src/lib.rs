@@ -69,7 +69,11 @@ plugin_options! {
         /// FairNAS's expectation fairness), `strict` (FairNAS's strict fairness: each
         /// step accumulates the gradients of as many paths as the largest decision has
         /// candidates — together one permutation of every decision — and then updates
-        /// once) or `uniform` (each step draws every decision independently).
+        /// once), `uniform` (each step draws every decision independently) or
+        /// `sandwich` (BigNAS's sandwich rule: each step accumulates the gradients of the
+        /// largest path — per decision the candidate with the most parameters, then
+        /// multiply-adds, by the host's cost table —, the smallest, and fair random
+        /// paths, as many paths in all as `strict` but at least 3; then updates once).
         pub sampling: Sampling = Sampling::Fair,
         /// What the evolution optimises, comma-separated: `accuracy` (the supernet's
         /// validation accuracy, always) and any of `params`, `flops`, `latency_ms` (the
@@ -92,7 +96,17 @@ archon_plugin_api::option_enum! {
         Strict = "strict",
         /// Each decision is drawn independently and uniformly.
         Uniform = "uniform",
+        /// Each step trains the largest path, the smallest and fair random ones, then
+        /// updates once (BigNAS's sandwich rule).
+        Sandwich = "sandwich",
     }
+}
+
+/// Which end of the space [`Spos::extreme`] takes.
+#[derive(Debug, Clone, Copy)]
+enum Extreme {
+    Largest,
+    Smallest,
 }
 
 /// Decisions with more selections than this are sampled uniformly even when
@@ -221,6 +235,50 @@ impl Spos {
         )))
     }
 
+    /// The largest or smallest path by the cost table (parameters, then multiply-adds);
+    /// a decision the table does not price is drawn at random. A path that breaks a
+    /// limit gives way to [`Spos::sample`].
+    fn extreme(&mut self, which: Extreme) -> Result<(Vec<Selection>, Value)> {
+        let space = self.space()?.clone();
+        let costs = self
+            .costs
+            .as_ref()
+            .ok_or_else(|| PluginError::invalid_state("sandwich sampling without a cost table"))?;
+        let mut selections = Vec::with_capacity(space.choices().len());
+        for choice in space.choices() {
+            let priced = costs
+                .choices
+                .get(choice.name())
+                .filter(|c| Some(c.len() as u128) == choice.num_selections())
+                .filter(|_| choice.selection_at(0) == Selection::One(0));
+            let picked = priced.and_then(|c| {
+                let key = |i: &usize| (c[*i].params, c[*i].flops);
+                match which {
+                    Extreme::Largest => (0..c.len()).max_by_key(key),
+                    Extreme::Smallest => (0..c.len()).min_by_key(key),
+                }
+                .map(Selection::One)
+            });
+            let rng = &mut self.rng;
+            selections.push(picked.unwrap_or_else(|| choice.sample(&mut |n| rng.below(n))));
+        }
+        let arch = Architecture::new(&space, selections.clone())?.to_json(&space);
+        if self.feasible(&arch) {
+            Ok((selections, arch))
+        } else {
+            self.sample()
+        }
+    }
+
+    /// Paths whose gradients one training step accumulates.
+    fn paths_per_step(&self) -> usize {
+        match self.sampling {
+            Sampling::Strict => self.widest(),
+            Sampling::Sandwich => self.widest().max(3),
+            Sampling::Fair | Sampling::Uniform => 1,
+        }
+    }
+
     /// The most candidates of any decision (paths per strictly fair step).
     fn widest(&self) -> usize {
         self.space.as_ref().map_or(1, |space| {
@@ -334,6 +392,7 @@ impl OneShotTrainer for Spos {
         if self.cfg.flops_limit.is_some()
             || self.cfg.params_limit.is_some()
             || self.objectives.is_multi()
+            || self.sampling == Sampling::Sandwich
         {
             self.costs = Some(ctx.costs(SUPERNET)?);
         }
@@ -343,16 +402,17 @@ impl OneShotTrainer for Spos {
     fn epoch(&mut self, ctx: &mut SupernetContext<'_>, epoch: usize) -> Result<()> {
         let steps = ctx.info()?.steps_per_epoch;
         let mut meter = StepMeter::default();
-        let paths = match self.sampling {
-            Sampling::Strict => self.widest(),
-            Sampling::Fair | Sampling::Uniform => 1,
-        };
+        let paths = self.paths_per_step();
         for step in 0..steps {
             let batch = ctx.next_batch(Split::Train)?;
             ctx.zero_grad(SUPERNET)?;
             let (mut loss, mut acc) = (0.0, 0.0);
-            for _ in 0..paths {
-                let (selections, arch) = self.sample()?;
+            for path in 0..paths {
+                let (selections, arch) = match (self.sampling, path) {
+                    (Sampling::Sandwich, 0) => self.extreme(Extreme::Largest)?,
+                    (Sampling::Sandwich, 1) => self.extreme(Extreme::Smallest)?,
+                    _ => self.sample()?,
+                };
                 apply_architecture(ctx, SUPERNET, &arch)?;
                 let logits = ctx.forward(SUPERNET, &batch.inputs)?;
                 let path_loss = cross_entropy(&logits, &batch.labels);
@@ -497,6 +557,37 @@ mod tests {
             assert_eq!(a.iter().sum::<usize>(), 5);
             assert!(a.iter().all(|&n| n >= 1), "{a:?}");
         }
+    }
+
+    #[test]
+    fn a_sandwich_step_trains_the_largest_and_the_smallest_path_first() {
+        use archon_plugin_api::one_shot::CandidateCost;
+        let mut sandwich = spos("sandwich");
+        let cost = |params, flops| CandidateCost {
+            params,
+            flops,
+            latency_ms: 0.0,
+        };
+        // a: y is the largest, z the smallest (no parameters, fewer multiply-adds
+        // than x); b is not priced: drawn at random.
+        let mut costs = CostTable::default();
+        costs
+            .choices
+            .insert("a".into(), vec![cost(0, 10), cost(500, 9000), cost(0, 0)]);
+        sandwich.costs = Some(costs);
+        let (largest, arch) = sandwich.extreme(Extreme::Largest).unwrap();
+        assert_eq!(largest[0], Selection::One(1), "{arch}");
+        let (smallest, _) = sandwich.extreme(Extreme::Smallest).unwrap();
+        assert_eq!(smallest[0], Selection::One(2));
+        let bs: std::collections::BTreeSet<_> = (0..20)
+            .map(|_| sandwich.extreme(Extreme::Largest).unwrap().0[1].clone())
+            .collect();
+        assert!(
+            bs.len() > 1,
+            "an unpriced decision is drawn at random: {bs:?}"
+        );
+        // As many paths per step as strict fairness, at least 3.
+        assert_eq!(sandwich.paths_per_step(), 5);
     }
 
     #[test]
