@@ -19,10 +19,11 @@
 //! Options: `population`, `select`, `crossover`, `mutation`, `mutation_prob`,
 //! `generations`, `flops_limit`, `params_limit`, `recalibrate_batches` (20),
 //! `eval_batches` (10; 0 = the whole validation split), `objectives` ("accuracy"),
-//! `tolerance`, `sampling`, `seed`.
+//! `tolerance`, `sampling`, `smooth`, `seed`.
 
 mod objectives;
 mod search;
+mod smooth;
 
 use archon_plugin_api::{
     one_shot::{CostTable, OneShotTrainer, Report, Split, SupernetContext, SUPERNET},
@@ -84,6 +85,11 @@ plugin_options! {
         /// Accuracy the export may give up for a cheaper architecture when `objectives`
         /// has a cost (0.01: one point).
         pub tolerance: f64 = 0.01,
+        /// Pick the export by an additive model of the scores instead of the scores
+        /// themselves: a ridge regression on which candidate each decision took, fitted
+        /// to every architecture the evolution scored (one-path scores are noisy; the
+        /// model pools each candidate's evidence across the architectures that took it).
+        pub smooth: bool = false,
     }
 }
 
@@ -152,6 +158,8 @@ pub struct Spos {
     queues: Vec<Vec<u128>>,
     /// What the evolution optimises.
     objectives: Objectives,
+    /// Whether the export is picked by the additive model of the scores.
+    smooth: bool,
 }
 
 /// What SPOS saves.
@@ -377,6 +385,7 @@ impl OneShotTrainer for Spos {
             sampling: o.sampling,
             queues: Vec::new(),
             objectives: Objectives::parse(&o.objectives, o.tolerance)?,
+            smooth: o.smooth,
         })
     }
 

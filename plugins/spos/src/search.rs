@@ -1,5 +1,6 @@
 //! SPOS's evolutionary search over the trained supernet.
 
+use super::smooth::smoothed;
 use super::Spos;
 use archon_plugin_api::{
     one_shot::{Report, Scored, SupernetContext, SUPERNET},
@@ -114,6 +115,17 @@ pub(crate) fn evolve(spos: &mut Spos, ctx: &mut SupernetContext<'_>) -> Result<V
             }
         }
         population.extend(children);
+    }
+    if spos.smooth {
+        // Each architecture once (survivors are re-listed every generation).
+        let mut once = HashSet::new();
+        scored.retain(|m| once.insert(m.0.clone()));
+        let paths: Vec<&[Selection]> = scored.iter().map(|m| m.0.as_slice()).collect();
+        let scores: Vec<f64> = scored.iter().map(|m| m.2).collect();
+        let fitted = smoothed(&paths, &scores);
+        for (m, f) in scored.iter_mut().zip(fitted) {
+            m.2 = f;
+        }
     }
     let points: Vec<Vec<f64>> = scored.iter().map(|m| point(spos, m)).collect();
     let pick = spos
