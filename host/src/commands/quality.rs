@@ -124,13 +124,21 @@ pub(crate) fn check_matches(
 ) -> Result<()> {
     let space = cfg.space.builtin.clone().unwrap_or_default();
     let h = &table.header;
-    // Options that change only how the supernet trains, not which architectures
-    // exist or what they are (e.g. NAS-Bench-201's `affine`: a supernet without
-    // learnable batch-norm scales still ranks the table's architectures).
-    const TRAINING_ONLY: &[&str] = &["affine"];
+    // Options the space declares training-only (e.g. `affine`) do not change which
+    // architectures it has: a table made with one value judges a search with another.
+    let training_only: Vec<&str> = archon_spaces::hub::space(&space)
+        .map(|family| {
+            family
+                .options()
+                .iter()
+                .filter(|o| o.training_only)
+                .map(|o| o.name)
+                .collect()
+        })
+        .unwrap_or_default();
     let architectural = |o: &serde_json::Map<String, serde_json::Value>| {
         let mut o = o.clone();
-        o.retain(|k, _| !TRAINING_ONLY.contains(&k.as_str()));
+        o.retain(|k, _| !training_only.contains(&k.as_str()));
         o
     };
     let options = cfg.space_spec()?.options;

@@ -254,11 +254,11 @@ impl Spos {
             .ok_or_else(|| PluginError::invalid_state("sandwich sampling without a cost table"))?;
         let mut selections = Vec::with_capacity(space.choices().len());
         for choice in space.choices() {
+            // The table prices layer and value choices only: one candidate each.
             let priced = costs
                 .choices
                 .get(choice.name())
-                .filter(|c| Some(c.len() as u128) == choice.num_selections())
-                .filter(|_| choice.selection_at(0) == Selection::One(0));
+                .filter(|c| Some(c.len() as u128) == choice.num_selections());
             let picked = priced.and_then(|c| {
                 let key = |i: &usize| (c[*i].params, c[*i].flops);
                 match which {

@@ -45,26 +45,31 @@ pub(crate) const fn cell_options(nodes_default: &'static str) -> [SpaceOption; 5
             name: "auxiliary",
             default: "false",
             help: "an auxiliary classifier after the second reduction cell (training only)",
+            training_only: false,
         },
         SpaceOption {
             name: "width",
             default: "16",
             help: "channels of the first cell (C)",
+            training_only: false,
         },
         SpaceOption {
             name: "cells",
             default: "8",
             help: "number of stacked cells",
+            training_only: false,
         },
         SpaceOption {
             name: "nodes",
             default: nodes_default,
             help: "intermediate nodes per cell",
+            training_only: false,
         },
         SpaceOption {
             name: "affine",
             default: "true",
             help: "learnable batch-norm scale and shift in the operations",
+            training_only: true,
         },
     ]
 }

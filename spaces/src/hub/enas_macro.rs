@@ -27,11 +27,13 @@ const OPTIONS: &[SpaceOption] = &[
         name: "width",
         default: "24",
         help: "channels of every layer (out_filters)",
+        training_only: false,
     },
     SpaceOption {
         name: "layers",
         default: "12",
         help: "number of searched layers",
+        training_only: false,
     },
 ];
 

@@ -87,6 +87,10 @@ pub struct SpaceOption {
     pub default: &'static str,
     /// What it sets.
     pub help: &'static str,
+    /// Whether it changes only how the networks train, not which architectures the
+    /// space has (e.g. learnable batch-norm scales): a ground-truth table made with
+    /// one value still judges a search made with another.
+    pub training_only: bool,
 }
 
 /// A published search space.

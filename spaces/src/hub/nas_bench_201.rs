@@ -27,21 +27,25 @@ const OPTIONS: &[SpaceOption] = &[
         name: "width",
         default: "16",
         help: "channels of the first stage",
+        training_only: false,
     },
     SpaceOption {
         name: "cells_per_stage",
         default: "5",
         help: "cells in each of the 3 stages",
+        training_only: false,
     },
     SpaceOption {
         name: "affine",
         default: "true",
         help: "learnable batch-norm scale and shift in the operations",
+        training_only: true,
     },
     SpaceOption {
         name: "ops",
         default: "none,skip_connect,nor_conv_1x1,nor_conv_3x3,avg_pool_3x3",
         help: "the operations every edge chooses from (a subset, comma-separated or a list): 3 ops give 729 architectures, 4 give 4,096",
+        training_only: false,
     },
 ];
 

@@ -27,11 +27,13 @@ const OPTIONS: &[SpaceOption] = &[
         name: "width",
         default: "16",
         help: "stem channels; stages have 1.5, 2.5, 5 and 6 times as many",
+        training_only: false,
     },
     SpaceOption {
         name: "max_depth",
         default: "4",
         help: "most MBConv blocks per stage",
+        training_only: false,
     },
 ];
 

@@ -27,11 +27,13 @@ const OPTIONS: &[SpaceOption] = &[
         name: "width",
         default: "16",
         help: "stem channels; stages have 4, 8, 16 and 32 times as many",
+        training_only: false,
     },
     SpaceOption {
         name: "blocks_per_stage",
         default: "4",
         help: "blocks per stage (the third stage has twice as many, as in SPOS)",
+        training_only: false,
     },
 ];
 

@@ -24,11 +24,13 @@ const OPTIONS: &[SpaceOption] = &[
         name: "width",
         default: "64",
         help: "embedding and hidden units",
+        training_only: false,
     },
     SpaceOption {
         name: "layers",
         default: "6",
         help: "number of searched layers (24 in the paper)",
+        training_only: false,
     },
 ];
 
