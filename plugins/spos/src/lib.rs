@@ -74,7 +74,12 @@ plugin_options! {
         /// `sandwich` (BigNAS's sandwich rule: each step accumulates the gradients of the
         /// largest path — per decision the candidate with the most parameters, then
         /// multiply-adds, by the host's cost table —, the smallest, and fair random
-        /// paths, as many paths in all as `strict` but at least 3; then updates once).
+        /// paths, as many paths in all as `strict` but at least 3; then updates once) or
+        /// `size-uniform` (each path draws a size q uniform in 0..1, then every decision
+        /// takes its k-th cheapest cost level by the host's cost table — parameters,
+        /// then multiply-adds — with k ~ Binomial(levels − 1, q), a candidate of that
+        /// level at random: paths of every size train alike, where uniform and fair
+        /// sampling train mostly mid-sized ones; as many paths per step as `strict`).
         pub sampling: Sampling = Sampling::Fair,
         /// What the evolution optimises, comma-separated: `accuracy` (the supernet's
         /// validation accuracy, always) and any of `params`, `flops`, `latency_ms` (the
@@ -105,6 +110,9 @@ archon_plugin_api::option_enum! {
         /// Each step trains the largest path, the smallest and fair random ones, then
         /// updates once (BigNAS's sandwich rule).
         Sandwich = "sandwich",
+        /// Each path draws a size, then every decision a cost level around it, so that
+        /// small, middle and large paths train alike (AttentiveNAS's uniform-size prior).
+        SizeUniform = "size-uniform",
     }
 }
 
@@ -278,11 +286,55 @@ impl Spos {
         }
     }
 
+    /// A path of a random size ([`Sampling::SizeUniform`]): q ~ U(0, 1); each priced
+    /// decision groups its candidates by cost (parameters, then multiply-adds), takes
+    /// the k-th cheapest group with k ~ Binomial(groups − 1, q) and a candidate of it at
+    /// random, so that a space of equal decisions gets every count of large candidates
+    /// equally often. Decisions the table does not price are drawn uniformly. A path
+    /// that breaks a limit gives way to [`Spos::sample`].
+    fn sized(&mut self) -> Result<(Vec<Selection>, Value)> {
+        let space = self.space()?.clone();
+        let costs = self.costs.as_ref().ok_or_else(|| {
+            PluginError::invalid_state("size-uniform sampling without a cost table")
+        })?;
+        let rng = &mut self.rng;
+        let q = rng.below(1 << 53) as f64 / (1u64 << 53) as f64;
+        let mut selections = Vec::with_capacity(space.choices().len());
+        for choice in space.choices() {
+            let priced = costs
+                .choices
+                .get(choice.name())
+                .filter(|c| Some(c.len() as u128) == choice.num_selections());
+            let Some(c) = priced else {
+                selections.push(choice.sample(&mut |n| rng.below(n)));
+                continue;
+            };
+            let mut levels: Vec<(i64, i64)> = c.iter().map(|c| (c.params, c.flops)).collect();
+            levels.sort_unstable();
+            levels.dedup();
+            let k = (1..levels.len())
+                .filter(|_| (rng.below(1 << 53) as f64 / (1u64 << 53) as f64) < q)
+                .count();
+            let group: Vec<usize> = (0..c.len())
+                .filter(|&i| (c[i].params, c[i].flops) == levels[k])
+                .collect();
+            let picked = group[rng.below(group.len() as u128) as usize];
+            selections.push(Selection::One(picked));
+        }
+        let arch = Architecture::new(&space, selections.clone())?.to_json(&space);
+        if self.feasible(&arch) {
+            Ok((selections, arch))
+        } else {
+            self.sample()
+        }
+    }
+
     /// Paths whose gradients one training step accumulates.
     fn paths_per_step(&self) -> usize {
         match self.sampling {
             Sampling::Strict => self.widest(),
             Sampling::Sandwich => self.widest().max(3),
+            Sampling::SizeUniform => self.widest(),
             Sampling::Fair | Sampling::Uniform => 1,
         }
     }
@@ -401,7 +453,7 @@ impl OneShotTrainer for Spos {
         if self.cfg.flops_limit.is_some()
             || self.cfg.params_limit.is_some()
             || self.objectives.is_multi()
-            || self.sampling == Sampling::Sandwich
+            || matches!(self.sampling, Sampling::Sandwich | Sampling::SizeUniform)
         {
             self.costs = Some(ctx.costs(SUPERNET)?);
         }
@@ -420,6 +472,7 @@ impl OneShotTrainer for Spos {
                 let (selections, arch) = match (self.sampling, path) {
                     (Sampling::Sandwich, 0) => self.extreme(Extreme::Largest)?,
                     (Sampling::Sandwich, 1) => self.extreme(Extreme::Smallest)?,
+                    (Sampling::SizeUniform, _) => self.sized()?,
                     _ => self.sample()?,
                 };
                 apply_architecture(ctx, SUPERNET, &arch)?;
@@ -597,6 +650,61 @@ mod tests {
         );
         // As many paths per step as strict fairness, at least 3.
         assert_eq!(sandwich.paths_per_step(), 5);
+    }
+
+    #[test]
+    fn size_uniform_sampling_trains_every_count_of_large_candidates_alike() {
+        use archon_plugin_api::one_shot::CandidateCost;
+        let cost = |params| CandidateCost {
+            params,
+            flops: 0,
+            latency_ms: 0.0,
+        };
+        // Six equal decisions: "conv" (priced) or one of two free candidates.
+        let mut spos = spos("size-uniform");
+        let text: Vec<String> = (0..6)
+            .map(|e| {
+                format!(
+                    r#""e{e}": {{"_type": "layer_choice", "_value": ["skip", "conv", "pool"]}}"#
+                )
+            })
+            .collect();
+        spos.space = Some(SearchSpace::from_json_str(&format!("{{{}}}", text.join(","))).unwrap());
+        let mut costs = CostTable::default();
+        for e in 0..6 {
+            costs
+                .choices
+                .insert(format!("e{e}"), vec![cost(0), cost(100), cost(0)]);
+        }
+        spos.costs = Some(costs);
+        let (mut by_count, mut free) = (vec![0usize; 7], [0usize; 2]);
+        let paths = 7000;
+        for _ in 0..paths {
+            let (selections, _) = spos.sized().unwrap();
+            let convs = selections
+                .iter()
+                .filter(|s| **s == Selection::One(1))
+                .count();
+            by_count[convs] += 1;
+            for s in &selections {
+                match s {
+                    Selection::One(0) => free[0] += 1,
+                    Selection::One(2) => free[1] += 1,
+                    _ => {}
+                }
+            }
+        }
+        // Uniform over 0..=6 convolutions (1,000 each); uniform sampling would give
+        // 6 convolutions once in 729 paths and 2 in a third of them.
+        assert!(
+            by_count.iter().all(|&n| (800..1200).contains(&n)),
+            "{by_count:?}"
+        );
+        // Within the free level, both candidates alike.
+        let ratio = free[0] as f64 / free[1] as f64;
+        assert!((0.9..1.1).contains(&ratio), "{free:?}");
+        // As many paths per step as strict fairness.
+        assert_eq!(spos.paths_per_step(), 3);
     }
 
     #[test]
