@@ -293,6 +293,17 @@ device = "cpu"
             assert!((0.0..=1.0).contains(&p[1].as_f64().unwrap()), "{p}");
         }
     }
+    // τ by validation loss is summarised over the seeds like τ by accuracy.
+    let by_loss: Vec<f64> = seeds
+        .iter()
+        .map(|s| s["ranking"]["kendall_by_loss"].as_f64().unwrap())
+        .collect();
+    let mean = by_loss.iter().sum::<f64>() / by_loss.len() as f64;
+    assert!(
+        (report["kendall_by_loss"]["mean"].as_f64().unwrap() - mean).abs() < 1e-9,
+        "{}",
+        report["kendall_by_loss"]
+    );
     // Each search is an experiment of its own, with its supernet saved for ranking,
     // and `bench table --lookup` places its architecture as quality did.
     let dirs: Vec<PathBuf> = std::fs::read_dir(&runs)

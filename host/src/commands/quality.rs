@@ -70,6 +70,8 @@ struct QualityReport {
     random_percentile: Spread,
     search_seconds: Spread,
     kendall: Option<Spread>,
+    /// Kendall's τ with the supernet's validation loss as the estimate.
+    kendall_by_loss: Option<Spread>,
     spearman: Option<Spread>,
     above_75th: usize,
     param_free: usize,
@@ -355,6 +357,10 @@ fn summarize(
         .iter()
         .filter_map(|r| r.ranking.as_ref()?.kendall)
         .collect();
+    let by_loss: Vec<f64> = results
+        .iter()
+        .filter_map(|r| r.ranking.as_ref()?.kendall_by_loss)
+        .collect();
     let rhos: Vec<f64> = results
         .iter()
         .filter_map(|r| r.ranking.as_ref()?.spearman)
@@ -369,6 +375,7 @@ fn summarize(
         random_percentile: of(&|r| r.random.percentile_mean),
         search_seconds: of(&|r| r.search_seconds),
         kendall: (!taus.is_empty()).then(|| Spread::of(&taus)),
+        kendall_by_loss: (!by_loss.is_empty()).then(|| Spread::of(&by_loss)),
         spearman: (!rhos.is_empty()).then(|| Spread::of(&rhos)),
         above_75th: results.iter().filter(|r| r.percentile > 75.0).count(),
         param_free: results.iter().filter(|r| r.param_free).count(),
@@ -379,8 +386,10 @@ fn summarize(
 fn seed_line(r: &SeedResult) -> String {
     let ranking = match (&r.ranking, &r.ranking_error) {
         (Some(k), _) => format!(
-            "τ {} ρ {} ({} archs)",
+            "τ {} (by loss {}) ρ {} ({} archs)",
             k.kendall.map_or("n/a".into(), |v| format!("{v:.3}")),
+            k.kendall_by_loss
+                .map_or("n/a".into(), |v| format!("{v:.3}")),
             k.spearman.map_or("n/a".into(), |v| format!("{v:.3}")),
             k.architectures
         ),
@@ -417,7 +426,7 @@ fn render(r: &QualityReport) -> String {
             .map_or("n/a".into(), |s| format!("{:.3} ± {:.3}", s.mean, s.std))
     };
     out.push_str(&format!(
-        "percentile {:.1} ± {:.1} (random search at equal time {:.1} ± {:.1}); above the 75th percentile on {} of {} seeds; {} parameter-free; search {:.0} ± {:.0} s; Kendall τ {}, Spearman ρ {}\n",
+        "percentile {:.1} ± {:.1} (random search at equal time {:.1} ± {:.1}); above the 75th percentile on {} of {} seeds; {} parameter-free; search {:.0} ± {:.0} s; Kendall τ {} (by validation loss {}), Spearman ρ {}\n",
         r.percentile.mean,
         r.percentile.std,
         r.random_percentile.mean,
@@ -428,6 +437,7 @@ fn render(r: &QualityReport) -> String {
         r.search_seconds.mean,
         r.search_seconds.std,
         spread(&r.kendall),
+        spread(&r.kendall_by_loss),
         spread(&r.spearman),
     ));
     if r.seeds.iter().any(|s| !s.in_table) {
