@@ -26,7 +26,9 @@ mod search;
 mod smooth;
 
 use archon_plugin_api::{
-    one_shot::{CostTable, OneShotTrainer, Report, Split, SupernetContext, SUPERNET},
+    one_shot::{
+        CandidateCost, CostTable, OneShotTrainer, Report, Split, SupernetContext, SUPERNET,
+    },
     plugin_options,
     serde_json::Value,
     Architecture, OptionSet, Options, PluginError, Result, SearchSpace, Selection,
@@ -251,32 +253,30 @@ impl Spos {
         )))
     }
 
-    /// The largest or smallest path by the cost table (parameters, then multiply-adds);
-    /// a decision the table does not price is drawn at random. A path that breaks a
-    /// limit gives way to [`Spos::sample`].
-    fn extreme(&mut self, which: Extreme) -> Result<(Vec<Selection>, Value)> {
+    /// A path in which every decision the cost table prices takes `pick(its
+    /// candidates' costs, the generator)` and every other decision a uniform draw. A
+    /// path that breaks a limit gives way to [`Spos::sample`].
+    fn priced_path(
+        &mut self,
+        sampling: &str,
+        mut pick: impl FnMut(&[CandidateCost], &mut SeededRng) -> usize,
+    ) -> Result<(Vec<Selection>, Value)> {
         let space = self.space()?.clone();
-        let costs = self
-            .costs
-            .as_ref()
-            .ok_or_else(|| PluginError::invalid_state("sandwich sampling without a cost table"))?;
+        let costs = self.costs.as_ref().ok_or_else(|| {
+            PluginError::invalid_state(format!("{sampling} sampling without a cost table"))
+        })?;
+        let rng = &mut self.rng;
         let mut selections = Vec::with_capacity(space.choices().len());
         for choice in space.choices() {
             // The table prices layer and value choices only: one candidate each.
             let priced = costs
                 .choices
                 .get(choice.name())
-                .filter(|c| Some(c.len() as u128) == choice.num_selections());
-            let picked = priced.and_then(|c| {
-                let key = |i: &usize| (c[*i].params, c[*i].flops);
-                match which {
-                    Extreme::Largest => (0..c.len()).max_by_key(key),
-                    Extreme::Smallest => (0..c.len()).min_by_key(key),
-                }
-                .map(Selection::One)
+                .filter(|c| !c.is_empty() && Some(c.len() as u128) == choice.num_selections());
+            selections.push(match priced {
+                Some(c) => Selection::One(pick(c, rng)),
+                None => choice.sample(&mut |n| rng.below(n)),
             });
-            let rng = &mut self.rng;
-            selections.push(picked.unwrap_or_else(|| choice.sample(&mut |n| rng.below(n))));
         }
         let arch = Architecture::new(&space, selections.clone())?.to_json(&space);
         if self.feasible(&arch) {
@@ -286,47 +286,38 @@ impl Spos {
         }
     }
 
+    /// The largest or smallest path by the cost table (parameters, then multiply-adds);
+    /// a decision the table does not price is drawn at random.
+    fn extreme(&mut self, which: Extreme) -> Result<(Vec<Selection>, Value)> {
+        self.priced_path("sandwich", |c, _| {
+            let key = |i: &usize| (c[*i].params, c[*i].flops);
+            let candidates = 0..c.len();
+            match which {
+                Extreme::Largest => candidates.max_by_key(key),
+                Extreme::Smallest => candidates.min_by_key(key),
+            }
+            .expect("a priced decision has candidates")
+        })
+    }
+
     /// A path of a random size ([`Sampling::SizeUniform`]): q ~ U(0, 1); each priced
     /// decision groups its candidates by cost (parameters, then multiply-adds), takes
     /// the k-th cheapest group with k ~ Binomial(groups − 1, q) and a candidate of it at
     /// random, so that a space of equal decisions gets every count of large candidates
-    /// equally often. Decisions the table does not price are drawn uniformly. A path
-    /// that breaks a limit gives way to [`Spos::sample`].
+    /// equally often. Decisions the table does not price are drawn uniformly.
     fn sized(&mut self) -> Result<(Vec<Selection>, Value)> {
-        let space = self.space()?.clone();
-        let costs = self.costs.as_ref().ok_or_else(|| {
-            PluginError::invalid_state("size-uniform sampling without a cost table")
-        })?;
-        let rng = &mut self.rng;
-        let q = rng.below(1 << 53) as f64 / (1u64 << 53) as f64;
-        let mut selections = Vec::with_capacity(space.choices().len());
-        for choice in space.choices() {
-            let priced = costs
-                .choices
-                .get(choice.name())
-                .filter(|c| Some(c.len() as u128) == choice.num_selections());
-            let Some(c) = priced else {
-                selections.push(choice.sample(&mut |n| rng.below(n)));
-                continue;
-            };
+        let unit = |rng: &mut SeededRng| rng.below(1 << 53) as f64 / (1u64 << 53) as f64;
+        let q = unit(&mut self.rng);
+        self.priced_path("size-uniform", |c, rng| {
             let mut levels: Vec<(i64, i64)> = c.iter().map(|c| (c.params, c.flops)).collect();
             levels.sort_unstable();
             levels.dedup();
-            let k = (1..levels.len())
-                .filter(|_| (rng.below(1 << 53) as f64 / (1u64 << 53) as f64) < q)
-                .count();
+            let k = (1..levels.len()).filter(|_| unit(rng) < q).count();
             let group: Vec<usize> = (0..c.len())
                 .filter(|&i| (c[i].params, c[i].flops) == levels[k])
                 .collect();
-            let picked = group[rng.below(group.len() as u128) as usize];
-            selections.push(Selection::One(picked));
-        }
-        let arch = Architecture::new(&space, selections.clone())?.to_json(&space);
-        if self.feasible(&arch) {
-            Ok((selections, arch))
-        } else {
-            self.sample()
-        }
+            group[rng.below(group.len() as u128) as usize]
+        })
     }
 
     /// Paths whose gradients one training step accumulates.
