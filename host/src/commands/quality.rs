@@ -353,18 +353,14 @@ fn summarize(
 ) -> QualityReport {
     let of =
         |f: &dyn Fn(&SeedResult) -> f64| Spread::of(&results.iter().map(f).collect::<Vec<_>>());
-    let taus: Vec<f64> = results
-        .iter()
-        .filter_map(|r| r.ranking.as_ref()?.kendall)
-        .collect();
-    let by_loss: Vec<f64> = results
-        .iter()
-        .filter_map(|r| r.ranking.as_ref()?.kendall_by_loss)
-        .collect();
-    let rhos: Vec<f64> = results
-        .iter()
-        .filter_map(|r| r.ranking.as_ref()?.spearman)
-        .collect();
+    // A ranking figure over the seeds that have a ranking (none: no spread).
+    let over_rankings = |f: &dyn Fn(&Ranking) -> Option<f64>| {
+        let values: Vec<f64> = results
+            .iter()
+            .filter_map(|r| f(r.ranking.as_ref()?))
+            .collect();
+        (!values.is_empty()).then(|| Spread::of(&values))
+    };
     QualityReport {
         config: args.config.display().to_string(),
         algorithm: cfg.search.algorithm.clone(),
@@ -374,9 +370,9 @@ fn summarize(
         percentile: of(&|r| r.percentile),
         random_percentile: of(&|r| r.random.percentile_mean),
         search_seconds: of(&|r| r.search_seconds),
-        kendall: (!taus.is_empty()).then(|| Spread::of(&taus)),
-        kendall_by_loss: (!by_loss.is_empty()).then(|| Spread::of(&by_loss)),
-        spearman: (!rhos.is_empty()).then(|| Spread::of(&rhos)),
+        kendall: over_rankings(&|k| k.kendall),
+        kendall_by_loss: over_rankings(&|k| k.kendall_by_loss),
+        spearman: over_rankings(&|k| k.spearman),
         above_75th: results.iter().filter(|r| r.percentile > 75.0).count(),
         param_free: results.iter().filter(|r| r.param_free).count(),
         seeds: results,
@@ -384,13 +380,13 @@ fn summarize(
 }
 
 fn seed_line(r: &SeedResult) -> String {
+    let show = |v: Option<f64>| v.map_or("n/a".into(), |v| format!("{v:.3}"));
     let ranking = match (&r.ranking, &r.ranking_error) {
         (Some(k), _) => format!(
             "τ {} (by loss {}) ρ {} ({} archs)",
-            k.kendall.map_or("n/a".into(), |v| format!("{v:.3}")),
-            k.kendall_by_loss
-                .map_or("n/a".into(), |v| format!("{v:.3}")),
-            k.spearman.map_or("n/a".into(), |v| format!("{v:.3}")),
+            show(k.kendall),
+            show(k.kendall_by_loss),
+            show(k.spearman),
             k.architectures
         ),
         (None, Some(e)) => format!("ranking n/a: {e}"),
