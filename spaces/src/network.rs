@@ -9,7 +9,7 @@ use crate::{
 use archon_plugin_api::{one_shot::CandidateRole, Architecture, SearchSpace};
 use std::{
     cell::{Cell, RefCell},
-    collections::HashMap,
+    collections::{HashMap, HashSet},
 };
 use tch::{nn, Device, Tensor};
 
@@ -100,6 +100,43 @@ impl Supernet {
     /// Every choice point, in build order.
     pub fn choices(&self) -> &[ChoicePoint] {
         &self.points
+    }
+
+    /// Whether the variable `name` belongs to a layer choice's candidate (a weight
+    /// only some paths train) rather than to the network around the choices (stem,
+    /// fixed blocks, classifier: weights every path trains).
+    pub fn is_candidate_weight(&self, name: &str) -> bool {
+        self.points.iter().any(|point| {
+            point.candidate_weights.iter().any(|prefix| {
+                name.strip_prefix(prefix.as_str())
+                    .is_some_and(|rest| rest.starts_with('.'))
+            })
+        })
+    }
+
+    /// Puts every trainable weight outside the candidates (see
+    /// [`Self::is_candidate_weight`]) into optimizer parameter group `group`, the
+    /// candidates' weights into group 0; returns how many weights moved to `group`.
+    /// Optimizers built afterwards can then give the two their own learning rates.
+    pub fn group_shared_weights(&mut self, group: usize) -> usize {
+        let shared: HashSet<usize> = self
+            .vs
+            .variables()
+            .into_iter()
+            .filter(|(name, _)| !self.is_candidate_weight(name))
+            .map(|(_, t)| t.data_ptr() as usize)
+            .collect();
+        let mut vars = self.vs.variables_.lock().expect("var store lock");
+        let mut moved = 0;
+        for var in &mut vars.trainable_variables {
+            var.group = if shared.contains(&(var.tensor.data_ptr() as usize)) {
+                moved += 1;
+                group
+            } else {
+                0
+            };
+        }
+        moved
     }
 
     /// The NNI-format search space (one entry per label).

@@ -73,6 +73,10 @@ pub struct WeightsSection {
     /// Gradient-norm clip (0: off).
     #[serde(default = "default_clip")]
     pub grad_clip: f64,
+    /// The supernet's weights outside every layer choice's candidates (stem, fixed
+    /// blocks, classifier) learn at `lr × shared_lr_scale`; the candidates' at `lr`.
+    #[serde(default = "one_f64")]
+    pub shared_lr_scale: f64,
 }
 
 impl Default for WeightsSection {
@@ -161,6 +165,9 @@ fn default_momentum() -> f64 {
 fn default_wd() -> f64 {
     3e-4
 }
+fn one_f64() -> f64 {
+    1.0
+}
 fn default_clip() -> f64 {
     5.0
 }
@@ -218,6 +225,12 @@ impl SearchConfig {
             if !(value >= 0.0 && value.is_finite()) {
                 bail!(bad(key, format!("{value} must be a finite number ≥ 0")));
             }
+        }
+        if !(w.shared_lr_scale > 0.0 && w.shared_lr_scale.is_finite()) {
+            bail!(bad(
+                "weights.shared_lr_scale",
+                format!("{} must be a finite number > 0", w.shared_lr_scale)
+            ));
         }
         if cfg.data.channels.is_some_and(|c| !(1..=4).contains(&c)) {
             bail!(bad("data.channels", "must be between 1 and 4".into()));

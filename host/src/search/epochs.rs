@@ -40,6 +40,7 @@ impl Search<'_> {
             momentum: w.momentum,
             weight_decay: w.weight_decay,
             grad_clip: w.grad_clip,
+            shared_lr_scale: w.shared_lr_scale,
         };
         let epochs = self.cfg.search.epochs;
         let mut recorder =

@@ -82,7 +82,14 @@ pub struct WeightOptim {
     pub weight_decay: f64,
     /// Gradient-norm clip (0: off).
     pub grad_clip: f64,
+    /// The factor on the learning rate of a supernet's shared weights (outside every
+    /// candidate); 1: one learning rate for all.
+    pub shared_lr_scale: f64,
 }
+
+/// The optimizer parameter group of a supernet's shared weights when they have their
+/// own learning rate (the candidates' weights stay in group 0).
+const SHARED_GROUP: usize = 1;
 
 /// Walks a split in seeded random order, one batch at a time, reshuffling each pass.
 /// Its place is (pass, position), enough to continue after a checkpoint.
@@ -187,10 +194,15 @@ impl<'a> SearchHost<'a> {
     /// `model` with a fresh weight optimizer.
     fn net_of(
         &self,
-        model: Model,
+        mut model: Model,
         cfg: SpaceConfig,
         architecture: Option<Value>,
     ) -> anyhow::Result<Net> {
+        if let Model::Supernet(supernet) = &mut model {
+            if self.optim.shared_lr_scale != 1.0 {
+                supernet.group_shared_weights(SHARED_GROUP);
+            }
+        }
         let opt = nn::Sgd {
             momentum: self.optim.momentum,
             dampening: 0.0,
@@ -198,12 +210,24 @@ impl<'a> SearchHost<'a> {
             nesterov: false,
         }
         .build(model.var_store(), self.lr)?;
-        Ok(Net {
+        let mut net = Net {
             model,
             opt,
             cfg,
             architecture,
-        })
+        };
+        self.set_net_lr(&mut net, self.lr);
+        Ok(net)
+    }
+
+    /// Sets `net`'s learning rate: `lr`, and `lr × shared_lr_scale` for a supernet's
+    /// shared weights.
+    fn set_net_lr(&self, net: &mut Net, lr: f64) {
+        net.opt.set_lr(lr);
+        if matches!(net.model, Model::Supernet(_)) && self.optim.shared_lr_scale != 1.0 {
+            net.opt
+                .set_lr_group(SHARED_GROUP, lr * self.optim.shared_lr_scale);
+        }
     }
 
     fn push(
@@ -220,9 +244,11 @@ impl<'a> SearchHost<'a> {
     /// Sets the learning rate of every network's optimizer (the epoch's schedule).
     pub fn set_lr(&mut self, lr: f64) {
         self.lr = lr;
-        for net in &mut self.nets {
-            net.opt.set_lr(lr);
+        let mut nets = std::mem::take(&mut self.nets);
+        for net in &mut nets {
+            self.set_net_lr(net, lr);
         }
+        self.nets = nets;
     }
 
     /// Saves every network's weights into `dir` (`net<k>.safetensors`) and returns

@@ -24,6 +24,9 @@ pub struct ChoicePoint {
     pub roles: Vec<CandidateRole>,
     /// The group the space puts the point in (the cell type, the stage), if any.
     pub group: Option<String>,
+    /// For a layer choice: where each candidate's weights live in the var store (the
+    /// variable-name prefix, `cells.0.edge_1_0.nor_conv_3x3`). Empty otherwise.
+    pub candidate_weights: Vec<String>,
 }
 
 impl ChoicePoint {
@@ -94,6 +97,7 @@ impl<'a> Builder<'a> {
             edges: Vec::new(),
             roles,
             group: self.group.borrow().clone(),
+            candidate_weights: Vec::new(),
         });
         match self.child {
             None => Ok(None),
@@ -121,6 +125,13 @@ impl<'a> Builder<'a> {
     pub fn set_roles(&self, id: &str, roles: Vec<CandidateRole>) {
         if let Some(point) = self.points.borrow_mut().iter_mut().find(|p| p.id == id) {
             point.roles = roles;
+        }
+    }
+
+    /// Declares where the candidates of the layer choice `id` keep their weights.
+    pub fn set_candidate_weights(&self, id: &str, prefixes: Vec<String>) {
+        if let Some(point) = self.points.borrow_mut().iter_mut().find(|p| p.id == id) {
+            point.candidate_weights = prefixes;
         }
     }
 

@@ -78,6 +78,8 @@ impl LayerChoice {
             }
         };
         b.set_roles(id, roles.clone());
+        let prefix = |n: &&str| (p / *n).components().collect::<Vec<_>>().join(".");
+        b.set_candidate_weights(id, names.iter().map(prefix).collect());
         Ok(LayerChoice {
             label: label.into(),
             names: names.iter().map(|s| s.to_string()).collect(),

@@ -653,3 +653,51 @@ fn every_candidate_of_every_hub_space_declares_its_role_and_cells_their_group() 
     assert!(edge.roles.contains(&CandidateRole::Identity));
     assert!(edge.roles.contains(&CandidateRole::Pooling));
 }
+
+#[test]
+fn shared_weights_get_their_own_optimizer_group_in_every_space() {
+    use tch::nn::OptimizerConfig;
+    for (name, cfg) in small_spaces() {
+        let mut supernet = Supernet::build(space(name).unwrap(), &cfg, Device::Cpu).unwrap();
+        let names: Vec<String> = supernet.var_store().variables().into_keys().collect();
+        let candidates = names
+            .iter()
+            .filter(|n| supernet.is_candidate_weight(n))
+            .count();
+        assert!(candidates > 0, "{name}: no candidate weights among {names:?}");
+        assert!(candidates < names.len(), "{name}: no shared weights");
+        let moved = supernet.group_shared_weights(1);
+        assert!(moved > 0, "{name}: no shared weight moved");
+        if name != "nas-bench-201" {
+            continue;
+        }
+        assert!(supernet.is_candidate_weight("cells.0.edge_1_0.nor_conv_3x3.conv.weight"));
+        assert!(!supernet.is_candidate_weight("stem.conv.weight"));
+        assert!(!supernet.is_candidate_weight("cells.1.conv_a.conv.weight"));
+        // Not a prefix match on a longer name.
+        assert!(!supernet.is_candidate_weight("cells.0.edge_1_0.nor_conv_3x3x.weight"));
+        // Stem conv + bn (3), two residual blocks (2 × 7), last bn (2), classifier (2).
+        assert_eq!(moved, 21);
+        // An optimizer with the shared group frozen moves the candidates only.
+        let mut opt = tch::nn::Sgd::default().build(supernet.var_store(), 0.1).unwrap();
+        opt.set_lr_group(1, 0.0);
+        let vars = supernet.var_store().variables();
+        let stem = vars["stem.conv.weight"].copy();
+        let conv = vars["cells.0.edge_1_0.nor_conv_3x3.conv.weight"].copy();
+        for label in ["edge_1_0", "edge_2_0", "edge_2_1", "edge_3_0", "edge_3_1", "edge_3_2"] {
+            // nor_conv_3x3 among the five default operations.
+            supernet.set(label, Setting::Fixed(vec![3])).unwrap();
+        }
+        let loss = supernet
+            .forward(&input_for(name, 4), true)
+            .unwrap()
+            .square()
+            .mean(Kind::Float);
+        opt.backward_step(&loss);
+        assert!(vars["stem.conv.weight"].equal(&stem), "the shared stem moved");
+        assert!(
+            !vars["cells.0.edge_1_0.nor_conv_3x3.conv.weight"].equal(&conv),
+            "the candidate did not move"
+        );
+    }
+}
