@@ -278,6 +278,7 @@ fn bad_search_configs_name_the_field() {
     for (extra, needle) in [
         ("epochs_typo = 3", "epochs_typo"),
         ("options = { order = 7 }", "order"),
+        ("[weights]\nshared_lr_scale = 0", "weights.shared_lr_scale"),
     ] {
         let config = write_config(tmp.path(), "darts", extra);
         let (code, out, err) = run(archon(tmp.path())
@@ -288,6 +289,23 @@ fn bad_search_configs_name_the_field() {
         assert_ne!(code, 0, "{out}");
         assert!(err.contains(needle), "{extra}: {err}");
     }
+    // A space without weights of its candidates' own has nothing to scale apart.
+    let config = write_config(tmp.path(), "spos", "[weights]\nshared_lr_scale = 0.1");
+    let text = std::fs::read_to_string(&config).unwrap().replace(
+        "builtin = \"darts\"\noptions = { width = 4, cells = 3, nodes = 2 }",
+        "builtin = \"proxylessnas\"\noptions = { width = 4, max_depth = 2 }",
+    );
+    std::fs::write(&config, text).unwrap();
+    let (code, out, err) = run(archon(tmp.path())
+        .arg("search")
+        .arg(&config)
+        .arg("--runs-dir")
+        .arg(tmp.path().join("runs")));
+    assert_ne!(code, 0, "{out}");
+    assert!(
+        err.contains("weights.shared_lr_scale") && err.contains("no weights inside"),
+        "{err}"
+    );
     // A tuner is not a one-shot algorithm.
     let config = write_config(tmp.path(), "random", "");
     let (code, _, err) = run(archon(tmp.path())

@@ -200,7 +200,15 @@ impl<'a> SearchHost<'a> {
     ) -> anyhow::Result<Net> {
         if let Model::Supernet(supernet) = &mut model {
             if self.optim.shared_lr_scale != 1.0 {
-                supernet.group_shared_weights(SHARED_GROUP);
+                let trainable = supernet.var_store().trainable_variables().len();
+                if supernet.group_shared_weights(SHARED_GROUP) == trainable {
+                    anyhow::bail!(
+                        "weights.shared_lr_scale: this space has no weights inside layer-choice \
+                         candidates (its choices slice shared weights), so every weight would \
+                         learn at lr × {}; remove the key or set it to 1",
+                        self.optim.shared_lr_scale
+                    );
+                }
             }
         }
         let opt = nn::Sgd {

@@ -664,10 +664,26 @@ fn shared_weights_get_their_own_optimizer_group_in_every_space() {
             .iter()
             .filter(|n| supernet.is_candidate_weight(n))
             .count();
-        assert!(candidates > 0, "{name}: no candidate weights among {names:?}");
+        let layer_choices = supernet
+            .choices()
+            .iter()
+            .any(|p| matches!(p.kind, ChoiceKind::Layer { .. }));
+        // Spaces whose choices slice one shared weight (ProxylessNAS's kernel sizes and
+        // expansions) have no candidate weights of their own: every weight is shared.
+        assert_eq!(
+            candidates > 0,
+            layer_choices,
+            "{name}: {candidates} candidate weights among {names:?}"
+        );
         assert!(candidates < names.len(), "{name}: no shared weights");
+        let trainable = supernet.var_store().trainable_variables().len();
         let moved = supernet.group_shared_weights(1);
         assert!(moved > 0, "{name}: no shared weight moved");
+        assert_eq!(
+            moved == trainable,
+            !layer_choices,
+            "{name}: {moved} of {trainable} moved"
+        );
         if name != "nas-bench-201" {
             continue;
         }
@@ -679,12 +695,16 @@ fn shared_weights_get_their_own_optimizer_group_in_every_space() {
         // Stem conv + bn (3), two residual blocks (2 × 7), last bn (2), classifier (2).
         assert_eq!(moved, 21);
         // An optimizer with the shared group frozen moves the candidates only.
-        let mut opt = tch::nn::Sgd::default().build(supernet.var_store(), 0.1).unwrap();
+        let mut opt = tch::nn::Sgd::default()
+            .build(supernet.var_store(), 0.1)
+            .unwrap();
         opt.set_lr_group(1, 0.0);
         let vars = supernet.var_store().variables();
         let stem = vars["stem.conv.weight"].copy();
         let conv = vars["cells.0.edge_1_0.nor_conv_3x3.conv.weight"].copy();
-        for label in ["edge_1_0", "edge_2_0", "edge_2_1", "edge_3_0", "edge_3_1", "edge_3_2"] {
+        for label in [
+            "edge_1_0", "edge_2_0", "edge_2_1", "edge_3_0", "edge_3_1", "edge_3_2",
+        ] {
             // nor_conv_3x3 among the five default operations.
             supernet.set(label, Setting::Fixed(vec![3])).unwrap();
         }
@@ -694,7 +714,10 @@ fn shared_weights_get_their_own_optimizer_group_in_every_space() {
             .square()
             .mean(Kind::Float);
         opt.backward_step(&loss);
-        assert!(vars["stem.conv.weight"].equal(&stem), "the shared stem moved");
+        assert!(
+            vars["stem.conv.weight"].equal(&stem),
+            "the shared stem moved"
+        );
         assert!(
             !vars["cells.0.edge_1_0.nor_conv_3x3.conv.weight"].equal(&conv),
             "the candidate did not move"
