@@ -275,18 +275,22 @@ fn archon_search_runs_darts_on_fashion_mnist_exports_a_genotype_and_retrains() {
 #[test]
 fn bad_search_configs_name_the_field() {
     let tmp = tempfile::tempdir().unwrap();
+    // `archon search CONFIG` must fail; its standard error.
+    let refused = |config: &std::path::Path| {
+        let (code, out, err) = run(archon(tmp.path())
+            .arg("search")
+            .arg(config)
+            .arg("--runs-dir")
+            .arg(tmp.path().join("runs")));
+        assert_ne!(code, 0, "{out}");
+        err
+    };
     for (extra, needle) in [
         ("epochs_typo = 3", "epochs_typo"),
         ("options = { order = 7 }", "order"),
         ("[weights]\nshared_lr_scale = 0", "weights.shared_lr_scale"),
     ] {
-        let config = write_config(tmp.path(), "darts", extra);
-        let (code, out, err) = run(archon(tmp.path())
-            .arg("search")
-            .arg(&config)
-            .arg("--runs-dir")
-            .arg(tmp.path().join("runs")));
-        assert_ne!(code, 0, "{out}");
+        let err = refused(&write_config(tmp.path(), "darts", extra));
         assert!(err.contains(needle), "{extra}: {err}");
     }
     // A space without weights of its candidates' own has nothing to scale apart.
@@ -296,24 +300,13 @@ fn bad_search_configs_name_the_field() {
         "builtin = \"proxylessnas\"\noptions = { width = 4, max_depth = 2 }",
     );
     std::fs::write(&config, text).unwrap();
-    let (code, out, err) = run(archon(tmp.path())
-        .arg("search")
-        .arg(&config)
-        .arg("--runs-dir")
-        .arg(tmp.path().join("runs")));
-    assert_ne!(code, 0, "{out}");
+    let err = refused(&config);
     assert!(
         err.contains("weights.shared_lr_scale") && err.contains("no weights inside"),
         "{err}"
     );
     // A tuner is not a one-shot algorithm.
-    let config = write_config(tmp.path(), "random", "");
-    let (code, _, err) = run(archon(tmp.path())
-        .arg("search")
-        .arg(&config)
-        .arg("--runs-dir")
-        .arg(tmp.path().join("runs")));
-    assert_ne!(code, 0);
+    let err = refused(&write_config(tmp.path(), "random", ""));
     assert!(err.contains("not a one-shot trainer"), "{err}");
 }
 
