@@ -142,17 +142,18 @@ impl<F: EnasFlavour> OneShotTrainer for EnasTrainer<F> {
 
     fn export(&mut self, ctx: &mut SupernetContext<'_>) -> Result<Value> {
         let samples = F::shared(&self.options).export_samples;
+        let recalibrate = F::shared(&self.options).export_recalibrate;
         let mut rng = self.rng.clone();
         let controller = self.controller()?;
         let space = controller.space().clone();
         let greedy = tch::no_grad(|| controller.sample(&mut rng, true));
         let mut best = Architecture::new(&space, greedy.selections)?.to_json(&space);
         if samples > 0 {
-            let mut best_accuracy = ctx.evaluate(SUPERNET, &best, 0, 0)?;
+            let mut best_accuracy = ctx.evaluate(SUPERNET, &best, recalibrate, 0)?;
             for _ in 0..samples {
                 let s = tch::no_grad(|| controller.sample(&mut rng, false));
                 let arch = Architecture::new(&space, s.selections)?.to_json(&space);
-                let acc = ctx.evaluate(SUPERNET, &arch, 0, 0)?;
+                let acc = ctx.evaluate(SUPERNET, &arch, recalibrate, 0)?;
                 if acc > best_accuracy {
                     (best, best_accuracy) = (arch, acc);
                 }

@@ -87,6 +87,9 @@ plugin_options! {
         /// Export the best of this many sampled architectures by validation accuracy
         /// (0: the controller's most likely architecture).
         pub export_samples: usize = 0,
+        /// Batch norm recalibrated on this many training batches before each of those
+        /// estimates (0: the running statistics of the mixed training as they are).
+        pub export_recalibrate: usize = 0,
         /// The seed of the trainer's generator (the host passes `search.seed`).
         pub seed: Option<u64> = None,
         /// Hidden units of the controller's LSTM.

@@ -10,9 +10,9 @@
 //! gradients of `ctrl_steps_aggregate` (20) samples make one Adam step (3.5e-4).
 //! Logits are squashed by `tanh_constant`: 1.5 on the macro space, 1.1 on cell spaces.
 //! Export: the most likely architecture, or the best of `export_samples` by validation
-//! accuracy.
+//! accuracy (batch norm recalibrated on `export_recalibrate` batches first).
 //!
-//! Options: `ctrl_steps`, `export_samples`, `lstm_size`, `tanh_constant`,
+//! Options: `ctrl_steps`, `export_samples`, `export_recalibrate`, `lstm_size`, `tanh_constant`,
 //! `temperature`, `skip_target`, `skip_weight`, `entropy_weight`, `baseline_decay`,
 //! `ctrl_lr`, `ctrl_steps_aggregate`, `seed`.
 
