@@ -73,6 +73,17 @@ pub struct Net {
     architecture: Option<Value>,
 }
 
+impl Net {
+    /// Sets the learning rate: `lr`, and `lr × shared_lr_scale` for a supernet's shared
+    /// weights.
+    fn set_lr(&mut self, lr: f64, shared_lr_scale: f64) {
+        self.opt.set_lr(lr);
+        if matches!(self.model, Model::Supernet(_)) && shared_lr_scale != 1.0 {
+            self.opt.set_lr_group(SHARED_GROUP, lr * shared_lr_scale);
+        }
+    }
+}
+
 /// The weight optimizer's settings.
 #[derive(Debug, Clone, Copy)]
 pub struct WeightOptim {
@@ -224,18 +235,8 @@ impl<'a> SearchHost<'a> {
             cfg,
             architecture,
         };
-        self.set_net_lr(&mut net, self.lr);
+        net.set_lr(self.lr, self.optim.shared_lr_scale);
         Ok(net)
-    }
-
-    /// Sets `net`'s learning rate: `lr`, and `lr × shared_lr_scale` for a supernet's
-    /// shared weights.
-    fn set_net_lr(&self, net: &mut Net, lr: f64) {
-        net.opt.set_lr(lr);
-        if matches!(net.model, Model::Supernet(_)) && self.optim.shared_lr_scale != 1.0 {
-            net.opt
-                .set_lr_group(SHARED_GROUP, lr * self.optim.shared_lr_scale);
-        }
     }
 
     fn push(
@@ -252,11 +253,9 @@ impl<'a> SearchHost<'a> {
     /// Sets the learning rate of every network's optimizer (the epoch's schedule).
     pub fn set_lr(&mut self, lr: f64) {
         self.lr = lr;
-        let mut nets = std::mem::take(&mut self.nets);
-        for net in &mut nets {
-            self.set_net_lr(net, lr);
+        for net in &mut self.nets {
+            net.set_lr(lr, self.optim.shared_lr_scale);
         }
-        self.nets = nets;
     }
 
     /// Saves every network's weights into `dir` (`net<k>.safetensors`) and returns
