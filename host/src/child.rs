@@ -64,6 +64,9 @@ pub fn train_child(spec: &TrainSpec, search_path: &SearchPath, quiet: bool) -> R
     }
     archon_plugin_api::tch::manual_seed(spec.seed as i64);
     let mut child = Child::build(family, &cfg, &arch, device)?;
+    if spec.recipe.standardize && child.standardize_inputs(&train_set.inputs) {
+        println!("inputs standardised by the training split's per-channel mean and deviation (inside the network)");
+    }
     if let Some(path) = &spec.load {
         load_weights(&mut child, path).with_context(|| {
             format!(
@@ -91,29 +94,70 @@ pub fn train_child(spec: &TrainSpec, search_path: &SearchPath, quiet: bool) -> R
         serde_json::json!({})
     };
     let start = Instant::now();
-    let (reports, tse) = train_epochs(spec, &mut child, &train_set, &test_set, &costs, quiet)?;
-    let accuracy = reports
-        .last()
-        .map(|r| r.valid_accuracy)
-        .map(Ok)
-        .unwrap_or_else(|| evaluate(&child, &test_set, 256))?;
+    let (accuracy, tse) = if spec.holdout > 0 {
+        let (fit, valid) = holdout(&train_set, spec.holdout, spec.seed)?;
+        println!(
+            "validation: {} training examples held out (epochs report their accuracy; the test set is used once, at the end)",
+            valid.len()
+        );
+        let (reports, tse) = train_epochs(spec, &mut child, &fit, &valid, &costs, quiet)?;
+        if let Some(last) = reports.last() {
+            println!("validation accuracy {:.4}", last.valid_accuracy);
+        }
+        (evaluate(&child, &test_set, 1000)?, tse)
+    } else {
+        let (reports, tse) =
+            train_epochs(spec, &mut child, &train_set, &test_set, &costs, quiet)?;
+        let accuracy = reports
+            .last()
+            .map(|r| r.valid_accuracy)
+            .map(Ok)
+            .unwrap_or_else(|| evaluate(&child, &test_set, 1000))?;
+        (accuracy, tse)
+    };
+    finish(
+        spec,
+        &mut child,
+        (&test_set, &cfg, &arch),
+        accuracy,
+        tse,
+        start,
+    )
+}
+
+/// Splits `holdout` examples off `train` (seeded) as a validation split: `(rest,
+/// held out)`.
+fn holdout(train: &Dataset, holdout: usize, seed: u64) -> Result<(Dataset, Dataset)> {
+    if holdout >= train.len() {
+        bail!(
+            "holdout: {holdout} validation examples leave none of the {} training examples to train on; hold out fewer",
+            train.len()
+        );
+    }
+    let fraction = (train.len() - holdout) as f64 / train.len() as f64;
+    Ok(train.split(fraction, seed.wrapping_add(0x5eed)))
+}
+
+/// Prints the test accuracy, saves and exports the trained child as `spec` says.
+fn finish(
+    spec: &TrainSpec,
+    child: &mut Child,
+    (test_set, cfg, arch): (&Dataset, &SpaceConfig, &serde_json::Value),
+    accuracy: f64,
+    tse: f64,
+    start: Instant,
+) -> Result<Trained> {
     println!(
         "test accuracy {accuracy:.4} after {:.1} s",
         start.elapsed().as_secs_f64()
     );
     if let Some(path) = &spec.save {
-        save_weights(&child, path)
+        save_weights(child, path)
             .with_context(|| format!("saving weights to {}", path.display()))?;
         println!("weights saved to {}", path.display());
     }
     if let Some(export) = &spec.export {
-        crate::child_export::export_child(
-            &mut child,
-            &test_set,
-            (spec, &cfg, &arch),
-            export,
-            accuracy,
-        )?;
+        crate::child_export::export_child(child, test_set, (spec, cfg, arch), export, accuracy)?;
     }
     Ok(Trained { accuracy, tse })
 }
@@ -192,6 +236,7 @@ fn train_epochs(
         stop_epoch: spec.stop_epoch,
         batch_size: spec.batch_size,
         lr: spec.lr,
+        recipe: spec.recipe,
         augment: Augment {
             cutout: spec.cutout,
             ..Augment::default()
@@ -201,9 +246,21 @@ fn train_epochs(
         seed: spec.seed,
         ..TrainConfig::default()
     };
+    let r = &tc.recipe;
     println!(
-        "training: {} epochs, batch {}, lr {}, drop_path {}, cutout {}",
-        tc.epochs, tc.batch_size, tc.lr, tc.drop_path, tc.augment.cutout
+        "training: {} epochs, batch {}, lr {}, drop_path {}, cutout {}; {} (weight decay {}), cosine {}{}, label smoothing {}, erasing {}, weight average {}",
+        tc.epochs,
+        tc.batch_size,
+        tc.lr,
+        tc.drop_path,
+        tc.augment.cutout,
+        r.optimizer,
+        r.weight_decay,
+        if r.per_step_schedule { "per step" } else { "per epoch" },
+        if r.warmup_epochs > 0.0 { format!(" after {} warm-up epochs", r.warmup_epochs) } else { String::new() },
+        r.label_smoothing,
+        r.erasing,
+        if r.ema_decay > 0.0 { r.ema_decay.to_string() } else { "off".into() },
     );
     let bar = progress::bar(
         "epoch {prefix} [{bar:30}] {pos}/{len} loss {msg} ({eta})",
@@ -229,7 +286,8 @@ fn train_epochs(
                 "epoch done"
             );
             tse += r.train_loss;
-            bar.suspend(|| print_epoch(&r, epochs, spec.report_metrics, costs, tse));
+            let label = if spec.holdout > 0 { "valid" } else { "test" };
+            bar.suspend(|| print_epoch(&r, (epochs, label), spec.report_metrics, costs, tse));
         }
     })?;
     bar.finish_and_clear();
@@ -241,13 +299,13 @@ fn train_epochs(
 /// what multi-fidelity tuners can rank by: `promote_by = "tse"`), and the costs.
 fn print_epoch(
     r: &EpochReport,
-    epochs: usize,
+    (epochs, label): (usize, &str),
     report_metrics: bool,
     costs: &serde_json::Value,
     tse: f64,
 ) {
     println!(
-        "epoch {:>3}: lr {:.4}  train loss {:.4}  train acc {:.4}  test acc {:.4}  ({:.1} s)",
+        "epoch {:>3}: lr {:.4}  train loss {:.4}  train acc {:.4}  {label} acc {:.4}  ({:.1} s)",
         r.epoch + 1,
         r.lr,
         r.train_loss,

@@ -78,7 +78,11 @@ pub fn export_child(
             "name": "images",
             "shape": ["N", size[1], size[2], size[3]],
             "dtype": "float32",
-            "values": "pixels scaled to [0, 1] (value / 255), no mean/std normalisation",
+            "values": if spec.recipe.standardize {
+                "pixels scaled to [0, 1] (value / 255); the network standardises them itself (per-channel mean and deviation of the training split, kept in the file)"
+            } else {
+                "pixels scaled to [0, 1] (value / 255), no mean/std normalisation"
+            },
         },
         "output": format!("logits [N, {}]", cfg.num_classes),
         "test_accuracy": accuracy,

@@ -186,6 +186,12 @@ pub struct TrainArgs {
     /// Weight of the auxiliary head's loss (cell spaces with --option auxiliary=true).
     #[arg(long, default_value_t = TrainSpec::default().aux_weight)]
     pub aux_weight: f64,
+    #[command(flatten)]
+    pub recipe: crate::spec::RecipeSpec,
+    /// Hold this many training images out as a validation split: epochs report
+    /// validation accuracy, the test set is evaluated once at the end.
+    #[arg(long, default_value_t = 0)]
+    pub holdout: usize,
     /// Train on this many training images (a seeded subset; default: all 60,000).
     #[arg(long)]
     pub train_subset: Option<usize>,

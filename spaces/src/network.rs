@@ -250,11 +250,18 @@ impl Supernet {
     }
 }
 
+/// Where a child keeps its input standardisation (not trained, but saved and
+/// exported with the weights).
+pub const STANDARDIZATION: &str = "input_standardization";
+
 /// A child network: one architecture of a space, with only its own weights.
 pub struct Child {
     vs: nn::VarStore,
     net: BoxBlock,
     no_settings: Settings,
+    /// Per-channel `(mean, std)`, each `[1, C, 1, 1]`, subtracted and divided before
+    /// the network (see [`Child::standardize_inputs`]).
+    standardization: Option<(Tensor, Tensor)>,
 }
 
 impl Child {
@@ -282,7 +289,46 @@ impl Child {
             vs,
             net,
             no_settings: Settings::default(),
+            standardization: None,
         })
+    }
+
+    /// Makes the child standardise its inputs by the per-channel mean and standard
+    /// deviation of `inputs` (`[N, C, H, W]` float images, e.g. the training split):
+    /// from now on it takes raw images, and its saved weights and exports carry the
+    /// two `[1, C, 1, 1]` tensors (under [`STANDARDIZATION`]). Inputs of any other
+    /// shape or kind (token ids) are left alone: returns whether it applies.
+    pub fn standardize_inputs(&mut self, inputs: &Tensor) -> bool {
+        if inputs.dim() != 4 || inputs.kind() != tch::Kind::Float || inputs.size()[0] == 0 {
+            return false;
+        }
+        let c = inputs.size()[1];
+        let dims = [0i64, 2, 3];
+        let mean = inputs.mean_dim(dims.as_slice(), true, tch::Kind::Float);
+        let std = inputs
+            .std_dim(dims.as_slice(), true, true)
+            .clamp_min(1e-6);
+        let (m, s) = self.standardization.take().unwrap_or_else(|| {
+            let p = self.vs.root() / STANDARDIZATION;
+            (
+                p.zeros_no_train("mean", &[1, c, 1, 1]),
+                p.ones_no_train("std", &[1, c, 1, 1]),
+            )
+        });
+        tch::no_grad(|| {
+            m.shallow_clone().copy_(&mean);
+            s.shallow_clone().copy_(&std);
+        });
+        self.standardization = Some((m, s));
+        true
+    }
+
+    /// `xs` standardised as [`Child::standardize_inputs`] set (unchanged otherwise).
+    fn standardized(&self, xs: &Tensor) -> Tensor {
+        match &self.standardization {
+            Some((mean, std)) => (xs - mean) / std,
+            None => xs.shallow_clone(),
+        }
     }
 
     /// The search space of `family` for `cfg` (built on a throwaway CPU supernet).
@@ -310,6 +356,9 @@ impl Child {
         let source = supernet.var_store().variables();
         let device = self.vs.device();
         for (name, mut target) in self.vs.variables() {
+            if name.starts_with(STANDARDIZATION) {
+                continue; // the child's own, not a supernet weight
+            }
             let src = source
                 .get(&name)
                 .ok_or_else(|| SpacesError::Config(format!("the supernet has no parameter {name:?}: was it built from the same space and options?")))?;
@@ -338,8 +387,10 @@ impl Child {
     pub fn forward(&self, xs: &Tensor, train: bool) -> Result<Tensor> {
         let aux = AuxSlot::default();
         guarded_forward(|| {
-            self.net
-                .forward(xs, &Ctx::new(train, &self.no_settings, &aux))
+            self.net.forward(
+                &self.standardized(xs),
+                &Ctx::new(train, &self.no_settings, &aux),
+            )
         })
     }
 
@@ -349,7 +400,7 @@ impl Child {
         let aux = AuxSlot::default();
         let logits = guarded_forward(|| {
             self.net.forward(
-                xs,
+                &self.standardized(xs),
                 &Ctx::new(true, &self.no_settings, &aux).dropping_paths(drop_path),
             )
         })?;

@@ -38,6 +38,8 @@ pub fn train_spec(args: &TrainArgs) -> Result<TrainSpec> {
         cutout: args.cutout,
         drop_path: args.drop_path,
         aux_weight: args.aux_weight,
+        recipe: args.recipe.resolve("--")?,
+        holdout: args.holdout,
         train_subset: args.train_subset,
         test_subset: args.test_subset,
         device: args.device.clone(),

@@ -143,6 +143,7 @@ pub fn train_one(
                 crop_padding: 0,
                 flip: false,
                 cutout: 0,
+                erasing: 0.0,
             }
         },
         ..TrainConfig::default()

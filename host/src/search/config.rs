@@ -3,9 +3,10 @@
 
 use crate::{
     experiment::config::{resolve_relative, SpaceSection},
-    spec::{DataSpec, SpaceSpec, TrainSpec},
+    spec::{DataSpec, RecipeSpec, SpaceSpec, TrainSpec},
 };
 use anyhow::{bail, Context, Result};
+use archon_spaces::train::Recipe;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -100,6 +101,19 @@ pub struct RetrainSection {
     pub batch_size: i64,
     /// Training examples (default: the search's `train_subset`).
     pub train_subset: Option<usize>,
+    /// Training examples held out as a validation split (epochs report its accuracy;
+    /// the test set is evaluated once, at the end; 0: none).
+    #[serde(default)]
+    pub holdout: usize,
+    /// The recipe: a preset's name (`classic`, `final`) or a table with `preset` and
+    /// the parts that differ (see `archon train --help`).
+    pub recipe: Option<toml::Value>,
+    /// Cutout side in pixels (0: off).
+    #[serde(default)]
+    pub cutout: i64,
+    /// Drop-path probability reached at the last epoch (cell spaces; 0: off).
+    #[serde(default)]
+    pub drop_path: f64,
     /// Space options that differ from the search's (e.g. more cells or width).
     #[serde(default)]
     pub options: toml::Table,
@@ -235,6 +249,17 @@ impl SearchConfig {
         if cfg.data.channels.is_some_and(|c| !(1..=4).contains(&c)) {
             bail!(bad("data.channels", "must be between 1 and 4".into()));
         }
+        if cfg.retrain.cutout < 0 {
+            bail!(bad("retrain.cutout", format!("{} must be ≥ 0", cfg.retrain.cutout)));
+        }
+        if !(0.0..1.0).contains(&cfg.retrain.drop_path) {
+            bail!(bad(
+                "retrain.drop_path",
+                format!("{} must be in [0, 1)", cfg.retrain.drop_path)
+            ));
+        }
+        cfg.retrain_recipe()
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
         Ok(cfg)
     }
 
@@ -266,6 +291,15 @@ impl SearchConfig {
         SpaceSpec::from_toml(&self.space.options)
     }
 
+    /// The retraining's recipe (`[retrain] recipe`; classic when absent).
+    pub fn retrain_recipe(&self) -> Result<Recipe> {
+        match &self.retrain.recipe {
+            None => Ok(Recipe::classic()),
+            Some(value) => RecipeSpec::from_toml(value, "retrain.recipe")?
+                .resolve("retrain.recipe."),
+        }
+    }
+
     /// Retraining `arch` (NNI JSON text) from scratch as `[retrain]` says, with the
     /// search's space options overridden by the retraining's.
     pub fn retrain_spec(&self, config_dir: &Path, arch: String) -> Result<TrainSpec> {
@@ -282,6 +316,10 @@ impl SearchConfig {
             epochs: self.retrain.epochs,
             batch_size: self.retrain.batch_size,
             lr: self.retrain.lr,
+            recipe: self.retrain_recipe()?,
+            holdout: self.retrain.holdout,
+            cutout: self.retrain.cutout,
+            drop_path: self.retrain.drop_path,
             train_subset: self.retrain.train_subset.or(self.data.train_subset),
             test_subset: self.data.test_subset,
             device: self.search.device.clone(),

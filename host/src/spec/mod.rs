@@ -4,9 +4,11 @@
 //! the experiment and search configs from TOML; the library never sees either.
 
 pub mod data;
+pub mod recipe;
 pub mod space;
 pub mod train;
 
 pub use data::DataSpec;
+pub use recipe::RecipeSpec;
 pub use space::SpaceSpec;
 pub use train::{Export, ExportFormat, TrainSpec};

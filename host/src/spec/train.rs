@@ -3,6 +3,7 @@
 //! retraining all fill one of these.
 
 use super::{DataSpec, SpaceSpec};
+use archon_spaces::train::Recipe;
 use std::path::PathBuf;
 
 /// A child to train and how.
@@ -38,6 +39,13 @@ pub struct TrainSpec {
     pub drop_path: f64,
     /// Weight of the auxiliary head's loss.
     pub aux_weight: f64,
+    /// Optimizer, schedule shape, weight decay, label smoothing, erasing, weight
+    /// average, input standardisation.
+    pub recipe: Recipe,
+    /// Hold this many training examples out as a validation split: epochs report
+    /// validation accuracy and the test set is evaluated once, at the end (0: none;
+    /// epochs then report test accuracy, as classic trials do).
+    pub holdout: usize,
     /// Train on this many training examples (a seeded subset; none: all).
     pub train_subset: Option<usize>,
     /// Test on this many test examples (none: all).
@@ -74,6 +82,8 @@ impl Default for TrainSpec {
             cutout: 0,
             drop_path: 0.0,
             aux_weight: 0.4,
+            recipe: Recipe::classic(),
+            holdout: 0,
             train_subset: None,
             test_subset: None,
             device: "auto".into(),

@@ -8,6 +8,7 @@ mod enas_macro;
 mod nas_bench_201;
 mod nds;
 mod proxylessnas;
+mod resnet;
 mod shufflenet;
 mod textnas;
 

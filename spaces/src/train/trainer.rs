@@ -1,10 +1,11 @@
-//! The training loop: SGD with momentum and weight decay, cosine learning rate,
-//! gradient clipping, augmentation; evaluation by accuracy.
+//! The training loop: SGD (or AdamW) with weight decay, cosine learning rate with
+//! warm-up, gradient clipping, augmentation, label smoothing, a weight average;
+//! evaluation by accuracy.
 
-use super::Augment;
+use super::{Augment, LrSchedule, OptimizerKind, Recipe, WeightAverage};
 use crate::{data::Dataset, error::Result, Child};
 use std::time::Instant;
-use tch::{nn, nn::OptimizerConfig, Kind};
+use tch::{nn, nn::OptimizerConfig, Kind, Reduction, Tensor};
 
 /// Hyper-parameters of child training (defaults as DARTS retraining, shorter).
 #[derive(Debug, Clone, PartialEq)]
@@ -24,8 +25,8 @@ pub struct TrainConfig {
     pub lr_min: f64,
     /// SGD momentum.
     pub momentum: f64,
-    /// L2 weight decay.
-    pub weight_decay: f64,
+    /// Optimizer, schedule shape, weight decay, label smoothing, weight average.
+    pub recipe: Recipe,
     /// Gradient-norm clip (0: off).
     pub grad_clip: f64,
     /// Augmentations of training batches.
@@ -48,7 +49,7 @@ impl Default for TrainConfig {
             lr: 0.025,
             lr_min: 0.0,
             momentum: 0.9,
-            weight_decay: 3e-4,
+            recipe: Recipe::classic(),
             grad_clip: 5.0,
             augment: Augment::default(),
             drop_path: 0.0,
@@ -123,44 +124,53 @@ pub fn train_and_evaluate(
 ) -> Result<Vec<EpochReport>> {
     tch::manual_seed(cfg.seed as i64);
     let device = child.var_store().device();
-    let mut opt = nn::Sgd {
-        momentum: cfg.momentum,
-        dampening: 0.0,
-        wd: cfg.weight_decay,
-        nesterov: false,
-    }
-    .build(child.var_store(), cfg.lr)?;
+    let recipe = &cfg.recipe;
+    let mut opt = build_optimizer(child, cfg)?;
     let n = train.len() as i64;
     let steps = ((n + cfg.batch_size - 1) / cfg.batch_size).max(1) as usize;
+    let schedule = LrSchedule {
+        base: cfg.lr,
+        min: cfg.lr_min,
+        steps_per_epoch: steps,
+        epochs: cfg.epochs,
+        warmup_epochs: recipe.warmup_epochs,
+        per_step: recipe.per_step_schedule,
+    };
+    let augment = Augment {
+        erasing: recipe.erasing,
+        ..cfg.augment
+    };
+    let mut average =
+        (recipe.ema_decay > 0.0).then(|| WeightAverage::new(child.var_store(), recipe.ema_decay));
     let mut reports = Vec::with_capacity(cfg.epochs);
     for epoch in cfg.start_epoch..cfg.stop_epoch.unwrap_or(cfg.epochs).min(cfg.epochs) {
         let start = Instant::now();
         let progress = epoch as f64 / cfg.epochs.max(1) as f64;
-        let lr = cfg.lr_min
-            + 0.5 * (cfg.lr - cfg.lr_min) * (1.0 + (std::f64::consts::PI * progress).cos());
-        opt.set_lr(lr);
         let order = crate::data::permutation(train.len(), cfg.seed.wrapping_add(epoch as u64));
         let (mut loss_sum, mut correct, mut seen) = (0.0, 0i64, 0i64);
         for step in 0..steps {
+            opt.set_lr(schedule.lr(epoch, step));
             let begin = step as i64 * cfg.batch_size;
             let idx = order.narrow(0, begin, cfg.batch_size.min(n - begin));
-            let xs = cfg
-                .augment
+            let xs = augment
                 .apply(&train.inputs.index_select(0, &idx))
                 .to_device(device);
             let ys = train.labels.index_select(0, &idx).to_device(device);
             let (logits, aux) = child.forward_train(&xs, cfg.drop_path * progress)?;
             let loss = match aux {
                 Some(aux) => {
-                    logits.cross_entropy_for_logits(&ys)
-                        + aux.cross_entropy_for_logits(&ys) * cfg.aux_weight
+                    loss_of(&logits, &ys, recipe.label_smoothing)
+                        + loss_of(&aux, &ys, recipe.label_smoothing) * cfg.aux_weight
                 }
-                None => logits.cross_entropy_for_logits(&ys),
+                None => loss_of(&logits, &ys, recipe.label_smoothing),
             };
             if cfg.grad_clip > 0.0 {
                 opt.backward_step_clip_norm(&loss, cfg.grad_clip);
             } else {
                 opt.backward_step(&loss);
+            }
+            if let Some(average) = &mut average {
+                average.update();
             }
             let loss = loss.double_value(&[]);
             loss_sum += loss * ys.size()[0] as f64;
@@ -177,15 +187,22 @@ pub fn train_and_evaluate(
                 loss,
             }));
         }
-        let eval_batch = cfg.batch_size.max(256);
-        let valid_accuracy = evaluate(child, valid, eval_batch)?;
-        let other_accuracies = others
-            .iter()
-            .map(|data| evaluate(child, data, eval_batch))
-            .collect::<Result<Vec<_>>>()?;
+        let eval_batch = cfg.batch_size.max(EVAL_BATCH);
+        let evaluate_all = || -> Result<(f64, Vec<f64>)> {
+            let valid_accuracy = evaluate(child, valid, eval_batch)?;
+            let other_accuracies = others
+                .iter()
+                .map(|data| evaluate(child, data, eval_batch))
+                .collect::<Result<Vec<_>>>()?;
+            Ok((valid_accuracy, other_accuracies))
+        };
+        let (valid_accuracy, other_accuracies) = match &mut average {
+            Some(average) => average.with_average(evaluate_all)?,
+            None => evaluate_all()?,
+        };
         let report = EpochReport {
             epoch,
-            lr,
+            lr: schedule.lr(epoch, 0),
             train_loss: loss_sum / seen.max(1) as f64,
             train_accuracy: correct as f64 / seen.max(1) as f64,
             valid_accuracy,
@@ -195,7 +212,45 @@ pub fn train_and_evaluate(
         on_event(TrainEvent::Epoch(report.clone()));
         reports.push(report);
     }
+    if let Some(average) = &mut average {
+        // The averaged weights are the trained network from here on.
+        average.swap();
+    }
     Ok(reports)
+}
+
+/// Evaluation batches hold at least this many examples (no gradients are kept, so
+/// large batches cost little memory and run faster).
+const EVAL_BATCH: i64 = 1000;
+
+/// The optimizer `cfg.recipe` names over `child`'s weights.
+fn build_optimizer(child: &Child, cfg: &TrainConfig) -> Result<nn::Optimizer> {
+    let wd = cfg.recipe.weight_decay;
+    let vs = child.var_store();
+    Ok(match cfg.recipe.optimizer {
+        OptimizerKind::Sgd | OptimizerKind::Nesterov => nn::Sgd {
+            momentum: cfg.momentum,
+            dampening: 0.0,
+            wd,
+            nesterov: cfg.recipe.optimizer == OptimizerKind::Nesterov,
+        }
+        .build(vs, cfg.lr)?,
+        OptimizerKind::AdamW => nn::AdamW {
+            wd,
+            ..nn::AdamW::default()
+        }
+        .build(vs, cfg.lr)?,
+    })
+}
+
+/// Mean cross-entropy of `logits` `[N, K]` against labels `ys` `[N]`, with label
+/// smoothing `smoothing`.
+fn loss_of(logits: &Tensor, ys: &Tensor, smoothing: f64) -> Tensor {
+    if smoothing > 0.0 {
+        logits.cross_entropy_loss::<Tensor>(ys, None, Reduction::Mean, -100, smoothing)
+    } else {
+        logits.cross_entropy_for_logits(ys)
+    }
 }
 
 /// Accuracy of `child` on `data` (evaluation mode, no gradients).
@@ -316,6 +371,7 @@ mod tests {
                 crop_padding: 0,
                 flip: false,
                 cutout: 0,
+                erasing: 0.0,
             },
             ..TrainConfig::default()
         };
