@@ -43,6 +43,12 @@ pub struct Trained {
     /// The sum of its epochs' training losses, those before `start_epoch` included
     /// (`tse`, training speed estimation).
     pub tse: f64,
+    /// Its trainable parameters.
+    pub params: u64,
+    /// Its multiply-accumulates per example.
+    pub flops: u64,
+    /// Seconds of training and evaluation.
+    pub seconds: f64,
 }
 
 /// Trains the child `spec` describes and returns its test accuracy and `tse` (`quiet`:
@@ -76,11 +82,12 @@ pub fn train_child(spec: &TrainSpec, search_path: &SearchPath, quiet: bool) -> R
         })?;
         println!("weights loaded from {}", path.display());
     }
+    let flops = child.flops_for(&train_set.inputs.narrow(0, 0, 1));
     println!(
         "{} child on {device:?}: {} params, {} MFLOPs (multiply-adds per example)",
         family.name(),
         child.params(),
-        child.flops_for(&train_set.inputs.narrow(0, 0, 1)) as f64 / 1e6
+        flops as f64 / 1e6
     );
     // What multi-objective searches trade accuracy against, in every metric line.
     let costs = if spec.report_metrics {
@@ -106,8 +113,7 @@ pub fn train_child(spec: &TrainSpec, search_path: &SearchPath, quiet: bool) -> R
         }
         (evaluate(&child, &test_set, 1000)?, tse)
     } else {
-        let (reports, tse) =
-            train_epochs(spec, &mut child, &train_set, &test_set, &costs, quiet)?;
+        let (reports, tse) = train_epochs(spec, &mut child, &train_set, &test_set, &costs, quiet)?;
         let accuracy = reports
             .last()
             .map(|r| r.valid_accuracy)
@@ -123,6 +129,7 @@ pub fn train_child(spec: &TrainSpec, search_path: &SearchPath, quiet: bool) -> R
         tse,
         start,
     )
+    .map(|trained| Trained { flops, ..trained })
 }
 
 /// Splits `holdout` examples off `train` (seeded) as a validation split: `(rest,
@@ -147,10 +154,8 @@ fn finish(
     tse: f64,
     start: Instant,
 ) -> Result<Trained> {
-    println!(
-        "test accuracy {accuracy:.4} after {:.1} s",
-        start.elapsed().as_secs_f64()
-    );
+    let seconds = start.elapsed().as_secs_f64();
+    println!("test accuracy {accuracy:.4} after {seconds:.1} s");
     if let Some(path) = &spec.save {
         save_weights(child, path)
             .with_context(|| format!("saving weights to {}", path.display()))?;
@@ -159,7 +164,13 @@ fn finish(
     if let Some(export) = &spec.export {
         crate::child_export::export_child(child, test_set, (spec, cfg, arch), export, accuracy)?;
     }
-    Ok(Trained { accuracy, tse })
+    Ok(Trained {
+        accuracy,
+        tse,
+        params: child.params(),
+        flops: 0,
+        seconds,
+    })
 }
 
 /// Loads `path` into `child`: the file must hold exactly the child's tensors (tch

@@ -407,6 +407,11 @@ pub enum BenchCommand {
     /// seeds; per seed, its architecture's percentile among the table's, random search
     /// at equal wall time, and the supernet's rank agreement with the table.
     Quality(QualityArgs),
+    /// The searched network against the baselines a practitioner holds, each trained
+    /// by the config's [retrain] recipe: the largest architecture within the same
+    /// parameter limit, random search at equal wall time (with --table), and the
+    /// ResNet reference nearest in size; over several seeds.
+    Final(FinalBenchArgs),
     /// Classic tuners compared on a ground-truth table (trials answered by look-up):
     /// best found after N trials over S seeds, regret, random search beside them.
     Tuners(BenchTunersArgs),
@@ -510,6 +515,29 @@ pub struct QualityArgs {
     /// Overrides search.epochs.
     #[arg(long)]
     pub epochs: Option<usize>,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub runs: RunsDir,
+}
+
+/// `archon bench final`
+#[derive(Debug, ClapArgs)]
+pub struct FinalBenchArgs {
+    /// The search config (TOML with a [search] table; its [retrain] is the recipe).
+    pub config: PathBuf,
+    /// Seeds: config.seed, config.seed + 1, ...
+    #[arg(long, default_value_t = 3)]
+    pub seeds: u64,
+    /// A ground-truth table of the config's search space: random search at equal wall
+    /// time picks from it by validation accuracy, and its pick is trained here.
+    #[arg(long)]
+    pub table: Option<PathBuf>,
+    /// The parameter limit of the largest-that-fits network (default: the found
+    /// network's parameters).
+    #[arg(long)]
+    pub max_params: Option<u64>,
     /// Print JSON instead of text.
     #[arg(long)]
     pub json: bool,

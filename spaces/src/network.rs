@@ -305,9 +305,7 @@ impl Child {
         let c = inputs.size()[1];
         let dims = [0i64, 2, 3];
         let mean = inputs.mean_dim(dims.as_slice(), true, tch::Kind::Float);
-        let std = inputs
-            .std_dim(dims.as_slice(), true, true)
-            .clamp_min(1e-6);
+        let std = inputs.std_dim(dims.as_slice(), true, true).clamp_min(1e-6);
         let (m, s) = self.standardization.take().unwrap_or_else(|| {
             let p = self.vs.root() / STANDARDIZATION;
             (

@@ -23,6 +23,7 @@ const SPACES: &[(&str, &[&str], u128)] = &[
     ("enas-macro", &["width=4", "layers=3"], 999),
     ("proxylessnas", &["width=4", "max_depth=1"], 12_345),
     ("shufflenet", &["width=2", "blocks_per_stage=1"], 77),
+    ("resnet", &["width=4", "blocks=1"], 0),
 ];
 
 /// Python's torch and ONNX Runtime from the set-up (`.libtorch` is torch's install
@@ -172,6 +173,100 @@ for name in sys.argv[2:]:
     assert!(output.status.success(), "{stdout}\n{stderr}");
     for m in &models {
         assert!(stdout.contains(&format!("{m} ok")), "{stdout}");
+    }
+}
+
+#[test]
+fn the_final_recipe_standardises_inside_the_exported_network() {
+    let home = tempfile::tempdir().unwrap();
+    let dir = home.path();
+    let (space, options) = ("resnet", &["width=4", "blocks=1"][..]);
+    let model = dir.join("final.pt");
+    let (code, out, err) = train(
+        dir,
+        space,
+        options,
+        "{}",
+        &[
+            "--epochs",
+            "1",
+            "--recipe",
+            "final",
+            "--holdout",
+            "16",
+            "--export",
+            "torchscript",
+            "--export-to",
+            model.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(out.contains("inputs standardised"), "{out}");
+    assert!(out.contains("nesterov (weight decay 0.0005), cosine per step after 1 warm-up epochs, label smoothing 0.1, erasing 0.25"), "{out}");
+    // Epochs report the held-out split; the test set is touched once, at the end.
+    assert!(
+        out.contains("valid acc") && !out.contains("test acc"),
+        "{out}"
+    );
+    assert!(out.contains("16 training examples held out"), "{out}");
+    let about: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("final.pt.json")).unwrap()).unwrap();
+    assert!(
+        about["input"]["values"]
+            .as_str()
+            .unwrap()
+            .contains("standardises them itself"),
+        "{about}"
+    );
+    // In Python: raw [0, 1] pixels in, archon's logits out; the module holds the
+    // training split's mean and deviation (so standardising by hand changes its output).
+    let script = r#"
+import sys, torch
+model = torch.jit.load(sys.argv[1])
+check = dict(torch.jit.load(sys.argv[1] + ".check.pt").named_parameters())
+x, want = check["inputs"].detach(), check["logits"].detach()
+assert 0.0 <= x.min().item() and x.max().item() <= 1.0, "raw pixels"
+with torch.no_grad():
+    diff = (model(x) - want).abs().max().item()
+    assert diff <= 1e-4, diff
+    moved = (model((x - x.mean()) / x.std()) - want).abs().max().item()
+    assert moved > 1e-2, moved
+print("ok", diff, moved)
+"#;
+    let output = python().arg("-c").arg(script).arg(&model).output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success() && stdout.starts_with("ok"),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // Bad recipe values are refused before any data is loaded, naming the flag.
+    for (flag, value, expect) in [
+        (
+            "--label-smoothing",
+            "1.5",
+            "--label-smoothing: 1.5 must be in [0, 1)",
+        ),
+        ("--recipe", "fast", "--recipe: unknown recipe \"fast\""),
+        (
+            "--optimizer",
+            "adam",
+            "--optimizer: unknown optimizer \"adam\"",
+        ),
+        (
+            "--warmup-epochs",
+            "-1",
+            "--warmup-epochs: -1 must be a finite number ≥ 0",
+        ),
+    ] {
+        let arg = format!("{flag}={value}");
+        let (code, out, err) = train(dir, space, options, "{}", &["--epochs", "1", &arg]);
+        assert_ne!(code, 0, "{flag} {value}: {out}");
+        assert!(err.contains(expect), "{flag} {value}: {err}");
+        assert!(
+            !out.contains("data:"),
+            "{flag} {value}: data was loaded: {out}"
+        );
     }
 }
 

@@ -20,6 +20,7 @@ pub fn run(cmd: BenchCommand, search_path: &SearchPath, quiet: bool) -> Result<E
         BenchCommand::GroundTruth(args) => ground_truth(&args, search_path, quiet),
         BenchCommand::Table(args) => table(&args, search_path),
         BenchCommand::Quality(args) => super::quality::run(&args, search_path, quiet),
+        BenchCommand::Final(args) => super::bench_final::run(&args, search_path, quiet),
         BenchCommand::Rank(args) => super::rank::run(&args, search_path),
         BenchCommand::Tuners(args) => super::bench_tuners::run(&args, search_path),
         BenchCommand::GroundTruthWorker => worker::serve(search_path).map(|()| ExitCode::SUCCESS),

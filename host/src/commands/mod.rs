@@ -1,6 +1,7 @@
 //! One module per CLI command.
 
 pub mod bench;
+mod bench_final;
 mod bench_tuners;
 pub mod demo;
 pub mod experiment;

@@ -79,12 +79,13 @@ struct QualityReport {
 
 /// While alive, what is written to stdout goes to stderr (the searches' own lines),
 /// so that stdout carries only the report (e.g. `--json` for tools).
-struct StdoutToStderr {
+pub(crate) struct StdoutToStderr {
     saved: libc::c_int,
 }
 
 impl StdoutToStderr {
-    fn new() -> Self {
+    /// Sends stdout to stderr until dropped.
+    pub(crate) fn new() -> Self {
         use std::io::Write;
         let _ = std::io::stdout().flush();
         // SAFETY: duplicating and replacing this process's own standard descriptors.
@@ -111,7 +112,7 @@ impl Drop for StdoutToStderr {
 }
 
 /// The config text with `seed = seed` (the experiment records what ran).
-fn with_seed(text: &str, seed: u64) -> Result<String> {
+pub(crate) fn with_seed(text: &str, seed: u64) -> Result<String> {
     let mut table: toml::Table = toml::from_str(text)?;
     table.insert("seed".into(), toml::Value::Integer(seed as i64));
     Ok(toml::to_string(&table)?)

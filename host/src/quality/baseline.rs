@@ -32,26 +32,14 @@ pub fn random_search(
     seed: u64,
 ) -> RandomBaseline {
     let tests: Vec<f64> = entries.iter().map(Entry::test).collect();
-    let seen: Vec<f64> = entries
-        .iter()
-        .map(|e| e.by_seed.values().next().map_or(0.0, |v| v.0))
-        .collect();
+    let seen = first_seed_validation(entries);
     let n = entries.len();
     let trials = trials.clamp(1, n.max(1));
     let mut draw = Draw(seed);
     let mut order: Vec<usize> = (0..n).collect();
     let (mut percentiles, mut picks) = (Vec::new(), Vec::new());
     for _ in 0..repeats.max(1) {
-        // A partial Fisher–Yates shuffle: the first `trials` are a uniform sample.
-        for i in 0..trials {
-            let j = i + draw.below((n - i) as u128) as usize;
-            order.swap(i, j);
-        }
-        let best = order[..trials]
-            .iter()
-            .copied()
-            .max_by(|&a, &b| seen[a].total_cmp(&seen[b]))
-            .expect("at least one trial");
+        let best = pick(&mut order, &seen, trials, &mut draw);
         percentiles.push(stats::percentile(tests[best], &tests));
         picks.push(tests[best]);
     }
@@ -61,6 +49,42 @@ pub fn random_search(
         percentile_std: stats::std_dev(&percentiles),
         test_mean: stats::mean(&picks),
     }
+}
+
+/// One random search with `trials` trainings on `entries` (seeded): the index of
+/// the architecture it picks (`entries` must not be empty).
+pub fn random_pick(entries: &[Entry], trials: usize, seed: u64) -> usize {
+    let seen = first_seed_validation(entries);
+    let mut order: Vec<usize> = (0..entries.len()).collect();
+    pick(
+        &mut order,
+        &seen,
+        trials.clamp(1, entries.len().max(1)),
+        &mut Draw(seed),
+    )
+}
+
+/// What random search sees of each entry: the validation accuracy of its first seed.
+fn first_seed_validation(entries: &[Entry]) -> Vec<f64> {
+    entries
+        .iter()
+        .map(|e| e.by_seed.values().next().map_or(0.0, |v| v.0))
+        .collect()
+}
+
+/// Draws `trials` of `order` (a partial Fisher–Yates shuffle: the first `trials`
+/// become a uniform sample) and returns the one `seen` rates best.
+fn pick(order: &mut [usize], seen: &[f64], trials: usize, draw: &mut Draw) -> usize {
+    let n = order.len();
+    for i in 0..trials {
+        let j = i + draw.below((n - i) as u128) as usize;
+        order.swap(i, j);
+    }
+    order[..trials]
+        .iter()
+        .copied()
+        .max_by(|&a, &b| seen[a].total_cmp(&seen[b]))
+        .expect("at least one trial")
 }
 
 #[cfg(test)]
@@ -94,5 +118,10 @@ mod tests {
         // Random search picks by validation: when validation misleads, so is it.
         let inverted: Vec<Entry> = (0..100).map(|i| entry(-(i as f64), i as f64)).collect();
         assert_eq!(random_search(&inverted, 100, 3, 7).percentile_mean, 0.5);
+        // One search: all trials find the best; one trial is any architecture.
+        assert_eq!(random_pick(&entries, 100, 3), 99);
+        let singles: std::collections::HashSet<usize> =
+            (0..20).map(|s| random_pick(&entries, 1, s)).collect();
+        assert!(singles.len() > 5, "{singles:?}");
     }
 }

@@ -250,7 +250,10 @@ impl SearchConfig {
             bail!(bad("data.channels", "must be between 1 and 4".into()));
         }
         if cfg.retrain.cutout < 0 {
-            bail!(bad("retrain.cutout", format!("{} must be ≥ 0", cfg.retrain.cutout)));
+            bail!(bad(
+                "retrain.cutout",
+                format!("{} must be ≥ 0", cfg.retrain.cutout)
+            ));
         }
         if !(0.0..1.0).contains(&cfg.retrain.drop_path) {
             bail!(bad(
@@ -295,8 +298,9 @@ impl SearchConfig {
     pub fn retrain_recipe(&self) -> Result<Recipe> {
         match &self.retrain.recipe {
             None => Ok(Recipe::classic()),
-            Some(value) => RecipeSpec::from_toml(value, "retrain.recipe")?
-                .resolve("retrain.recipe."),
+            Some(value) => {
+                RecipeSpec::from_toml(value, "retrain.recipe")?.resolve("retrain.recipe.")
+            }
         }
     }
 

@@ -134,7 +134,10 @@ mod tests {
         let r = spec.resolve("retrain.").unwrap();
         assert_eq!(r.erasing, 0.0);
         assert_eq!(r.optimizer, OptimizerKind::Nesterov);
-        assert_eq!(RecipeSpec::default().resolve("--").unwrap(), Recipe::classic());
+        assert_eq!(
+            RecipeSpec::default().resolve("--").unwrap(),
+            Recipe::classic()
+        );
         let bad = RecipeSpec {
             label_smoothing: Some(-0.1),
             ..RecipeSpec::default()
@@ -146,26 +149,44 @@ mod tests {
             ..RecipeSpec::default()
         };
         let e = bad.resolve("retrain.recipe.").unwrap_err().to_string();
-        assert!(e.contains("retrain.recipe.optimizer") && e.contains("adamw"), "{e}");
+        assert!(
+            e.contains("retrain.recipe.optimizer") && e.contains("adamw"),
+            "{e}"
+        );
         let bad = RecipeSpec {
             recipe: Some("fast".into()),
             ..RecipeSpec::default()
         };
         let e = bad.resolve("retrain.recipe.").unwrap_err().to_string();
-        assert!(e.contains("retrain.recipe.preset") && e.contains("classic, final"), "{e}");
+        assert!(
+            e.contains("retrain.recipe.preset") && e.contains("classic, final"),
+            "{e}"
+        );
     }
 
     #[test]
     fn a_config_names_a_preset_or_a_table() {
-        let table: toml::Table =
-            toml::from_str("a = \"final\"\nb = { preset = \"final\", erasing = 0.5 }\nc = { erase = 1 }\nd = 3").unwrap();
+        let table: toml::Table = toml::from_str(
+            "a = \"final\"\nb = { preset = \"final\", erasing = 0.5 }\nc = { erase = 1 }\nd = 3",
+        )
+        .unwrap();
         let a = RecipeSpec::from_toml(&table["a"], "retrain.recipe").unwrap();
-        assert_eq!(a.resolve("retrain.recipe.").unwrap(), Recipe::final_training());
+        assert_eq!(
+            a.resolve("retrain.recipe.").unwrap(),
+            Recipe::final_training()
+        );
         let b = RecipeSpec::from_toml(&table["b"], "retrain.recipe").unwrap();
         assert_eq!(b.resolve("retrain.recipe.").unwrap().erasing, 0.5);
-        let c = RecipeSpec::from_toml(&table["c"], "retrain.recipe").unwrap_err().to_string();
-        assert!(c.starts_with("retrain.recipe: unknown field `erase`"), "{c}");
-        let d = RecipeSpec::from_toml(&table["d"], "retrain.recipe").unwrap_err().to_string();
+        let c = RecipeSpec::from_toml(&table["c"], "retrain.recipe")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            c.starts_with("retrain.recipe: unknown field `erase`"),
+            "{c}"
+        );
+        let d = RecipeSpec::from_toml(&table["d"], "retrain.recipe")
+            .unwrap_err()
+            .to_string();
         assert!(d.contains("found a integer"), "{d}");
     }
 }

@@ -45,6 +45,7 @@ fn small_spaces() -> Vec<(&'static str, SpaceConfig)> {
         ("textnas", cfg(r#"{"width": 8, "layers": 7}"#)),
         ("proxylessnas", cfg(r#"{"width": 4, "max_depth": 2}"#)),
         ("shufflenet", cfg(r#"{"width": 2, "blocks_per_stage": 1}"#)),
+        ("resnet", cfg(r#"{"width": 2, "blocks": 1}"#)),
     ]
 }
 
@@ -63,6 +64,7 @@ fn the_hub_lists_every_space() {
             "nasnet",
             "pnas",
             "proxylessnas",
+            "resnet",
             "shufflenet",
             "textnas"
         ]
@@ -195,6 +197,18 @@ fn params_and_flops_match_hand_counts() {
     assert_eq!(child.params(), 204);
     // stem 3456, pre0 1536, pre1 1536, factorized reduce 128+128, classifier 40.
     assert_eq!(child.flops([1, 8, 8]), 6824);
+
+    // ResNet-20 on one input channel: stem 144+32; stage 1: 3 × (2·2304 + 2·32);
+    // stage 2: 4608+9216+128 + shortcut 512+64, then 2 × (2·9216 + 128); stage 3:
+    // 18432+36864+256 + shortcut 2048+128, then 2 × (2·36864 + 256); classifier 650.
+    let resnet = Child::build(
+        space("resnet").unwrap(),
+        &cfg("{}"),
+        &serde_json::json!({}),
+        Device::Cpu,
+    )
+    .unwrap();
+    assert_eq!(resnet.params(), 144 + 32 + 14_016 + 51_648 + 205_696 + 650);
 }
 
 #[test]

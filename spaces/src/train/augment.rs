@@ -175,7 +175,9 @@ mod tests {
             erasing: 1.0,
         }
         .apply(&ones);
-        let changed = erased.ne(1.0).sum_dim_intlist([1i64, 2, 3].as_slice(), false, Kind::Int64);
+        let changed = erased
+            .ne(1.0)
+            .sum_dim_intlist([1i64, 2, 3].as_slice(), false, Kind::Int64);
         let least = changed.min().int64_value(&[]);
         assert!(least >= 10, "an image had only {least} erased pixels");
         let most = changed.max().int64_value(&[]);

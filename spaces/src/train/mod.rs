@@ -10,8 +10,8 @@ mod weight_average;
 pub use augment::Augment;
 pub use latency::latency_ms;
 pub use recipe::{LrSchedule, OptimizerKind, Recipe};
-pub use weight_average::WeightAverage;
 pub use trainer::{
     evaluate, save_weights, train, train_and_evaluate, EpochReport, Progress, TrainConfig,
     TrainEvent,
 };
+pub use weight_average::WeightAverage;
