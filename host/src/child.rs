@@ -68,9 +68,24 @@ pub fn train_child(spec: &TrainSpec, search_path: &SearchPath, quiet: bool) -> R
             );
         }
     }
+    // With a validation split, epochs are judged on it and the test set is used once.
+    let split = match spec.holdout {
+        0 => None,
+        n => Some(holdout(&train_set, n, spec.seed)?),
+    };
+    let (fit, valid) = match &split {
+        Some((fit, valid)) => {
+            println!(
+                "validation: {} training examples held out (epochs report their accuracy; the test set is used once, at the end)",
+                valid.len()
+            );
+            (fit, valid)
+        }
+        None => (&train_set, &test_set),
+    };
     archon_plugin_api::tch::manual_seed(spec.seed as i64);
     let mut child = Child::build(family, &cfg, &arch, device)?;
-    if spec.recipe.standardize && child.standardize_inputs(&train_set.inputs) {
+    if spec.recipe.standardize && child.standardize_inputs(&fit.inputs) {
         println!("inputs standardised by the training split's per-channel mean and deviation (inside the network)");
     }
     if let Some(path) = &spec.load {
@@ -89,6 +104,35 @@ pub fn train_child(spec: &TrainSpec, search_path: &SearchPath, quiet: bool) -> R
         child.params(),
         flops as f64 / 1e6
     );
+    let planned;
+    let spec = match &spec.time_budget {
+        Some(budget) => {
+            let epoch_seconds = crate::budget::epoch_seconds(
+                || {
+                    let mut probe = Child::build(family, &cfg, &arch, device)?;
+                    if spec.recipe.standardize {
+                        probe.standardize_inputs(&fit.inputs);
+                    }
+                    Ok(probe)
+                },
+                &train_config(spec),
+                fit,
+                valid.len(),
+            )?;
+            let left = budget.remaining_seconds();
+            let epochs = crate::budget::epochs_that_fit(epoch_seconds, left, spec.epochs)?;
+            println!(
+                "budget: {left:.0} s left; one epoch measured at {epoch_seconds:.1} s: {epochs} epochs (at most {})",
+                spec.epochs
+            );
+            planned = TrainSpec {
+                epochs,
+                ..spec.clone()
+            };
+            &planned
+        }
+        None => spec,
+    };
     // What multi-objective searches trade accuracy against, in every metric line.
     let costs = if spec.report_metrics {
         let example = train_set.inputs.narrow(0, 0, 1);
@@ -101,25 +145,16 @@ pub fn train_child(spec: &TrainSpec, search_path: &SearchPath, quiet: bool) -> R
         serde_json::json!({})
     };
     let start = Instant::now();
-    let (accuracy, tse) = if spec.holdout > 0 {
-        let (fit, valid) = holdout(&train_set, spec.holdout, spec.seed)?;
-        println!(
-            "validation: {} training examples held out (epochs report their accuracy; the test set is used once, at the end)",
-            valid.len()
-        );
-        let (reports, tse) = train_epochs(spec, &mut child, &fit, &valid, &costs, quiet)?;
-        if let Some(last) = reports.last() {
-            println!("validation accuracy {:.4}", last.valid_accuracy);
+    let (reports, tse) = train_epochs(spec, &mut child, fit, valid, &costs, quiet)?;
+    let accuracy = match (&split, reports.last()) {
+        (Some(_), last) => {
+            if let Some(last) = last {
+                println!("validation accuracy {:.4}", last.valid_accuracy);
+            }
+            evaluate(&child, &test_set, 1000)?
         }
-        (evaluate(&child, &test_set, 1000)?, tse)
-    } else {
-        let (reports, tse) = train_epochs(spec, &mut child, &train_set, &test_set, &costs, quiet)?;
-        let accuracy = reports
-            .last()
-            .map(|r| r.valid_accuracy)
-            .map(Ok)
-            .unwrap_or_else(|| evaluate(&child, &test_set, 1000))?;
-        (accuracy, tse)
+        (None, Some(last)) => last.valid_accuracy,
+        (None, None) => evaluate(&child, &test_set, 1000)?,
     };
     finish(
         spec,
@@ -156,6 +191,15 @@ fn finish(
 ) -> Result<Trained> {
     let seconds = start.elapsed().as_secs_f64();
     println!("test accuracy {accuracy:.4} after {seconds:.1} s");
+    if !test_set.is_empty() {
+        let example = test_set.inputs.narrow(0, 0, 1);
+        let latency = archon_spaces::train::latency_ms(child, &example, 10)?;
+        println!(
+            "the network: {} params, {latency:.2} ms per image (batch 1, {:?})",
+            child.params(),
+            child.var_store().device()
+        );
+    }
     if let Some(path) = &spec.save {
         save_weights(child, path)
             .with_context(|| format!("saving weights to {}", path.display()))?;
@@ -241,22 +285,7 @@ fn train_epochs(
     costs: &serde_json::Value,
     quiet: bool,
 ) -> Result<(Vec<EpochReport>, f64)> {
-    let tc = TrainConfig {
-        epochs: spec.epochs,
-        start_epoch: spec.start_epoch,
-        stop_epoch: spec.stop_epoch,
-        batch_size: spec.batch_size,
-        lr: spec.lr,
-        recipe: spec.recipe,
-        augment: Augment {
-            cutout: spec.cutout,
-            ..Augment::default()
-        },
-        drop_path: spec.drop_path,
-        aux_weight: spec.aux_weight,
-        seed: spec.seed,
-        ..TrainConfig::default()
-    };
+    let tc = train_config(spec);
     let r = &tc.recipe;
     println!(
         "training: {} epochs, batch {}, lr {}, drop_path {}, cutout {}; {} (weight decay {}), cosine {}{}, label smoothing {}, erasing {}, weight average {}",
@@ -303,6 +332,26 @@ fn train_epochs(
     })?;
     bar.finish_and_clear();
     Ok((reports, tse))
+}
+
+/// The library's training configuration for `spec`.
+fn train_config(spec: &TrainSpec) -> TrainConfig {
+    TrainConfig {
+        epochs: spec.epochs,
+        start_epoch: spec.start_epoch,
+        stop_epoch: spec.stop_epoch,
+        batch_size: spec.batch_size,
+        lr: spec.lr,
+        recipe: spec.recipe,
+        augment: Augment {
+            cutout: spec.cutout,
+            ..Augment::default()
+        },
+        drop_path: spec.drop_path,
+        aux_weight: spec.aux_weight,
+        seed: spec.seed,
+        ..TrainConfig::default()
+    }
 }
 
 /// Prints an epoch's line and, for a trial, its metric: the test accuracy as the

@@ -385,6 +385,11 @@ pub struct SearchArgs {
     /// Overrides search.epochs.
     #[arg(long)]
     pub epochs: Option<usize>,
+    /// A wall-clock budget for the whole run (e.g. 15m, 900s, 1h30m): after the
+    /// search, the retraining gets as many epochs (at most retrain.epochs) as its
+    /// measured speed fits into what is left.
+    #[arg(long, requires = "retrain")]
+    pub budget: Option<String>,
     #[command(flatten)]
     pub runs: RunsDir,
 }

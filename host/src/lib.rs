@@ -1,5 +1,6 @@
 //! The archon host as a library: everything the binary does, callable from tests.
 
+pub mod budget;
 pub mod child;
 mod child_export;
 pub mod cli;

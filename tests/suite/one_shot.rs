@@ -311,6 +311,57 @@ fn bad_search_configs_name_the_field() {
 }
 
 #[test]
+fn a_budget_plans_the_final_training_and_bad_recipes_are_refused_before_searching() {
+    let tmp = tempfile::tempdir().unwrap();
+    let config = write_config(tmp.path(), "darts", "");
+    let with_retrain = |lines: &str| {
+        let text = std::fs::read_to_string(&config)
+            .unwrap()
+            .replace("epochs = 2\nlr = 0.05\ntrain_subset = 3000", lines);
+        std::fs::write(&config, text).unwrap();
+    };
+    let search = |extra: &[&str]| {
+        run(archon(tmp.path())
+            .arg("search")
+            .arg(&config)
+            .args(extra)
+            .arg("--runs-dir")
+            .arg(tmp.path().join("runs")))
+    };
+    // Plenty of time: the plan keeps retrain.epochs, the most it may give.
+    with_retrain("epochs = 2\nlr = 0.05\ntrain_subset = 600\nrecipe = \"final\"\nholdout = 100");
+    let (code, out, err) = search(&["--retrain", "--budget", "30m"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(out.contains("epochs (at most 2)") && out.contains(": 2 epochs"), "{out}");
+    assert!(out.contains("epoch   2:") && !out.contains("epoch   3:"), "{out}");
+    assert!(out.contains("ms per image"), "{out}");
+    // No time left after the search: refused by name, nothing trained.
+    let (code, out, err) = search(&["--retrain", "--budget", "1s"]);
+    assert_ne!(code, 0, "{out}");
+    assert!(err.contains("less than one epoch") && err.contains("--budget"), "{err}");
+    assert!(!out.contains("epoch   1:"), "{out}");
+    let (code, _, err) = search(&["--retrain", "--budget", "soon"]);
+    assert_ne!(code, 0);
+    assert!(err.contains("--budget: \"soon\""), "{err}");
+    // Bad recipe values are refused before the search starts, naming the key.
+    for (lines, needle) in [
+        ("recipe = \"fast\"", "retrain.recipe.preset: unknown recipe \"fast\""),
+        (
+            "recipe = { preset = \"final\", erasing = 2.0 }",
+            "retrain.recipe.erasing: 2 must be in [0, 1)",
+        ),
+        ("recipe = { optimiser = \"sgd\" }", "retrain.recipe: unknown field `optimiser`"),
+        ("drop_path = 1.5", "retrain.drop_path"),
+    ] {
+        with_retrain(&format!("epochs = 2\n{lines}"));
+        let (code, out, err) = search(&["--retrain"]);
+        assert_ne!(code, 0, "{lines}: {out}");
+        assert!(err.contains(needle), "{lines}: {err}");
+        assert!(!out.contains("experiment "), "{lines}: started: {out}");
+    }
+}
+
+#[test]
 fn a_killed_search_resumes_from_its_last_checkpoint() {
     use archon::experiment::store::Store;
     let tmp = tempfile::tempdir().unwrap();

@@ -33,6 +33,7 @@ pub fn run(cmd: ExperimentCommand, search_path: &SearchPath) -> Result<ExitCode>
                         export: None,
                         device: None,
                         epochs: None,
+                        budget: None,
                         runs,
                     },
                     search_path,

@@ -14,6 +14,12 @@ use std::{io::IsTerminal, path::Path, process::ExitCode};
 
 /// Runs `archon search`.
 pub fn run(args: &SearchArgs, search_path: &SearchPath) -> Result<ExitCode> {
+    let budget = args
+        .budget
+        .as_deref()
+        .map(|b| crate::budget::parse_duration(b, "--budget"))
+        .transpose()?
+        .map(crate::budget::Budget::starting_now);
     let text = std::fs::read_to_string(&args.config)
         .with_context(|| format!("reading the search config {}", args.config.display()))?;
     let cfg = SearchConfig::parse(&text, &args.config)?;
@@ -33,6 +39,7 @@ pub fn run(args: &SearchArgs, search_path: &SearchPath) -> Result<ExitCode> {
         epochs: args.epochs,
         quiet: !std::io::stderr().is_terminal(),
         resume: false,
+        budget,
     };
     store.set_meta(
         "run_options",
@@ -68,6 +75,7 @@ pub(crate) fn resume(dir: &Path, search_path: &SearchPath) -> Result<ExitCode> {
         epochs: saved["epochs"].as_u64().map(|e| e as usize),
         quiet: !std::io::stderr().is_terminal(),
         resume: true,
+        budget: None,
     };
     println!("experiment {} ({})", id_of(dir), dir.display());
     finish(dir, &store, &cfg, &config_dir, search_path, &opts)

@@ -43,6 +43,8 @@ pub struct RunOptions {
     pub quiet: bool,
     /// Continue from the experiment's last checkpoint.
     pub resume: bool,
+    /// The run's time budget: the retraining gets the epochs that fit what is left.
+    pub budget: Option<crate::budget::Budget>,
 }
 
 /// What a search found.
@@ -388,6 +390,7 @@ fn retrain(
 ) -> Result<f64> {
     store.set_status(ExperimentStatus::Retraining)?;
     let mut spec = cfg.retrain_spec(config_dir, architecture.to_string())?;
+    spec.time_budget = opts.budget;
     spec.save = Some(store.dir().join(CHILD_WEIGHTS));
     spec.export = opts.export.map(|format| Export {
         format,

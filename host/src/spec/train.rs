@@ -64,6 +64,9 @@ pub struct TrainSpec {
     /// Also print each epoch's test accuracy as an `ARCHON_METRIC` line (the trial
     /// protocol), the last one final.
     pub report_metrics: bool,
+    /// A run's time budget: `epochs` becomes the most that fit into what is left of
+    /// it, measured on this machine before training (at most `epochs`).
+    pub time_budget: Option<crate::budget::Budget>,
 }
 
 impl Default for TrainSpec {
@@ -92,6 +95,7 @@ impl Default for TrainSpec {
             load: None,
             export: None,
             report_metrics: false,
+            time_budget: None,
         }
     }
 }
