@@ -38,7 +38,9 @@ impl Budget {
 
     /// Seconds left (0 when spent).
     pub fn remaining_seconds(&self) -> f64 {
-        self.total.saturating_sub(self.started.elapsed()).as_secs_f64()
+        self.total
+            .saturating_sub(self.started.elapsed())
+            .as_secs_f64()
     }
 }
 
@@ -46,9 +48,7 @@ impl Budget {
 /// names the flag or config key in errors.
 pub fn parse_duration(text: &str, key: &str) -> Result<Duration> {
     let bad = |why: &str| {
-        anyhow::anyhow!(
-            "{key}: {text:?} {why}; write a duration such as 15m, 900s, 1h or 1h30m"
-        )
+        anyhow::anyhow!("{key}: {text:?} {why}; write a duration such as 15m, 900s, 1h or 1h30m")
     };
     let text_trim = text.trim();
     if text_trim.is_empty() {
@@ -74,9 +74,7 @@ pub fn parse_duration(text: &str, key: &str) -> Result<Duration> {
         number.clear();
     }
     if !number.is_empty() {
-        seconds += number
-            .parse::<f64>()
-            .map_err(|_| bad("is not a number"))?;
+        seconds += number.parse::<f64>().map_err(|_| bad("is not a number"))?;
     }
     if !(seconds > 0.0 && seconds.is_finite()) {
         return Err(bad("must be longer than 0"));
@@ -118,7 +116,11 @@ pub fn epoch_seconds(
 
 /// How many epochs of `epoch_seconds` fit into [`FILL`] of `remaining_seconds`, at
 /// most `max_epochs`; an error when not even one does.
-pub fn epochs_that_fit(epoch_seconds: f64, remaining_seconds: f64, max_epochs: usize) -> Result<usize> {
+pub fn epochs_that_fit(
+    epoch_seconds: f64,
+    remaining_seconds: f64,
+    max_epochs: usize,
+) -> Result<usize> {
     let fit = (FILL * remaining_seconds / epoch_seconds.max(1e-9)).floor() as usize;
     if fit == 0 {
         bail!(
@@ -150,6 +152,9 @@ mod tests {
         assert_eq!(epochs_that_fit(60.0, 600.0, 100).unwrap(), 9);
         assert_eq!(epochs_that_fit(60.0, 600.0, 4).unwrap(), 4);
         let e = epochs_that_fit(60.0, 30.0, 10).unwrap_err().to_string();
-        assert!(e.contains("less than one epoch") && e.contains("--budget"), "{e}");
+        assert!(
+            e.contains("less than one epoch") && e.contains("--budget"),
+            "{e}"
+        );
     }
 }

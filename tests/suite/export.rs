@@ -205,7 +205,7 @@ fn the_final_recipe_standardises_inside_the_exported_network() {
     assert!(out.contains("nesterov (weight decay 0.0005), cosine per step after 1 warm-up epochs, label smoothing 0.1, erasing 0.25"), "{out}");
     // Epochs report the held-out split; the test set is touched once, at the end.
     assert!(
-        out.contains("valid acc") && !out.contains("test acc"),
+        out.contains("valid acc") && !out.contains("  test acc "),
         "{out}"
     );
     assert!(out.contains("16 training examples held out"), "{out}");

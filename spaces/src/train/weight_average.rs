@@ -77,7 +77,9 @@ mod tests {
         let vs = VarStore::new(Device::Cpu);
         let w = vs.root().zeros("w", &[3]);
         let mut avg = WeightAverage::new(&vs, 0.5);
-        tch::no_grad(|| w.shallow_clone().fill_(1.0));
+        tch::no_grad(|| {
+            let _ = w.shallow_clone().fill_(1.0);
+        });
         avg.update(); // d = min(0.5, 2/11): the average moves most of the way
         let d = 2.0 / 11.0;
         let expected = 1.0 - d;
