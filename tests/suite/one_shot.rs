@@ -328,7 +328,7 @@ fn a_budget_plans_the_final_training_and_bad_recipes_are_refused_before_searchin
             .arg(tmp.path().join("runs")))
     };
     // Plenty of time: the plan keeps retrain.epochs, the most it may give.
-    with_retrain("epochs = 2\nlr = 0.05\ntrain_subset = 600\nrecipe = \"final\"\nholdout = 100");
+    with_retrain("epochs = 2\nlr = 0.05\ntrain_subset = 300\nrecipe = \"final\"\nholdout = 50");
     let (code, out, err) = search(&["--retrain", "--budget", "30m"]);
     assert_eq!(code, 0, "{out}\n{err}");
     assert!(
