@@ -172,7 +172,7 @@ pub fn train_child(spec: &TrainSpec, search_path: &SearchPath, quiet: bool) -> R
 fn holdout(train: &Dataset, holdout: usize, seed: u64) -> Result<(Dataset, Dataset)> {
     if holdout >= train.len() {
         bail!(
-            "holdout: {holdout} validation examples leave none of the {} training examples to train on; hold out fewer",
+            "holdout (--holdout, retrain.holdout): {holdout} validation examples leave none of the {} training examples to train on; hold out fewer",
             train.len()
         );
     }

@@ -260,7 +260,9 @@ print("ok", diff, moved)
         ),
     ] {
         let arg = format!("{flag}={value}");
-        let (code, out, err) = train(dir, space, options, "{}", &["--epochs", "1", &arg]);
+        let (code, out, err) = run(archon(dir)
+            .args(["train", "--space", space, "--arch", "{}", "--device", "cpu"])
+            .args(["--option", options[0], "--option", options[1], &arg]));
         assert_ne!(code, 0, "{flag} {value}: {out}");
         assert!(err.contains(expect), "{flag} {value}: {err}");
         assert!(

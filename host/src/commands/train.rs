@@ -19,7 +19,7 @@ pub fn run(args: &TrainArgs, search_path: &SearchPath) -> Result<ExitCode> {
 
 /// The spec `args` describe.
 pub fn train_spec(args: &TrainArgs) -> Result<TrainSpec> {
-    Ok(TrainSpec {
+    let spec = TrainSpec {
         space: args.space.clone(),
         arch: args.arch.clone(),
         space_spec: space_spec(&args.space_args)?,
@@ -55,5 +55,7 @@ pub fn train_spec(args: &TrainArgs) -> Result<TrainSpec> {
         }),
         report_metrics: args.report_metrics,
         ..TrainSpec::default()
-    })
+    };
+    spec.check(crate::spec::train::flag)?;
+    Ok(spec)
 }

@@ -569,6 +569,18 @@ pub fn check_runnable(cfg: &ExperimentConfig) -> Result<()> {
     if cfg.trial.command.is_none() && cfg.trial.epochs == 0 {
         bail!("trial.epochs must be at least 1 for the built-in trial");
     }
+    if cfg.trial.command.is_none() {
+        let t = &cfg.trial;
+        TrainSpec {
+            epochs: t.epochs,
+            batch_size: t.batch_size,
+            lr: t.lr,
+            train_subset: t.train_subset,
+            test_subset: t.test_subset,
+            ..TrainSpec::default()
+        }
+        .check(|k| format!("trial.{k}"))?;
+    }
     Ok(())
 }
 

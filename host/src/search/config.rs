@@ -261,7 +261,8 @@ impl SearchConfig {
                 format!("{} must be in [0, 1)", cfg.retrain.drop_path)
             ));
         }
-        cfg.retrain_recipe()
+        cfg.retrain_spec(Path::new("."), "{}".into())
+            .and_then(|spec| spec.check(|k| format!("retrain.{k}")))
             .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
         Ok(cfg)
     }

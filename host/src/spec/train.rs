@@ -100,6 +100,67 @@ impl Default for TrainSpec {
     }
 }
 
+impl TrainSpec {
+    /// The first value out of range, as `(key, problem)` with config-style keys
+    /// (`lr`, `train_subset`, …); see [`Self::check`].
+    pub fn invalid(&self) -> Option<(&'static str, String)> {
+        if self.epochs == 0 && self.load.is_none() {
+            return Some((
+                "epochs",
+                "0 trains nothing and there are no weights to evaluate (--load); give at least 1"
+                    .into(),
+            ));
+        }
+        if self.batch_size < 1 {
+            return Some((
+                "batch_size",
+                format!("{} must be at least 1", self.batch_size),
+            ));
+        }
+        if !(self.lr > 0.0 && self.lr.is_finite()) {
+            return Some(("lr", format!("{} must be a finite number > 0", self.lr)));
+        }
+        if self.cutout < 0 {
+            return Some(("cutout", format!("{} must be ≥ 0", self.cutout)));
+        }
+        if !(0.0..1.0).contains(&self.drop_path) {
+            return Some(("drop_path", format!("{} must be in [0, 1)", self.drop_path)));
+        }
+        if !(self.aux_weight >= 0.0 && self.aux_weight.is_finite()) {
+            return Some((
+                "aux_weight",
+                format!("{} must be a finite number ≥ 0", self.aux_weight),
+            ));
+        }
+        for (key, value) in [
+            ("train_subset", self.train_subset),
+            ("test_subset", self.test_subset),
+        ] {
+            if value == Some(0) {
+                return Some((
+                    key,
+                    "0 examples: give at least 1 (or leave it out for all)".into(),
+                ));
+            }
+        }
+        self.recipe.invalid()
+    }
+
+    /// Fails on the first value out of range, naming it as `key(name)` does (e.g.
+    /// `--train-subset` or `retrain.train_subset`).
+    pub fn check(&self, key: impl Fn(&str) -> String) -> anyhow::Result<()> {
+        match self.invalid() {
+            Some((name, problem)) => anyhow::bail!("{}: {problem}", key(name)),
+            None => Ok(()),
+        }
+    }
+}
+
+/// The flag for a config-style key: `train_subset` → `--train-subset`.
+pub fn flag(key: &str) -> String {
+    format!("--{}", key.replace('_', "-"))
+}
+
 /// Formats a trained child can be exported to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ExportFormat {
