@@ -27,6 +27,7 @@ fn space_list_shows_the_hub() {
         "nasnet",
         "pnas",
         "proxylessnas",
+        "resnet",
         "shufflenet",
         "textnas",
     ] {
@@ -73,10 +74,10 @@ fn space_options_are_checked() {
         run(archon(home.path()).args(["space", "gen", "darts", "--input", "1x28"]));
     assert_eq!(code, 1);
     assert!(err.contains("--input \"1x28\": expected CxHxW"), "{err}");
-    let (code, _, err) = run(archon(home.path()).args(["space", "gen", "resnet"]));
+    let (code, _, err) = run(archon(home.path()).args(["space", "gen", "vgg"]));
     assert_eq!(code, 1);
     assert!(
-        err.contains("no search space named \"resnet\" (known: amoebanet, custom-cell, darts, enas-macro, enas-micro, nas-bench-201, nasnet, pnas, proxylessnas, shufflenet, textnas)"),
+        err.contains("no search space named \"vgg\" (known: amoebanet, custom-cell, darts, enas-macro, enas-micro, nas-bench-201, nasnet, pnas, proxylessnas, resnet, shufflenet, textnas)"),
         "{err}"
     );
 }
