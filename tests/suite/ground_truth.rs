@@ -558,3 +558,77 @@ fn bench_tuners_runs_tuners_on_the_table_by_look_up() {
     assert_eq!(random["cost"].as_f64(), Some(6.0 * epochs));
     assert!(hyperband["cost"].as_f64().unwrap() <= 6.0 * epochs);
 }
+
+#[test]
+fn bench_final_trains_the_found_network_beside_the_baselines() {
+    let home = tempfile::tempdir().unwrap();
+    let config = home.path().join("final.toml");
+    std::fs::write(
+        &config,
+        r#"name = "f"
+seed = 2
+[space]
+builtin = "nas-bench-201"
+options = { width = 4, cells_per_stage = 1, ops = "skip_connect,nor_conv_3x3,avg_pool_3x3" }
+[data]
+train_subset = 256
+test_subset = 500
+[search]
+algorithm = "darts"
+epochs = 1
+batch_size = 32
+steps_per_epoch = 3
+device = "cpu"
+[retrain]
+epochs = 1
+lr = 0.05
+train_subset = 300
+holdout = 50
+recipe = "final"
+"#,
+    )
+    .unwrap();
+    // The repository's complete table of this space (729 architectures).
+    let table = archon_tests::workspace_root().join("benchmarks/nb201-fmnist-3ops.jsonl");
+    let (code, stdout, stderr) = run(archon(home.path())
+        .args(["bench", "final"])
+        .arg(&config)
+        .arg("--table")
+        .arg(&table)
+        .args(["--seeds", "1", "--json", "--runs-dir"])
+        .arg(home.path().join("runs")));
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let trials = report["trials"][0][1].as_array().unwrap();
+    assert_eq!(report["trials"][0][0], 2, "the config's seed");
+    let who: Vec<&str> = trials.iter().map(|t| t["who"].as_str().unwrap()).collect();
+    assert_eq!(who, ["found", "largest", "random", "resnet"]);
+    let params = |i: usize| trials[i]["params"].as_u64().unwrap();
+    // The limit is the found network's size, which itself fits: the largest within it
+    // has exactly that many parameters.
+    assert_eq!(params(1), params(0), "{report}");
+    let ratio = params(3) as f64 / params(0) as f64;
+    assert!(
+        (0.5..2.0).contains(&ratio),
+        "ResNet sized like the network: {report}"
+    );
+    assert_eq!(trials[3]["architecture"]["resnet"]["blocks"], 3);
+    // Random search's pick is an architecture of the space, chosen in the search's time.
+    assert_eq!(trials[2]["architecture"].as_object().unwrap().len(), 6);
+    assert!(trials[2]["choose_seconds"].as_f64().unwrap() > 0.0);
+    for t in trials {
+        let test = t["test"].as_f64().unwrap();
+        assert!(test > 0.0 && test <= 1.0, "{t}");
+        assert!(t["train_seconds"].as_f64().unwrap() > 0.0, "{t}");
+    }
+    let summary = report["summary"].as_array().unwrap();
+    assert_eq!(summary.len(), 4);
+    assert!(summary.iter().all(|s| s["seeds"] == 1));
+    // Bad requests are refused before anything runs.
+    let (code, _, stderr) = run(archon(home.path())
+        .args(["bench", "final"])
+        .arg(&config)
+        .args(["--seeds", "0"]));
+    assert_ne!(code, 0);
+    assert!(stderr.contains("--seeds: 0 runs nothing"), "{stderr}");
+}

@@ -109,7 +109,7 @@ fn pad_to_gives_fashion_mnist_cifar_s_shape() {
         let (code, out, err) = run(archon(home.path())
             .args(["train", "--space", "nas-bench-201", "--arch"])
             .arg("|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_3x3~1|skip_connect~2|")
-            .args(["--option", "width=4", "--option", "cells_per_stage=1", "--epochs", "0"])
+            .args(["--option", "width=4", "--option", "cells_per_stage=1", "--epochs", "1"])
             .args(["--train-subset", "64", "--test-subset", "64", "--channels", "3"])
             .args(extra));
         assert_eq!(code, 0, "{out}\n{err}");

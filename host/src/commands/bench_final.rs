@@ -145,7 +145,8 @@ pub fn run(args: &FinalBenchArgs, search_path: &SearchPath, quiet: bool) -> Resu
             let entries = table.entries();
             let per_training =
                 table.rows.iter().map(|r| r.seconds).sum::<f64>() / table.rows.len() as f64;
-            let n = (outcome.search_seconds / per_training.max(1e-9)).floor() as usize;
+            // At least one training, even when the search took less time than one.
+            let n = ((outcome.search_seconds / per_training.max(1e-9)).floor() as usize).max(1);
             let picked = &entries[random_pick(&entries, n, seed)];
             if i == 0 {
                 notes.push(format!(
