@@ -150,7 +150,7 @@ pub fn run(args: &FinalBenchArgs, search_path: &SearchPath, quiet: bool) -> Resu
             let picked = &entries[random_pick(&entries, n, seed)];
             if i == 0 {
                 notes.push(format!(
-                    "random: the best by validation of {n} architectures drawn from the table (its trainings at {per_training:.1} s each fill the search's time), trained here"
+                    "random: the best by validation of {n} architecture(s) drawn from the table (its trainings at {per_training:.1} s each fill the search's time), trained here"
                 ));
             }
             row.push(train(
@@ -181,7 +181,7 @@ pub fn run(args: &FinalBenchArgs, search_path: &SearchPath, quiet: bool) -> Resu
         .iter()
         .filter_map(|&who| summarize(who, &trials))
         .collect();
-    let recipe = format!("{:?}", cfg.retrain_recipe()?);
+    let recipe = cfg.retrain_recipe()?.to_string();
     let report = FinalReport {
         config: args.config.display().to_string(),
         algorithm: cfg.search.algorithm.clone(),
@@ -263,7 +263,13 @@ fn render(r: &FinalReport) -> String {
     ) {
         let gap = found.test_mean - best_other.test_mean;
         let spread = found.test_std.max(best_other.test_std);
-        out.push_str(&if gap > spread {
+        out.push_str(&if found.seeds < 2 {
+            format!(
+                "the searched network against the best baseline ({}): {:+.2} points, from one seed (no spread to judge by: run --seeds 3)\n",
+                best_other.who,
+                100.0 * gap
+            )
+        } else if gap > spread {
             format!(
                 "the searched network beats the best baseline ({}) by {:.2} points, more than the seed spread ({:.2})\n",
                 best_other.who,

@@ -138,6 +138,41 @@ impl Recipe {
     }
 }
 
+impl fmt::Display for Recipe {
+    /// One line: `nesterov, weight decay 0.0005, cosine per step after 1 warm-up
+    /// epochs, label smoothing 0.1, erasing 0.25, weight average off, standardised`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}, weight decay {}, cosine {}{}, label smoothing {}, erasing {}, weight average {}, {}",
+            self.optimizer,
+            self.weight_decay,
+            if self.per_step_schedule {
+                "per step"
+            } else {
+                "per epoch"
+            },
+            if self.warmup_epochs > 0.0 {
+                format!(" after {} warm-up epochs", self.warmup_epochs)
+            } else {
+                String::new()
+            },
+            self.label_smoothing,
+            self.erasing,
+            if self.ema_decay > 0.0 {
+                self.ema_decay.to_string()
+            } else {
+                "off".into()
+            },
+            if self.standardize {
+                "standardised inputs"
+            } else {
+                "raw inputs"
+            }
+        )
+    }
+}
+
 impl Default for Recipe {
     fn default() -> Self {
         Recipe::classic()
