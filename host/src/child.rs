@@ -107,28 +107,14 @@ pub fn train_child(spec: &TrainSpec, search_path: &SearchPath, quiet: bool) -> R
     let planned;
     let spec = match &spec.time_budget {
         Some(budget) => {
-            let epoch_seconds = crate::budget::epoch_seconds(
-                || {
-                    let mut probe = Child::build(family, &cfg, &arch, device)?;
-                    if spec.recipe.standardize {
-                        probe.standardize_inputs(&fit.inputs);
-                    }
-                    Ok(probe)
-                },
-                &train_config(spec),
-                fit,
-                valid.len(),
-            )?;
-            let left = budget.remaining_seconds();
-            let epochs = crate::budget::epochs_that_fit(epoch_seconds, left, spec.epochs)?;
-            println!(
-                "budget: {left:.0} s left; one epoch measured at {epoch_seconds:.1} s: {epochs} epochs (at most {})",
-                spec.epochs
-            );
-            planned = TrainSpec {
-                epochs,
-                ..spec.clone()
+            let build = || -> archon_spaces::Result<Child> {
+                let mut probe = Child::build(family, &cfg, &arch, device)?;
+                if spec.recipe.standardize {
+                    probe.standardize_inputs(&fit.inputs);
+                }
+                Ok(probe)
             };
+            planned = plan_epochs(spec, budget, build, (fit, valid.len()))?;
             &planned
         }
         None => spec,
@@ -165,6 +151,29 @@ pub fn train_child(spec: &TrainSpec, search_path: &SearchPath, quiet: bool) -> R
         start,
     )
     .map(|trained| Trained { flops, ..trained })
+}
+
+/// `spec` with as many epochs (at most `spec.epochs`) as fit into what is left of
+/// `budget`, measured on a throwaway child from `build` training on `fit` and
+/// evaluating `eval_examples` per epoch.
+fn plan_epochs(
+    spec: &TrainSpec,
+    budget: &crate::budget::Budget,
+    build: impl Fn() -> archon_spaces::Result<Child>,
+    (fit, eval_examples): (&Dataset, usize),
+) -> Result<TrainSpec> {
+    let epoch_seconds =
+        crate::budget::epoch_seconds(build, &train_config(spec), fit, eval_examples)?;
+    let left = budget.remaining_seconds();
+    let epochs = crate::budget::epochs_that_fit(epoch_seconds, left, spec.epochs)?;
+    println!(
+        "budget: {left:.0} s left; one epoch measured at {epoch_seconds:.1} s: {epochs} epochs (at most {})",
+        spec.epochs
+    );
+    Ok(TrainSpec {
+        epochs,
+        ..spec.clone()
+    })
 }
 
 /// Splits `holdout` examples off `train` (seeded) as a validation split: `(rest,
