@@ -97,7 +97,11 @@ pub fn train_child(spec: &TrainSpec, search_path: &SearchPath, quiet: bool) -> R
         })?;
         println!("weights loaded from {}", path.display());
     }
-    let flops = child.flops_for(&train_set.inputs.narrow(0, 0, 1));
+    // The network's costs, the same before and after training: what multi-objective
+    // searches trade accuracy against (every metric line) and what the run ends with.
+    let example = train_set.inputs.narrow(0, 0, 1);
+    let flops = child.flops_for(&example);
+    let latency = archon_spaces::train::latency_ms(&child, &example, 10)?;
     println!(
         "{} child on {device:?}: {} params, {} MFLOPs (multiply-adds per example)",
         family.name(),
@@ -119,13 +123,11 @@ pub fn train_child(spec: &TrainSpec, search_path: &SearchPath, quiet: bool) -> R
         }
         None => spec,
     };
-    // What multi-objective searches trade accuracy against, in every metric line.
     let costs = if spec.report_metrics {
-        let example = train_set.inputs.narrow(0, 0, 1);
         serde_json::json!({
             "params": child.params(),
-            "flops": child.flops_for(&example),
-            "latency_ms": archon_spaces::train::latency_ms(&child, &example, 10)?,
+            "flops": flops,
+            "latency_ms": latency,
         })
     } else {
         serde_json::json!({})
@@ -146,11 +148,10 @@ pub fn train_child(spec: &TrainSpec, search_path: &SearchPath, quiet: bool) -> R
         spec,
         &mut child,
         (&test_set, &cfg, &arch),
-        accuracy,
-        tse,
+        (accuracy, tse),
+        (flops, latency),
         start,
     )
-    .map(|trained| Trained { flops, ..trained })
 }
 
 /// `spec` with as many epochs (at most `spec.epochs`) as fit into what is left of
@@ -189,26 +190,23 @@ fn holdout(train: &Dataset, holdout: usize, seed: u64) -> Result<(Dataset, Datas
     Ok(train.split(fraction, seed.wrapping_add(0x5eed)))
 }
 
-/// Prints the test accuracy, saves and exports the trained child as `spec` says.
+/// Prints the test accuracy and the network's costs (`flops`, `latency` in ms), saves
+/// and exports the trained child as `spec` says.
 fn finish(
     spec: &TrainSpec,
     child: &mut Child,
     (test_set, cfg, arch): (&Dataset, &SpaceConfig, &serde_json::Value),
-    accuracy: f64,
-    tse: f64,
+    (accuracy, tse): (f64, f64),
+    (flops, latency): (u64, f64),
     start: Instant,
 ) -> Result<Trained> {
     let seconds = start.elapsed().as_secs_f64();
     println!("test accuracy {accuracy:.4} after {seconds:.1} s");
-    if !test_set.is_empty() {
-        let example = test_set.inputs.narrow(0, 0, 1);
-        let latency = archon_spaces::train::latency_ms(child, &example, 10)?;
-        println!(
-            "the network: {} params, {latency:.2} ms per image (batch 1, {:?})",
-            child.params(),
-            child.var_store().device()
-        );
-    }
+    println!(
+        "the network: {} params, {latency:.2} ms per image (batch 1, {:?})",
+        child.params(),
+        child.var_store().device()
+    );
     if let Some(path) = &spec.save {
         save_weights(child, path)
             .with_context(|| format!("saving weights to {}", path.display()))?;
@@ -221,7 +219,7 @@ fn finish(
         accuracy,
         tse,
         params: child.params(),
-        flops: 0,
+        flops,
         seconds,
     })
 }
@@ -295,21 +293,9 @@ fn train_epochs(
     quiet: bool,
 ) -> Result<(Vec<EpochReport>, f64)> {
     let tc = train_config(spec);
-    let r = &tc.recipe;
     println!(
-        "training: {} epochs, batch {}, lr {}, drop_path {}, cutout {}; {} (weight decay {}), cosine {}{}, label smoothing {}, erasing {}, weight average {}",
-        tc.epochs,
-        tc.batch_size,
-        tc.lr,
-        tc.drop_path,
-        tc.augment.cutout,
-        r.optimizer,
-        r.weight_decay,
-        if r.per_step_schedule { "per step" } else { "per epoch" },
-        if r.warmup_epochs > 0.0 { format!(" after {} warm-up epochs", r.warmup_epochs) } else { String::new() },
-        r.label_smoothing,
-        r.erasing,
-        if r.ema_decay > 0.0 { r.ema_decay.to_string() } else { "off".into() },
+        "training: {} epochs, batch {}, lr {}, drop_path {}, cutout {}; {}",
+        tc.epochs, tc.batch_size, tc.lr, tc.drop_path, tc.augment.cutout, tc.recipe
     );
     let bar = progress::bar(
         "epoch {prefix} [{bar:30}] {pos}/{len} loss {msg} ({eta})",

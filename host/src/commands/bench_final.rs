@@ -8,13 +8,13 @@
 
 use super::{
     experiment::{config_dir_of, id_of, record_new},
-    quality::{with_seed, StdoutToStderr},
+    quality::{load_matching, with_seed, StdoutToStderr},
 };
 use crate::{
     child::train_child,
     cli::FinalBenchArgs,
     experiment::store::Store,
-    ground_truth::{stats, table::Table},
+    ground_truth::stats,
     plugins::SearchPath,
     quality::{baseline::random_pick, contenders},
     search::{self, RunOptions, SearchConfig},
@@ -72,17 +72,11 @@ pub fn run(args: &FinalBenchArgs, search_path: &SearchPath, quiet: bool) -> Resu
         .with_context(|| format!("reading the search config {}", args.config.display()))?;
     let cfg = SearchConfig::parse(&text, &args.config)?;
     let config_dir = config_dir_of(&args.config)?;
+    // Random search draws from the table: its architectures and its time per training.
     let table = match &args.table {
         Some(path) => {
-            let table = Table::load(path)?;
-            super::quality::check_matches(&cfg, &table, &args.config, path)?;
-            if table.entries().is_empty() {
-                bail!(
-                    "{}: the table has no trained architectures yet",
-                    path.display()
-                );
-            }
-            Some(table)
+            let (table, entries) = load_matching(&cfg, &args.config, path)?;
+            Some((entries, table.seconds_per_training()))
         }
         None => None,
     };
@@ -91,6 +85,14 @@ pub fn run(args: &FinalBenchArgs, search_path: &SearchPath, quiet: bool) -> Resu
         notes.push("random search: no --table given, not run".to_string());
     }
     let space = cfg.space.builtin.clone().unwrap_or_default();
+    // The retraining's space configuration, shaped by its data (the same for every
+    // seed and contender).
+    let space_cfg = {
+        let spec = cfg.retrain_spec(&config_dir, "{}".into())?;
+        let mut space_cfg = spec.space_spec.config(search_path)?;
+        data::load(&spec.data)?.shape(&mut space_cfg);
+        space_cfg
+    };
     let mut trials = Vec::new();
     for i in 0..args.seeds {
         let mut seeded = cfg.clone();
@@ -130,9 +132,6 @@ pub fn run(args: &FinalBenchArgs, search_path: &SearchPath, quiet: bool) -> Resu
             |arch: &serde_json::Value| seeded.retrain_spec(&config_dir, arch.to_string());
         let found_spec = spec_for(&outcome.architecture)?;
         let mut row = vec![train("found", &found_spec, outcome.search_seconds)?];
-        // The retraining's space configuration, shaped by its data.
-        let mut space_cfg = found_spec.space_spec.config(search_path)?;
-        data::load(&found_spec.data)?.shape(&mut space_cfg);
         let limit = args.max_params.unwrap_or(row[0].params);
         let (largest, looked) = contenders::largest_within(&space, &space_cfg, limit, seed)?;
         if i == 0 {
@@ -141,13 +140,11 @@ pub fn run(args: &FinalBenchArgs, search_path: &SearchPath, quiet: bool) -> Resu
             ));
         }
         row.push(train("largest", &spec_for(&largest.arch)?, 0.0)?);
-        if let Some(table) = &table {
-            let entries = table.entries();
-            let per_training =
-                table.rows.iter().map(|r| r.seconds).sum::<f64>() / table.rows.len() as f64;
+        if let Some((entries, per_training)) = &table {
+            let per_training = *per_training;
             // At least one training, even when the search took less time than one.
             let n = ((outcome.search_seconds / per_training.max(1e-9)).floor() as usize).max(1);
-            let picked = &entries[random_pick(&entries, n, seed)];
+            let picked = &entries[random_pick(entries, n, seed)];
             if i == 0 {
                 notes.push(format!(
                     "random: the best by validation of {n} architecture(s) drawn from the table (its trainings at {per_training:.1} s each fill the search's time), trained here"

@@ -168,6 +168,26 @@ pub(crate) fn check_matches(
     Ok(())
 }
 
+/// Loads the table at `path` for judging `cfg` (from `config`): it must be of the
+/// config's space and data and hold at least one trained architecture. Returns it
+/// with its entries.
+pub(crate) fn load_matching(
+    cfg: &SearchConfig,
+    config: &Path,
+    path: &Path,
+) -> Result<(Table, Vec<Entry>)> {
+    let table = Table::load(path)?;
+    check_matches(cfg, &table, config, path)?;
+    let entries = table.entries();
+    if entries.is_empty() {
+        bail!(
+            "{}: the table has no trained architectures yet",
+            path.display()
+        );
+    }
+    Ok((table, entries))
+}
+
 /// Runs `archon bench quality`.
 pub fn run(args: &QualityArgs, search_path: &SearchPath, quiet: bool) -> Result<ExitCode> {
     let text = std::fs::read_to_string(&args.config)
@@ -177,17 +197,9 @@ pub fn run(args: &QualityArgs, search_path: &SearchPath, quiet: bool) -> Result<
         cfg.search.epochs = e;
     }
     let config_dir = config_dir_of(&args.config)?;
-    let table = Table::load(&args.table)?;
-    check_matches(&cfg, &table, &args.config, &args.table)?;
-    let entries = table.entries();
-    if entries.is_empty() {
-        bail!(
-            "{}: the table has no trained architectures yet",
-            args.table.display()
-        );
-    }
+    let (table, entries) = load_matching(&cfg, &args.config, &args.table)?;
     let tests: Vec<f64> = entries.iter().map(Entry::test).collect();
-    let per_training = table.rows.iter().map(|r| r.seconds).sum::<f64>() / table.rows.len() as f64;
+    let per_training = table.seconds_per_training();
     let cpu_supernet = supernet_for(&table.header.space, &table.header.options, search_path)?;
     let mut budget_data: Option<BudgetData> = None;
     let mut results = Vec::new();

@@ -124,6 +124,26 @@ pub fn is_param_free(supernet: &Supernet, arch: &Architecture) -> bool {
 /// The most architectures `--all` trains.
 const MAX_ALL: u128 = 100_000;
 
+/// `count` distinct architectures of `space` drawn uniformly with `seed`, in the
+/// order drawn (fewer when the space has fewer).
+pub fn sample_architectures(
+    space: &SearchSpace,
+    count: usize,
+    seed: u64,
+) -> Result<Vec<Architecture>> {
+    let mut draw = Draw(seed);
+    let mut seen = HashSet::new();
+    let mut archs = Vec::with_capacity(count);
+    while archs.len() < count {
+        let Some(s) = space.sample_unseen(&seen, &mut |n| draw.below(n)) else {
+            break;
+        };
+        seen.insert(s.clone());
+        archs.push(Architecture::new(space, s)?);
+    }
+    Ok(archs)
+}
+
 /// The architectures `run` trains, in order.
 fn architectures(run: &GroundTruth, space: &SearchSpace) -> Result<Vec<Architecture>> {
     match &run.archs {
@@ -148,19 +168,7 @@ fn architectures(run: &GroundTruth, space: &SearchSpace) -> Result<Vec<Architect
                 .filter_map(|i| space.architecture_at(i))
                 .collect())
         }
-        ArchSet::Sample { count, seed } => {
-            let mut draw = Draw(*seed);
-            let mut seen = HashSet::new();
-            let mut archs = Vec::with_capacity(*count);
-            while archs.len() < *count {
-                let Some(s) = space.sample_unseen(&seen, &mut |n| draw.below(n)) else {
-                    break;
-                };
-                seen.insert(s.clone());
-                archs.push(Architecture::new(space, s)?);
-            }
-            Ok(archs)
-        }
+        ArchSet::Sample { count, seed } => sample_architectures(space, *count, *seed),
         ArchSet::From { table, count } => {
             let other = table::Table::load(table)?;
             if other.header.space != run.space || other.header.options != run.options {

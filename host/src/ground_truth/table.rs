@@ -203,6 +203,11 @@ impl Table {
         self.rows.iter().map(|r| (r.key.clone(), r.seed)).collect()
     }
 
+    /// The mean wall-clock seconds of one training (one architecture, one seed).
+    pub fn seconds_per_training(&self) -> f64 {
+        self.rows.iter().map(|r| r.seconds).sum::<f64>() / self.rows.len().max(1) as f64
+    }
+
     /// The architectures, each with its seeds, in order of first appearance.
     pub fn entries(&self) -> Vec<Entry> {
         let mut order: Vec<String> = Vec::new();

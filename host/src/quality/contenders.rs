@@ -2,14 +2,13 @@
 //! random search: the largest architecture of its space within a parameter limit
 //! ("take the biggest that fits"), and the hand-designed ResNet nearest its size.
 
-use crate::ground_truth::stats::Draw;
+use crate::ground_truth::{run::sample_architectures, stats::Draw};
 use anyhow::{bail, Result};
-use archon_plugin_api::{tch::Device, Selection};
+use archon_plugin_api::{tch::Device, Architecture};
 use archon_spaces::{
     hub::{self, SpaceConfig},
     Child,
 };
-use std::collections::HashSet;
 
 /// Spaces larger than this are sampled (seeded) instead of enumerated.
 pub const MAX_ENUMERATED: u128 = 20_000;
@@ -35,27 +34,15 @@ pub fn largest_within(
 ) -> Result<(Sized, usize)> {
     let family = hub::space(space)?;
     let search_space = Child::space_of(family, cfg)?;
-    let mut draw = Draw(seed);
-    let candidates: Vec<Vec<Selection>> = match search_space.size() {
+    let candidates: Vec<Architecture> = match search_space.size() {
         Some(n) if n <= MAX_ENUMERATED => (0..n)
             .filter_map(|i| search_space.architecture_at(i))
-            .map(|a| a.selections().to_vec())
             .collect(),
-        _ => {
-            let mut seen = HashSet::new();
-            while (seen.len() as u128) < MAX_ENUMERATED {
-                match search_space.sample_unseen(&seen, &mut |n| draw.below(n)) {
-                    Some(s) => seen.insert(s),
-                    None => break,
-                };
-            }
-            seen.into_iter().collect()
-        }
+        _ => sample_architectures(&search_space, MAX_ENUMERATED as usize, seed)?,
     };
     let mut best: Vec<Sized> = Vec::new();
-    for selections in &candidates {
-        let arch = archon_plugin_api::Architecture::new(&search_space, selections.clone())?
-            .to_json(&search_space);
+    for candidate in &candidates {
+        let arch = candidate.to_json(&search_space);
         let params = Child::build(family, cfg, &arch, Device::Cpu)?.params();
         if params > limit {
             continue;
@@ -72,7 +59,7 @@ pub fn largest_within(
             candidates.len()
         );
     }
-    let pick = draw.below(best.len() as u128) as usize;
+    let pick = Draw(seed).below(best.len() as u128) as usize;
     Ok((best.swap_remove(pick), candidates.len()))
 }
 
@@ -106,6 +93,7 @@ pub fn resnet_near(cfg: &SpaceConfig, params: u64) -> Result<(i64, u64)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::HashSet;
 
     fn nb201(width: i64) -> SpaceConfig {
         SpaceConfig {

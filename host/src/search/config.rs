@@ -213,13 +213,11 @@ impl SearchConfig {
         if cfg.search.epochs == 0 {
             bail!(bad("search.epochs", "must be at least 1".into()));
         }
-        for (key, value) in [
-            ("search.batch_size", cfg.search.batch_size),
-            ("retrain.batch_size", cfg.retrain.batch_size),
-        ] {
-            if value < 1 {
-                bail!(bad(key, format!("{value} must be at least 1")));
-            }
+        if cfg.search.batch_size < 1 {
+            bail!(bad(
+                "search.batch_size",
+                format!("{} must be at least 1", cfg.search.batch_size)
+            ));
         }
         if !(cfg.data.arch_fraction > 0.0 && cfg.data.arch_fraction < 1.0) {
             bail!(bad(
@@ -234,7 +232,6 @@ impl SearchConfig {
             ("weights.momentum", w.momentum),
             ("weights.weight_decay", w.weight_decay),
             ("weights.grad_clip", w.grad_clip),
-            ("retrain.lr", cfg.retrain.lr),
         ] {
             if !(value >= 0.0 && value.is_finite()) {
                 bail!(bad(key, format!("{value} must be a finite number ≥ 0")));
@@ -249,18 +246,7 @@ impl SearchConfig {
         if cfg.data.channels.is_some_and(|c| !(1..=4).contains(&c)) {
             bail!(bad("data.channels", "must be between 1 and 4".into()));
         }
-        if cfg.retrain.cutout < 0 {
-            bail!(bad(
-                "retrain.cutout",
-                format!("{} must be ≥ 0", cfg.retrain.cutout)
-            ));
-        }
-        if !(0.0..1.0).contains(&cfg.retrain.drop_path) {
-            bail!(bad(
-                "retrain.drop_path",
-                format!("{} must be in [0, 1)", cfg.retrain.drop_path)
-            ));
-        }
+        // Every [retrain] value (and the recipe) through the one training check.
         cfg.retrain_spec(Path::new("."), "{}".into())
             .and_then(|spec| spec.check(|k| format!("retrain.{k}")))
             .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;

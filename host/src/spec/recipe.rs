@@ -72,7 +72,7 @@ impl RecipeSpec {
     /// flags).
     pub fn resolve(&self, prefix: &str) -> Result<Recipe> {
         let key = |k: &str| match (prefix, k) {
-            ("--", _) => format!("--{}", k.replace('_', "-")),
+            ("--", _) => super::train::flag(k),
             (_, "recipe") => format!("{prefix}preset"),
             _ => format!("{prefix}{k}"),
         };

@@ -107,7 +107,7 @@ impl TrainSpec {
         if self.epochs == 0 && self.load.is_none() {
             return Some((
                 "epochs",
-                "0 trains nothing and there are no weights to evaluate (--load); give at least 1"
+                "0 trains nothing; give at least 1 (0 only evaluates weights given with --load)"
                     .into(),
             ));
         }
@@ -143,7 +143,9 @@ impl TrainSpec {
                 ));
             }
         }
-        self.recipe.invalid()
+        // The recipe is checked where it is resolved (`RecipeSpec::resolve`), with
+        // its own keys.
+        None
     }
 
     /// Fails on the first value out of range, naming it as `key(name)` does (e.g.

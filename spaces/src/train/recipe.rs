@@ -139,12 +139,13 @@ impl Recipe {
 }
 
 impl fmt::Display for Recipe {
-    /// One line: `nesterov, weight decay 0.0005, cosine per step after 1 warm-up
-    /// epochs, label smoothing 0.1, erasing 0.25, weight average off, standardised`.
+    /// One line: `nesterov (weight decay 0.0005), cosine per step after 1 warm-up
+    /// epochs, label smoothing 0.1, erasing 0.25, weight average off, standardised
+    /// inputs`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{}, weight decay {}, cosine {}{}, label smoothing {}, erasing {}, weight average {}, {}",
+            "{} (weight decay {}), cosine {}{}, label smoothing {}, erasing {}, weight average {}, {}",
             self.optimizer,
             self.weight_decay,
             if self.per_step_schedule {
