@@ -520,6 +520,14 @@ pub struct QualityArgs {
     /// Overrides search.epochs.
     #[arg(long)]
     pub epochs: Option<usize>,
+    /// Searches under this parameter limit (a number, or `median`: the table's median),
+    /// overriding the config's limits.max_params; the export is also ranked among the
+    /// table's architectures within the limits.
+    #[arg(long, value_name = "N|median")]
+    pub max_params: Option<crate::quality::limit::LimitArg>,
+    /// As --max-params, for multiply-adds (limits.max_flops).
+    #[arg(long, value_name = "N|median")]
+    pub max_flops: Option<crate::quality::limit::LimitArg>,
     /// Print JSON instead of text.
     #[arg(long)]
     pub json: bool,

@@ -421,6 +421,83 @@ device = "cpu"
         report["seeds"][0]["ranking"]["architectures"], 4,
         "{report}"
     );
+
+    // Under a parameter limit at the table's median, the search exports within it and
+    // is ranked among the architectures that fit.
+    let (code, stdout, stderr) = run(archon(home.path())
+        .args(["bench", "quality"])
+        .arg(&config)
+        .arg("--table")
+        .arg(&table)
+        .args([
+            "--seeds",
+            "1",
+            "--rank-archs",
+            "0",
+            "--max-params",
+            "median",
+        ])
+        .args(["--json", "--runs-dir"])
+        .arg(home.path().join("limited-runs")));
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let all = rows(&table);
+    let mut params: Vec<f64> = all.iter().map(|r| r["params"].as_f64().unwrap()).collect();
+    params.sort_by(f64::total_cmp);
+    let median = (params[31] + params[32]) / 2.0;
+    assert_eq!(report["limits"]["max_params"].as_f64(), Some(median));
+    let fitting: Vec<&serde_json::Value> = all
+        .iter()
+        .filter(|r| r["params"].as_f64().unwrap() <= median)
+        .collect();
+    assert!(
+        fitting.len() < 64,
+        "the largest architectures break the limit"
+    );
+    assert_eq!(report["within_architectures"], fitting.len());
+    let seed = &report["seeds"][0];
+    let key = seed["architecture"].as_str().unwrap();
+    let exported = all.iter().find(|r| r["key"] == key).unwrap();
+    assert!(
+        exported["params"].as_f64().unwrap() <= median,
+        "{key} exceeds the limit {median}"
+    );
+    assert_eq!(seed["within_limits"]["fits"], true);
+    let test = seed["test"].as_f64().unwrap();
+    let tests: Vec<f64> = fitting
+        .iter()
+        .map(|r| r["epochs"][0]["test"].as_f64().unwrap())
+        .collect();
+    let below = tests.iter().filter(|&&t| t < test).count() as f64;
+    let equal = tests.iter().filter(|&&t| t == test).count() as f64;
+    let expected = 100.0 * (below + equal / 2.0) / tests.len() as f64;
+    let within = seed["within_limits"]["percentile"].as_f64().unwrap();
+    assert!((within - expected).abs() < 1e-9, "{within} vs {expected}");
+    // The experiment records the limit it ran under.
+    let dir = std::fs::read_dir(home.path().join("limited-runs"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let recorded = archon::experiment::store::Store::open(&dir)
+        .unwrap()
+        .meta("config")
+        .unwrap()
+        .unwrap_or_default();
+    assert!(recorded.contains("[limits]"), "{recorded}");
+    // A limit that is neither a number nor `median` is refused by the flag.
+    let (code, _, stderr) = run(archon(home.path())
+        .args(["bench", "quality"])
+        .arg(&config)
+        .arg("--table")
+        .arg(&table)
+        .args(["--max-params=-5"]));
+    assert_ne!(code, 0);
+    assert!(
+        stderr.contains("--max-params") && stderr.contains("median"),
+        "{stderr}"
+    );
 }
 
 #[test]

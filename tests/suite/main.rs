@@ -9,6 +9,7 @@ mod experiments;
 mod export;
 mod failures;
 mod ground_truth;
+mod limits;
 mod managers;
 mod one_shot;
 mod one_shot_sampling;

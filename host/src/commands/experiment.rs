@@ -153,6 +153,12 @@ fn finish(dir: &Path, summary: manager::Summary) -> Result<()> {
         summary.succeeded,
         summary.failed
     );
+    if summary.over_limits > 0 {
+        println!(
+            "{} proposals over the limits were not run",
+            summary.over_limits
+        );
+    }
     if summary.started > 0 {
         println!(
             "{} trials in {:.1} s ({:.0} trials/min); manager CPU {:.1} ms per trial",

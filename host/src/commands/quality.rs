@@ -14,13 +14,13 @@ use crate::{
     plugins::SearchPath,
     quality::{
         baseline::{random_search, RandomBaseline},
-        percentile,
+        limit, percentile,
         ranking::{rank, EstimateData, EstimateSettings, Ranking},
     },
     search::{self, RunOptions, SearchConfig, SUPERNET_OPTIONS, SUPERNET_WEIGHTS},
 };
 use anyhow::{bail, Context, Result};
-use archon_plugin_api::{tch, Architecture};
+use archon_plugin_api::{one_shot::Limits, tch, Architecture};
 use archon_spaces::{hub::SpaceConfig, Supernet};
 use serde::Serialize;
 use std::{path::Path, process::ExitCode};
@@ -40,6 +40,19 @@ struct SeedResult {
     random: RandomBaseline,
     ranking: Option<Ranking>,
     ranking_error: Option<String>,
+    /// Judged among the table's architectures within the limits (when there are any).
+    within_limits: Option<WithinLimits>,
+}
+
+/// A search's export judged among the architectures within the limits.
+#[derive(Debug, Clone, Serialize)]
+struct WithinLimits {
+    /// Whether the export itself fits (by the table's costs).
+    fits: bool,
+    /// Its percentile among the architectures within the limits.
+    percentile: f64,
+    /// Random search at equal time, drawing only architectures within the limits.
+    random: RandomBaseline,
 }
 
 /// Mean ± standard deviation.
@@ -75,6 +88,16 @@ struct QualityReport {
     spearman: Option<Spread>,
     above_75th: usize,
     param_free: usize,
+    /// The limits the searches ran under.
+    limits: Limits,
+    /// The table's architectures within them.
+    within_architectures: usize,
+    /// The median test accuracy of those.
+    within_median_test: Option<f64>,
+    percentile_within: Option<Spread>,
+    random_percentile_within: Option<Spread>,
+    /// Seeds whose export fits and ranks above the 90th percentile within the limits.
+    above_90th_within: usize,
 }
 
 /// While alive, what is written to stdout goes to stderr (the searches' own lines),
@@ -109,6 +132,17 @@ impl Drop for StdoutToStderr {
             }
         }
     }
+}
+
+/// The config text with `[limits]` set to `limits` (the experiment records what ran).
+pub(crate) fn with_limits(text: &str, limits: &Limits) -> Result<String> {
+    let mut table: toml::Table = toml::from_str(text)?;
+    if limits.is_empty() {
+        table.remove("limits");
+    } else {
+        table.insert("limits".into(), toml::Value::try_from(limits)?);
+    }
+    Ok(toml::to_string(&table)?)
 }
 
 /// The config text with `seed = seed` (the experiment records what ran).
@@ -198,6 +232,15 @@ pub fn run(args: &QualityArgs, search_path: &SearchPath, quiet: bool) -> Result<
     }
     let config_dir = config_dir_of(&args.config)?;
     let (table, entries) = load_matching(&cfg, &args.config, &args.table)?;
+    cfg.limits = limit::resolve(cfg.limits, (args.max_params, args.max_flops), &entries);
+    let within = limit::within(&entries, &cfg.limits);
+    if within.is_empty() {
+        bail!(
+            "none of the table's {} architectures fits the limits ({})",
+            entries.len(),
+            cfg.limits.describe()
+        );
+    }
     let tests: Vec<f64> = entries.iter().map(Entry::test).collect();
     let per_training = table.seconds_per_training();
     let cpu_supernet = supernet_for(&table.header.space, &table.header.options, search_path)?;
@@ -210,7 +253,7 @@ pub fn run(args: &QualityArgs, search_path: &SearchPath, quiet: bool) -> Result<
         let dir = record_new(
             &args.runs,
             &name,
-            &with_seed(&text, seeded.seed)?,
+            &with_limits(&with_seed(&text, seeded.seed)?, &cfg.limits)?,
             &config_dir,
         )?;
         let store = Store::open(&dir)?;
@@ -285,6 +328,14 @@ pub fn run(args: &QualityArgs, search_path: &SearchPath, quiet: bool) -> Result<
         } else {
             (None, None)
         };
+        let within_limits = (!cfg.limits.is_empty()).then(|| WithinLimits {
+            fits: entries
+                .iter()
+                .find(|e| e.key == key)
+                .is_none_or(|e| limit::fits(e, &cfg.limits)),
+            percentile: percentile(test, &within),
+            random: random_search(&within, trials, args.random_repeats, seeded.seed),
+        });
         let result = SeedResult {
             seed: seeded.seed,
             experiment: id_of(&dir),
@@ -297,13 +348,14 @@ pub fn run(args: &QualityArgs, search_path: &SearchPath, quiet: bool) -> Result<
             random,
             ranking,
             ranking_error,
+            within_limits,
         };
         if !quiet && !args.json {
             eprintln!("{}", seed_line(&result));
         }
         results.push(result);
     }
-    let report = summarize(args, &cfg, &tests, results);
+    let report = summarize(args, &cfg, (&tests, &within), results);
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
@@ -361,7 +413,7 @@ pub(crate) fn supernet_ranking(
 fn summarize(
     args: &QualityArgs,
     cfg: &SearchConfig,
-    tests: &[f64],
+    (tests, within): (&[f64], &[Entry]),
     results: Vec<SeedResult>,
 ) -> QualityReport {
     let of =
@@ -374,6 +426,18 @@ fn summarize(
             .collect();
         (!values.is_empty()).then(|| Spread::of(&values))
     };
+    let limited = !cfg.limits.is_empty();
+    let over_within = |f: &dyn Fn(&WithinLimits) -> f64| {
+        limited.then(|| {
+            Spread::of(
+                &results
+                    .iter()
+                    .filter_map(|r| r.within_limits.as_ref().map(f))
+                    .collect::<Vec<_>>(),
+            )
+        })
+    };
+    let within_tests: Vec<f64> = within.iter().map(Entry::test).collect();
     QualityReport {
         config: args.config.display().to_string(),
         algorithm: cfg.search.algorithm.clone(),
@@ -388,6 +452,16 @@ fn summarize(
         spearman: over_rankings(&|k| k.spearman),
         above_75th: results.iter().filter(|r| r.percentile > 75.0).count(),
         param_free: results.iter().filter(|r| r.param_free).count(),
+        limits: cfg.limits,
+        within_architectures: within.len(),
+        within_median_test: limited.then(|| stats::median(&within_tests)),
+        percentile_within: over_within(&|w| w.percentile),
+        random_percentile_within: over_within(&|w| w.random.percentile_mean),
+        above_90th_within: results
+            .iter()
+            .filter_map(|r| r.within_limits.as_ref())
+            .filter(|w| w.fits && w.percentile > 90.0)
+            .count(),
         seeds: results,
     }
 }
@@ -405,8 +479,16 @@ fn seed_line(r: &SeedResult) -> String {
         (None, Some(e)) => format!("ranking n/a: {e}"),
         (None, None) => "ranking skipped".into(),
     };
+    let within = r.within_limits.as_ref().map_or(String::new(), |w| {
+        format!(
+            "  within limits: percentile {:>5.1}{} (random {:>5.1})",
+            w.percentile,
+            if w.fits { "" } else { " [over the limits]" },
+            w.random.percentile_mean
+        )
+    });
     format!(
-        "seed {:>3}  {:>7.1} s  test {:.4}  percentile {:>5.1}{}  random×{:<4} {:>5.1} ± {:<4.1}  {ranking}  {}{}",
+        "seed {:>3}  {:>7.1} s  test {:.4}  percentile {:>5.1}{}  random×{:<4} {:>5.1} ± {:<4.1}  {ranking}{within}  {}{}",
         r.seed,
         r.search_seconds,
         r.test,
@@ -449,6 +531,25 @@ fn render(r: &QualityReport) -> String {
         spread(&r.kendall_by_loss),
         spread(&r.spearman),
     ));
+    if let (Some(p), Some(random), Some(median)) = (
+        &r.percentile_within,
+        &r.random_percentile_within,
+        r.within_median_test,
+    ) {
+        out.push_str(&format!(
+            "within the limits ({}; {} of {} architectures, median test {:.4}): percentile {:.1} ± {:.1} (random search at equal time within them {:.1} ± {:.1}); fits and above the 90th percentile on {} of {} seeds\n",
+            r.limits.describe(),
+            r.within_architectures,
+            r.table_architectures,
+            median,
+            p.mean,
+            p.std,
+            random.mean,
+            random.std,
+            r.above_90th_within,
+            r.seeds.len()
+        ));
+    }
     if r.seeds.iter().any(|s| !s.in_table) {
         out.push_str("* not in the table: trained here under the table's budget\n");
     }

@@ -241,6 +241,10 @@ pub struct ExperimentConfig {
     pub training_service: ServiceSection,
     /// Early stopping (none by default).
     pub assessor: Option<AssessorSection>,
+    /// What a trial's network may cost at most (`max_params`, `max_flops`,
+    /// `max_latency_ms`): proposals over them never run.
+    #[serde(default)]
+    pub limits: archon_plugin_api::one_shot::Limits,
 }
 
 fn one() -> usize {
@@ -320,6 +324,7 @@ impl ExperimentConfig {
         if let Some(p) = &cfg.tuner.prefilter {
             p.check(&cfg).map_err(|(key, what)| bad(&key, what))?;
         }
+        super::limits::check(&cfg).map_err(|(key, what)| bad(&key, what))?;
         Ok(cfg)
     }
 

@@ -4,6 +4,7 @@
 pub mod assessor;
 pub mod config;
 pub mod hyperparameters;
+pub mod limits;
 pub mod lock;
 pub mod manager;
 pub mod pareto;

@@ -6,6 +6,7 @@ use crate::{
     spec::{DataSpec, RecipeSpec, SpaceSpec, TrainSpec},
 };
 use anyhow::{bail, Context, Result};
+use archon_plugin_api::one_shot::Limits;
 use archon_spaces::train::Recipe;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -147,6 +148,10 @@ pub struct SearchConfig {
     /// Retraining (run with `--retrain`).
     #[serde(default)]
     pub retrain: RetrainSection,
+    /// What the exported network may cost at most (`max_params`, `max_flops`,
+    /// `max_latency_ms`).
+    #[serde(default)]
+    pub limits: Limits,
 }
 
 fn one() -> usize {
@@ -246,6 +251,8 @@ impl SearchConfig {
         if cfg.data.channels.is_some_and(|c| !(1..=4).contains(&c)) {
             bail!(bad("data.channels", "must be between 1 and 4".into()));
         }
+        crate::spec::limits::check(&cfg.limits)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
         // Every [retrain] value (and the recipe) through the one training check.
         cfg.retrain_spec(Path::new("."), "{}".into())
             .and_then(|spec| spec.check(|k| format!("retrain.{k}")))

@@ -35,7 +35,32 @@ fn measure(
     example: &Tensor,
 ) -> Result<Measured> {
     let arch = Architecture::new(space, selections)?;
-    let child = Child::build(family, cfg, &arch.to_json(space), example.device())
+    measure_json(family, cfg, &arch.to_json(space), example)
+}
+
+/// The exact parameters and multiply-adds of an architecture's child and its median
+/// latency for `example` (a batch of one) on `example`'s device.
+pub fn of_architecture(
+    family: &dyn SpaceFamily,
+    cfg: &SpaceConfig,
+    architecture: &serde_json::Value,
+    example: &Tensor,
+) -> Result<CandidateCost> {
+    let m = measure_json(family, cfg, architecture, example)?;
+    Ok(CandidateCost {
+        params: m.params,
+        flops: m.flops,
+        latency_ms: m.latency_ms,
+    })
+}
+
+fn measure_json(
+    family: &dyn SpaceFamily,
+    cfg: &SpaceConfig,
+    architecture: &serde_json::Value,
+    example: &Tensor,
+) -> Result<Measured> {
+    let child = Child::build(family, cfg, architecture, example.device())
         .map_err(|e| PluginError::internal(format!("cost table: {e}")))?;
     let mut times = Vec::with_capacity(TIMED_RUNS);
     archon_plugin_api::tch::no_grad(|| -> Result<()> {

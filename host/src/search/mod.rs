@@ -4,9 +4,10 @@
 
 mod checkpoint;
 pub mod config;
-mod costs;
+pub(crate) mod costs;
 mod epochs;
 mod host;
+mod limits;
 mod recorder;
 mod run;
 

@@ -3,7 +3,7 @@
 //! genotype) and optional retraining. One manager per experiment: a search holds the
 //! experiment's [`ManagerLock`] while it runs.
 
-use super::{config::SearchConfig, epochs::Search};
+use super::{config::SearchConfig, epochs::Search, limits};
 use crate::{
     child::train_child,
     experiment::{
@@ -157,6 +157,12 @@ fn run_locked(
     record_start(store, &plugin, data.family, &supernet)?;
     let search_space = supernet.search_space().clone();
     let family = data.family;
+    let space_cfg = data.space_cfg.clone();
+    let example = data
+        .weight_split
+        .inputs
+        .narrow(0, 0, 1)
+        .to_device(data.device);
     let start = Instant::now();
     let run = Search {
         cfg,
@@ -167,6 +173,23 @@ fn run_locked(
     let (architecture, steps_done) = run.search(&mut trainer, data, supernet, info)?;
     let search_seconds = start.elapsed().as_secs_f64();
     let (architecture, genotype) = export(store, &plugin, family, &search_space, &architecture)?;
+    if !cfg.limits.is_empty() {
+        let measured = limits::check_export(
+            &plugin,
+            (family, &space_cfg),
+            &architecture,
+            &cfg.limits,
+            &example,
+        )?;
+        println!(
+            "within limits ({}): {} params, {} multiply-adds, {:.2} ms per image",
+            cfg.limits.describe(),
+            measured.params,
+            measured.flops,
+            measured.latency_ms
+        );
+        store.set_meta("export_costs", &serde_json::to_string(&measured)?)?;
+    }
     store.set_meta("search_seconds", &search_seconds.to_string())?;
     // Each step sees one batch of each split.
     let images_per_second =
@@ -297,6 +320,7 @@ fn search_info(cfg: &SearchConfig, data: &Prepared, supernet: &Supernet) -> Sear
         batch_size: batch,
         device: SearchDevice::from_tch(data.device),
         seed: cfg.seed,
+        limits: cfg.limits,
     }
 }
 

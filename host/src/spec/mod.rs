@@ -4,6 +4,7 @@
 //! the experiment and search configs from TOML; the library never sees either.
 
 pub mod data;
+pub mod limits;
 pub mod recipe;
 pub mod space;
 pub mod train;

@@ -232,6 +232,7 @@ impl ToySupernet {
             batch_size: 32,
             device: SearchDevice::Cpu,
             seed,
+            limits: Default::default(),
         };
         let lr = 0.05;
         let data = [make(1024), make(1024)];

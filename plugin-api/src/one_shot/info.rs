@@ -1,6 +1,6 @@
 //! The JSON payloads of the one-shot interface, typed on both sides.
 
-use super::{CandidateRole, DecisionKind, SearchDevice};
+use super::{CandidateRole, DecisionKind, Limits, SearchDevice};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -90,6 +90,10 @@ pub struct SearchInfo {
     pub device: SearchDevice,
     /// The experiment's seed.
     pub seed: u64,
+    /// What the export must fit (by the cost table's estimate); the host checks the
+    /// exported network against them too. Empty: no limits.
+    #[serde(default, skip_serializing_if = "Limits::is_empty")]
+    pub limits: Limits,
 }
 
 impl SearchInfo {

@@ -14,6 +14,7 @@ mod context;
 mod device;
 mod host;
 mod info;
+mod limits;
 mod roles;
 mod trainer;
 
@@ -21,6 +22,7 @@ pub use context::{Batch, NetId, Setting, Split, SupernetContext, SUPERNET};
 pub use device::SearchDevice;
 pub use host::{with_host, SupernetHost};
 pub use info::{CandidateCost, ChoiceInfo, CostTable, NetworkSpec, Report, Scored, SearchInfo};
+pub use limits::{Excess, Limits};
 pub use roles::{CandidateRole, DecisionKind};
 pub use trainer::{OneShotClient, OneShotTrainer};
 

@@ -2,8 +2,12 @@
 //! shares: α created at `begin` with the trainer's optimizer settings, the collapse
 //! guard, the epoch report, α's share of the saved state, and the export.
 
-use super::{finish_epoch, ArchOptim, ArchParams, CollapseGuard, Derived, StepMeter};
-use archon_plugin_api::{one_shot::SupernetContext, serde_json::Value, PluginError, Result};
+use super::{finish_epoch, fit_within, ArchOptim, ArchParams, CollapseGuard, Derived, StepMeter};
+use archon_plugin_api::{
+    one_shot::{SupernetContext, SUPERNET},
+    serde_json::Value,
+    PluginError, Result, SearchSpace,
+};
 use std::collections::BTreeMap;
 
 /// α (once the search began), its optimizer settings and the collapse guard.
@@ -75,8 +79,27 @@ impl ArchSearch {
         Ok(())
     }
 
-    /// The architecture derived from α under the guard.
-    pub fn export(&self) -> Result<Value> {
-        Ok(self.params("export")?.derive(&self.guard)?.architecture)
+    /// The architecture derived from α under the guard, brought within the search's
+    /// limits (if any) by the host's cost table, giving up the least α-probability.
+    pub fn export(&self, ctx: &mut SupernetContext<'_>) -> Result<Value> {
+        let params = self.params("export")?;
+        let derived = params.derive(&self.guard)?.architecture;
+        let limits = ctx.info()?.limits;
+        if limits.is_empty() {
+            return Ok(derived);
+        }
+        let costs = ctx.costs(SUPERNET)?;
+        let space = SearchSpace::from_json(&params.search_space)?;
+        let probabilities: Vec<Vec<f64>> = (0..params.choices.len())
+            .map(|k| params.probabilities(k))
+            .collect();
+        fit_within(
+            &space,
+            &params.choices,
+            &derived,
+            (&costs, &limits),
+            &|k, i| probabilities[k][i].max(1e-12).ln(),
+            &|k, i| params.active(k).contains(&i),
+        )
     }
 }

@@ -306,6 +306,7 @@ mod tests {
             batch_size: 1,
             device: SearchDevice::Cpu,
             seed: 0,
+            limits: Default::default(),
         };
         let params = ArchParams::new(&info, ArchOptim::default()).unwrap();
         let layers = [1, 2, 4, 5, 6];

@@ -3,10 +3,12 @@
 //! settings, a new sample every batch), then `ctrl_steps` controller samples, each
 //! rewarded with its accuracy on one validation batch (REINFORCE, see
 //! [`Controller`]). Export: the controller's most likely architecture, or the best of
-//! `export_samples` sampled ones by validation accuracy.
+//! it and `export_samples` sampled ones by validation accuracy; under the search's
+//! limits only candidates whose estimated costs fit take part.
 
 use super::{
-    accuracy, apply_selections, report_step, train_step, Controller, EnasOptions, StepMeter,
+    accuracy, apply_selections, fit_within, report_step, train_step, Controller, EnasOptions,
+    StepMeter,
 };
 use crate::{load_state, save_state, SeededRng};
 use archon_plugin_api::{
@@ -143,23 +145,61 @@ impl<F: EnasFlavour> OneShotTrainer for EnasTrainer<F> {
     fn export(&mut self, ctx: &mut SupernetContext<'_>) -> Result<Value> {
         let samples = F::shared(&self.options).export_samples;
         let recalibrate = F::shared(&self.options).export_recalibrate;
+        let info = ctx.info()?.clone();
+        let costs = if info.limits.is_empty() {
+            None
+        } else {
+            Some(ctx.costs(SUPERNET)?)
+        };
+        let fits = |arch: &Value| {
+            costs
+                .as_ref()
+                .is_none_or(|c| info.limits.admits_estimate(c, arch))
+        };
         let mut rng = self.rng.clone();
         let controller = self.controller()?;
         let space = controller.space().clone();
         let greedy = tch::no_grad(|| controller.sample(&mut rng, true));
-        let mut best = Architecture::new(&space, greedy.selections)?.to_json(&space);
-        if samples > 0 {
-            let mut best_accuracy = ctx.evaluate(SUPERNET, &best, recalibrate, 0)?;
-            for _ in 0..samples {
-                let s = tch::no_grad(|| controller.sample(&mut rng, false));
-                let arch = Architecture::new(&space, s.selections)?.to_json(&space);
-                let acc = ctx.evaluate(SUPERNET, &arch, recalibrate, 0)?;
-                if acc > best_accuracy {
-                    (best, best_accuracy) = (arch, acc);
-                }
+        let greedy = Architecture::new(&space, greedy.selections)?.to_json(&space);
+        // The candidates: the most likely architecture and `samples` sampled ones, all
+        // within the limits (sampled ones drawn until they fit, at most 1,000 draws).
+        let mut candidates: Vec<Value> = Vec::new();
+        if fits(&greedy) {
+            candidates.push(greedy.clone());
+        }
+        let want = samples + usize::from(candidates.is_empty());
+        let mut draws = 0;
+        while candidates.len() < want && draws < 1000 {
+            draws += 1;
+            let s = tch::no_grad(|| controller.sample(&mut rng, false));
+            let arch = Architecture::new(&space, s.selections)?.to_json(&space);
+            if fits(&arch) {
+                candidates.push(arch);
             }
         }
         self.rng = rng;
-        Ok(best)
+        if candidates.is_empty() {
+            // Nothing the controller samples fits: the cheapest moves from its choice.
+            let costs = costs.as_ref().expect("only limits reject");
+            return fit_within(
+                &space,
+                &info.choices,
+                &greedy,
+                (costs, &info.limits),
+                &|_, _| 0.0,
+                &|_, _| true,
+            );
+        }
+        if candidates.len() == 1 {
+            return Ok(candidates.remove(0));
+        }
+        let mut best = (f64::NEG_INFINITY, 0);
+        for (i, arch) in candidates.iter().enumerate() {
+            let acc = ctx.evaluate(SUPERNET, arch, recalibrate, 0)?;
+            if acc > best.0 {
+                best = (acc, i);
+            }
+        }
+        Ok(candidates.swap_remove(best.1))
     }
 }

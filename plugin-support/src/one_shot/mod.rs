@@ -16,6 +16,7 @@ mod epoch;
 mod options;
 mod selections;
 mod steps;
+mod within_limits;
 
 pub use arch_params::{ArchOptim, ArchParams, Mixture};
 pub use arch_search::ArchSearch;
@@ -29,3 +30,4 @@ pub use steps::{
     accuracy, arch_step_first_order, cross_entropy, first_order_steps, second_order_steps,
     train_step, weight_step, StepMeter,
 };
+pub use within_limits::{fit_within, Preference};

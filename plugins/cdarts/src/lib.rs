@@ -265,8 +265,8 @@ impl OneShotTrainer for Cdarts {
         Ok(())
     }
 
-    fn export(&mut self, _ctx: &mut SupernetContext<'_>) -> Result<Value> {
-        self.search.export()
+    fn export(&mut self, ctx: &mut SupernetContext<'_>) -> Result<Value> {
+        self.search.export(ctx)
     }
 }
 

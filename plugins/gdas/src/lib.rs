@@ -130,8 +130,8 @@ impl OneShotTrainer for Gdas {
         self.search.load(ctx, &state.params)
     }
 
-    fn export(&mut self, _ctx: &mut SupernetContext<'_>) -> Result<Value> {
-        self.search.export()
+    fn export(&mut self, ctx: &mut SupernetContext<'_>) -> Result<Value> {
+        self.search.export(ctx)
     }
 }
 

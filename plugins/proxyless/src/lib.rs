@@ -215,8 +215,8 @@ impl OneShotTrainer for Proxyless {
         Ok(())
     }
 
-    fn export(&mut self, _ctx: &mut SupernetContext<'_>) -> Result<Value> {
-        self.search.export()
+    fn export(&mut self, ctx: &mut SupernetContext<'_>) -> Result<Value> {
+        self.search.export(ctx)
     }
 }
 

@@ -4,8 +4,9 @@
 //! The supernet trains one sampled path per batch (`Fixed` settings): by default
 //! fairly (FairNAS's strict fairness — every decision cycles through random
 //! permutations of its candidates, so all candidates get the same number of updates),
-//! or uniformly; within the FLOPs/params limits when given (rejection sampling on the
-//! host's cost table).
+//! or uniformly; within the FLOPs/params limits when given — the options'
+//! `flops_limit` / `params_limit` and the search's own limits, the tighter of each —
+//! by rejection sampling on the host's cost table.
 //! `export` then runs the evolutionary search: a random population (50), each member
 //! scored by validation accuracy after recalibrating batch norm on training batches;
 //! per generation the top `select` (10) parents produce `crossover` (25) and
@@ -27,7 +28,7 @@ mod smooth;
 
 use archon_plugin_api::{
     one_shot::{
-        CandidateCost, CostTable, OneShotTrainer, Report, Split, SupernetContext, SUPERNET,
+        CandidateCost, CostTable, Limits, OneShotTrainer, Report, Split, SupernetContext, SUPERNET,
     },
     plugin_options,
     serde_json::Value,
@@ -148,10 +149,9 @@ pub struct EvolutionConfig {
     pub recalibrate: usize,
     /// Validation batches per evaluation (0: all).
     pub eval_batches: usize,
-    /// At most this many multiply-adds per example.
-    pub flops_limit: Option<f64>,
-    /// At most this many parameters.
-    pub params_limit: Option<f64>,
+    /// The options' `flops_limit` / `params_limit`, tightened at `begin` by the
+    /// search's own limits.
+    pub limits: Limits,
 }
 
 /// The SPOS trainer.
@@ -197,9 +197,7 @@ impl Spos {
         let Some(costs) = &self.costs else {
             return true;
         };
-        let c = costs.estimate(arch);
-        self.cfg.flops_limit.is_none_or(|l| c.flops as f64 <= l)
-            && self.cfg.params_limit.is_none_or(|l| c.params as f64 <= l)
+        self.cfg.limits.admits_estimate(costs, arch)
     }
 
     /// The next fair path: each decision's next candidate from its permutation.
@@ -248,8 +246,8 @@ impl Spos {
             }
         }
         Err(PluginError::invalid_input(format!(
-            "no architecture out of 1000 sampled meets flops_limit {:?} / params_limit {:?}; raise the limits",
-            self.cfg.flops_limit, self.cfg.params_limit
+            "no architecture out of 1000 sampled meets the limits ({}); raise them",
+            self.cfg.limits.describe()
         )))
     }
 
@@ -394,8 +392,11 @@ impl OneShotTrainer for Spos {
             generations: o.generations,
             recalibrate: o.recalibrate_batches,
             eval_batches: o.eval_batches,
-            flops_limit: o.flops_limit,
-            params_limit: o.params_limit,
+            limits: Limits {
+                max_params: o.params_limit,
+                max_flops: o.flops_limit,
+                max_latency_ms: None,
+            },
         };
         if cfg.population == 0 || cfg.select == 0 || cfg.select > cfg.population {
             return Err(PluginError::invalid_input(format!(
@@ -410,8 +411,8 @@ impl OneShotTrainer for Spos {
             )));
         }
         for (key, limit) in [
-            ("flops_limit", cfg.flops_limit),
-            ("params_limit", cfg.params_limit),
+            ("flops_limit", o.flops_limit),
+            ("params_limit", o.params_limit),
         ] {
             if limit.is_some_and(|l| l <= 0.0) {
                 return Err(PluginError::invalid_input(format!(
@@ -441,8 +442,8 @@ impl OneShotTrainer for Spos {
             .map(|c| (c.name().to_string(), vec![(0.0, 0); c.num_candidates()]))
             .collect();
         self.space = Some(space);
-        if self.cfg.flops_limit.is_some()
-            || self.cfg.params_limit.is_some()
+        self.cfg.limits = self.cfg.limits.tightest(&info.limits);
+        if !self.cfg.limits.is_empty()
             || self.objectives.is_multi()
             || matches!(self.sampling, Sampling::Sandwich | Sampling::SizeUniform)
         {

@@ -2,10 +2,21 @@
 //! it, and how its attempt runs.
 
 use super::{Manager, Running};
-use crate::experiment::service::TrialSpec;
+use crate::experiment::{limits, service::TrialSpec};
 use anyhow::Result;
 use std::time::Duration;
 use tokio::sync::watch;
+
+/// A trial the pre-filter or the tuner proposes.
+struct Proposal {
+    id: u64,
+    /// NNI-format JSON text.
+    parameters: String,
+    /// The trial's info (JSON text), if any.
+    info: Option<String>,
+    /// Whether the tuner proposed it (it must then hear how it ended).
+    from_tuner: bool,
+}
 
 impl Manager {
     /// Starts trials while there is room and work.
@@ -32,9 +43,49 @@ impl Manager {
         if time_up || self.generated >= self.cfg.max_trials {
             return Ok(None);
         }
+        let mut rejected = 0;
+        let (id, p, info) = loop {
+            let Some(Proposal {
+                id,
+                parameters: p,
+                info,
+                from_tuner,
+            }) = self.propose()?
+            else {
+                return Ok(None);
+            };
+            let fits = match &self.pricer {
+                Some(pricer) => pricer.admits(&p)?,
+                None => true,
+            };
+            if fits {
+                break (id, p, info);
+            }
+            // Over the limits: never run; the tuner hears it ended without success.
+            tracing::debug!(id, parameters = %p, "over the limits");
+            self.summary.over_limits += 1;
+            if from_tuner {
+                self.tuner.trial_end(id, false)?;
+                self.next_id += 1;
+            }
+            rejected += 1;
+            if rejected >= limits::MAX_REJECTED_IN_A_ROW {
+                limits::too_many_rejected(&self.cfg.limits)?;
+            }
+        };
+        self.store
+            .add_trial(id, &p, info.as_deref(), &self.tuner.save_state()?)?;
+        self.generated += 1;
+        self.next_id += 1;
+        Ok(Some((id, p)))
+    }
+
+    /// The next proposal: the pre-filter's next pick, else the tuner's (none when it
+    /// has nothing more).
+    fn propose(&mut self) -> Result<Option<Proposal>> {
         let id = self.next_id;
         // The pre-filter's picks first, before the tuner proposes anything.
-        let (p, info) = if let Some((rank, pick)) = self.prefilter.pop_front() {
+        if let Some((rank, pick)) = self.prefilter.pop_front() {
             let proxy = self
                 .cfg
                 .tuner
@@ -42,23 +93,27 @@ impl Manager {
                 .as_ref()
                 .map_or("", |p| p.proxy.as_str());
             let info = pick.info(proxy, rank).to_string();
-            (pick.parameters.to_string(), Some(info))
-        } else {
-            if self.exhausted {
-                return Ok(None);
-            }
-            let Some(p) = self.tuner.generate_parameters(id)? else {
-                self.exhausted = true;
-                return Ok(None);
-            };
-            let info = self.tuner.trial_info(id)?.map(|v| v.to_string());
-            (p.to_string(), info)
+            return Ok(Some(Proposal {
+                id,
+                parameters: pick.parameters.to_string(),
+                info: Some(info),
+                from_tuner: false,
+            }));
+        }
+        if self.exhausted {
+            return Ok(None);
+        }
+        let Some(p) = self.tuner.generate_parameters(id)? else {
+            self.exhausted = true;
+            return Ok(None);
         };
-        self.store
-            .add_trial(id, &p, info.as_deref(), &self.tuner.save_state()?)?;
-        self.generated += 1;
-        self.next_id += 1;
-        Ok(Some((id, p)))
+        let info = self.tuner.trial_info(id)?.map(|v| v.to_string());
+        Ok(Some(Proposal {
+            id,
+            parameters: p.to_string(),
+            info,
+            from_tuner: true,
+        }))
     }
 
     /// Starts one attempt of trial `id`.

@@ -11,6 +11,7 @@
 use super::{
     assessor::MedianStop,
     config::ExperimentConfig,
+    limits::Pricer,
     lock::ManagerLock,
     prefilter::{self, Pick},
     protocol::MetricLine,
@@ -65,6 +66,8 @@ pub struct Summary {
     pub failed: usize,
     /// The best trial and its metric.
     pub best: Option<(u64, f64)>,
+    /// Proposals over `[limits]` that never ran.
+    pub over_limits: usize,
 }
 
 /// Runs (or resumes) the experiment stored in `dir`; refused while another manager
@@ -122,6 +125,8 @@ struct Manager {
     queue: VecDeque<(u64, String)>,
     /// The pre-filter's picks not yet run, best first, with their rank.
     prefilter: VecDeque<(usize, Pick)>,
+    /// Prices proposals under `[limits]` (none without limits).
+    pricer: Option<Pricer>,
     running: HashMap<u64, Running>,
     assessor: Option<MedianStop>,
     generated: u64,
@@ -159,6 +164,7 @@ impl Manager {
         let experiment_id = store.meta("id")?.unwrap_or_default();
         let tuner = load_tuner(&cfg, &config_dir, &store, search_path)?;
         let prefilter = prefilter_picks(&cfg, &config_dir, &store, search_path)?;
+        let pricer = Pricer::new(&cfg, &config_dir, search_path)?;
         store.set_status(ExperimentStatus::Running)?;
         store.set_manager_pid()?;
         let service: Box<dyn TrainingService> =
@@ -187,6 +193,7 @@ impl Manager {
             events_tx,
             queue: VecDeque::new(),
             prefilter: prefilter.into_iter().enumerate().collect(),
+            pricer,
             running: HashMap::new(),
             assessor,
             generated: 0,
