@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """A user trial for archon in plain Python (standard library only).
 
-archon passes the architecture in the ARCHON_PARAMETERS environment variable (NNI
-format JSON; the same JSON is in the file named by ARCHON_PARAMETERS_FILE) and reads
+archon passes the architecture in the file named by ARCHON_PARAMETERS_FILE (NNI
+format JSON; small ones also in the ARCHON_PARAMETERS environment variable) and reads
 metrics from stdout, one per line: `ARCHON_METRIC {"default": <number>, ...}`. The last
 line, or the one with "final": true, is the trial's result.
 
@@ -13,7 +13,8 @@ import json
 import os
 import time
 
-params = json.loads(os.environ["ARCHON_PARAMETERS"])
+with open(os.environ["ARCHON_PARAMETERS_FILE"]) as f:
+    params = json.load(f)
 worth = {"none": -0.05, "skip_connect": 0.02, "nor_conv_1x1": 0.05, "nor_conv_3x3": 0.1, "avg_pool_3x3": 0.0}
 score = 0.3 + sum(worth.get(choice["_value"], 0.0) for choice in params.values())
 for step in range(1, 4):

@@ -227,13 +227,30 @@ fn finish(
 /// Loads `path` into `child`: the file must hold exactly the child's tensors (tch
 /// alone would ignore extra ones, e.g. another architecture's operations).
 fn load_weights(child: &mut Child, path: &Path) -> Result<()> {
+    let tensors = archon_plugin_api::tch::Tensor::read_safetensors(path).map_err(|e| {
+        anyhow::anyhow!(
+            "{} is not a safetensors weights file ({})",
+            path.display(),
+            crate::readable_error::clean(&e.to_string())
+        )
+    })?;
+    let variables = child.var_store().variables();
+    // Same names but other shapes: saved at another width or with other options.
+    for (name, t) in &tensors {
+        if let Some(own) = variables.get(name) {
+            if own.size() != t.size() {
+                bail!(
+                    "tensor {name} is {:?} in the file but {:?} in this child: the weights \
+                     were saved with other space options (e.g. another width)",
+                    t.size(),
+                    own.size()
+                );
+            }
+        }
+    }
     let file: std::collections::BTreeSet<String> =
-        archon_plugin_api::tch::Tensor::read_safetensors(path)?
-            .into_iter()
-            .map(|(name, _)| name)
-            .collect();
-    let own: std::collections::BTreeSet<String> =
-        child.var_store().variables().into_keys().collect();
+        tensors.into_iter().map(|(name, _)| name).collect();
+    let own: std::collections::BTreeSet<String> = variables.into_keys().collect();
     let list = |names: Vec<&String>| {
         let shown: Vec<&str> = names.iter().take(3).map(|s| s.as_str()).collect();
         format!(
@@ -359,11 +376,12 @@ fn print_epoch(
     costs: &serde_json::Value,
     tse: f64,
 ) {
+    use crate::number::metric;
     println!(
-        "epoch {:>3}: lr {:.4}  train loss {:.4}  train acc {:.4}  {label} acc {:.4}  ({:.1} s)",
+        "epoch {:>3}: lr {}  train loss {}  train acc {:.4}  {label} acc {:.4}  ({:.1} s)",
         r.epoch + 1,
-        r.lr,
-        r.train_loss,
+        metric(r.lr),
+        metric(r.train_loss),
         r.train_accuracy,
         r.valid_accuracy,
         r.seconds

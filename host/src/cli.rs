@@ -64,6 +64,33 @@ pub enum Command {
     Version,
 }
 
+impl Command {
+    /// What the command does when its output is closed: one that runs an experiment,
+    /// a search, a training, a benchmark or the web UI keeps working; one that only
+    /// prints ends quietly.
+    pub fn on_closed_output(&self) -> crate::closed_output::Policy {
+        use crate::closed_output::Policy;
+        let works = match self {
+            Command::Train(_)
+            | Command::Search(_)
+            | Command::Demo(_)
+            | Command::View(_)
+            | Command::Trial => true,
+            Command::Experiment(cmd) => matches!(
+                cmd,
+                ExperimentCommand::Run { .. } | ExperimentCommand::Resume { .. }
+            ),
+            Command::Bench(cmd) => !matches!(cmd, BenchCommand::Table(_)),
+            _ => false,
+        };
+        if works {
+            Policy::KeepWorking
+        } else {
+            Policy::Quit
+        }
+    }
+}
+
 /// `archon plugins ...`
 #[derive(Debug, Subcommand)]
 pub enum PluginsCommand {

@@ -107,7 +107,10 @@ fn serve(home: &Path, runs: &Path) -> Server {
 
 fn get(url: &str, path: &str) -> (u16, String) {
     let addr = url.trim_start_matches("http://").trim_end_matches('/');
-    raw(addr, &format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n"))
+    raw(
+        addr,
+        &format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"),
+    )
 }
 
 fn raw(addr: &str, request: &str) -> (u16, String) {
@@ -439,7 +442,7 @@ fn the_server_survives_malformed_and_hostile_requests() {
             0 => "\r\n\r\n".to_string(),
             1 => "GET\r\n\r\n".to_string(),
             2 => format!("GET /{} HTTP/1.1\r\n\r\n", "a".repeat(20_000)),
-            _ => format!("{method} {target} HTTP/1.1\r\nHost: x\r\n\r\n"),
+            _ => format!("{method} {target} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"),
         };
         let (status, body) = raw(&addr, &request);
         assert!(
@@ -457,6 +460,21 @@ fn the_server_survives_malformed_and_hostile_requests() {
     );
     let (status, body) = get(&server.url, "/api/experiments");
     assert_eq!((status, body.as_str()), (200, "[]"));
+    // DNS rebinding: a page of another site reaching the loopback UI through its own
+    // name is refused, as is a request without a Host.
+    for request in [
+        "GET /api/experiments HTTP/1.1\r\nHost: evil.example:8080\r\n\r\n",
+        "GET /api/experiments HTTP/1.1\r\n\r\n",
+    ] {
+        let (status, body) = raw(&addr, request);
+        assert_eq!(status, 403, "{request:?}: {body}");
+        assert!(body.contains("Host"), "{body}");
+    }
+    let (status, _) = raw(
+        &addr,
+        "GET /api/experiments HTTP/1.1\r\nHost: localhost:1234\r\n\r\n",
+    );
+    assert_eq!(status, 200);
 }
 
 #[test]

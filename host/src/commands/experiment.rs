@@ -45,9 +45,15 @@ pub fn run(cmd: ExperimentCommand, search_path: &SearchPath) -> Result<ExitCode>
         }
         ExperimentCommand::Resume { id, runs } => {
             let dir = experiment_dir(&runs, &id)?;
-            if Store::open_read_only(&dir)?.is_one_shot()? {
+            let store = Store::open_read_only(&dir)?;
+            if store.is_one_shot()? {
                 return super::search::resume(&dir, search_path);
             }
+            if store.status()? == Some(ExperimentStatus::Done) {
+                finished(&dir, &store)?;
+                return Ok(ExitCode::SUCCESS);
+            }
+            drop(store);
             finish(&dir, manager::run(&dir, search_path)?)?;
         }
         ExperimentCommand::List { runs } => list(&runs)?,
@@ -103,6 +109,8 @@ fn create(config: &Path, runs: &RunsDir, search_path: &SearchPath) -> Result<Pat
     let text = std::fs::read_to_string(config)
         .with_context(|| format!("reading the experiment config {}", config.display()))?;
     let cfg = ExperimentConfig::parse(&text, config)?;
+    crate::experiment::config::check_runnable(&cfg)
+        .with_context(|| format!("{}", config.display()))?;
     let config_dir = config_dir_of(config)?;
     search_space_json(&cfg, &config_dir)
         .with_context(|| format!("{}: [space]", config.display()))?;
@@ -128,6 +136,9 @@ pub(crate) fn record_new(
     text: &str,
     config_dir: &Path,
 ) -> Result<PathBuf> {
+    if let Some(problem) = crate::spec::name::problem(name) {
+        bail!("name: {problem}");
+    }
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)?
         .as_nanos();
@@ -147,11 +158,18 @@ pub(crate) fn record_new(
 }
 
 fn finish(dir: &Path, summary: manager::Summary) -> Result<()> {
+    let (succeeded, failed) = totals(&Store::open_read_only(dir)?)?;
+    let this_run = if (succeeded, failed) == (summary.succeeded, summary.failed) {
+        String::new()
+    } else {
+        format!(
+            " in all (this run: {} succeeded, {} failed)",
+            summary.succeeded, summary.failed
+        )
+    };
     println!(
-        "experiment {}: {} succeeded, {} failed",
-        id_of(dir),
-        summary.succeeded,
-        summary.failed
+        "experiment {}: {succeeded} succeeded, {failed} failed{this_run}",
+        id_of(dir)
     );
     if summary.over_limits > 0 {
         println!(
@@ -169,14 +187,44 @@ fn finish(dir: &Path, summary: manager::Summary) -> Result<()> {
         );
     }
     let store = Store::open_read_only(dir)?;
+    let cfg = ExperimentConfig::parse(&store.config_text()?, Path::new("experiment.toml"))?;
+    if cfg.objectives.len() > 1 {
+        let front = crate::experiment::pareto::experiment_front(&store, &cfg.objectives)?;
+        if let Some((id, field)) = front.missing.first() {
+            eprintln!(
+                "warning: {} succeeded trials reported no value for an objective (e.g. trial {id} has no {field:?}); they are left out of the Pareto front",
+                front.missing.len()
+            );
+        }
+    }
     if let Some(best) = best_trials(&store, 1)?.first() {
         println!(
-            "best: trial {} with {:.4}: {}",
+            "best: trial {} with {}: {}",
             best.id,
-            best.final_metric.unwrap_or(f64::NAN),
+            crate::number::metric(best.final_metric.unwrap_or(f64::NAN)),
             best.parameters
         );
     }
+    Ok(())
+}
+
+/// The store's succeeded and failed trials.
+fn totals(store: &Store) -> Result<(usize, usize)> {
+    let trials = store.trials()?;
+    let count = |s| trials.iter().filter(|t| t.status == s).count();
+    Ok((count(TrialStatus::Succeeded), count(TrialStatus::Failed)))
+}
+
+/// `experiment resume` of a finished experiment: says so and what it holds.
+fn finished(dir: &Path, store: &Store) -> Result<()> {
+    let (succeeded, failed) = totals(store)?;
+    println!(
+        "experiment {} is finished (DONE): {} trials, {succeeded} succeeded, {failed} failed; \
+         nothing is left to resume (for more trials, create a new experiment with a larger \
+         max_trials)",
+        id_of(dir),
+        store.trials()?.len()
+    );
     Ok(())
 }
 
@@ -246,7 +294,7 @@ fn list_line(dir: &Path) -> Result<String> {
     let best = best_trials(&store, 1)?
         .first()
         .and_then(|t| t.final_metric)
-        .map(|v| format!("{v:.4}"))
+        .map(crate::number::metric)
         .unwrap_or_else(|| "-".into());
     Ok(format!(
         "{:<28} {:<9} {:>6} {:>9} {:>7}  {best}",
@@ -269,6 +317,7 @@ fn show(dir: &Path) -> Result<()> {
         dir.display(),
         store.status_text()?
     );
+    interrupted_hint(dir, &store)?;
     let trials = store.trials()?;
     // Multi-fidelity tuners give budgets and promotions, the proxy pre-filter its
     // picks' ranks: each shown when any trial has one.
@@ -322,7 +371,7 @@ fn show(dir: &Path) -> Result<()> {
             t.id,
             t.status.as_str(),
             t.final_metric
-                .map(|v| format!("{v:.4}"))
+                .map(crate::number::metric)
                 .unwrap_or_else(|| "-".into()),
             t.attempts,
             t.reason.unwrap_or_default()
@@ -338,7 +387,14 @@ fn print_front(front: &crate::experiment::pareto::Front) {
         .iter()
         .map(|o| format!("{} ({})", o.metric, o.direction.as_str()))
         .collect();
-    println!(
+    if front.trials.is_empty() {
+        println!(
+            "Pareto front: none of {} succeeded trials reported every objective ({})",
+            front.considered + front.missing.len(),
+            names.join(", ")
+        );
+    } else {
+        println!(
         "Pareto front: {} of {} trials ({}); hypervolume {:.6} up to the worst values seen {:?}",
         front.trials.len(),
         front.considered,
@@ -346,6 +402,7 @@ fn print_front(front: &crate::experiment::pareto::Front) {
         front.hypervolume,
         front.reference
     );
+    }
     for (id, v) in &front.trials {
         let shown: Vec<String> = v.iter().map(|x| format!("{x:.6}")).collect();
         println!("  trial {id:>5}: {}", shown.join("  "));
@@ -356,6 +413,22 @@ fn print_front(front: &crate::experiment::pareto::Front) {
             front.missing.len()
         );
     }
+}
+
+/// For an interrupted experiment, what happened and the command that continues it.
+pub(crate) fn interrupted_hint(dir: &Path, store: &Store) -> Result<()> {
+    if store.is_interrupted()? {
+        println!(
+            "  its manager{} is gone (killed, or the machine went down); nothing reported is \
+             lost: `archon experiment resume {}` continues it",
+            store
+                .manager_pid()?
+                .map(|p| format!(" (pid {p})"))
+                .unwrap_or_default(),
+            id_of(dir)
+        );
+    }
+    Ok(())
 }
 
 fn stop(dir: &Path) -> Result<()> {
@@ -405,6 +478,9 @@ fn stop(dir: &Path) -> Result<()> {
 }
 
 fn export(dir: &Path, top: usize, format: &str) -> Result<()> {
+    if top == 0 {
+        bail!("--top 0 exports nothing; give at least 1");
+    }
     let store = Store::open_read_only(dir)?;
     if store.is_one_shot()? {
         let arch = store.meta("architecture")?.with_context(|| {
@@ -449,7 +525,8 @@ fn export(dir: &Path, top: usize, format: &str) -> Result<()> {
                     serde_json::to_string_pretty(&serde_json::json!({
                         "pareto_front": items,
                         "hypervolume": front.hypervolume,
-                        "reference": front.reference,
+                        "reference": (!front.trials.is_empty()).then_some(&front.reference),
+                        "missing": front.missing.iter().map(|(id, field)| serde_json::json!({"trial": id, "objective": field})).collect::<Vec<_>>(),
                     }))?
                 );
             }
@@ -458,7 +535,7 @@ fn export(dir: &Path, top: usize, format: &str) -> Result<()> {
         }
         return Ok(());
     }
-    let best = best_trials(&store, top.max(1))?;
+    let best = best_trials(&store, top)?;
     match format {
         "json" => {
             let items: Vec<serde_json::Value> = best

@@ -55,14 +55,37 @@ struct Report {
     agreement: Vec<Agreement>,
 }
 
-/// Runs `archon score`.
-pub fn run(args: &ScoreArgs, search_path: &SearchPath) -> Result<ExitCode> {
+/// The largest minibatch: a proxy scores one minibatch, and every architecture holds
+/// its activations (and for some their gradients) at once.
+pub const MAX_BATCH: i64 = 4096;
+
+/// Refuses sizes that cannot give a score, naming the flag (and the proxy that needs
+/// more than one example).
+fn check_sizes(args: &ScoreArgs, proxies: &[Proxy]) -> Result<()> {
+    let pairwise = [Proxy::JacobCov, Proxy::Naswot];
     if args.batch < 2 {
+        if let Some(p) = proxies.iter().find(|p| pairwise.contains(p)) {
+            bail!(
+                "--batch {}: {} compares the minibatch's examples with each other; give at least 2",
+                args.batch,
+                p.name()
+            );
+        }
+    }
+    if args.batch < 1 || args.batch > MAX_BATCH {
         bail!(
-            "--batch {}: the minibatch needs at least 2 examples (jacob_cov correlates them)",
+            "--batch {}: give between 1 and {MAX_BATCH} examples (one minibatch is all a proxy uses)",
             args.batch
         );
     }
+    if args.sample == Some(0) {
+        bail!("--sample 0 scores nothing; give at least 1 architecture");
+    }
+    Ok(())
+}
+
+/// Runs `archon score`.
+pub fn run(args: &ScoreArgs, search_path: &SearchPath) -> Result<ExitCode> {
     let proxies: Vec<Proxy> = if args.proxy.is_empty() {
         Proxy::ALL.to_vec()
     } else {
@@ -71,6 +94,7 @@ pub fn run(args: &ScoreArgs, search_path: &SearchPath) -> Result<ExitCode> {
             .map(|p| Proxy::from_name(p).map_err(|e| anyhow::anyhow!("--proxy: {e}")))
             .collect::<Result<_>>()?
     };
+    check_sizes(args, &proxies)?;
     // The space, its configuration for the data, the minibatch, the architectures.
     let (space_name, cfg, train, archs): (
         String,

@@ -135,6 +135,7 @@ pub(crate) fn show(dir: &Path, store: &Store) -> Result<()> {
         store.search_step_count()?,
         epochs.len()
     );
+    super::experiment::interrupted_hint(dir, store)?;
     for e in &epochs {
         let epoch = e.epoch;
         let metrics: std::collections::BTreeMap<String, f64> =

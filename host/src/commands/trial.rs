@@ -21,7 +21,7 @@ pub fn run(search_path: &SearchPath) -> Result<ExitCode> {
     let dir = PathBuf::from(std::env::var("ARCHON_EXPERIMENT_DIR").context(
         "ARCHON_EXPERIMENT_DIR is not set: `archon trial` is run by the experiment manager",
     )?);
-    let parameters = std::env::var("ARCHON_PARAMETERS").context("ARCHON_PARAMETERS is not set")?;
+    let parameters = parameters()?;
     let store = Store::open_read_only(&dir)?;
     let (cfg, config_dir) = store.experiment_config()?;
     let mut spec = cfg.trial_spec(&config_dir, parameters.clone())?;
@@ -72,6 +72,17 @@ fn trial_dir(store: &Store) -> Result<PathBuf> {
         .parse()
         .context("ARCHON_TRIAL_ID is not a number")?;
     Ok(store.trial_dir(id))
+}
+
+/// The trial's parameters: `ARCHON_PARAMETERS`, or for large ones the file
+/// `ARCHON_PARAMETERS_FILE` names.
+fn parameters() -> Result<String> {
+    if let Ok(p) = std::env::var("ARCHON_PARAMETERS") {
+        return Ok(p);
+    }
+    let file = std::env::var("ARCHON_PARAMETERS_FILE")
+        .context("neither ARCHON_PARAMETERS nor ARCHON_PARAMETERS_FILE is set")?;
+    std::fs::read_to_string(&file).with_context(|| format!("reading ARCHON_PARAMETERS_FILE {file}"))
 }
 
 fn parameters_json(parameters: &str) -> Result<serde_json::Value> {

@@ -317,6 +317,9 @@ impl ExperimentConfig {
                 line_of(text, key.rsplit('.').next().unwrap_or(key))
             )
         };
+        if let Some(problem) = cfg.name.as_deref().and_then(crate::spec::name::problem) {
+            return Err(bad("name", problem));
+        }
         cfg.check_space_and_trial(&bad)?;
         cfg.check_objectives(&bad)?;
         cfg.check_budgets(&bad)?;
@@ -583,6 +586,12 @@ pub fn check_runnable(cfg: &ExperimentConfig) -> Result<()> {
             ..TrainSpec::default()
         }
         .check(|k| format!("trial.{k}"))?;
+        // Local trials run on this machine: their device must be here (Slurm trials
+        // run on the cluster's nodes, which this machine cannot see).
+        if cfg.training_service.kind != "slurm" && cfg.trial.table.is_none() {
+            archon_spaces::parse_device(&t.device)
+                .map_err(|e| anyhow::anyhow!("trial.device: {e}"))?;
+        }
     }
     Ok(())
 }

@@ -73,6 +73,22 @@ impl ManagerLock {
     }
 }
 
+/// Whether a live manager holds the experiment in `dir` (probed with a shared lock,
+/// released at once: a manager's exclusive lock makes the probe fail).
+pub fn is_held(dir: &Path) -> bool {
+    let Ok(file) = OpenOptions::new().read(true).open(dir.join(LOCK_FILE)) else {
+        return false;
+    };
+    match file.try_lock_shared() {
+        Ok(()) => {
+            let _ = file.unlock();
+            false
+        }
+        Err(TryLockError::WouldBlock) => true,
+        Err(TryLockError::Error(_)) => false,
+    }
+}
+
 /// The pid written by the lock's holder, if it wrote one yet.
 fn holder_pid(file: &mut File) -> Option<u32> {
     let mut text = String::new();
@@ -95,7 +111,9 @@ mod tests {
             "{err}"
         );
         assert!(held.path().is_file());
+        assert!(is_held(dir.path()));
         drop(held);
+        assert!(!is_held(dir.path()));
         ManagerLock::acquire(dir.path()).expect("free again after the holder is gone");
     }
 }

@@ -14,6 +14,9 @@ use std::{
     time::{SystemTime, UNIX_EPOCH},
 };
 
+/// The status shown for an experiment whose manager is gone while it was running.
+pub const INTERRUPTED: &str = "INTERRUPTED";
+
 /// One trial as stored.
 #[derive(Debug, Clone)]
 pub struct TrialRecord {
@@ -217,9 +220,23 @@ impl Store {
             .and_then(ExperimentStatus::parse))
     }
 
-    /// The stored status text, as `list` and `show` print it.
+    /// The status as `list`, `show` and the web UI print it: the stored one, except
+    /// that an experiment stored as running whose manager is gone (killed, or the
+    /// machine went down) is `INTERRUPTED`.
     pub fn status_text(&self) -> Result<String> {
+        if self.is_interrupted()? {
+            return Ok(INTERRUPTED.into());
+        }
         Ok(self.meta("status")?.unwrap_or_default())
+    }
+
+    /// Whether the experiment is stored as running (or retraining) but no live manager
+    /// holds it: `archon experiment resume` continues it.
+    pub fn is_interrupted(&self) -> Result<bool> {
+        Ok(matches!(
+            self.status()?,
+            Some(ExperimentStatus::Running | ExperimentStatus::Retraining)
+        ) && !super::lock::is_held(self.dir()))
     }
 
     /// Records the experiment's status.

@@ -202,6 +202,9 @@ impl SearchConfig {
         let cfg: SearchConfig =
             toml::from_str(text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
         let bad = |key: &str, what: String| anyhow::anyhow!("{}: {key}: {what}", path.display());
+        if let Some(problem) = cfg.name.as_deref().and_then(crate::spec::name::problem) {
+            return Err(bad("name", problem));
+        }
         if cfg.space.builtin.is_none() {
             return Err(bad(
                 "space.builtin",

@@ -99,7 +99,7 @@ fn choice_infos(supernet: &Supernet) -> Vec<ChoiceInfo> {
 pub fn metric_text(metrics: &std::collections::BTreeMap<String, f64>) -> String {
     metrics
         .iter()
-        .map(|(k, v)| format!("{k} {v:.4}"))
+        .map(|(k, v)| format!("{k} {}", crate::number::metric(*v)))
         .collect::<Vec<_>>()
         .join("  ")
 }

@@ -5,6 +5,8 @@
 
 pub mod data;
 pub mod limits;
+pub mod name;
+pub mod output;
 pub mod recipe;
 pub mod space;
 pub mod train;

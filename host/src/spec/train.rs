@@ -143,6 +143,19 @@ impl TrainSpec {
                 ));
             }
         }
+        if let Some(load) = &self.load {
+            if !load.is_file() {
+                return Some(("load", format!("{}: no such file", load.display())));
+            }
+        }
+        for (key, path) in [
+            ("save", self.save.as_deref()),
+            ("export_to", self.export.as_ref().map(|e| e.path.as_path())),
+        ] {
+            if let Some(why) = path.and_then(super::output::unwritable) {
+                return Some((key, why));
+            }
+        }
         // The recipe is checked where it is resolved (`RecipeSpec::resolve`), with
         // its own keys.
         None

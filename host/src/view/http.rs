@@ -21,6 +21,36 @@ pub struct Request {
     pub query: Vec<(String, String)>,
     /// Whether only the head is wanted.
     pub head: bool,
+    /// The `Host` header's name (without the port), lower-case.
+    pub host: Option<String>,
+}
+
+/// The host name of a `Host` header value: `[::1]:8080` → `::1`, `Localhost:80` →
+/// `localhost`.
+fn host_name(value: &str) -> String {
+    let v = value.trim();
+    let name = match v.strip_prefix('[') {
+        Some(rest) => rest.split(']').next().unwrap_or_default(),
+        None => v.rsplit_once(':').map_or(v, |(h, port)| {
+            if port.chars().all(|c| c.is_ascii_digit()) {
+                h
+            } else {
+                v
+            }
+        }),
+    };
+    name.to_ascii_lowercase()
+}
+
+/// Which `Host` headers a loopback server answers: a loopback address or `localhost`.
+/// Anything else is a page of another site that made the browser's request through a
+/// name pointing at 127.0.0.1 (DNS rebinding): refused.
+pub fn is_loopback_host(name: &str) -> bool {
+    name == "localhost"
+        || name.ends_with(".localhost")
+        || name
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 impl Request {
@@ -125,10 +155,15 @@ pub fn parse(head: &str) -> Result<Request, Response> {
             _ => return Err(Response::error(400, "malformed query")),
         }
     }
+    let host = head.lines().skip(1).find_map(|l| {
+        let (k, v) = l.split_once(':')?;
+        k.trim().eq_ignore_ascii_case("host").then(|| host_name(v))
+    });
     Ok(Request {
         path,
         query: params,
         head: head_only,
+        host,
     })
 }
 
@@ -171,8 +206,9 @@ async fn write(stream: &mut TcpStream, response: &Response, head_only: bool) {
 }
 
 /// Serves `listener` forever, answering each request with `handle` (run on a blocking
-/// thread: it reads SQLite). A panic in `handle` becomes a 500.
-pub async fn serve<H>(listener: TcpListener, handle: H)
+/// thread: it reads SQLite). A panic in `handle` becomes a 500. With `loopback_only`,
+/// a request whose `Host` is not a loopback name is refused (403).
+pub async fn serve<H>(listener: TcpListener, loopback_only: bool, handle: H)
 where
     H: Fn(&Request) -> Response + Send + Sync + Clone + 'static,
 {
@@ -184,6 +220,13 @@ where
         tokio::spawn(async move {
             let (response, head_only) = match read_head(&mut stream).await.and_then(|h| parse(&h)) {
                 Err(r) => (r, false),
+                Ok(req) if loopback_only && !req.host.as_deref().is_some_and(is_loopback_host) => (
+                    Response::error(
+                        403,
+                        "the Host header must name this machine's loopback address (127.0.0.1 or localhost)",
+                    ),
+                    req.head,
+                ),
                 Ok(req) => {
                     let head_only = req.head;
                     let answer = tokio::task::spawn_blocking(move || {
@@ -204,6 +247,34 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_loopback_host_names_pass() {
+        let host = |h: &str| {
+            parse(&format!("GET / HTTP/1.1\r\nHost: {h}\r\n\r\n"))
+                .unwrap()
+                .host
+                .unwrap()
+        };
+        for ok in [
+            "127.0.0.1:8080",
+            "localhost",
+            "LOCALHOST:1",
+            "[::1]:9",
+            "127.1.2.3",
+        ] {
+            assert!(is_loopback_host(&host(ok)), "{ok}");
+        }
+        for bad in [
+            "evil.example:8080",
+            "192.168.1.5",
+            "127.0.0.1.evil.example",
+            "[::2]",
+        ] {
+            assert!(!is_loopback_host(&host(bad)), "{bad}");
+        }
+        assert_eq!(parse("GET / HTTP/1.0\r\n\r\n").unwrap().host, None);
+    }
 
     #[test]
     fn requests_parse_and_bad_ones_are_refused() {

@@ -74,7 +74,13 @@ pub fn serve(opts: &ViewOptions, ready: impl FnOnce(&str)) -> Result<()> {
         }
         ready(&format!("http://{addr}/"));
         let runs = Arc::new(opts.runs.clone());
-        http::serve(listener, move |req: &Request| route(&runs, req)).await;
+        // A loopback UI answers only requests that name a loopback host (DNS
+        // rebinding); one bound for other machines with --allow-remote answers all.
+        let loopback_only = opts.host.is_loopback();
+        http::serve(listener, loopback_only, move |req: &Request| {
+            route(&runs, req)
+        })
+        .await;
         Ok(())
     })
 }

@@ -273,7 +273,15 @@ impl Numeric {
     /// A random value, drawing uniform integers with `uniform(n)` (in `0..n`).
     pub fn sample(&self, uniform: &mut dyn FnMut(u128) -> u128) -> f64 {
         let draw = match self.prior() {
-            Prior::Uniform { low, high } => low + (high - low) * unit(uniform),
+            Prior::Uniform { low, high } => {
+                let u = unit(uniform);
+                if (high - low).is_finite() {
+                    low + (high - low) * u
+                } else {
+                    // A range wider than the largest double: blend the bounds instead.
+                    low * (1.0 - u) + high * u
+                }
+            }
             Prior::Normal { mu, sigma } => mu + sigma * standard_normal(uniform),
         };
         self.value_of_draw(draw)
@@ -298,6 +306,29 @@ pub fn standard_normal(uniform: &mut dyn FnMut(u128) -> u128) -> f64 {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_uniform_range_wider_than_a_double_still_spreads_its_draws() {
+        let space = crate::SearchSpace::from_json_str(
+            r#"{"x": {"_type": "uniform", "_value": [-1.7e308, 1.7e308]}}"#,
+        )
+        .unwrap();
+        let mut state = 1u128;
+        let draws: Vec<String> = (0..20)
+            .map(|_| {
+                let sel = space.sample(&mut |n| {
+                    state = state
+                        .wrapping_mul(6364136223846793005)
+                        .wrapping_add(1442695040888963407);
+                    (state >> 64) % n
+                });
+                format!("{sel:?}")
+            })
+            .collect();
+        let distinct: std::collections::HashSet<&String> = draws.iter().collect();
+        assert!(distinct.len() > 15, "{draws:?}");
+        assert!(draws.iter().all(|d| !d.contains("inf")), "{draws:?}");
+    }
+
     use super::*;
 
     fn counter() -> impl FnMut(u128) -> u128 {

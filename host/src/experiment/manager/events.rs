@@ -129,7 +129,7 @@ impl Manager {
             s.failed,
             self.running.len(),
             s.best
-                .map(|(i, v)| format!("{v:.4} (trial {i})"))
+                .map(|(i, v)| format!("{} (trial {i})", crate::number::metric(v)))
                 .unwrap_or_else(|| "-".into()),
             eta(
                 self.started.elapsed(),

@@ -7,6 +7,9 @@ use anyhow::Result;
 use std::time::Duration;
 use tokio::sync::watch;
 
+/// Parameters up to this size (bytes) are also given in `ARCHON_PARAMETERS`.
+pub const PARAMETERS_IN_ENV_MAX: usize = 64 * 1024;
+
 /// A trial the pre-filter or the tuner proposes.
 struct Proposal {
     id: u64,
@@ -157,7 +160,6 @@ impl Manager {
     ) -> Result<TrialSpec> {
         let trial_dir = self.store.trial_dir(id);
         let mut env = vec![
-            ("ARCHON_PARAMETERS".to_string(), parameters.to_string()),
             (
                 "ARCHON_PARAMETERS_FILE".to_string(),
                 trial_dir.join("parameters.json").display().to_string(),
@@ -172,6 +174,11 @@ impl Manager {
                 self.dir.display().to_string(),
             ),
         ];
+        // One environment string may hold at most 128 KiB on Linux: larger parameters
+        // travel in the file alone.
+        if parameters.len() <= PARAMETERS_IN_ENV_MAX {
+            env.push(("ARCHON_PARAMETERS".to_string(), parameters.to_string()));
+        }
         if let Some(gpu) = gpu {
             env.push(("CUDA_VISIBLE_DEVICES".into(), gpu.to_string()));
         }
@@ -200,6 +207,7 @@ impl Manager {
         Ok(TrialSpec {
             id,
             attempt,
+            parameters: parameters.to_string(),
             command: match &self.cfg.trial.command {
                 Some(c) => c.clone(),
                 None => vec![self.trial_exe.display().to_string(), "trial".into()],

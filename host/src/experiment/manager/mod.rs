@@ -296,12 +296,24 @@ pub fn trial_table(cfg: &ExperimentConfig, config_dir: &Path) -> Result<Lookup> 
         .iter()
         .map(|c| c.name().to_string())
         .collect();
-    Lookup::load(
+    let lookup = Lookup::load(
         &config_dir.join(table),
         &labels,
         cfg.trial.metric.as_deref().unwrap_or_default(),
     )
-    .context("trial.table")
+    .context("trial.table")?;
+    // Every objective (but `default`, the metric column) must be a column.
+    for o in cfg.objectives.iter().filter(|o| o.metric != "default") {
+        if !lookup.has_column(&o.metric) {
+            bail!(
+                "objectives: {:?} is not a column of the trial table {} (its columns: {})",
+                o.metric,
+                table.display(),
+                lookup.columns().join(", ")
+            );
+        }
+    }
+    Ok(lookup)
 }
 
 fn load_tuner(

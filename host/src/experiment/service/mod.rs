@@ -21,6 +21,9 @@ pub struct TrialSpec {
     pub attempt: u32,
     /// Program and arguments.
     pub command: Vec<String>,
+    /// The trial's parameters (NNI-format JSON text); a process trial reads them from
+    /// `ARCHON_PARAMETERS_FILE` (and `ARCHON_PARAMETERS` when they are small).
+    pub parameters: String,
     /// Extra environment (parameters, ids, CUDA_VISIBLE_DEVICES).
     pub env: Vec<(String, String)>,
     /// Working folder.

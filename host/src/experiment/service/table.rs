@@ -40,11 +40,76 @@ fn canonical(v: &Value) -> String {
 
 /// A CSV field as JSON: a number if it parses as one, else the text.
 fn csv_value(field: &str) -> Value {
-    let t = field.trim().trim_matches('"');
+    let t = field.trim();
     t.parse::<f64>()
         .ok()
         .and_then(serde_json::Number::from_f64)
         .map_or_else(|| Value::String(t.to_string()), Value::Number)
+}
+
+/// The delimiter of a CSV table: a tab or a semicolon when the header has one and no
+/// comma, else a comma.
+fn delimiter(header: &str) -> u8 {
+    if header.contains(',') {
+        b','
+    } else if header.contains('\t') {
+        b'\t'
+    } else if header.contains(';') {
+        b';'
+    } else {
+        b','
+    }
+}
+
+/// The records of a CSV table (RFC 4180 quoting, the delimiter detected from the
+/// header line), with their lines; duplicate columns are refused naming them.
+fn csv_records(
+    text: &str,
+    header_line: &str,
+    path: &Path,
+) -> Result<Vec<(usize, Map<String, Value>)>> {
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter(header_line))
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
+    let header: Vec<String> = reader
+        .headers()
+        .with_context(|| format!("{} line 1: not a CSV header", path.display()))?
+        .iter()
+        .map(str::to_string)
+        .collect();
+    let mut seen = std::collections::HashSet::new();
+    if let Some(dup) = header.iter().find(|h| !seen.insert(h.as_str())) {
+        bail!(
+            "{} line 1: the column {dup:?} appears twice; each column must be named once",
+            path.display()
+        );
+    }
+    let mut out = Vec::new();
+    for record in reader.records() {
+        let record = record.map_err(|e| match e.kind() {
+            csv::ErrorKind::UnequalLengths { pos, len, .. } => anyhow::anyhow!(
+                "{} line {}: {len} fields, the header has {}",
+                path.display(),
+                pos.as_ref().map_or(0, csv::Position::line),
+                header.len()
+            ),
+            _ => anyhow::anyhow!("{}: {e}", path.display()),
+        })?;
+        if record.iter().all(str::is_empty) {
+            continue;
+        }
+        let line = record.position().map_or(0, |p| p.line() as usize);
+        out.push((
+            line,
+            header
+                .iter()
+                .cloned()
+                .zip(record.iter().map(csv_value))
+                .collect(),
+        ));
+    }
+    Ok(out)
 }
 
 impl Lookup {
@@ -68,57 +133,59 @@ impl Lookup {
             }
             if !record.contains_key(metric) {
                 bail!(
-                    "{} line {line}: no metric column {metric:?} (trial.metric); it has {}",
+                    "{} line {line}: no metric column {metric:?} (trial.metric); its columns are: {}",
                     path.display(),
-                    record.keys().cloned().collect::<Vec<_>>().join(", ")
+                    if record.is_empty() {
+                        "none but the choice labels".to_string()
+                    } else {
+                        record.keys().cloned().collect::<Vec<_>>().join(", ")
+                    }
                 );
             }
-            rows.insert(key, record);
+            if let Some((earlier, _)) = rows.get(&key) {
+                bail!(
+                    "{} lines {earlier} and {line}: the same architecture twice ({}); keep one row per architecture",
+                    path.display(),
+                    labels
+                        .iter()
+                        .zip(&key)
+                        .map(|(l, v)| format!("{l}={v}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+            }
+            rows.insert(key, (line, record));
         }
         if rows.is_empty() {
             bail!("{}: the trial table has no rows", path.display());
         }
         Ok(Lookup {
             labels: labels.to_vec(),
-            rows,
+            rows: rows.into_iter().map(|(k, (_, r))| (k, r)).collect(),
             metric: metric.to_string(),
         })
     }
 
+    /// Whether every row has the metric column `name`.
+    pub fn has_column(&self, name: &str) -> bool {
+        self.rows.values().all(|r| r.contains_key(name))
+    }
+
+    /// The metric columns of the first row.
+    pub fn columns(&self) -> Vec<String> {
+        self.rows
+            .values()
+            .next()
+            .map(|r| r.keys().cloned().collect())
+            .unwrap_or_default()
+    }
+
     /// The records of a CSV, JSON Lines or ground-truth table, with their lines.
     fn records(text: &str, path: &Path) -> Result<Vec<(usize, Map<String, Value>)>> {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let first = text.lines().next().unwrap_or_default().trim_start();
         if !first.starts_with('{') {
-            let header: Vec<String> = first
-                .split(',')
-                .map(|h| h.trim().trim_matches('"').to_string())
-                .collect();
-            return text
-                .lines()
-                .enumerate()
-                .skip(1)
-                .filter(|(_, l)| !l.trim().is_empty())
-                .map(|(i, l)| {
-                    let fields: Vec<&str> = l.split(',').collect();
-                    if fields.len() != header.len() {
-                        bail!(
-                            "{} line {}: {} fields, the header has {}",
-                            path.display(),
-                            i + 1,
-                            fields.len(),
-                            header.len()
-                        );
-                    }
-                    Ok((
-                        i + 1,
-                        header
-                            .iter()
-                            .cloned()
-                            .zip(fields.iter().map(|f| csv_value(f)))
-                            .collect(),
-                    ))
-                })
-                .collect();
+            return csv_records(text, first, path);
         }
         let mut out = Vec::new();
         let mut ground_truth: HashMap<String, GroundTruthRow> = HashMap::new();
@@ -320,12 +387,7 @@ impl TrainingService for TableService {
         events: mpsc::UnboundedSender<Event>,
         _stop: watch::Receiver<bool>,
     ) {
-        let parameters = spec
-            .env
-            .iter()
-            .find(|(k, _)| k == "ARCHON_PARAMETERS")
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default();
+        let parameters = spec.parameters.clone();
         let budget = spec
             .env
             .iter()
