@@ -139,6 +139,18 @@ fn a_killed_manager_frees_its_experiment_even_while_its_trial_runs() {
         "the experiment stays locked after kill -9: {:#}",
         lock.unwrap_err()
     );
+    drop(lock);
+    // A dead manager shows as such, with the command that continues the experiment.
+    let (code, list, err) = experiment(home.path(), &["list"], &runs);
+    assert_eq!(code, 0, "{err}");
+    assert!(list.contains("INTERRUPTED"), "{list}");
+    let (code, show, err) = experiment(home.path(), &["show", &id_of(&dir)], &runs);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        show.contains("status INTERRUPTED")
+            && show.contains(&format!("`archon experiment resume {}`", id_of(&dir))),
+        "{show}"
+    );
 }
 
 #[test]
