@@ -179,6 +179,10 @@ pub enum SpaceCommand {
         /// cpu, cuda, cuda:N or auto.
         #[arg(long, default_value = "auto")]
         device: String,
+        /// The child's architecture (as `archon train --arch`; default: the one in the
+        /// middle of the space).
+        #[arg(long)]
+        arch: Option<String>,
     },
 }
 

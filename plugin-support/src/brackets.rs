@@ -16,32 +16,11 @@ use crate::{
     scheduled::{Ctx, Schedule, Scheduled, Start},
     SeededRng,
 };
-use archon_plugin_api::{plugin_options, OptimizeMode, OptionSet, Result, SearchSpace, Selection};
+use archon_plugin_api::{OptionSet, Result, SearchSpace, Selection};
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 
-plugin_options! {
-    /// The options every bracket tuner shares.
-    pub struct BracketOptions {
-        /// Whether a larger or a smaller metric is better.
-        pub optimize_mode: OptimizeMode = OptimizeMode::Maximize,
-        /// The generator's seed (drawn from the OS when absent, kept in the saved state).
-        pub seed: Option<u64> = None,
-        /// The budget of the lowest rung (e.g. epochs).
-        pub min_budget: f64 = 1.0,
-        /// The budget of the highest rung (NNI's R).
-        pub max_budget: f64 = 27.0,
-        /// The reduction factor η: the top 1/η of a rung continues, budgets grow by η.
-        pub eta: f64 = 3.0,
-        /// Rank a rung's trials (who is promoted; BOHB's model) by this key of the
-        /// reported metric instead of its value, e.g. `"tse"`: the sum of the training
-        /// losses of the epochs run so far (training speed estimation, Ru et al. 2021),
-        /// which the built-in trial and ground-truth tables report. Empty: the value.
-        pub promote_by: String = String::new(),
-        /// Whether a smaller or a larger `promote_by` is better.
-        pub promote_mode: OptimizeMode = OptimizeMode::Minimize,
-    }
-}
+pub use crate::scheduled::BracketOptions;
 
 /// How a bracket tuner picks the architectures that start a bracket.
 pub trait BracketSampler: Send + 'static + Sized {

@@ -405,6 +405,22 @@ impl Child {
         Ok((logits, aux.into_inner()))
     }
 
+    /// Every convolution one training-mode forward pass of `xs` runs (for comparing a
+    /// training step with libtorch alone on the same convolutions).
+    pub fn conv_calls(&self, xs: &Tensor) -> Result<Vec<ConvCall>> {
+        let calls = RefCell::new(Vec::new());
+        let aux = AuxSlot::default();
+        let _logits = tch::no_grad(|| {
+            guarded_forward(|| {
+                self.net.forward(
+                    &self.standardized(xs),
+                    &Ctx::new(true, &self.no_settings, &aux).recording_convs(&calls),
+                )
+            })
+        })?;
+        Ok(calls.into_inner())
+    }
+
     /// The number of trainable parameters.
     pub fn params(&self) -> u64 {
         self.vs

@@ -167,7 +167,12 @@ fn failures_and_time_limits_are_recorded_with_their_reasons() {
     let store = Store::open(&only_experiment(&runs)).unwrap();
     let t = &store.trials().unwrap()[0];
     assert_eq!(t.status, TrialStatus::Failed);
-    assert_eq!(t.reason.as_deref(), Some("exited with code 3"), "{t:?}");
+    // The reason ends with the trial's own last words on stderr.
+    assert_eq!(
+        t.reason.as_deref(),
+        Some("exited with code 3: oops"),
+        "{t:?}"
+    );
     assert_eq!(t.exit_code, Some(3));
     let stderr = std::fs::read_to_string(store.trial_dir(t.id).join("stderr.log")).unwrap();
     assert!(stderr.contains("oops"), "{stderr}");

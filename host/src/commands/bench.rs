@@ -76,7 +76,7 @@ device = "{}"
 
 /// Seconds for one forward + backward pass of every convolution in `calls`, run by
 /// libtorch alone (random inputs of the same shapes and memory order); best of `reps`.
-fn convs_alone(calls: &[ConvCall], device: Device, reps: usize) -> f64 {
+pub(crate) fn convs_alone(calls: &[ConvCall], device: Device, reps: usize) -> f64 {
     let operands: Vec<(Tensor, Tensor)> = calls
         .iter()
         .map(|c| {
@@ -153,7 +153,7 @@ pub fn run(args: &OneShotBenchArgs, search_path: &SearchPath) -> Result<ExitCode
     let text = config(args)?;
     let cfg = SearchConfig::parse(&text, Path::new("bench.toml"))?;
     let runs = tempfile_dir()?;
-    let dir = super::experiment::record_new(
+    let dir = super::runs::record_new(
         &RunsDir { path: runs.clone() },
         "bench",
         &text,

@@ -7,8 +7,8 @@
 //! training.
 
 use super::{
-    experiment::{config_dir_of, id_of, record_new},
     quality::{load_matching, with_seed, StdoutToStderr},
+    runs::{config_dir_of, id_of, record_new},
 };
 use crate::{
     child::train_child,

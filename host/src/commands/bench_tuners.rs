@@ -11,7 +11,7 @@
 //! found. For every tuner the cost (epochs) at which its best reached random search's
 //! N-trial result is reported.
 
-use super::experiment::record_new;
+use super::runs::record_new;
 use crate::experiment::{config::Direction, pareto};
 use crate::{
     cli::{BenchTunersArgs, RunsDir},

@@ -1,5 +1,6 @@
 //! `archon experiment create|run|resume|list|show|stop|export|logs`.
 
+use super::runs::{config_dir_of, experiment_dir, id_of, interrupted_hint, record_new};
 use crate::experiment::service::TrainingService;
 use crate::{
     cli::{ExperimentCommand, RunsDir},
@@ -75,35 +76,6 @@ fn is_search_config(config: &Path) -> bool {
     std::fs::read_to_string(config).is_ok_and(|t| crate::search::SearchConfig::is_search(&t))
 }
 
-/// The folder of a config file (its relative paths are relative to it), absolute.
-pub(crate) fn config_dir_of(config: &Path) -> Result<PathBuf> {
-    config
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."))
-        .canonicalize()
-        .with_context(|| format!("the folder of {}", config.display()))
-}
-
-pub(crate) fn id_of(dir: &Path) -> String {
-    dir.file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or("?")
-        .to_string()
-}
-
-pub(crate) fn experiment_dir(runs: &RunsDir, id: &str) -> Result<PathBuf> {
-    let dir = runs.path.join(id);
-    if !dir.join("experiment.db").is_file() {
-        bail!(
-            "no experiment {id:?} in {} (see `archon experiment list --runs-dir {}`)",
-            runs.path.display(),
-            runs.path.display()
-        );
-    }
-    Ok(dir)
-}
-
 /// Checks a config thoroughly (the tuner loads, the space builds) and records it.
 fn create(config: &Path, runs: &RunsDir, search_path: &SearchPath) -> Result<PathBuf> {
     let text = std::fs::read_to_string(config)
@@ -127,34 +99,6 @@ fn create(config: &Path, runs: &RunsDir, search_path: &SearchPath) -> Result<Pat
         &text,
         &config_dir,
     )
-}
-
-/// Creates a new experiment folder under `runs` and records the config in its store.
-pub(crate) fn record_new(
-    runs: &RunsDir,
-    name: &str,
-    text: &str,
-    config_dir: &Path,
-) -> Result<PathBuf> {
-    if let Some(problem) = crate::spec::name::problem(name) {
-        bail!("name: {problem}");
-    }
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)?
-        .as_nanos();
-    let id = format!(
-        "{}-{:08x}",
-        name,
-        (nanos as u64 ^ (std::process::id() as u64) << 32) as u32
-    );
-    let dir = runs.path.join(&id);
-    let store = Store::open(&dir)?;
-    store.set_meta("id", &id)?;
-    store.set_meta("config", text)?;
-    store.set_meta("config_dir", &config_dir.display().to_string())?;
-    store.set_meta("created", &crate::experiment::store::now().to_string())?;
-    store.set_status(ExperimentStatus::Created)?;
-    Ok(dir)
 }
 
 fn finish(dir: &Path, summary: manager::Summary) -> Result<()> {
@@ -413,22 +357,6 @@ fn print_front(front: &crate::experiment::pareto::Front) {
             front.missing.len()
         );
     }
-}
-
-/// For an interrupted experiment, what happened and the command that continues it.
-pub(crate) fn interrupted_hint(dir: &Path, store: &Store) -> Result<()> {
-    if store.is_interrupted()? {
-        println!(
-            "  its manager{} is gone (killed, or the machine went down); nothing reported is \
-             lost: `archon experiment resume {}` continues it",
-            store
-                .manager_pid()?
-                .map(|p| format!(" (pid {p})"))
-                .unwrap_or_default(),
-            id_of(dir)
-        );
-    }
-    Ok(())
 }
 
 fn stop(dir: &Path) -> Result<()> {

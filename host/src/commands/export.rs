@@ -1,7 +1,7 @@
 //! `archon export ID --format F`: a finished search's retrained child, re-evaluated
 //! from its saved weights and exported.
 
-use super::experiment::experiment_dir;
+use super::runs::experiment_dir;
 use crate::{
     child::train_child,
     cli::ExportArgs,

@@ -10,6 +10,7 @@ pub mod ground_truth;
 pub mod plugins;
 pub mod quality;
 pub mod rank;
+mod runs;
 pub mod score;
 pub mod search;
 pub mod space;

@@ -1,7 +1,7 @@
 //! `archon bench quality CONFIG --table TABLE`: run a one-shot search config with
 //! several seeds and judge each result by the ground truth.
 
-use super::experiment::{config_dir_of, id_of, record_new};
+use super::runs::{config_dir_of, id_of, record_new};
 use crate::{
     cli::{EstimateArgs, QualityArgs},
     experiment::store::Store,

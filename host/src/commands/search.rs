@@ -1,6 +1,6 @@
 //! `archon search CONFIG`: a one-shot search recorded as an experiment.
 
-use super::experiment::{config_dir_of, id_of, record_new};
+use super::runs::{config_dir_of, id_of, interrupted_hint, record_new};
 use crate::spec::ExportFormat;
 use crate::{
     cli::SearchArgs,
@@ -135,7 +135,7 @@ pub(crate) fn show(dir: &Path, store: &Store) -> Result<()> {
         store.search_step_count()?,
         epochs.len()
     );
-    super::experiment::interrupted_hint(dir, store)?;
+    interrupted_hint(dir, store)?;
     for e in &epochs {
         let epoch = e.epoch;
         let metrics: std::collections::BTreeMap<String, f64> =

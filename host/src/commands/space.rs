@@ -62,6 +62,7 @@ pub fn run(cmd: SpaceCommand, search_path: &SearchPath) -> Result<ExitCode> {
             batch,
             steps,
             device,
+            arch,
         } => {
             let args = super::space_bench::BenchArgs {
                 name: &name,
@@ -69,6 +70,7 @@ pub fn run(cmd: SpaceCommand, search_path: &SearchPath) -> Result<ExitCode> {
                 batch,
                 steps,
                 device: &device,
+                arch: arch.as_deref(),
             };
             super::space_bench::run(&args, search_path)?;
         }

@@ -25,6 +25,8 @@ pub struct BenchArgs<'a> {
     pub steps: usize,
     /// Device name.
     pub device: &'a str,
+    /// The child's architecture (`archon train --arch`'s forms), else the middle one.
+    pub arch: Option<&'a str>,
 }
 
 fn input(cfg: &archon_spaces::hub::SpaceConfig, name: &str, batch: i64, device: Device) -> Tensor {
@@ -76,13 +78,19 @@ pub fn run(args: &BenchArgs, search_path: &SearchPath) -> Result<()> {
 
     // A child of one architecture.
     let space = supernet.search_space().clone();
-    let arch = space
-        .architecture_at(space.size().map(|n| n / 2).unwrap_or(0))
-        .unwrap_or_else(|| {
-            space
-                .architecture_at(0)
-                .expect("a space has an architecture")
-        });
+    let arch = match args.arch {
+        Some(text) => archon_plugin_api::Architecture::from_json(
+            &space,
+            &crate::child::architecture(text, family.name(), &cfg)?,
+        )?,
+        None => space
+            .architecture_at(space.size().map(|n| n / 2).unwrap_or(0))
+            .unwrap_or_else(|| {
+                space
+                    .architecture_at(0)
+                    .expect("a space has an architecture")
+            }),
+    };
     supernet.set_architecture(&arch)?;
     let same_path = time_ms(args.steps, || step(&supernet))?;
     let child = Child::build(family, &cfg, &arch.to_json(&space), device)?;
@@ -110,9 +118,18 @@ pub fn run(args: &BenchArgs, search_path: &SearchPath) -> Result<()> {
         ],
     );
     println!(
-        "child: {} params, {:.2} MFLOPs per example",
+        "child: {} params, {:.2} MFLOPs per example; trains at {:.0} images/s",
         child.params(),
-        child.flops_for(&xs.narrow(0, 0, 1)) as f64 / 1e6
+        child.flops_for(&xs.narrow(0, 0, 1)) as f64 / 1e6,
+        args.batch as f64 * 1000.0 / child_ms.max(1e-9)
+    );
+    // How close a child's training step comes to libtorch alone on its convolutions.
+    let calls = child.conv_calls(&xs)?;
+    let alone_ms = super::bench::convs_alone(&calls, device, 3) * 1e3;
+    println!(
+        "child step: {child_ms:.1} ms; its {} convolutions alone in libtorch: {alone_ms:.1} ms: the child trains at {:.0} % of libtorch's speed on its convolutions",
+        calls.len(),
+        100.0 * alone_ms / child_ms.max(1e-9)
     );
     Ok(())
 }

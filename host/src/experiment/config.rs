@@ -10,33 +10,7 @@ use std::{
     time::Duration,
 };
 
-/// Which way the metric is optimised (explicit, never guessed).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Direction {
-    /// Larger is better (accuracy).
-    Maximize,
-    /// Smaller is better (loss, latency).
-    Minimize,
-}
-
-impl Direction {
-    /// Whether `a` is better than `b`.
-    pub fn better(self, a: f64, b: f64) -> bool {
-        match self {
-            Direction::Maximize => a > b,
-            Direction::Minimize => a < b,
-        }
-    }
-
-    /// NNI's `optimize_mode` name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Direction::Maximize => "maximize",
-            Direction::Minimize => "minimize",
-        }
-    }
-}
+pub use super::objective::{Direction, Objective};
 
 /// The search space: a built-in space with options, or an NNI-format JSON file.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -106,7 +80,7 @@ pub struct TunerSection {
     pub options: toml::Table,
     /// The proxy pre-filter: the best-scored of a random sample run first.
     #[serde(default)]
-    pub prefilter: Option<super::prefilter::PrefilterSection>,
+    pub prefilter: Option<super::prefilter_section::PrefilterSection>,
 }
 
 /// Where trials run.
@@ -218,7 +192,7 @@ pub struct ExperimentConfig {
     /// Several objectives (fields of the final metric with directions): the experiment
     /// keeps their Pareto front. Empty: one objective, `default` in `direction`.
     #[serde(default)]
-    pub objectives: Vec<super::pareto::Objective>,
+    pub objectives: Vec<Objective>,
     /// The most trials to run.
     #[serde(default = "default_max_trials")]
     pub max_trials: u64,
@@ -325,10 +299,29 @@ impl ExperimentConfig {
         cfg.check_budgets(&bad)?;
         cfg.training_service.check(&bad)?;
         if let Some(p) = &cfg.tuner.prefilter {
-            p.check(&cfg).map_err(|(key, what)| bad(&key, what))?;
+            p.check(cfg.space.builtin.is_some())
+                .map_err(|(key, what)| bad(&key, what))?;
         }
-        super::limits::check(&cfg).map_err(|(key, what)| bad(&key, what))?;
+        cfg.check_limits().map_err(|(key, what)| bad(&key, what))?;
         Ok(cfg)
+    }
+
+    /// `[limits]`: valid numbers, and a built-in space to price networks of.
+    fn check_limits(&self) -> std::result::Result<(), (String, String)> {
+        crate::spec::limits::check(&self.limits).map_err(|e| {
+            let text = e.to_string();
+            let (key, what) = text.split_once(": ").unwrap_or(("limits", &text));
+            (key.to_string(), what.to_string())
+        })?;
+        if !self.limits.is_empty() && self.space.builtin.is_none() {
+            return Err((
+                "limits".into(),
+                "limits price the networks the host builds: they need space.builtin (a user's \
+                 trial command can check its own limits and report a failure)"
+                    .into(),
+            ));
+        }
+        Ok(())
     }
 
     /// A space from exactly one source, and a trial that can train it.

@@ -84,24 +84,6 @@ impl Pricer {
     }
 }
 
-/// Checks an experiment's `[limits]`: valid numbers, and a built-in space to price.
-pub fn check(cfg: &ExperimentConfig) -> std::result::Result<(), (String, String)> {
-    crate::spec::limits::check(&cfg.limits).map_err(|e| {
-        let text = e.to_string();
-        let (key, what) = text.split_once(": ").unwrap_or(("limits", &text));
-        (key.to_string(), what.to_string())
-    })?;
-    if !cfg.limits.is_empty() && cfg.space.builtin.is_none() {
-        return Err((
-            "limits".into(),
-            "limits price the networks the host builds: they need space.builtin (a user's \
-             trial command can check its own limits and report a failure)"
-                .into(),
-        ));
-    }
-    Ok(())
-}
-
 /// The error after [`MAX_REJECTED_IN_A_ROW`] proposals over the limits.
 pub fn too_many_rejected(limits: &Limits) -> Result<()> {
     bail!(

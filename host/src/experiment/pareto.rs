@@ -1,20 +1,9 @@
 //! Several objectives: which metric fields an experiment optimises and which way, the
 //! Pareto front of its trials, and the hypervolume that front dominates.
 
-use super::config::Direction;
-use serde::{Deserialize, Serialize};
+pub use super::objective::{Direction, Objective};
+use serde::Serialize;
 use serde_json::Value;
-
-/// One objective: a field of the trials' final metric (`default` is the trial's value)
-/// and its direction.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Objective {
-    /// The metric field (`default`, `params`, `latency_ms`, a table column, …).
-    pub metric: String,
-    /// Which way is better.
-    pub direction: Direction,
-}
 
 /// The objectives' values in a final metric (raw JSON, `value` its `default`), or the
 /// first missing field.

@@ -21,65 +21,7 @@ use archon_spaces::{
 use serde::{Deserialize, Serialize};
 use std::{collections::HashSet, path::Path};
 
-/// `[tuner.prefilter]`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PrefilterSection {
-    /// The proxy (`archon score --help`: params, flops, grad_norm, snip, synflow,
-    /// jacob_cov, naswot, fisher); higher scores are better.
-    pub proxy: String,
-    /// Architectures drawn and scored (distinct; at most the space's size).
-    #[serde(default = "default_sample")]
-    pub sample: usize,
-    /// The best-scored ones run first.
-    #[serde(default = "default_keep")]
-    pub keep: usize,
-    /// Examples in the scoring minibatch.
-    #[serde(default = "default_batch")]
-    pub batch: i64,
-}
-
-fn default_sample() -> usize {
-    1000
-}
-fn default_keep() -> usize {
-    10
-}
-fn default_batch() -> i64 {
-    64
-}
-
-impl PrefilterSection {
-    /// Checks the section against the rest of the config; errors are (key, what).
-    pub fn check(&self, cfg: &ExperimentConfig) -> std::result::Result<(), (String, String)> {
-        let bad = |key: &str, what: String| Err((format!("tuner.prefilter.{key}"), what));
-        if let Err(e) = Proxy::from_name(&self.proxy) {
-            return bad("proxy", e.to_string());
-        }
-        if cfg.space.builtin.is_none() {
-            return bad(
-                "proxy",
-                "the pre-filter scores networks the host builds: it needs space.builtin".into(),
-            );
-        }
-        if self.keep == 0 || self.sample < self.keep {
-            return bad(
-                "keep",
-                format!(
-                    "{} with sample {}: need 1 ≤ keep ≤ sample",
-                    self.keep, self.sample
-                ),
-            );
-        }
-        if self.batch < 2 {
-            return bad(
-                "batch",
-                format!("{}: the minibatch needs at least 2 examples", self.batch),
-            );
-        }
-        Ok(())
-    }
-}
+pub use super::prefilter_section::PrefilterSection;
 
 /// One pre-filtered architecture: its trial parameters and its proxy score.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

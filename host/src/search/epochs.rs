@@ -6,8 +6,8 @@ use super::{
     checkpoint,
     config::SearchConfig,
     host::{SearchHost, WeightOptim},
+    prepare::{Prepared, RunOptions},
     recorder::Recorder,
-    run::{Prepared, RunOptions},
 };
 use crate::experiment::store::Store;
 use anyhow::{Context, Result};

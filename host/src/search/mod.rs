@@ -8,10 +8,13 @@ pub(crate) mod costs;
 mod epochs;
 mod host;
 mod limits;
+mod prepare;
 mod recorder;
 mod run;
 
 pub use config::SearchConfig;
 pub use host::{SearchHost, WeightOptim, SUPERNET_OPTIONS, SUPERNET_WEIGHTS};
-pub(crate) use run::prepare;
-pub use run::{metric_text, run, Outcome, RunOptions, CHILD_WEIGHTS};
+pub(crate) use prepare::prepare;
+pub use prepare::RunOptions;
+pub use recorder::metric_text;
+pub use run::{run, Outcome, CHILD_WEIGHTS};

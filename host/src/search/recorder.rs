@@ -3,7 +3,6 @@
 //! sync per epoch), epochs with their architecture weights, and evolutionary
 //! generations.
 
-use super::run::metric_text;
 use crate::{
     experiment::store::{now, Store},
     progress,
@@ -102,4 +101,13 @@ impl<'s> Recorder<'s> {
     pub(crate) fn finish(&self) {
         self.bar.finish_and_clear();
     }
+}
+
+/// Metrics as one line, `name value` pairs.
+pub fn metric_text(metrics: &std::collections::BTreeMap<String, f64>) -> String {
+    metrics
+        .iter()
+        .map(|(k, v)| format!("{k} {}", crate::number::metric(*v)))
+        .collect::<Vec<_>>()
+        .join("  ")
 }

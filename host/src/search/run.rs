@@ -3,7 +3,12 @@
 //! genotype) and optional retraining. One manager per experiment: a search holds the
 //! experiment's [`ManagerLock`] while it runs.
 
-use super::{config::SearchConfig, epochs::Search, limits};
+use super::{
+    config::SearchConfig,
+    epochs::Search,
+    limits,
+    prepare::{prepare, Prepared, RunOptions},
+};
 use crate::{
     child::train_child,
     experiment::{
@@ -12,40 +17,16 @@ use crate::{
         store::{now, Store},
     },
     plugins::{resolve, SearchPath},
-    spec::{data, Export, ExportFormat},
+    spec::Export,
 };
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use archon_plugin_api::{
     one_shot::{ChoiceInfo, DecisionKind, SearchDevice, SearchInfo},
     space::ChoiceKind,
-    tch::{self, Device},
-    Architecture, OneShotClient, PluginKind, SearchSpace,
+    tch, Architecture, OneShotClient, PluginKind, SearchSpace,
 };
-use archon_spaces::{
-    data::Dataset,
-    hub::{self, SpaceConfig, SpaceFamily},
-    parse_device, Supernet,
-};
+use archon_spaces::{hub::SpaceFamily, Supernet};
 use std::{path::Path, time::Instant};
-
-/// Overrides from the command line.
-#[derive(Debug, Clone, Default)]
-pub struct RunOptions {
-    /// Retrain the found architecture from scratch.
-    pub retrain: bool,
-    /// Export the retrained child into the experiment's folder.
-    pub export: Option<ExportFormat>,
-    /// Overrides `search.device`.
-    pub device: Option<String>,
-    /// Overrides `search.epochs`.
-    pub epochs: Option<usize>,
-    /// No progress bars (tests, pipes); summaries are still printed.
-    pub quiet: bool,
-    /// Continue from the experiment's last checkpoint.
-    pub resume: bool,
-    /// The run's time budget: the retraining gets the epochs that fit what is left.
-    pub budget: Option<crate::budget::Budget>,
-}
 
 /// What a search found.
 #[derive(Debug, Clone)]
@@ -93,15 +74,6 @@ fn choice_infos(supernet: &Supernet) -> Vec<ChoiceInfo> {
         });
     }
     out
-}
-
-/// Metrics as one line, `name value` pairs.
-pub fn metric_text(metrics: &std::collections::BTreeMap<String, f64>) -> String {
-    metrics
-        .iter()
-        .map(|(k, v)| format!("{k} {}", crate::number::metric(*v)))
-        .collect::<Vec<_>>()
-        .join("  ")
 }
 
 /// Runs the search configured by `cfg` (from the folder `config_dir`), recording into
@@ -240,65 +212,6 @@ fn load_trainer(cfg: &SearchConfig, search_path: &SearchPath) -> Result<(String,
             .with_context(|| format!("search.options for {}", plugin.name))?,
     );
     Ok((plugin.name.clone(), trainer))
-}
-
-/// The data and space of a search, ready to build the supernet.
-pub(crate) struct Prepared {
-    pub(crate) family: &'static dyn SpaceFamily,
-    pub(crate) device: Device,
-    pub(crate) space_cfg: SpaceConfig,
-    pub(crate) weight_split: Dataset,
-    pub(crate) arch_split: Dataset,
-    pub(crate) summary: String,
-}
-
-/// Loads the data, takes the search's subset (repeating channels after it: a 3-channel
-/// copy of all of Fashion-MNIST would be 0.6 GB), splits it into weight-training and
-/// architecture-validation halves, and fits the space to it.
-pub(crate) fn prepare(
-    cfg: &SearchConfig,
-    config_dir: &Path,
-    search_path: &SearchPath,
-) -> Result<Prepared> {
-    let family = hub::space(cfg.space.builtin.as_deref().unwrap_or_default())?;
-    let device = parse_device(&cfg.search.device)?;
-    let loaded = data::load(&cfg.data_spec(config_dir))?;
-    let mut space_cfg = cfg.space_spec()?.config(search_path)?;
-    (
-        space_cfg.input_channels,
-        space_cfg.image_size,
-        space_cfg.num_classes,
-        space_cfg.vocab_size,
-    ) = (
-        loaded.channels,
-        loaded.image_size,
-        loaded.classes,
-        loaded.vocab,
-    );
-    let mut pool = loaded
-        .train
-        .subset(cfg.data.train_subset.unwrap_or(usize::MAX), cfg.seed);
-    if let Some(c) = cfg.data.channels {
-        data::repeat_channels(&mut pool, loaded.channels, c, &cfg.data.dataset)?;
-        space_cfg.input_channels = c;
-    }
-    let summary = loaded.summary.clone();
-    drop(loaded);
-    let (weight_split, arch_split) = pool.split(1.0 - cfg.data.arch_fraction, cfg.seed);
-    if weight_split.is_empty() || arch_split.is_empty() {
-        bail!(
-            "data: {} training examples are too few to split into weight and architecture halves",
-            pool.len()
-        );
-    }
-    Ok(Prepared {
-        family,
-        device,
-        space_cfg,
-        weight_split,
-        arch_split,
-        summary,
-    })
 }
 
 /// What the trainer is told about the search before it begins.

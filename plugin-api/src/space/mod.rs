@@ -28,6 +28,7 @@
 //! ```
 
 mod architecture;
+mod condition;
 mod enumeration;
 mod nested;
 mod numeric;
@@ -37,6 +38,6 @@ mod search_space;
 mod tests;
 
 pub use architecture::{Architecture, Selection};
-pub use nested::Condition;
+pub use condition::Condition;
 pub use numeric::{standard_normal, unit, Numeric, NumericType, Prior, Real};
 pub use search_space::{ChoiceKind, ChoicePoint, SearchSpace, ALL_TYPES, CATEGORICAL_TYPES};

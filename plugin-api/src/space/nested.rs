@@ -17,30 +17,13 @@
 //! active branch appears, inside the parent's entry:
 //! `{"layer": {"_value": "conv", "_idx": 1, "kernel": {"_value": 5, "_idx": 1}, "lr": {"_value": 0.01}}}`.
 
+use super::condition::Condition;
 use super::{
     architecture::Selection,
     numeric::{Prior, Real},
     search_space::{ChoiceKind, ChoicePoint, SearchSpace},
 };
 use serde_json::{Map, Value};
-
-/// When a sub-parameter of a nested choice is active: its parent picked `candidate`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Condition {
-    /// The parent's position in the space's choice points.
-    pub parent: usize,
-    /// The parent's candidate whose sub-space holds this choice point.
-    pub candidate: usize,
-}
-
-/// Whether the `_value` of a `choice` is a list of nested sub-spaces (every item an
-/// object with `_name`).
-pub(crate) fn is_nested(values: &[Value]) -> bool {
-    !values.is_empty()
-        && values
-            .iter()
-            .all(|v| matches!(v, Value::Object(o) if o.contains_key("_name")))
-}
 
 impl SearchSpace {
     /// Whether choice point `k` matters for `selections` (it is not in a nested

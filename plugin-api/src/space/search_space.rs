@@ -1,6 +1,6 @@
 //! The search-space type and its parser/validator.
 
-use super::nested::{is_nested, Condition};
+use super::condition::{is_nested, Condition};
 use super::numeric::{Numeric, NumericType};
 use crate::error::{PluginError, Result};
 use serde_json::{Map, Value};

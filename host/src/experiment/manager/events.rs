@@ -70,6 +70,16 @@ impl Manager {
             (Outcome::Stopped, Some(why)) => (TrialStatus::EarlyStopped, Some(why.clone()), None),
             _ => judge(outcome, r.final_metric.is_some(), &self.cfg),
         };
+        // A crash says why in its own words: the last line it wrote to stderr.
+        let reason = match (status, reason, outcome) {
+            (TrialStatus::Failed, Some(why), Outcome::Exited { .. }) => Some(
+                match last_error_line(&self.store.trial_dir(id).join("stderr.log")) {
+                    Some(line) if !why.contains(&line) => format!("{why}: {line}"),
+                    _ => why,
+                },
+            ),
+            (_, reason, _) => reason,
+        };
         if let Some(rule) = self.assessor.as_mut() {
             rule.ended(id, status == TrialStatus::Succeeded);
         }
@@ -188,4 +198,15 @@ fn eta(elapsed: Duration, finished: usize, max_trials: u64, exhausted: bool) -> 
         fmt(elapsed),
         fmt(elapsed.mul_f64(left as f64 / finished as f64))
     )
+}
+
+/// The last non-empty line of a trial's `stderr.log` (at most 300 characters, without
+/// C++ frames or Rust debug forms), if any.
+fn last_error_line(log: &std::path::Path) -> Option<String> {
+    let text = std::fs::read(log).ok()?;
+    // The tail is enough: the last line is all that is shown.
+    let tail = &text[text.len().saturating_sub(16 * 1024)..];
+    let text = crate::readable_error::clean(&String::from_utf8_lossy(tail));
+    let line = text.lines().rev().map(str::trim).find(|l| !l.is_empty())?;
+    Some(line.chars().take(300).collect())
 }
