@@ -62,6 +62,18 @@ pub enum Command {
     Trial,
     /// Show archon's versions and where it looks for plugins.
     Version,
+    /// About config files: `archon config reference` prints every key with its doc
+    /// and default (Markdown).
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+/// `archon config ...`
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Every key of experiment and search configs, with its doc and default, as
+    /// Markdown (docs/config-reference.md is this output).
+    Reference,
 }
 
 impl Command {

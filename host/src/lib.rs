@@ -6,6 +6,7 @@ mod child_export;
 pub mod cli;
 pub mod closed_output;
 mod commands;
+pub mod config_reference;
 pub mod experiment;
 pub mod ground_truth;
 pub mod malloc;
@@ -43,6 +44,10 @@ pub fn run(args: cli::Args) -> Result<ExitCode> {
         cli::Command::Bench(cmd) => commands::ground_truth::run(cmd, &search_path, args.quiet),
         cli::Command::Trial => commands::trial::run(&search_path),
         cli::Command::Version => commands::version::run(&search_path),
+        cli::Command::Config(cli::ConfigCommand::Reference) => {
+            print!("{}", config_reference::markdown());
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 

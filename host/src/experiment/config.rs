@@ -13,7 +13,7 @@ use std::{
 pub use super::objective::{Direction, Objective};
 
 /// The search space: a built-in space with options, or an NNI-format JSON file.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SpaceSection {
     /// A space of the hub (`archon space list`).
@@ -22,15 +22,20 @@ pub struct SpaceSection {
     pub file: Option<PathBuf>,
     /// The built-in space's options.
     #[serde(default)]
+    #[schemars(with = "serde_json::Map<String, serde_json::Value>")]
     pub options: toml::Table,
-    /// Training settings of the built-in trial searched with the architecture, as NNI
-    /// search-space entries (`lr = { _type = "loguniform", _value = [0.001, 0.3] }`).
+    /// Built-in trial: training settings searched with the architecture, as NNI
+    /// search-space entries — `lr`, `batch_size`, `drop_path`, `cutout`, e.g. `{ lr =
+    /// { _type = "loguniform", _value = [0.001, 0.3] }, batch_size = { _type =
+    /// "choice", _value = [32, 64] } }`; they override `trial.lr`/`trial.batch_size`,
+    /// and a tuner that does not read a type refuses the space naming it.
     #[serde(default)]
+    #[schemars(with = "serde_json::Map<String, serde_json::Value>")]
     pub hyperparameters: toml::Table,
 }
 
 /// What a trial runs.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TrialSection {
     /// A user command (program and arguments), run in the config file's folder. Without
@@ -62,21 +67,27 @@ pub struct TrialSection {
     /// How often a failed trial is run again before it counts as failed.
     #[serde(default)]
     pub retries: u32,
-    /// Answer trials from this table (CSV or JSON Lines, one column per choice label;
-    /// or a ground-truth table) instead of running anything.
+    /// Answer trials from this table instead of running anything (in-process): CSV
+    /// with a header row (RFC 4180 quoting, a byte-order mark allowed, comma, tab or
+    /// semicolon detected from the header) or JSON Lines, one column per choice label
+    /// holding the candidate's value as the space writes it, every other column a
+    /// metric (all reported); or a ground-truth table of `archon bench ground-truth`.
+    /// An architecture twice, a column twice or an objective the table lacks is
+    /// refused naming it; an architecture the table lacks is a FAILED trial.
     pub table: Option<PathBuf>,
     /// The table's column that is the trial's value (with `table`).
     pub metric: Option<String>,
 }
 
 /// The tuner plugin.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TunerSection {
     /// The plugin's name (`archon plugins list`).
     pub name: String,
     /// Its options (`optimize_mode` is added from `direction`).
     #[serde(default)]
+    #[schemars(with = "serde_json::Map<String, serde_json::Value>")]
     pub options: toml::Table,
     /// The proxy pre-filter: the best-scored of a random sample run first.
     #[serde(default)]
@@ -84,7 +95,7 @@ pub struct TunerSection {
 }
 
 /// Where trials run.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ServiceSection {
     /// "local" or "slurm".
@@ -171,7 +182,7 @@ impl Default for ServiceSection {
 }
 
 /// Early stopping.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AssessorSection {
     /// Only "medianstop" (NNI's Medianstop).
@@ -182,15 +193,18 @@ pub struct AssessorSection {
 }
 
 /// A whole experiment config.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExperimentConfig {
     /// A name for listings.
     pub name: Option<String>,
     /// "maximize" or "minimize" (required).
     pub direction: Direction,
-    /// Several objectives (fields of the final metric with directions): the experiment
-    /// keeps their Pareto front. Empty: one objective, `default` in `direction`.
+    /// Several objectives, e.g. `[{ metric = "default", direction = "maximize" }, {
+    /// metric = "latency_ms", direction = "minimize" }]` (the built-in trial reports
+    /// `params`, `flops` and `latency_ms`; a table its columns): the experiment keeps
+    /// their Pareto front and its hypervolume; a tuner with an `objectives` option
+    /// (`nsga2`) searches for it. Empty: one objective, `default` in `direction`.
     #[serde(default)]
     pub objectives: Vec<Objective>,
     /// The most trials to run.

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 /// Which way the metric is optimised (explicit, never guessed).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Direction {
     /// Larger is better (accuracy).
@@ -33,7 +33,7 @@ impl Direction {
 
 /// One objective: a field of the trials' final metric (`default` is the trial's value)
 /// and its direction.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Objective {
     /// The metric field (`default`, `params`, `latency_ms`, a table column, …).

@@ -6,11 +6,16 @@ use archon_spaces::proxies::Proxy;
 use serde::{Deserialize, Serialize};
 
 /// `[tuner.prefilter]`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PrefilterSection {
-    /// The proxy (`archon score --help`: params, flops, grad_norm, snip, synflow,
-    /// jacob_cov, naswot, fisher); higher scores are better.
+    /// The proxy pre-filter (built-in spaces): before the tuner proposes anything,
+    /// `sample` distinct architectures drawn with the experiment's seed are scored
+    /// with this zero-cost proxy (`archon score`'s: params, flops, grad_norm, snip,
+    /// synflow, jacob_cov, naswot, fisher; higher is better; one minibatch of the
+    /// trial's data, no training) and the best `keep` run as the first trials; their
+    /// results reach the tuner like any other. The ranking is kept in the store, so a
+    /// resumed experiment goes on with the same list.
     pub proxy: String,
     /// Architectures drawn and scored (distinct; at most the space's size).
     #[serde(default = "default_sample")]

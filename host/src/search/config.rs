@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
 /// The data searched on.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DataSection {
     /// As `archon train --dataset`.
@@ -35,7 +35,7 @@ pub struct DataSection {
 }
 
 /// The algorithm and its budget.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SearchSection {
     /// The one-shot plugin (`archon plugins list`).
@@ -53,11 +53,12 @@ pub struct SearchSection {
     pub steps_per_epoch: Option<usize>,
     /// The plugin's options.
     #[serde(default)]
+    #[schemars(with = "serde_json::Map<String, serde_json::Value>")]
     pub options: toml::Table,
 }
 
 /// The host's weight optimizer (SGD with momentum, cosine schedule; DARTS defaults).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WeightsSection {
     /// Initial learning rate.
@@ -88,7 +89,7 @@ impl Default for WeightsSection {
 }
 
 /// Retraining the found architecture from scratch.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RetrainSection {
     /// Epochs.
@@ -106,8 +107,14 @@ pub struct RetrainSection {
     /// the test set is evaluated once, at the end; 0: none).
     #[serde(default)]
     pub holdout: usize,
-    /// The recipe: a preset's name (`classic`, `final`) or a table with `preset` and
-    /// the parts that differ (see `archon train --help`).
+    /// The recipe: `"classic"` (SGD, cosine per epoch, weight decay 3e-4: the
+    /// ground-truth tables' recipe) or `"final"` (Nesterov, per-step cosine after a
+    /// warm-up epoch, weight decay 5e-4, label smoothing 0.1, random erasing 0.25,
+    /// inputs standardised inside the network), or a table `{ preset = "final", … }`
+    /// overriding any of `optimizer` (`sgd`, `nesterov`, `adamw`), `weight_decay`,
+    /// `warmup_epochs`, `per_step_schedule`, `label_smoothing`, `erasing`,
+    /// `ema_decay`, `standardize`. Default: classic.
+    #[schemars(with = "Option<serde_json::Value>")]
     pub recipe: Option<toml::Value>,
     /// Cutout side in pixels (0: off).
     #[serde(default)]
@@ -117,6 +124,7 @@ pub struct RetrainSection {
     pub drop_path: f64,
     /// Space options that differ from the search's (e.g. more cells or width).
     #[serde(default)]
+    #[schemars(with = "serde_json::Map<String, serde_json::Value>")]
     pub options: toml::Table,
 }
 
@@ -127,7 +135,7 @@ impl Default for RetrainSection {
 }
 
 /// A whole search config.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SearchConfig {
     /// A name for listings.

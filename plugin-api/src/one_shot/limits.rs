@@ -10,15 +10,19 @@ use serde_json::Value;
 /// At most this many parameters / multiply-adds per example / milliseconds per image
 /// (`None`: no limit).
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Limits {
-    /// Parameters.
+    /// At most this many parameters in the network: one-shot exports are kept within
+    /// it and checked on the built network; a tuner's proposal over it never runs.
     #[serde(default)]
     pub max_params: Option<f64>,
-    /// Multiply-accumulates per example.
+    /// At most this many multiply-accumulates per example (as `max_params`).
     #[serde(default)]
     pub max_flops: Option<f64>,
-    /// Forward latency in milliseconds for a batch of one on the search device.
+    /// At most this many milliseconds per image (batch of one, median of timed
+    /// forward passes on the search device; the host's check allows 10 % timing
+    /// noise).
     #[serde(default)]
     pub max_latency_ms: Option<f64>,
 }
