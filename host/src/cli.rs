@@ -53,7 +53,7 @@ pub enum Command {
     View(ViewArgs),
     /// An experiment's key plots as SVG files.
     Report(ReportArgs),
-    /// Benchmarks (speed and memory), see README "Benchmarks".
+    /// Benchmarks (speed and memory), see docs/results.md "Benchmarks".
     #[command(subcommand)]
     Bench(BenchCommand),
     /// The built-in trial: trains the architecture in ARCHON_PARAMETERS as the
@@ -412,7 +412,7 @@ pub struct ExportArgs {
 /// `archon search`
 #[derive(Debug, ClapArgs)]
 pub struct SearchArgs {
-    /// The search config (TOML; see README "Search config").
+    /// The search config (TOML; see docs/config-reference.md).
     pub config: PathBuf,
     /// Retrain the found architecture from scratch and report its test accuracy (its
     /// weights are saved as child.safetensors in the experiment's folder).

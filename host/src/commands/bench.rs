@@ -201,7 +201,7 @@ pub fn run(args: &OneShotBenchArgs, search_path: &SearchPath) -> Result<ExitCode
         println!("peak resident memory: {gb:.2} GiB");
     }
     // No peer figure is printed here: a ratio to NNI is only valid when both run in
-    // the same script on the same machine, one after the other (README "Benchmarks").
+    // the same script on the same machine, one after the other (docs/results.md "Benchmarks").
     let space_cfg = SpaceConfig {
         input_channels: 3,
         image_size: args.image_size,

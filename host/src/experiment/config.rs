@@ -1,4 +1,4 @@
-//! The experiment config (TOML). Every field is documented in README.md
+//! The experiment config (TOML). Every field is documented in docs/config-reference.md (`archon config reference`)
 //! ("Experiment config"); unknown keys and bad values are errors naming the key and
 //! its line.
 

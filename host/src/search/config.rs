@@ -1,4 +1,4 @@
-//! The one-shot search config (TOML). Every field is documented in README.md
+//! The one-shot search config (TOML). Every field is documented in docs/config-reference.md (`archon config reference`)
 //! ("Search config"); unknown keys and bad values are errors naming the key.
 
 use crate::{

@@ -2,7 +2,7 @@
 //! the learning-rate schedule, label smoothing, random erasing, a weight average and
 //! input standardisation. [`Recipe::classic`] is the short recipe the ground-truth
 //! tables were trained with; [`Recipe::final_training`] is what a practitioner uses
-//! to train the network they deploy (each part's effect is measured in the README).
+//! to train the network they deploy (each part's effect is measured in docs/results.md).
 
 use std::fmt;
 
@@ -87,7 +87,7 @@ impl Recipe {
     /// The final-training recipe: Nesterov SGD, per-step cosine after one epoch of
     /// warm-up, weight decay 5e-4, label smoothing 0.1, random erasing on a quarter of
     /// the images, standardised inputs. (The weight average is off: it did not help at
-    /// these budgets, see the README's ablation.)
+    /// these budgets, see the ablation in docs/results.md.)
     pub fn final_training() -> Self {
         Recipe {
             optimizer: OptimizerKind::Nesterov,
