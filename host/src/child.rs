@@ -75,10 +75,10 @@ pub fn train_child(spec: &TrainSpec, search_path: &SearchPath, quiet: bool) -> R
     };
     let (fit, valid) = match &split {
         Some((fit, valid)) => {
-            println!(
+            crate::reporter::note(format!(
                 "validation: {} training examples held out (epochs report their accuracy; the test set is used once, at the end)",
                 valid.len()
-            );
+            ));
             (fit, valid)
         }
         None => (&train_set, &test_set),
@@ -86,7 +86,7 @@ pub fn train_child(spec: &TrainSpec, search_path: &SearchPath, quiet: bool) -> R
     archon_plugin_api::tch::manual_seed(spec.seed as i64);
     let mut child = Child::build(family, &cfg, &arch, device)?;
     if spec.recipe.standardize && child.standardize_inputs(&fit.inputs) {
-        println!("inputs standardised by the training split's per-channel mean and deviation (inside the network)");
+        crate::reporter::note("inputs standardised by the training split's per-channel mean and deviation (inside the network)");
     }
     if let Some(path) = &spec.load {
         load_weights(&mut child, path).with_context(|| {
@@ -95,19 +95,19 @@ pub fn train_child(spec: &TrainSpec, search_path: &SearchPath, quiet: bool) -> R
                 path.display()
             )
         })?;
-        println!("weights loaded from {}", path.display());
+        crate::reporter::note(format!("weights loaded from {}", path.display()));
     }
     // The network's costs, the same before and after training: what multi-objective
     // searches trade accuracy against (every metric line) and what the run ends with.
     let example = train_set.inputs.narrow(0, 0, 1);
     let flops = child.flops_for(&example);
     let latency = archon_spaces::train::latency_ms(&child, &example, 10)?;
-    println!(
+    crate::reporter::note(format!(
         "{} child on {device:?}: {} params, {} MFLOPs (multiply-adds per example)",
         family.name(),
         child.params(),
         flops as f64 / 1e6
-    );
+    ));
     let planned;
     let spec = match &spec.time_budget {
         Some(budget) => {
@@ -137,7 +137,7 @@ pub fn train_child(spec: &TrainSpec, search_path: &SearchPath, quiet: bool) -> R
     let accuracy = match (&split, reports.last()) {
         (Some(_), last) => {
             if let Some(last) = last {
-                println!("validation accuracy {:.4}", last.valid_accuracy);
+                crate::reporter::note(format!("validation accuracy {:.4}", last.valid_accuracy));
             }
             evaluate(&child, &test_set, 1000)?
         }
@@ -167,10 +167,10 @@ fn plan_epochs(
         crate::budget::epoch_seconds(build, &train_config(spec), fit, eval_examples)?;
     let left = budget.remaining_seconds();
     let epochs = crate::budget::epochs_that_fit(epoch_seconds, left, spec.epochs)?;
-    println!(
+    crate::reporter::note(format!(
         "budget: {left:.0} s left; one epoch measured at {epoch_seconds:.1} s: {epochs} epochs (at most {})",
         spec.epochs
-    );
+    ));
     Ok(TrainSpec {
         epochs,
         ..spec.clone()
@@ -201,16 +201,16 @@ fn finish(
     start: Instant,
 ) -> Result<Trained> {
     let seconds = start.elapsed().as_secs_f64();
-    println!("test accuracy {accuracy:.4} after {seconds:.1} s");
-    println!(
+    crate::reporter::note(format!("test accuracy {accuracy:.4} after {seconds:.1} s"));
+    crate::reporter::note(format!(
         "the network: {} params, {latency:.2} ms per image (batch 1, {:?})",
         child.params(),
         child.var_store().device()
-    );
+    ));
     if let Some(path) = &spec.save {
         save_weights(child, path)
             .with_context(|| format!("saving weights to {}", path.display()))?;
-        println!("weights saved to {}", path.display());
+        crate::reporter::note(format!("weights saved to {}", path.display()));
     }
     if let Some(export) = &spec.export {
         crate::child_export::export_child(child, test_set, (spec, cfg, arch), export, accuracy)?;
@@ -289,12 +289,12 @@ fn load_data(
         spec.test_subset.unwrap_or(usize::MAX),
         spec.seed.wrapping_add(1),
     );
-    println!(
+    crate::reporter::note(format!(
         "data: {}; {} training and {} test examples",
         data.summary,
         train_set.len(),
         test_set.len()
-    );
+    ));
     Ok((cfg, train_set, test_set))
 }
 
@@ -310,10 +310,10 @@ fn train_epochs(
     quiet: bool,
 ) -> Result<(Vec<EpochReport>, f64)> {
     let tc = train_config(spec);
-    println!(
+    crate::reporter::note(format!(
         "training: {} epochs, batch {}, lr {}, drop_path {}, cutout {}; {}",
         tc.epochs, tc.batch_size, tc.lr, tc.drop_path, tc.augment.cutout, tc.recipe
-    );
+    ));
     let bar = progress::bar(
         "epoch {prefix} [{bar:30}] {pos}/{len} loss {msg} ({eta})",
         quiet,
@@ -377,7 +377,7 @@ fn print_epoch(
     tse: f64,
 ) {
     use crate::number::metric;
-    println!(
+    crate::reporter::epoch(format!(
         "epoch {:>3}: lr {}  train loss {}  train acc {:.4}  {label} acc {:.4}  ({:.1} s)",
         r.epoch + 1,
         metric(r.lr),
@@ -385,7 +385,7 @@ fn print_epoch(
         r.train_accuracy,
         r.valid_accuracy,
         r.seconds
-    );
+    ));
     if report_metrics {
         let last = r.epoch + 1 == epochs;
         let mut metric = serde_json::json!({"default": r.valid_accuracy, "step": r.epoch + 1, "final": last,
@@ -393,6 +393,6 @@ fn print_epoch(
         if let (Some(m), Some(c)) = (metric.as_object_mut(), costs.as_object()) {
             m.extend(c.clone());
         }
-        println!("ARCHON_METRIC {metric}");
+        crate::reporter::metric(format!("ARCHON_METRIC {metric}"));
     }
 }

@@ -98,18 +98,18 @@ pub fn export_child(
     std::fs::write(&about_path, serde_json::to_string_pretty(&about)? + "\n")
         .with_context(|| format!("writing {}", about_path.display()))?;
     if export.format == ExportFormat::Safetensors {
-        println!(
+        crate::reporter::note(format!(
             "exported {} (safetensors: the weights, for {runner}); the architecture and what it expects: {}",
             export.path.display(),
             about_path.display()
-        );
+        ));
     } else {
-        println!(
+        crate::reporter::note(format!(
             "exported {} ({format}, evaluation mode; under {runner} max |Δ logit| {diff:.1e} on {n} test images, kept in {}); what it expects: {}",
             export.path.display(),
             check_path.display(),
             about_path.display()
-        );
+        ));
     }
     Ok(())
 }

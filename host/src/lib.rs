@@ -16,6 +16,7 @@ pub mod plugins;
 pub mod progress;
 pub mod quality;
 pub mod readable_error;
+pub mod reporter;
 pub mod search;
 pub mod spec;
 pub mod view;
@@ -44,10 +45,7 @@ pub fn run(args: cli::Args) -> Result<ExitCode> {
         cli::Command::Bench(cmd) => commands::ground_truth::run(cmd, &search_path, args.quiet),
         cli::Command::Trial => commands::trial::run(&search_path),
         cli::Command::Version => commands::version::run(&search_path),
-        cli::Command::Config(cli::ConfigCommand::Reference) => {
-            print!("{}", config_reference::markdown());
-            Ok(ExitCode::SUCCESS)
-        }
+        cli::Command::Config(cli::ConfigCommand::Reference) => commands::config::reference(),
     }
 }
 

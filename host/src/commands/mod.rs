@@ -3,6 +3,7 @@
 pub mod bench;
 mod bench_final;
 mod bench_tuners;
+pub mod config;
 pub mod demo;
 pub mod experiment;
 pub mod export;

@@ -268,7 +268,7 @@ pub fn run(run: &GroundTruth, search_path: &SearchPath) -> Result<table::Table> 
     }
     let total = archs.len() * run.seeds.len();
     let already = total - jobs.len();
-    println!(
+    crate::reporter::note(format!(
         "ground truth: {} architectures of {} × seeds {:?} = {total} trainings; {already} already in {}, {} to go on {} worker(s) × {} thread(s)",
         archs.len(),
         run.space,
@@ -277,7 +277,7 @@ pub fn run(run: &GroundTruth, search_path: &SearchPath) -> Result<table::Table> 
         jobs.len(),
         run.workers.max(1),
         run.threads
-    );
+    ));
     if jobs.is_empty() {
         return table::Table::load(&run.out);
     }
@@ -381,7 +381,7 @@ fn drive_worker(
             if !quiet && bar.is_hidden() {
                 let elapsed = start.elapsed().as_secs_f64();
                 let eta = elapsed / *finished as f64 * (to_go - *finished) as f64;
-                println!(
+                crate::reporter::note(format!(
                     "[{}/{to_go}] {} seed {}: valid {:.4} test {:.4}, {} params ({:.1} s; ETA {:.0} min)",
                     *finished,
                     row.key,
@@ -391,7 +391,7 @@ fn drive_worker(
                     row.params,
                     row.seconds,
                     eta / 60.0
-                );
+                ));
             }
         }
     })();

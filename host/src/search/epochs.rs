@@ -92,11 +92,11 @@ impl Search<'_> {
                 trainer
                     .load_state(host, &saved.trainer)
                     .with_context(|| format!("{}: restoring its state", self.plugin))?;
-                eprintln!(
+                crate::reporter::progress(format!(
                     "resuming after epoch {} of {}",
                     saved.epoch + 1,
                     self.cfg.search.epochs
-                );
+                ));
                 Ok(saved.epoch + 1)
             }
             _ => {

@@ -67,11 +67,11 @@ impl<'s> Recorder<'s> {
                     .add_search_population(generation, &serde_json::to_string(&population)?)?;
                 let best = population.iter().map(|s| s.score).fold(f64::NAN, f64::max);
                 self.bar.suspend(|| {
-                    println!(
+                    crate::reporter::note(format!(
                         "generation {:>3}: {} architectures, best {best:.4}",
                         generation + 1,
                         population.len()
-                    )
+                    ))
                 });
             }
             Report::Epoch {
@@ -90,8 +90,13 @@ impl<'s> Recorder<'s> {
                     arch.as_deref(),
                 )?;
                 tracing::debug!(epoch, "epoch recorded");
-                self.bar
-                    .suspend(|| println!("epoch {:>3}: {}", epoch + 1, metric_text(&metrics)));
+                self.bar.suspend(|| {
+                    crate::reporter::epoch(format!(
+                        "epoch {:>3}: {}",
+                        epoch + 1,
+                        metric_text(&metrics)
+                    ))
+                });
             }
         }
         Ok(())

@@ -153,13 +153,13 @@ fn run_locked(
             &cfg.limits,
             &example,
         )?;
-        println!(
+        crate::reporter::note(format!(
             "within limits ({}): {} params, {} multiply-adds, {:.2} ms per image",
             cfg.limits.describe(),
             measured.params,
             measured.flops,
             measured.latency_ms
-        );
+        ));
         store.set_meta("export_costs", &serde_json::to_string(&measured)?)?;
     }
     store.set_meta("search_seconds", &search_seconds.to_string())?;
@@ -245,19 +245,19 @@ fn announce(
     info: &SearchInfo,
     plugin: &str,
 ) {
-    println!(
+    crate::reporter::note(format!(
         "data: {}; {} weight-training and {} architecture-validation examples",
         data.summary,
         data.weight_split.len(),
         data.arch_split.len()
-    );
+    ));
     let params: usize = supernet
         .var_store()
         .trainable_variables()
         .iter()
         .map(|t| t.numel())
         .sum();
-    println!(
+    crate::reporter::note(format!(
         "search: {} on {} ({} decisions, {params} supernet params) with {plugin} on {:?}, {} epochs × {} steps of {}",
         data.family.name(),
         data.summary.split(':').next().unwrap_or_default(),
@@ -266,7 +266,7 @@ fn announce(
         cfg.search.epochs,
         info.steps_per_epoch,
         info.batch_size,
-    );
+    ));
 }
 
 /// Records that the search has started, with what it searches.

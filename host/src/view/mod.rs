@@ -67,10 +67,10 @@ pub fn serve(opts: &ViewOptions, ready: impl FnOnce(&str)) -> Result<()> {
             .with_context(|| format!("binding {}:{}", opts.host, opts.port))?;
         let addr = listener.local_addr()?;
         if !opts.host.is_loopback() {
-            eprintln!(
-                "warning: serving {} on {addr}, reachable from other machines",
+            crate::reporter::warning(format!(
+                "serving {} on {addr}, reachable from other machines",
                 opts.runs.display()
-            );
+            ));
         }
         ready(&format!("http://{addr}/"));
         let runs = Arc::new(opts.runs.clone());

@@ -81,7 +81,10 @@ impl Manager {
             self.queue.push_back((id, parameters));
             return Ok(());
         }
-        eprintln!("trial {id}: following attempt {attempt} again ({handle})");
+        crate::reporter::trial(
+            id,
+            format!("trial {id}: following attempt {attempt} again ({handle})"),
+        );
         self.running.insert(
             id,
             Running {

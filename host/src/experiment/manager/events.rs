@@ -84,9 +84,12 @@ impl Manager {
             rule.ended(id, status == TrialStatus::Succeeded);
         }
         if status == TrialStatus::Failed && attempt <= self.cfg.trial.retries && !self.stopping {
-            eprintln!(
-                "trial {id} attempt {attempt} failed ({}); retrying",
-                reason.as_deref().unwrap_or("?")
+            crate::reporter::trial(
+                id,
+                format!(
+                    "trial {id} attempt {attempt} failed ({}); retrying",
+                    reason.as_deref().unwrap_or("?")
+                ),
             );
             self.queue.push_back((id, r.parameters));
             return Ok(());
@@ -105,7 +108,7 @@ impl Manager {
         }
         self.count(id, status, value);
         if !self.quiet {
-            eprintln!("{}", self.progress_line(id, status, reason));
+            crate::reporter::trial(id, self.progress_line(id, status, reason));
         }
         Ok(())
     }
