@@ -236,18 +236,19 @@ impl Supernet {
     /// Every convolution one training-mode forward pass of `xs` runs under the current
     /// settings (for comparing a step with libtorch alone on the same convolutions).
     pub fn conv_calls(&self, xs: &Tensor) -> Result<Vec<ConvCall>> {
-        let calls = RefCell::new(Vec::new());
-        let aux = AuxSlot::default();
-        let _logits = tch::no_grad(|| {
-            guarded_forward(|| {
-                self.net.forward(
-                    xs,
-                    &Ctx::new(true, &self.settings, &aux).recording_convs(&calls),
-                )
-            })
-        })?;
-        Ok(calls.into_inner())
+        conv_calls(&self.net, xs, &self.settings)
     }
+}
+
+/// Every convolution one training-mode forward pass of `xs` through `net` runs under
+/// `settings` (no gradients are kept).
+fn conv_calls(net: &BoxBlock, xs: &Tensor, settings: &Settings) -> Result<Vec<ConvCall>> {
+    let calls = RefCell::new(Vec::new());
+    let aux = AuxSlot::default();
+    let _logits = tch::no_grad(|| {
+        guarded_forward(|| net.forward(xs, &Ctx::new(true, settings, &aux).recording_convs(&calls)))
+    })?;
+    Ok(calls.into_inner())
 }
 
 /// Where a child keeps its input standardisation (not trained, but saved and
@@ -408,17 +409,7 @@ impl Child {
     /// Every convolution one training-mode forward pass of `xs` runs (for comparing a
     /// training step with libtorch alone on the same convolutions).
     pub fn conv_calls(&self, xs: &Tensor) -> Result<Vec<ConvCall>> {
-        let calls = RefCell::new(Vec::new());
-        let aux = AuxSlot::default();
-        let _logits = tch::no_grad(|| {
-            guarded_forward(|| {
-                self.net.forward(
-                    &self.standardized(xs),
-                    &Ctx::new(true, &self.no_settings, &aux).recording_convs(&calls),
-                )
-            })
-        })?;
-        Ok(calls.into_inner())
+        conv_calls(&self.net, &self.standardized(xs), &self.no_settings)
     }
 
     /// The number of trainable parameters.

@@ -9,7 +9,7 @@ use archon::{
     experiment::{config::ExperimentConfig, protocol::parse_line, service::table::Lookup},
     search::SearchConfig,
 };
-use archon_plugin_api::{Architecture, SearchSpace};
+use archon_plugin_api::{space::ALL_TYPES, Architecture, SearchSpace};
 use proptest::{
     prelude::*,
     test_runner::{Config, RngSeed, TestRunner},
@@ -80,22 +80,14 @@ fn space_json() -> impl Strategy<Value = serde_json::Value> {
             .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
         ]
     });
-    let kind = prop::sample::select(vec![
-        "choice",
-        "layer_choice",
-        "input_choice",
-        "randint",
-        "uniform",
-        "quniform",
-        "loguniform",
-        "qloguniform",
-        "normal",
-        "qnormal",
-        "lognormal",
-        "qlognormal",
-        "mutable_layer",
-        "bogus",
-    ]);
+    // Every type archon reads, and two it does not (NNI's retired `mutable_layer`, junk).
+    let kind = prop::sample::select(
+        ALL_TYPES
+            .iter()
+            .copied()
+            .chain(["mutable_layer", "bogus"])
+            .collect::<Vec<_>>(),
+    );
     let entry = (kind, value.clone(), prop::option::of(value)).prop_map(|(k, v, extra)| {
         let mut m = serde_json::Map::new();
         m.insert("_type".into(), k.into());

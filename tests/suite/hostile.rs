@@ -401,6 +401,34 @@ fn a_closed_output_ends_printing_commands_quietly_and_never_stops_a_manager() {
     }
 }
 
+/// Runs a one-file Python trial (`trial_py`) over the NNI space `space` with the
+/// experiment keys `config` (name, direction, budgets, objectives, then `[tuner]`);
+/// returns (exit code, stdout, stderr) and the runs folder.
+fn python_experiment(
+    h: &Path,
+    space: &str,
+    trial_py: &str,
+    config: &str,
+) -> ((i32, String, String), PathBuf) {
+    std::fs::write(h.join("space.json"), space).unwrap();
+    std::fs::write(h.join("trial.py"), trial_py).unwrap();
+    let (head, tuner) = config.split_once("[tuner]").expect("a [tuner] section");
+    std::fs::write(
+        h.join("experiment.toml"),
+        format!(
+            "{head}[space]\nfile = \"space.json\"\n[trial]\ncommand = [\"python3\", \"trial.py\"]\n[tuner]{tuner}"
+        ),
+    )
+    .unwrap();
+    let runs = h.join("runs");
+    let result = run(&mut experiment(
+        h,
+        &["run", h.join("experiment.toml").to_str().unwrap()],
+        &runs,
+    ));
+    (result, runs)
+}
+
 #[test]
 fn parameters_of_any_size_reach_the_trial_through_a_file() {
     let home = TempDir::new().unwrap();
@@ -414,31 +442,15 @@ fn parameters_of_any_size_reach_the_trial_through_a_file() {
             )
         })
         .collect();
-    std::fs::write(
-        h.join("space.json"),
-        serde_json::Value::Object(space).to_string(),
-    )
-    .unwrap();
-    std::fs::write(
-        h.join("trial.py"),
+    let ((code, out, err), runs) = python_experiment(
+        h,
+        &serde_json::Value::Object(space).to_string(),
         "import json, os\n\
          assert 'ARCHON_PARAMETERS' not in os.environ\n\
          p = json.load(open(os.environ['ARCHON_PARAMETERS_FILE']))\n\
          print('ARCHON_METRIC', json.dumps({'default': len(p) / 10000}))\n",
-    )
-    .unwrap();
-    std::fs::write(
-        h.join("experiment.toml"),
-        "name = \"wide\"\ndirection = \"maximize\"\nmax_trials = 1\n[space]\nfile = \"space.json\"\n\
-         [trial]\ncommand = [\"python3\", \"trial.py\"]\n[tuner]\nname = \"random\"\n",
-    )
-    .unwrap();
-    let runs = h.join("runs");
-    let (code, out, err) = run(&mut experiment(
-        h,
-        &["run", h.join("experiment.toml").to_str().unwrap()],
-        &runs,
-    ));
+        "name = \"wide\"\ndirection = \"maximize\"\nmax_trials = 1\n[tuner]\nname = \"random\"\n",
+    );
     assert_eq!(code, 0, "{out}\n{err}");
     let store = Store::open(&only_experiment(&runs)).unwrap();
     let trials = store.trials().unwrap();
@@ -451,29 +463,14 @@ fn parameters_of_any_size_reach_the_trial_through_a_file() {
 fn a_uniform_over_the_whole_double_range_is_searched_and_a_missing_objective_is_reported() {
     let home = TempDir::new().unwrap();
     let h = home.path();
-    std::fs::write(
-        h.join("space.json"),
+    let ((code, out, err), runs) = python_experiment(
+        h,
         r#"{"x": {"_type": "uniform", "_value": [-1.7e308, 1.7e308]}}"#,
-    )
-    .unwrap();
-    std::fs::write(
-        h.join("trial.py"),
         "print('ARCHON_METRIC {\"default\": 0.5}')\n",
-    )
-    .unwrap();
-    std::fs::write(
-        h.join("experiment.toml"),
         "name = \"huge\"\ndirection = \"maximize\"\nmax_trials = 5\n\
          objectives = [{ metric = \"default\", direction = \"maximize\" }, { metric = \"latency_ms\", direction = \"minimize\" }]\n\
-         [space]\nfile = \"space.json\"\n[trial]\ncommand = [\"python3\", \"trial.py\"]\n[tuner]\nname = \"random\"\n",
-    )
-    .unwrap();
-    let runs = h.join("runs");
-    let (code, out, err) = run(&mut experiment(
-        h,
-        &["run", h.join("experiment.toml").to_str().unwrap()],
-        &runs,
-    ));
+         [tuner]\nname = \"random\"\n",
+    );
     assert_eq!(code, 0, "{out}\n{err}");
     assert!(
         out.contains(": 5 succeeded, 0 failed"),

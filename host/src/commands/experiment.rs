@@ -102,7 +102,7 @@ fn create(config: &Path, runs: &RunsDir, search_path: &SearchPath) -> Result<Pat
 }
 
 fn finish(dir: &Path, summary: manager::Summary) -> Result<()> {
-    let (succeeded, failed) = totals(&Store::open_read_only(dir)?)?;
+    let (_, succeeded, failed) = totals(&Store::open_read_only(dir)?)?;
     let this_run = if (succeeded, failed) == (summary.succeeded, summary.failed) {
         String::new()
     } else {
@@ -152,22 +152,25 @@ fn finish(dir: &Path, summary: manager::Summary) -> Result<()> {
     Ok(())
 }
 
-/// The store's succeeded and failed trials.
-fn totals(store: &Store) -> Result<(usize, usize)> {
+/// The store's trials: all, succeeded, failed.
+fn totals(store: &Store) -> Result<(usize, usize, usize)> {
     let trials = store.trials()?;
     let count = |s| trials.iter().filter(|t| t.status == s).count();
-    Ok((count(TrialStatus::Succeeded), count(TrialStatus::Failed)))
+    Ok((
+        trials.len(),
+        count(TrialStatus::Succeeded),
+        count(TrialStatus::Failed),
+    ))
 }
 
 /// `experiment resume` of a finished experiment: says so and what it holds.
 fn finished(dir: &Path, store: &Store) -> Result<()> {
-    let (succeeded, failed) = totals(store)?;
+    let (trials, succeeded, failed) = totals(store)?;
     println!(
-        "experiment {} is finished (DONE): {} trials, {succeeded} succeeded, {failed} failed; \
+        "experiment {} is finished (DONE): {trials} trials, {succeeded} succeeded, {failed} failed; \
          nothing is left to resume (for more trials, create a new experiment with a larger \
          max_trials)",
-        id_of(dir),
-        store.trials()?.len()
+        id_of(dir)
     );
     Ok(())
 }

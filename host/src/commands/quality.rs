@@ -278,7 +278,8 @@ pub fn run(args: &QualityArgs, search_path: &SearchPath, quiet: bool) -> Result<
             .context("the search's exported architecture")?;
         let key = arch_key(&table.header.space, space, &arch)?;
         let param_free = is_param_free(&cpu_supernet, &arch);
-        let (test, in_table) = match entries.iter().find(|e| e.key == key) {
+        let entry = entries.iter().find(|e| e.key == key);
+        let (test, in_table) = match entry {
             Some(e) => (e.test(), true),
             None => {
                 if budget_data.is_none() {
@@ -329,10 +330,7 @@ pub fn run(args: &QualityArgs, search_path: &SearchPath, quiet: bool) -> Result<
             (None, None)
         };
         let within_limits = (!cfg.limits.is_empty()).then(|| WithinLimits {
-            fits: entries
-                .iter()
-                .find(|e| e.key == key)
-                .is_none_or(|e| limit::fits(e, &cfg.limits)),
+            fits: entry.is_none_or(|e| limit::fits(e, &cfg.limits)),
             percentile: percentile(test, &within),
             random: random_search(&within, trials, args.random_repeats, seeded.seed),
         });

@@ -322,11 +322,7 @@ impl ExperimentConfig {
 
     /// `[limits]`: valid numbers, and a built-in space to price networks of.
     fn check_limits(&self) -> std::result::Result<(), (String, String)> {
-        crate::spec::limits::check(&self.limits).map_err(|e| {
-            let text = e.to_string();
-            let (key, what) = text.split_once(": ").unwrap_or(("limits", &text));
-            (key.to_string(), what.to_string())
-        })?;
+        crate::spec::limits::check(&self.limits)?;
         if !self.limits.is_empty() && self.space.builtin.is_none() {
             return Err((
                 "limits".into(),

@@ -6,7 +6,7 @@
 
 use super::config::ExperimentConfig;
 use crate::{child::architecture, plugins::SearchPath, search::costs, spec::data};
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use archon_plugin_api::{
     one_shot::{CandidateCost, Limits},
     tch::{Device, Tensor},
@@ -17,7 +17,8 @@ use std::path::{Path, PathBuf};
 /// Proposals over the limits in a row after which the experiment stops asking.
 pub const MAX_REJECTED_IN_A_ROW: usize = 1000;
 
-/// Prices proposals of a built-in space's experiment.
+/// Prices proposals of a built-in space's experiment (latency — six timed forward
+/// passes — only under a latency limit).
 pub struct Pricer {
     cfg: ExperimentConfig,
     config_dir: PathBuf,
@@ -74,7 +75,8 @@ impl Pricer {
             space_cfg.vocab_size,
         ) = self.shape;
         let arch = architecture(&spec.arch, family.name(), &space_cfg)?;
-        costs::of_architecture(family, &space_cfg, &arch, &self.example)
+        let timed = self.cfg.limits.max_latency_ms.is_some();
+        costs::of_architecture(family, &space_cfg, &arch, &self.example, timed)
             .with_context(|| format!("limits: pricing {arch}"))
     }
 
@@ -85,8 +87,8 @@ impl Pricer {
 }
 
 /// The error after [`MAX_REJECTED_IN_A_ROW`] proposals over the limits.
-pub fn too_many_rejected(limits: &Limits) -> Result<()> {
-    bail!(
+pub fn too_many_rejected(limits: &Limits) -> anyhow::Error {
+    anyhow::anyhow!(
         "the tuner proposed {MAX_REJECTED_IN_A_ROW} architectures in a row over the limits \
          ({}); raise them (the smallest architectures of the space may not fit)",
         limits.describe()

@@ -3,7 +3,7 @@
 //! automatically inside it.
 
 use crate::ground_truth::{stats, table::Entry};
-use archon_plugin_api::one_shot::Limits;
+use archon_plugin_api::one_shot::{CandidateCost, Limits};
 
 /// A limit as given on the command line.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -69,8 +69,16 @@ pub fn within(entries: &[Entry], limits: &Limits) -> Vec<Entry> {
 
 /// Whether an entry's table costs fit the parameter and multiply-add limits.
 pub fn fits(e: &Entry, limits: &Limits) -> bool {
-    limits.max_params.is_none_or(|l| e.params as f64 <= l)
-        && limits.max_flops.is_none_or(|l| e.flops as f64 <= l)
+    let table_costs = CandidateCost {
+        params: e.params as i64,
+        flops: e.flops as i64,
+        latency_ms: 0.0,
+    };
+    Limits {
+        max_latency_ms: None,
+        ..*limits
+    }
+    .admits(&table_costs)
 }
 
 #[cfg(test)]

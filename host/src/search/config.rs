@@ -262,8 +262,7 @@ impl SearchConfig {
         if cfg.data.channels.is_some_and(|c| !(1..=4).contains(&c)) {
             bail!(bad("data.channels", "must be between 1 and 4".into()));
         }
-        crate::spec::limits::check(&cfg.limits)
-            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        crate::spec::limits::check(&cfg.limits).map_err(|(key, what)| bad(&key, what))?;
         // Every [retrain] value (and the recipe) through the one training check.
         cfg.retrain_spec(Path::new("."), "{}".into())
             .and_then(|spec| spec.check(|k| format!("retrain.{k}")))

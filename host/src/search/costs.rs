@@ -21,47 +21,42 @@ use std::{
 /// Forward passes timed per measurement (the median counts).
 const TIMED_RUNS: usize = 5;
 
-struct Measured {
-    params: i64,
-    flops: i64,
-    latency_ms: f64,
-}
-
 fn measure(
     family: &dyn SpaceFamily,
     cfg: &SpaceConfig,
     space: &SearchSpace,
     selections: Vec<Selection>,
     example: &Tensor,
-) -> Result<Measured> {
+) -> Result<CandidateCost> {
     let arch = Architecture::new(space, selections)?;
-    measure_json(family, cfg, &arch.to_json(space), example)
+    of_architecture(family, cfg, &arch.to_json(space), example, true)
 }
 
-/// The exact parameters and multiply-adds of an architecture's child and its median
-/// latency for `example` (a batch of one) on `example`'s device.
+/// The exact parameters and multiply-adds of an architecture's child and, when
+/// `timed`, its median latency for `example` (a batch of one) on `example`'s device
+/// (else 0: timing costs forward passes a caller without a latency limit never needs).
 pub fn of_architecture(
     family: &dyn SpaceFamily,
     cfg: &SpaceConfig,
     architecture: &serde_json::Value,
     example: &Tensor,
+    timed: bool,
 ) -> Result<CandidateCost> {
-    let m = measure_json(family, cfg, architecture, example)?;
+    let child = Child::build(family, cfg, architecture, example.device())
+        .map_err(|e| PluginError::internal(format!("cost table: {e}")))?;
     Ok(CandidateCost {
-        params: m.params,
-        flops: m.flops,
-        latency_ms: m.latency_ms,
+        params: child.params() as i64,
+        flops: child.flops_for(example) as i64,
+        latency_ms: if timed {
+            median_latency(&child, example)?
+        } else {
+            0.0
+        },
     })
 }
 
-fn measure_json(
-    family: &dyn SpaceFamily,
-    cfg: &SpaceConfig,
-    architecture: &serde_json::Value,
-    example: &Tensor,
-) -> Result<Measured> {
-    let child = Child::build(family, cfg, architecture, example.device())
-        .map_err(|e| PluginError::internal(format!("cost table: {e}")))?;
+/// The median of [`TIMED_RUNS`] timed forward passes of `example`, after a warm-up.
+fn median_latency(child: &Child, example: &Tensor) -> Result<f64> {
     let mut times = Vec::with_capacity(TIMED_RUNS);
     archon_plugin_api::tch::no_grad(|| -> Result<()> {
         let _warm_up = child
@@ -79,11 +74,7 @@ fn measure_json(
         Ok(())
     })?;
     times.sort_by(f64::total_cmp);
-    Ok(Measured {
-        params: child.params() as i64,
-        flops: child.flops_for(example) as i64,
-        latency_ms: times[times.len() / 2],
-    })
+    Ok(times[times.len() / 2])
 }
 
 /// The reference selection of a choice: its first candidate (the first `n` inputs of
@@ -108,11 +99,7 @@ pub fn table(
     let reference: Vec<Selection> = space.choices().iter().map(|c| first(c.kind())).collect();
     let base = measure(family, cfg, space, reference.clone(), example)?;
     let mut table = CostTable {
-        reference: CandidateCost {
-            params: base.params,
-            flops: base.flops,
-            latency_ms: base.latency_ms,
-        },
+        reference: base.clone(),
         choices: Default::default(),
     };
     for (k, choice) in space.choices().iter().enumerate() {

@@ -24,7 +24,7 @@ pub fn check_export(
     limits: &Limits,
     example: &Tensor,
 ) -> Result<CandidateCost> {
-    let measured = costs::of_architecture(family, cfg, architecture, example)?;
+    let measured = costs::of_architecture(family, cfg, architecture, example, true)?;
     let broken: Vec<String> = limits
         .excesses(&measured)
         .into_iter()
@@ -78,8 +78,8 @@ mod tests {
         let example = Tensor::zeros([1, 1, 28, 28], (Kind::Float, Device::Cpu));
         let convs = arch(["nor_conv_3x3"; 6]);
         let skips = arch(["skip_connect"; 6]);
-        let big = costs::of_architecture(family, &cfg, &convs, &example).unwrap();
-        let small = costs::of_architecture(family, &cfg, &skips, &example).unwrap();
+        let big = costs::of_architecture(family, &cfg, &convs, &example, false).unwrap();
+        let small = costs::of_architecture(family, &cfg, &skips, &example, false).unwrap();
         assert!(small.params < big.params && small.flops < big.flops);
         let limits = Limits {
             max_params: Some((big.params - 1) as f64),

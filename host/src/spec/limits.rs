@@ -5,8 +5,9 @@
 
 use archon_plugin_api::one_shot::Limits;
 
-/// Checks each limit is a finite number > 0; the error names the key (`limits.…`).
-pub fn check(limits: &Limits) -> anyhow::Result<()> {
+/// Checks each limit is a finite number > 0; an error is (the key, e.g.
+/// `limits.max_flops`, what is wrong).
+pub fn check(limits: &Limits) -> Result<(), (String, String)> {
     for (key, value) in [
         ("max_params", limits.max_params),
         ("max_flops", limits.max_flops),
@@ -14,7 +15,10 @@ pub fn check(limits: &Limits) -> anyhow::Result<()> {
     ] {
         if let Some(v) = value {
             if !(v > 0.0 && v.is_finite()) {
-                anyhow::bail!("limits.{key}: {v} must be a finite number > 0");
+                return Err((
+                    format!("limits.{key}"),
+                    format!("{v} must be a finite number > 0"),
+                ));
             }
         }
     }
@@ -27,7 +31,10 @@ mod tests {
 
     #[test]
     fn a_limit_that_is_not_a_positive_number_is_refused_by_key() {
-        let err = |l: Limits| check(&l).unwrap_err().to_string();
+        let err = |l: Limits| {
+            let (key, what) = check(&l).unwrap_err();
+            format!("{key}: {what}")
+        };
         let e = err(Limits {
             max_flops: Some(0.0),
             ..Limits::default()

@@ -206,10 +206,15 @@ fn eta(elapsed: Duration, finished: usize, max_trials: u64, exhausted: bool) -> 
 /// The last non-empty line of a trial's `stderr.log` (at most 300 characters, without
 /// C++ frames or Rust debug forms), if any.
 fn last_error_line(log: &std::path::Path) -> Option<String> {
-    let text = std::fs::read(log).ok()?;
-    // The tail is enough: the last line is all that is shown.
-    let tail = &text[text.len().saturating_sub(16 * 1024)..];
-    let text = crate::readable_error::clean(&String::from_utf8_lossy(tail));
+    use std::io::{Read, Seek, SeekFrom};
+    // The tail is enough: the last line is all that is shown (a log can be large).
+    let mut file = std::fs::File::open(log).ok()?;
+    let len = file.metadata().ok()?.len();
+    file.seek(SeekFrom::Start(len.saturating_sub(16 * 1024)))
+        .ok()?;
+    let mut tail = Vec::new();
+    file.read_to_end(&mut tail).ok()?;
+    let text = crate::readable_error::clean(&String::from_utf8_lossy(&tail));
     let line = text.lines().rev().map(str::trim).find(|l| !l.is_empty())?;
     Some(line.chars().take(300).collect())
 }

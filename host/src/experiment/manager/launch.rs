@@ -73,7 +73,7 @@ impl Manager {
             }
             rejected += 1;
             if rejected >= limits::MAX_REJECTED_IN_A_ROW {
-                limits::too_many_rejected(&self.cfg.limits)?;
+                return Err(limits::too_many_rejected(&self.cfg.limits));
             }
         };
         self.store
