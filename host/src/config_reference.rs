@@ -3,7 +3,8 @@
 //! and its default, for experiment configs and search configs alike. A key without a
 //! doc comment fails the reference's test, so the reference never falls behind.
 
-use crate::{experiment::config::ExperimentConfig, search::SearchConfig};
+use archon_experiment::config::ExperimentConfig;
+use archon_search::SearchConfig;
 use serde_json::Value;
 
 /// One key of a config.

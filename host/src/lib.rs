@@ -1,25 +1,25 @@
-//! The archon host as a library: everything the binary does, callable from tests.
+//! The `archon` CLI: parses the command line into one validated struct, calls the crate
+//! that does the work and renders what it reports. The work lives in the host's crates,
+//! one per concern, whose arrows go one way:
+//! `archon-core` (specs, plugins, child networks, the reporter) ← `archon-store` (the
+//! SQLite store and runs folder) ← `archon-experiment` (classic experiments) and
+//! `archon-search` (the one-shot host) ← `archon-view` (the web UI) and `archon-bench`
+//! (the research benchmarks) ← this crate.
 
-pub mod budget;
-pub mod child;
-mod child_export;
 pub mod cli;
 pub mod closed_output;
 mod commands;
 pub mod config_reference;
-pub mod experiment;
-pub mod ground_truth;
-pub mod malloc;
-pub mod number;
-mod onnx;
-pub mod plugins;
-pub mod progress;
-pub mod quality;
-pub mod readable_error;
-pub mod reporter;
-pub mod search;
-pub mod spec;
-pub mod view;
+
+// The crates below, under the names the code and the tests have always used.
+pub use archon_bench::{ground_truth, quality};
+pub use archon_core::{
+    budget, child, malloc, number, plugins, progress, readable_error, reporter, spec,
+};
+pub use archon_experiment as experiment;
+pub use archon_search as search;
+pub use archon_store as store;
+pub use archon_view as view;
 
 use anyhow::Result;
 use std::process::ExitCode;
@@ -39,10 +39,7 @@ pub fn run(args: cli::Args) -> Result<ExitCode> {
         cli::Command::Score(score) => commands::score::run(&score, &search_path),
         cli::Command::View(view) => commands::view::run(&view),
         cli::Command::Report(report) => commands::view::report(&report),
-        cli::Command::Bench(cli::BenchCommand::OneShot(bench)) => {
-            commands::bench::run(&bench, &search_path)
-        }
-        cli::Command::Bench(cmd) => commands::ground_truth::run(cmd, &search_path, args.quiet),
+        cli::Command::Bench(cmd) => archon_bench::run(cmd, &search_path, args.quiet),
         cli::Command::Trial => commands::trial::run(&search_path),
         cli::Command::Version => commands::version::run(&search_path),
         cli::Command::Config(cli::ConfigCommand::Reference) => commands::config::reference(),

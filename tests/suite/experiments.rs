@@ -1,7 +1,7 @@
 //! Classic NAS experiments end to end: user trials through the stdout protocol, the
 //! built-in trial, failures of every kind, bad configs, and kill -9 / resume.
 
-use archon::experiment::store::{Store, TrialStatus};
+use archon::store::{Store, TrialStatus};
 use archon_tests::{archon, only_experiment, run, trial_config, workspace_root};
 use std::{
     path::Path,
@@ -477,13 +477,7 @@ name = "random"
 }
 
 /// Runs a failing experiment; returns its trials.
-fn run_failing(
-    config: &str,
-) -> (
-    String,
-    Vec<archon::experiment::store::TrialRecord>,
-    Duration,
-) {
+fn run_failing(config: &str) -> (String, Vec<archon::store::TrialRecord>, Duration) {
     let home = TempDir::new().unwrap();
     let runs = home.path().join("runs");
     let path = trial_config(home.path(), config);

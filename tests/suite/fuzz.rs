@@ -6,8 +6,9 @@
 //! inputs for a longer hunt); a crash found becomes a case in `found_crashes` below.
 
 use archon::{
-    experiment::{config::ExperimentConfig, protocol::parse_line, service::table::Lookup},
+    experiment::{config::ExperimentConfig, service::table::Lookup},
     search::SearchConfig,
+    store::protocol::parse_line,
 };
 use archon_plugin_api::{space::ALL_TYPES, Architecture, SearchSpace};
 use proptest::{

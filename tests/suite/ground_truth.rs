@@ -480,7 +480,7 @@ device = "cpu"
         .unwrap()
         .unwrap()
         .path();
-    let recorded = archon::experiment::store::Store::open(&dir)
+    let recorded = archon::store::Store::open(&dir)
         .unwrap()
         .meta("config")
         .unwrap()

@@ -3,8 +3,8 @@
 //! no message may carry libtorch's C++ frames or Rust's debug forms.
 
 use archon::{
-    experiment::store::{Store, TrialStatus},
     readable_error::has_internal_text,
+    store::{Store, TrialStatus},
 };
 use archon_tests::{archon, only_experiment, run};
 use std::{

@@ -2,7 +2,7 @@
 //! (checked against the table's own parameter counts), experiments never run a
 //! tuner's proposal over the limit, and bad limits are refused naming the key.
 
-use archon::experiment::store::{Store, TrialStatus};
+use archon::store::{Store, TrialStatus};
 use archon_tests::{archon, only_experiment, run, workspace_root};
 use std::path::Path;
 

@@ -3,10 +3,7 @@
 //! its experiment) and read-only commands that neither create nor migrate a store
 //! (`experiment list` survives a corrupt one).
 
-use archon::experiment::{
-    lock::ManagerLock,
-    store::{Store, TrialStatus},
-};
+use archon::store::{lock::ManagerLock, Store, TrialStatus};
 use archon_tests::{
     archon, only_experiment, run, spawn_search, tiny_darts_search, trial_config,
     wait_for_experiment,

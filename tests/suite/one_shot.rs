@@ -377,7 +377,7 @@ fn a_budget_plans_the_final_training_and_bad_recipes_are_refused_before_searchin
 
 #[test]
 fn a_killed_search_resumes_from_its_last_checkpoint() {
-    use archon::experiment::store::Store;
+    use archon::store::Store;
     let tmp = tempfile::tempdir().unwrap();
     let config = tiny_darts_search(tmp.path(), "resume", 4, 5);
     let runs = tmp.path().join("runs");
@@ -433,7 +433,7 @@ fn a_killed_search_resumes_from_its_last_checkpoint() {
 
 #[test]
 fn a_corrupt_checkpoint_is_refused_by_name() {
-    use archon::experiment::store::Store;
+    use archon::store::Store;
     let tmp = tempfile::tempdir().unwrap();
     let config = write_config(tmp.path(), "darts", "");
     let runs = tmp.path().join("runs");

@@ -3,7 +3,7 @@
 //! as batch jobs, failures, time limits, `stop`, and kill -9 of the manager followed by
 //! a resume that follows the jobs still running instead of submitting them again.
 
-use archon::experiment::store::{Store, TrialStatus};
+use archon::store::{Store, TrialStatus};
 use archon_tests::{archon, only_experiment, run, trial_config, workspace_root};
 use std::{
     path::{Path, PathBuf},

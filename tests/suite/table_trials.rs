@@ -3,7 +3,7 @@
 //! architecture is a failed trial saying which; bad tables are refused before anything
 //! runs, naming the column.
 
-use archon::experiment::store::{Store, TrialStatus};
+use archon::store::{Store, TrialStatus};
 use archon_tests::{archon, only_experiment, run};
 use std::path::Path;
 use tempfile::TempDir;

@@ -2,11 +2,9 @@
 //! end — search space, trials, results, a checkpoint and a resume — with a synthetic
 //! objective whose optimum is known, so the output can be checked by eye.
 
-use crate::{
-    cli::DemoArgs,
-    plugins::{resolve, SearchPath},
-};
+use crate::cli::DemoArgs;
 use anyhow::{bail, Context, Result};
+use archon_core::plugins::{resolve, SearchPath};
 use archon_plugin_api::{Architecture, PluginKind, SearchSpace, TunerClient};
 use std::{collections::HashSet, process::ExitCode};
 

@@ -1,18 +1,16 @@
 //! `archon experiment create|run|resume|list|show|stop|export|logs`.
 
-use super::runs::{config_dir_of, experiment_dir, id_of, interrupted_hint, record_new};
-use crate::experiment::service::TrainingService;
-use crate::{
-    cli::{ExperimentCommand, RunsDir},
-    experiment::{
-        config::ExperimentConfig,
-        manager,
-        space::search_space_json,
-        store::{ExperimentStatus, Store, TrialRecord, TrialStatus},
-    },
+use super::interrupted::interrupted_hint;
+use crate::cli::ExperimentCommand;
+use anyhow::{bail, Context, Result};
+use archon_core::{
+    args::RunsDir,
     plugins::{resolve, SearchPath},
 };
-use anyhow::{bail, Context, Result};
+use archon_experiment::service::TrainingService;
+use archon_experiment::{config::ExperimentConfig, manager, space::search_space_json};
+use archon_store::runs::{config_dir_of, experiment_dir, id_of, record_new};
+use archon_store::{ExperimentStatus, Store, TrialRecord, TrialStatus};
 use std::{
     path::{Path, PathBuf},
     process::ExitCode,
@@ -73,7 +71,7 @@ pub fn run(cmd: ExperimentCommand, search_path: &SearchPath) -> Result<ExitCode>
 
 /// Whether `config` is a one-shot search config (`archon search` runs it).
 fn is_search_config(config: &Path) -> bool {
-    std::fs::read_to_string(config).is_ok_and(|t| crate::search::SearchConfig::is_search(&t))
+    std::fs::read_to_string(config).is_ok_and(|t| archon_search::SearchConfig::is_search(&t))
 }
 
 /// Checks a config thoroughly (the tuner loads, the space builds) and records it.
@@ -81,7 +79,7 @@ fn create(config: &Path, runs: &RunsDir, search_path: &SearchPath) -> Result<Pat
     let text = std::fs::read_to_string(config)
         .with_context(|| format!("reading the experiment config {}", config.display()))?;
     let cfg = ExperimentConfig::parse(&text, config)?;
-    crate::experiment::config::check_runnable(&cfg)
+    archon_experiment::config::check_runnable(&cfg)
         .with_context(|| format!("{}", config.display()))?;
     let config_dir = config_dir_of(config)?;
     search_space_json(&cfg, &config_dir)
@@ -133,7 +131,7 @@ fn finish(dir: &Path, summary: manager::Summary) -> Result<()> {
     let store = Store::open_read_only(dir)?;
     let cfg = ExperimentConfig::parse(&store.config_text()?, Path::new("experiment.toml"))?;
     if cfg.objectives.len() > 1 {
-        let front = crate::experiment::pareto::experiment_front(&store, &cfg.objectives)?;
+        let front = archon_experiment::pareto::experiment_front(&store, &cfg.objectives)?;
         if let Some((id, field)) = front.missing.first() {
             eprintln!(
                 "warning: {} succeeded trials reported no value for an objective (e.g. trial {id} has no {field:?}); they are left out of the Pareto front",
@@ -145,7 +143,7 @@ fn finish(dir: &Path, summary: manager::Summary) -> Result<()> {
         println!(
             "best: trial {} with {}: {}",
             best.id,
-            crate::number::metric(best.final_metric.unwrap_or(f64::NAN)),
+            archon_core::number::metric(best.final_metric.unwrap_or(f64::NAN)),
             best.parameters
         );
     }
@@ -175,7 +173,7 @@ fn finished(dir: &Path, store: &Store) -> Result<()> {
     Ok(())
 }
 
-fn direction(store: &Store) -> Result<crate::experiment::config::Direction> {
+fn direction(store: &Store) -> Result<archon_experiment::config::Direction> {
     let text = store.config_text()?;
     Ok(ExperimentConfig::parse(&text, Path::new("experiment.toml"))?.direction)
 }
@@ -241,7 +239,7 @@ fn list_line(dir: &Path) -> Result<String> {
     let best = best_trials(&store, 1)?
         .first()
         .and_then(|t| t.final_metric)
-        .map(crate::number::metric)
+        .map(archon_core::number::metric)
         .unwrap_or_else(|| "-".into());
     Ok(format!(
         "{:<28} {:<9} {:>6} {:>9} {:>7}  {best}",
@@ -285,7 +283,7 @@ fn show(dir: &Path) -> Result<()> {
     );
     let cfg = ExperimentConfig::parse(&store.config_text()?, Path::new("experiment.toml"))?;
     if !cfg.objectives.is_empty() {
-        print_front(&crate::experiment::pareto::experiment_front(
+        print_front(&archon_experiment::pareto::experiment_front(
             &store,
             &cfg.objectives,
         )?);
@@ -318,7 +316,7 @@ fn show(dir: &Path) -> Result<()> {
             t.id,
             t.status.as_str(),
             t.final_metric
-                .map(crate::number::metric)
+                .map(archon_core::number::metric)
                 .unwrap_or_else(|| "-".into()),
             t.attempts,
             t.reason.unwrap_or_default()
@@ -328,7 +326,7 @@ fn show(dir: &Path) -> Result<()> {
 }
 
 /// Prints a Pareto front: its trials with their objective values and its hypervolume.
-fn print_front(front: &crate::experiment::pareto::Front) {
+fn print_front(front: &archon_experiment::pareto::Front) {
     let names: Vec<String> = front
         .objectives
         .iter()
@@ -386,7 +384,7 @@ fn stop(dir: &Path) -> Result<()> {
                         .flatten()
                 })
                 .collect();
-            crate::experiment::service::slurm::SlurmService::new(
+            archon_experiment::service::slurm::SlurmService::new(
                 &cfg.training_service,
                 &id_of(dir),
             )
@@ -426,7 +424,7 @@ fn export(dir: &Path, top: usize, format: &str) -> Result<()> {
     let cfg = ExperimentConfig::parse(&store.config_text()?, Path::new("experiment.toml"))?;
     if !cfg.objectives.is_empty() {
         // Several objectives: the export is the Pareto front.
-        let front = crate::experiment::pareto::experiment_front(&store, &cfg.objectives)?;
+        let front = archon_experiment::pareto::experiment_front(&store, &cfg.objectives)?;
         let params: std::collections::HashMap<u64, String> = store
             .trials()?
             .into_iter()

@@ -1,16 +1,12 @@
 //! `archon export ID --format F`: a finished search's retrained child, re-evaluated
 //! from its saved weights and exported.
 
-use super::runs::experiment_dir;
-use crate::{
-    child::train_child,
-    cli::ExportArgs,
-    experiment::store::Store,
-    plugins::SearchPath,
-    search::{SearchConfig, CHILD_WEIGHTS},
-    spec::Export,
-};
+use crate::cli::ExportArgs;
 use anyhow::{bail, Context, Result};
+use archon_core::{child::train_child, plugins::SearchPath, spec::Export};
+use archon_search::{SearchConfig, CHILD_WEIGHTS};
+use archon_store::runs::experiment_dir;
+use archon_store::Store;
 use std::process::ExitCode;
 
 /// Runs `archon export`.

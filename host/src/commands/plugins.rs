@@ -1,10 +1,8 @@
 //! `archon plugins list|info|check`.
 
-use crate::{
-    cli::PluginsCommand,
-    plugins::{resolve, LoadedPlugin, Registry, SearchPath},
-};
+use crate::cli::PluginsCommand;
 use anyhow::Result;
+use archon_core::plugins::{resolve, LoadedPlugin, Registry, SearchPath};
 use archon_plugin_api::{
     conformance::{check_trainer, check_tuner, ConformanceReport},
     OneShotClient, PluginKind, TunerClient, LIBTORCH_VERSION, PLUGIN_API_VERSION, TCH_VERSION,

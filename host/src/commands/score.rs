@@ -3,20 +3,16 @@
 //! ground-truth table's architectures, then with each proxy's rank agreement with the
 //! table's stand-alone accuracy.
 
-use super::space_config::space_spec;
-use crate::{
+use crate::cli::ScoreArgs;
+use anyhow::{bail, Context, Result};
+use archon_bench::ground_truth::{run::arch_key, table::Table, worker::BudgetData};
+use archon_core::args::space_spec;
+use archon_core::{
     child::architecture,
-    cli::ScoreArgs,
-    ground_truth::{
-        run::arch_key,
-        stats::{kendall, spearman, Draw},
-        table::Table,
-        worker::BudgetData,
-    },
     plugins::SearchPath,
     spec::{data, DataSpec},
+    stats::{kendall, spearman, Draw},
 };
-use anyhow::{bail, Context, Result};
 use archon_plugin_api::{tch, Architecture};
 use archon_spaces::{
     hub::{self, SpaceConfig},

@@ -1,14 +1,14 @@
 //! `archon search CONFIG`: a one-shot search recorded as an experiment.
 
-use super::runs::{config_dir_of, id_of, interrupted_hint, record_new};
-use crate::spec::ExportFormat;
-use crate::{
-    cli::SearchArgs,
-    experiment::{status::ExperimentStatus, store::Store},
-    plugins::SearchPath,
-    search::{self, RunOptions, SearchConfig},
-};
+use super::interrupted::interrupted_hint;
+use crate::cli::SearchArgs;
 use anyhow::{Context, Result};
+use archon_core::plugins::SearchPath;
+use archon_core::spec::ExportFormat;
+use archon_search as search;
+use archon_search::{RunOptions, SearchConfig};
+use archon_store::runs::{config_dir_of, id_of, record_new};
+use archon_store::{status::ExperimentStatus, Store};
 use clap::ValueEnum;
 use std::{io::IsTerminal, path::Path, process::ExitCode};
 
@@ -17,9 +17,9 @@ pub fn run(args: &SearchArgs, search_path: &SearchPath) -> Result<ExitCode> {
     let budget = args
         .budget
         .as_deref()
-        .map(|b| crate::budget::parse_duration(b, "--budget"))
+        .map(|b| archon_core::budget::parse_duration(b, "--budget"))
         .transpose()?
-        .map(crate::budget::Budget::starting_now);
+        .map(archon_core::budget::Budget::starting_now);
     let text = std::fs::read_to_string(&args.config)
         .with_context(|| format!("reading the search config {}", args.config.display()))?;
     let cfg = SearchConfig::parse(&text, &args.config)?;

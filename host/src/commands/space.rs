@@ -1,9 +1,9 @@
 //! `archon space list|show|gen`.
 
-use super::space_config::space_config;
 use crate::cli::SpaceCommand;
-use crate::plugins::SearchPath;
 use anyhow::{Context, Result};
+use archon_core::args::space_config;
+use archon_core::plugins::SearchPath;
 use archon_spaces::{hub, Child, Supernet};
 use std::process::ExitCode;
 

@@ -3,9 +3,9 @@
 //! a weighted setting (differentiable search), a fixed single path (sampling search),
 //! and for a child network. Steps are averaged after one warm-up step.
 
-use super::space_config::space_config;
-use crate::{cli::SpaceArgs, plugins::SearchPath};
 use anyhow::Result;
+use archon_core::args::space_config;
+use archon_core::{args::SpaceArgs, plugins::SearchPath};
 use archon_plugin_api::{
     space::ChoiceKind,
     tch::{Device, Kind, Tensor},
@@ -81,7 +81,7 @@ pub fn run(args: &BenchArgs, search_path: &SearchPath) -> Result<()> {
     let arch = match args.arch {
         Some(text) => archon_plugin_api::Architecture::from_json(
             &space,
-            &crate::child::architecture(text, family.name(), &cfg)?,
+            &archon_core::child::architecture(text, family.name(), &cfg)?,
         )?,
         None => space
             .architecture_at(space.size().map(|n| n / 2).unwrap_or(0))
@@ -125,7 +125,7 @@ pub fn run(args: &BenchArgs, search_path: &SearchPath) -> Result<()> {
     );
     // How close a child's training step comes to libtorch alone on its convolutions.
     let calls = child.conv_calls(&xs)?;
-    let alone_ms = super::bench::convs_alone(&calls, device, 3) * 1e3;
+    let alone_ms = archon_bench::commands::one_shot::convs_alone(&calls, device, 3) * 1e3;
     println!(
         "child step: {child_ms:.1} ms; its {} convolutions alone in libtorch: {alone_ms:.1} ms: the child trains at {:.0} % of libtorch's speed on its convolutions",
         calls.len(),

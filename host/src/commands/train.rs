@@ -1,14 +1,14 @@
 //! `archon train`: train one architecture of a space on a dataset, report its test
 //! accuracy, params and FLOPs, optionally save the weights.
 
-use super::space_config::space_spec;
-use crate::{
+use crate::cli::TrainArgs;
+use anyhow::Result;
+use archon_core::args::space_spec;
+use archon_core::{
     child::train_child,
-    cli::TrainArgs,
     plugins::SearchPath,
     spec::{DataSpec, Export, TrainSpec},
 };
-use anyhow::Result;
 use std::process::ExitCode;
 
 /// Runs `archon train`.
@@ -56,6 +56,6 @@ pub fn train_spec(args: &TrainArgs) -> Result<TrainSpec> {
         report_metrics: args.report_metrics,
         ..TrainSpec::default()
     };
-    spec.check(crate::spec::train::flag)?;
+    spec.check(archon_core::spec::train::flag)?;
     Ok(spec)
 }

@@ -9,8 +9,9 @@
 //! weights, the schedule and the data order going on where they stopped (only SGD's
 //! momentum starts again) — instead of training from scratch.
 
-use crate::{child::train_child, experiment::store::Store, plugins::SearchPath};
 use anyhow::{Context, Result};
+use archon_core::{child::train_child, plugins::SearchPath};
+use archon_store::Store;
 use std::{
     path::{Path, PathBuf},
     process::ExitCode,
@@ -23,7 +24,7 @@ pub fn run(search_path: &SearchPath) -> Result<ExitCode> {
     )?);
     let parameters = parameters()?;
     let store = Store::open_read_only(&dir)?;
-    let (cfg, config_dir) = store.experiment_config()?;
+    let (cfg, config_dir) = archon_experiment::config::ExperimentConfig::of_store(&store)?;
     let mut spec = cfg.trial_spec(&config_dir, parameters.clone())?;
     let mut checkpoint = None;
     if let Ok(budget) = std::env::var("ARCHON_BUDGET") {

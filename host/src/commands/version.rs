@@ -1,7 +1,7 @@
 //! `archon version`: versions of the host and its tensor layer, and the plugin path.
 
-use crate::plugins::SearchPath;
 use anyhow::Result;
+use archon_core::plugins::SearchPath;
 use archon_plugin_api::{LIBTORCH_VERSION, PLUGIN_API_VERSION, TCH_VERSION};
 use std::process::ExitCode;
 

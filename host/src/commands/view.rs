@@ -1,10 +1,9 @@
 //! `archon view` and `archon report`.
 
-use crate::{
-    cli::{ReportArgs, ViewArgs},
-    view::{self, ViewOptions},
-};
+use crate::cli::{ReportArgs, ViewArgs};
 use anyhow::{bail, Result};
+use archon_view as view;
+use archon_view::ViewOptions;
 use std::{io::Write, process::ExitCode};
 
 /// Runs `archon view` (until interrupted).
