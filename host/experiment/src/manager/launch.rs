@@ -182,6 +182,15 @@ impl Manager {
         if let Some(gpu) = gpu {
             env.push(("CUDA_VISIBLE_DEVICES".into(), gpu.to_string()));
         }
+        if let Some(nni) = &self.nni {
+            env.extend(nni.env(
+                &self.experiment_id,
+                id,
+                &trial_dir,
+                &self.config_dir,
+                std::env::var_os("PYTHONPATH"),
+            ));
+        }
         // Threads per trial, unless the user chose them (OMP_NUM_THREADS is inherited).
         let cores = std::thread::available_parallelism().map_or(1, usize::from);
         if let (None, Some(threads)) = (

@@ -12,6 +12,7 @@ use super::{
     assessor::MedianStop,
     config::ExperimentConfig,
     limits::Pricer,
+    nni_trial::NniTrial,
     prefilter::{self, Pick},
     service::{
         local::LocalService,
@@ -117,6 +118,8 @@ struct Manager {
     tuner: TunerClient,
     service: Box<dyn TrainingService>,
     trial_exe: PathBuf,
+    /// NNI's trial environment, for a trial command (`None`: the built-in trial).
+    nni: Option<NniTrial>,
     events_tx: mpsc::UnboundedSender<Event>,
     /// Trials to (re)start before asking the tuner for more.
     queue: VecDeque<(u64, String)>,
@@ -162,6 +165,13 @@ impl Manager {
         let tuner = load_tuner(&cfg, &config_dir, &store, search_path)?;
         let prefilter = prefilter_picks(&cfg, &config_dir, &store, search_path)?;
         let pricer = Pricer::new(&cfg, &config_dir, search_path)?;
+        let nni = match (&cfg.trial.command, &cfg.trial.table) {
+            (Some(_), None) => Some(NniTrial::install(
+                &dir,
+                &search_space_json(&cfg, &config_dir)?,
+            )?),
+            _ => None,
+        };
         store.set_status(ExperimentStatus::Running)?;
         store.set_manager_pid()?;
         let service: Box<dyn TrainingService> =
@@ -187,6 +197,7 @@ impl Manager {
             tuner,
             service,
             trial_exe: std::env::current_exe()?,
+            nni,
             events_tx,
             queue: VecDeque::new(),
             prefilter: prefilter.into_iter().enumerate().collect(),
