@@ -57,6 +57,20 @@ if [ ! -f "$dest/onnx-python/.archon-complete" ]; then
     touch "$dest/onnx-python/.archon-complete"
 fi
 
+# scikit-learn for the NNI example experiment (examples/nni-sklearn: an NNI user's trial
+# that imports sklearn), in the torch folder's sklearn-python sub-folder; the tests put it
+# on the trials' PYTHONPATH.
+SKLEARN_PACKAGES=(scikit-learn==1.6.1)
+if [ ! -f "$dest/sklearn-python/.archon-complete" ]; then
+    say "installing ${SKLEARN_PACKAGES[*]} into $dest/sklearn-python (about 20 s)"
+    rm -rf "$dest/sklearn-python.partial"
+    python3 -m pip install --quiet --no-input --disable-pip-version-check \
+        --target "$dest/sklearn-python.partial" "${SKLEARN_PACKAGES[@]}"
+    rm -rf "$dest/sklearn-python"
+    mv "$dest/sklearn-python.partial" "$dest/sklearn-python"
+    touch "$dest/sklearn-python/.archon-complete"
+fi
+
 # The project-local, git-ignored folder that .cargo/config.toml points tch at.
 if [ "$(readlink "$root/.libtorch" 2>/dev/null)" != "$dest" ]; then
     rm -rf "$root/.libtorch"

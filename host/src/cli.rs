@@ -277,15 +277,29 @@ pub struct TrainArgs {
 pub enum ExperimentCommand {
     /// Record a new experiment from a config (checked: the space builds, the tuner takes its options and the space), without running it.
     Create {
-        /// The experiment config (TOML).
-        config: PathBuf,
+        /// The experiment config: archon's TOML, or NNI's YAML (v2 or legacy v1).
+        #[arg(
+            required_unless_present = "config_flag",
+            conflicts_with = "config_flag"
+        )]
+        config: Option<PathBuf>,
+        /// The config, as nnictl spells it (`--config config.yml`).
+        #[arg(long = "config", id = "config_flag", value_name = "CONFIG")]
+        config_flag: Option<PathBuf>,
         #[command(flatten)]
         runs: RunsDir,
     },
     /// Create an experiment from a config and run it.
     Run {
-        /// The experiment config (TOML).
-        config: PathBuf,
+        /// The experiment config: archon's TOML, or NNI's YAML (v2 or legacy v1).
+        #[arg(
+            required_unless_present = "config_flag",
+            conflicts_with = "config_flag"
+        )]
+        config: Option<PathBuf>,
+        /// The config, as nnictl spells it (`--config config.yml`).
+        #[arg(long = "config", id = "config_flag", value_name = "CONFIG")]
+        config_flag: Option<PathBuf>,
         #[command(flatten)]
         runs: RunsDir,
     },

@@ -99,10 +99,16 @@ class _TrialRuntime:
         self._make_dirs()
         raw = archon.read_raw_parameters(self._env)
         space = archon.read_search_space(self._env)
+        parameters = archon.to_hpo_parameters(raw, space)
+        budget = self._env.get('ARCHON_BUDGET')
+        if budget and isinstance(parameters, dict):
+            # As NNI's Hyperband and BOHB advisors: the trial's budget is a parameter.
+            value = float(budget)
+            parameters['TRIAL_BUDGET'] = int(value) if value.is_integer() else value
         self.params = {
             'parameter_id': _int_or_none(self._env.get('ARCHON_TRIAL_ID')),
             'parameter_source': 'algorithm',
-            'parameters': archon.to_hpo_parameters(raw, space),
+            'parameters': parameters,
             'parameter_index': 0,
         }
         self._param_index = 1

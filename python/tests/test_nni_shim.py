@@ -263,6 +263,12 @@ class ArchonTrialTests(unittest.TestCase):
             self.assertIsNone(rt.get_next_parameter())
         self.assertIsNone(rt.get_current_parameter())
 
+    def test_budget_is_trial_budget_as_under_nnis_hyperband(self):
+        rt, _ = archon_runtime(self.PARAMS, ARCHON_BUDGET='9')
+        self.assertEqual(rt.get_next_parameter(), {'lr': 0.01, 'opt': 'adam', 'TRIAL_BUDGET': 9})
+        rt, _ = archon_runtime(self.PARAMS, ARCHON_BUDGET='2.5')
+        self.assertEqual(rt.get_next_parameter()['TRIAL_BUDGET'], 2.5)
+
     def test_ids(self):
         rt, _ = archon_runtime(self.PARAMS, ARCHON_EXPERIMENT_ID='exp', ARCHON_TRIAL_ID='12')
         self.assertEqual((rt.experiment_id, rt.trial_id, rt.sequence_id), ('exp', '12', 12))

@@ -13,6 +13,7 @@ mod ground_truth;
 mod hostile;
 mod limits;
 mod managers;
+mod nni_configs;
 mod nni_trials;
 mod one_shot;
 mod one_shot_sampling;

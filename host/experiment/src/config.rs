@@ -17,9 +17,12 @@ pub use archon_core::spec::{resolve_relative, SpaceSection};
 #[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TrialSection {
-    /// A user command (program and arguments), run in the config file's folder. Without
+    /// A user command (program and arguments), run in `directory`. Without
     /// it, the built-in trial trains a child of the built-in space.
     pub command: Option<Vec<String>>,
+    /// The trial command's working directory (relative to the config file; default: the
+    /// config file's folder), as NNI's `trialCodeDirectory`.
+    pub directory: Option<PathBuf>,
     /// Built-in trial: the dataset (as `archon train --dataset`).
     #[serde(default = "default_dataset")]
     pub dataset: String,
@@ -326,19 +329,24 @@ impl ExperimentConfig {
 
     /// A space from exactly one source, and a trial that can train it.
     fn check_space_and_trial(&self, bad: &Bad<'_>) -> Result<()> {
-        match (&self.space.builtin, &self.space.file) {
-            (Some(_), Some(_)) => {
-                return Err(bad(
-                    "space.file",
-                    "give either space.builtin or space.file, not both".into(),
-                ))
-            }
-            (None, None) => return Err(bad(
+        let given = [
+            ("space.builtin", self.space.builtin.is_some()),
+            ("space.file", self.space.file.is_some()),
+            ("space.json", self.space.json.is_some()),
+        ];
+        match given.iter().filter(|(_, set)| *set).map(|(k, _)| *k).collect::<Vec<_>>()[..] {
+            [] => return Err(bad(
                 "space",
-                "missing: give space.builtin (see `archon space list`) or space.file (NNI JSON)"
+                "missing: give space.builtin (see `archon space list`), space.file or space.json (NNI JSON)"
                     .into(),
             )),
-            _ => {}
+            [_] => {}
+            [_, second, ..] => {
+                return Err(bad(
+                    second,
+                    "give one of space.builtin, space.file and space.json".into(),
+                ))
+            }
         }
         match (&self.trial.table, &self.trial.metric, &self.trial.command) {
             (Some(_), None, _) => {
@@ -652,7 +660,10 @@ name = "random"
             "builtin = \"nas-bench-201\"",
             "builtin = \"darts\"\nfile = \"x.json\"",
         ));
-        assert!(e.contains("give either space.builtin or space.file"), "{e}");
+        assert!(
+            e.contains("give one of space.builtin, space.file and space.json"),
+            "{e}"
+        );
     }
 
     #[test]

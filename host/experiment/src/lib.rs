@@ -7,6 +7,7 @@ pub mod config;
 pub mod hyperparameters;
 pub mod limits;
 pub mod manager;
+pub mod nni_config;
 pub mod nni_trial;
 pub mod objective;
 pub mod pareto;

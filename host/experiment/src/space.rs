@@ -1,5 +1,5 @@
 //! The search space of a classic experiment as NNI JSON text: read from the config's
-//! `space.file`, or generated from the built-in space and its options.
+//! `space.file` or given inline in `space.json`, or generated from the built-in space and its options.
 
 use super::config::{resolve_relative, ExperimentConfig};
 use anyhow::{Context, Result};
@@ -8,6 +8,10 @@ use std::path::Path;
 
 /// The search space of `cfg` (from the folder `config_dir`) as NNI JSON text.
 pub fn search_space_json(cfg: &ExperimentConfig, config_dir: &Path) -> Result<String> {
+    if let Some(text) = &cfg.space.json {
+        archon_plugin_api::SearchSpace::from_json_str(text).context("space.json")?;
+        return Ok(text.clone());
+    }
     if let Some(file) = &cfg.space.file {
         let path = resolve_relative(config_dir, file);
         let text = std::fs::read_to_string(&path)

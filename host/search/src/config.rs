@@ -222,9 +222,13 @@ impl SearchConfig {
                 "missing: one-shot search needs a built-in space (see `archon space list`)".into(),
             ));
         }
-        if cfg.space.file.is_some() {
+        if cfg.space.file.is_some() || cfg.space.json.is_some() {
             return Err(bad(
-                "space.file",
+                if cfg.space.file.is_some() {
+                    "space.file"
+                } else {
+                    "space.json"
+                },
                 "one-shot search builds a supernet, which needs a built-in space, not a JSON file"
                     .into(),
             ));

@@ -6,9 +6,14 @@ use anyhow::{bail, Context, Result};
 use archon_core::{
     args::RunsDir,
     plugins::{resolve, SearchPath},
+    reporter,
 };
 use archon_experiment::service::TrainingService;
-use archon_experiment::{config::ExperimentConfig, manager, space::search_space_json};
+use archon_experiment::{
+    config::{resolve_relative, ExperimentConfig},
+    manager, nni_config,
+    space::search_space_json,
+};
 use archon_store::runs::{config_dir_of, experiment_dir, id_of, record_new};
 use archon_store::{ExperimentStatus, Store, TrialRecord, TrialStatus};
 use std::{
@@ -19,11 +24,21 @@ use std::{
 /// Runs an `experiment` subcommand.
 pub fn run(cmd: ExperimentCommand, search_path: &SearchPath) -> Result<ExitCode> {
     match cmd {
-        ExperimentCommand::Create { config, runs } => {
+        ExperimentCommand::Create {
+            config,
+            config_flag,
+            runs,
+        } => {
+            let config = either(config, config_flag)?;
             let dir = create(&config, &runs, search_path)?;
             println!("created experiment {}", id_of(&dir));
         }
-        ExperimentCommand::Run { config, runs } => {
+        ExperimentCommand::Run {
+            config,
+            config_flag,
+            runs,
+        } => {
+            let config = either(config, config_flag)?;
             if is_search_config(&config) {
                 return super::search::run(
                     &crate::cli::SearchArgs {
@@ -69,6 +84,11 @@ pub fn run(cmd: ExperimentCommand, search_path: &SearchPath) -> Result<ExitCode>
     Ok(ExitCode::SUCCESS)
 }
 
+/// The config given as an argument or with `--config` (clap requires one).
+fn either(config: Option<PathBuf>, flag: Option<PathBuf>) -> Result<PathBuf> {
+    config.or(flag).context("give the experiment config")
+}
+
 /// Whether `config` is a one-shot search config (`archon search` runs it).
 fn is_search_config(config: &Path) -> bool {
     std::fs::read_to_string(config).is_ok_and(|t| archon_search::SearchConfig::is_search(&t))
@@ -76,12 +96,29 @@ fn is_search_config(config: &Path) -> bool {
 
 /// Checks a config thoroughly (the tuner loads, the space builds) and records it.
 fn create(config: &Path, runs: &RunsDir, search_path: &SearchPath) -> Result<PathBuf> {
-    let text = std::fs::read_to_string(config)
+    let mut text = std::fs::read_to_string(config)
         .with_context(|| format!("reading the experiment config {}", config.display()))?;
+    if nni_config::is_nni_config(config) {
+        let converted = nni_config::convert(&text, config)?;
+        for line in &converted.ignored {
+            reporter::warning(format!("{}: {line}", config.display()));
+        }
+        text = converted.toml;
+    }
     let cfg = ExperimentConfig::parse(&text, config)?;
     archon_experiment::config::check_runnable(&cfg)
         .with_context(|| format!("{}", config.display()))?;
     let config_dir = config_dir_of(config)?;
+    if let Some(dir) = &cfg.trial.directory {
+        let dir = resolve_relative(&config_dir, dir);
+        if !dir.is_dir() {
+            bail!(
+                "{}: trial.directory: {} is not a folder",
+                config.display(),
+                dir.display()
+            );
+        }
+    }
     search_space_json(&cfg, &config_dir)
         .with_context(|| format!("{}: [space]", config.display()))?;
     if cfg.trial.table.is_some() {

@@ -12,6 +12,9 @@ pub struct SpaceSection {
     pub builtin: Option<String>,
     /// An NNI-format search space JSON file (relative to the config file).
     pub file: Option<PathBuf>,
+    /// An NNI-format search space inline, as JSON text (what an NNI config's inline
+    /// `searchSpace` becomes).
+    pub json: Option<String>,
     /// The built-in space's options.
     #[serde(default)]
     #[schemars(with = "serde_json::Map<String, serde_json::Value>")]

@@ -149,6 +149,14 @@ impl Manager {
         Ok(())
     }
 
+    /// Where a trial command runs: `trial.directory`, else the config file's folder.
+    fn code_dir(&self) -> std::path::PathBuf {
+        match &self.cfg.trial.directory {
+            Some(dir) => crate::config::resolve_relative(&self.config_dir, dir),
+            None => self.config_dir.clone(),
+        }
+    }
+
     /// How to run attempt `attempt` of trial `id` (with `ARCHON_BUDGET` when the tuner
     /// gave it a budget, `ARCHON_RESUME_FROM` when it promotes another trial).
     pub(super) fn trial_spec(
@@ -187,7 +195,7 @@ impl Manager {
                 &self.experiment_id,
                 id,
                 &trial_dir,
-                &self.config_dir,
+                &self.code_dir(),
                 std::env::var_os("PYTHONPATH"),
             ));
         }
@@ -222,7 +230,7 @@ impl Manager {
                 None => vec![self.trial_exe.display().to_string(), "trial".into()],
             },
             env,
-            cwd: self.config_dir.clone(),
+            cwd: self.code_dir(),
             log_dir: trial_dir,
             timeout: self.cfg.trial_timeout(),
             grace: Duration::from_secs(self.cfg.training_service.grace_seconds),

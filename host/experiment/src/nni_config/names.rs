@@ -1,0 +1,231 @@
+//! NNI's built-in tuner, advisor and assessor names, and what archon runs for each.
+
+use anyhow::{bail, Result};
+use serde_json::{Map, Value};
+
+/// The archon tuner for NNI's `name` (a tuner's or an advisor's, case as NNI accepts
+/// it), with `classArgs` turned into its options (`optimize_mode` is taken out before:
+/// it is the experiment's direction). Names archon does not provide are refused with the
+/// closest tuner it does.
+pub fn tuner(
+    key: &str,
+    name: &str,
+    class_args: &Map<String, Value>,
+) -> Result<(String, Map<String, Value>)> {
+    let lower = name.to_ascii_lowercase();
+    let (plugin, allowed): (&str, &[&str]) = match lower.as_str() {
+        "random" | "randomtuner" => ("random", &["seed"]),
+        "gridsearch" | "gridsearchtuner" => ("grid", &[]),
+        "tpe" => (
+            "tpe",
+            &[
+                "seed",
+                "tpe_args",
+                "parallel_optimize",
+                "constant_liar_type",
+            ],
+        ),
+        "evolution" => ("evolution", &["population_size"]),
+        "ppotuner" => (
+            "ppo",
+            &[
+                "trials_per_update",
+                "epochs_per_update",
+                "minibatch_size",
+                "ent_coef",
+                "lr",
+                "vf_coef",
+                "max_grad_norm",
+                "gamma",
+                "lam",
+                "cliprange",
+            ],
+        ),
+        "hyperband" => ("hyperband", &["R", "eta", "exec_mode"]),
+        "bohb" => (
+            "bohb",
+            &[
+                "min_budget",
+                "max_budget",
+                "eta",
+                "min_points_in_model",
+                "top_n_percent",
+                "num_samples",
+                "random_fraction",
+                "config_space",
+            ],
+        ),
+        _ => bail!("{key}: {name:?} {}", unsupported(&lower)),
+    };
+    let mut options = Map::new();
+    for (k, v) in class_args {
+        if !allowed.contains(&k.as_str()) {
+            bail!(
+                "{key}: classArgs.{k}: not an argument of NNI's {name} that archon's `{plugin}` \
+                 takes (it takes: {})",
+                if allowed.is_empty() {
+                    "none".to_string()
+                } else {
+                    allowed.join(", ")
+                }
+            );
+        }
+        match (plugin, k.as_str()) {
+            // TPE's arguments live in `tpe_args` (NNI ≥ 2.7) or at the top (older).
+            ("tpe", "tpe_args") => {
+                let Value::Object(args) = v else {
+                    bail!("{key}: classArgs.tpe_args: expected a mapping, found {v}");
+                };
+                for (k, v) in args {
+                    options.insert(k.clone(), v.clone());
+                }
+            }
+            ("tpe", "parallel_optimize") => {} // archon's TPE always handles running trials
+            ("tpe", "constant_liar_type") => {
+                options.insert("constant_liar".into(), v.clone());
+            }
+            ("hyperband", "R") => {
+                options.insert("max_budget".into(), v.clone());
+            }
+            ("hyperband", "exec_mode") if v.as_str() != Some("parallelism") => bail!(
+                "{key}: classArgs.exec_mode: {v}: archon runs Hyperband's brackets as NNI's \
+                 \"parallelism\" mode (a free slot starts the next bracket), not one at a time"
+            ),
+            ("hyperband", "exec_mode") => {}
+            ("bohb", "config_space") => bail!(
+                "{key}: classArgs.config_space: a ConfigSpace file is not read; give the space as \
+                 searchSpaceFile (NNI JSON)"
+            ),
+            _ => {
+                options.insert(k.clone(), v.clone());
+            }
+        }
+    }
+    Ok((plugin.to_string(), options))
+}
+
+/// Why NNI's tuner `lower` (lower case) is not run, with the closest archon tuner.
+fn unsupported(lower: &str) -> String {
+    let closest = match lower {
+        "anneal" => "Evolution (archon's `evolution`: mutation around the best so far)",
+        "gptuner" | "metistuner" | "smac" | "dngotuner" => {
+            "TPE (archon's `tpe`: model-based, like it)"
+        }
+        "pbttuner" => "Hyperband or BOHB (archon's `hyperband`/`bohb`: trials at growing budgets)",
+        "batchtuner" => "GridSearch (archon's `grid`, over a `choice` of the batch)",
+        "networkmorphism" => "a one-shot search (`archon search`)",
+        _ => {
+            return "is not a built-in NNI tuner archon knows (archon runs: TPE, Random, \
+                    GridSearch, Evolution, PPOTuner, Hyperband, BOHB); for your own tuner \
+                    class, see className"
+                .into()
+        }
+    };
+    format!("is not provided by archon; the closest is {closest}")
+}
+
+/// The archon assessor for NNI's assessor `name` with its `classArgs` (without
+/// `optimize_mode`): its `start_step`.
+pub fn assessor(key: &str, name: &str, class_args: &Map<String, Value>) -> Result<usize> {
+    match name.to_ascii_lowercase().as_str() {
+        "medianstop" => {}
+        "curvefitting" => bail!(
+            "{key}: {name:?} is not provided by archon; the closest is Medianstop \
+             (`name: Medianstop`: stops a trial below the median of the others at the same step)"
+        ),
+        _ => bail!(
+            "{key}: {name:?} is not a built-in NNI assessor archon knows (archon runs: Medianstop)"
+        ),
+    }
+    let mut start_step = 1;
+    for (k, v) in class_args {
+        match k.as_str() {
+            "start_step" => {
+                start_step = v.as_u64().filter(|&s| s >= 1).ok_or_else(|| {
+                    anyhow::anyhow!("{key}: classArgs.start_step: {v} is not a whole number ≥ 1")
+                })? as usize;
+            }
+            _ => bail!("{key}: classArgs.{k}: not an argument of Medianstop (it takes start_step)"),
+        }
+    }
+    Ok(start_step)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn args(v: Value) -> Map<String, Value> {
+        v.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn builtin_names_map_with_their_arguments() {
+        let (p, o) = tuner(
+            "tuner.name",
+            "TPE",
+            &args(json!({"seed": 3, "tpe_args": {"n_startup_jobs": 5}})),
+        )
+        .unwrap();
+        assert_eq!(
+            (p.as_str(), o),
+            ("tpe", args(json!({"seed": 3, "n_startup_jobs": 5})))
+        );
+        let (p, o) = tuner(
+            "advisor.name",
+            "Hyperband",
+            &args(json!({"R": 27, "eta": 3})),
+        )
+        .unwrap();
+        assert_eq!(
+            (p.as_str(), o),
+            ("hyperband", args(json!({"max_budget": 27, "eta": 3})))
+        );
+        assert_eq!(
+            tuner("tuner.name", "GridSearch", &Map::new()).unwrap().0,
+            "grid"
+        );
+        assert_eq!(
+            assessor(
+                "assessor.name",
+                "Medianstop",
+                &args(json!({"start_step": 4}))
+            )
+            .unwrap(),
+            4
+        );
+    }
+
+    #[test]
+    fn names_archon_lacks_are_refused_with_the_closest() {
+        let e = tuner("tuner.name", "Anneal", &Map::new())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains(
+                "tuner.name: \"Anneal\" is not provided by archon; the closest is Evolution"
+            ),
+            "{e}"
+        );
+        let e = tuner("tuner.name", "SMAC", &Map::new())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("the closest is TPE"), "{e}");
+        let e = tuner("tuner.name", "Nonesuch", &Map::new())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("not a built-in NNI tuner"), "{e}");
+        let e = assessor("assessor.name", "Curvefitting", &Map::new())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("the closest is Medianstop"), "{e}");
+        let e = tuner("tuner.name", "Evolution", &args(json!({"sample_size": 3})))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("classArgs.sample_size: not an argument of NNI's Evolution"),
+            "{e}"
+        );
+    }
+}

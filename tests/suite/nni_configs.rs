@@ -1,0 +1,141 @@
+//! NNI users' experiment folders run unchanged: `examples/nni-sklearn` is laid out as
+//! NNI's own sklearn examples are (an NNI v2 `config.yml`, its legacy v1 twin, an NNI
+//! search space and a trial that imports `nni` and scikit-learn). `archon experiment
+//! run config.yml` runs it; the v1 config records the same experiment; nnictl's
+//! `--config` spelling works; a config archon cannot honour is refused before anything
+//! runs, naming the key.
+
+use archon::store::{Store, TrialStatus};
+use archon_tests::{archon, only_experiment, run, workspace_root};
+use std::path::{Path, PathBuf};
+use tempfile::TempDir;
+
+fn example(name: &str) -> PathBuf {
+    workspace_root().join("examples/nni-sklearn").join(name)
+}
+
+/// `archon experiment ARGS --runs-dir RUNS` with scikit-learn (installed by
+/// scripts/setup.sh) on the trials' path, as an NNI user's environment has it.
+fn experiment(home: &Path, args: &[&str], runs: &Path) -> (i32, String, String) {
+    let sklearn = workspace_root().join(".libtorch/sklearn-python");
+    assert!(
+        sklearn.join(".archon-complete").is_file(),
+        "scikit-learn is missing: run bash scripts/setup.sh"
+    );
+    run(archon(home)
+        .env("PYTHONPATH", &sklearn)
+        .arg("experiment")
+        .args(args)
+        .arg("--runs-dir")
+        .arg(runs))
+}
+
+#[test]
+fn an_nni_v2_config_runs_unchanged_and_its_v1_twin_records_the_same_experiment() {
+    let home = TempDir::new().unwrap();
+    let runs = home.path().join("runs");
+    let config = example("config.yml");
+    let (code, out, err) = experiment(home.path(), &["run", config.to_str().unwrap()], &runs);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(out.contains(": 12 succeeded, 0 failed"), "{out}\n{err}");
+    assert!(
+        !err.contains("warning"),
+        "every key of NNI's example has an effect or none to have: {err}"
+    );
+    let dir = only_experiment(&runs);
+    let id = dir.file_name().unwrap().to_str().unwrap().to_string();
+    assert!(id.starts_with("svc_digits-"), "{id}");
+    let store = Store::open(&dir).unwrap();
+    let trials = store.trials().unwrap();
+    assert_eq!(trials.len(), 12);
+    for t in &trials {
+        assert_eq!(t.status, TrialStatus::Succeeded, "trial {}", t.id);
+        // The SVC's test accuracy on the digits, and the training accuracy before it.
+        let metrics = store.metrics(t.id).unwrap();
+        assert_eq!(metrics.len(), 2, "trial {}", t.id);
+        let accuracy = t.final_metric.unwrap();
+        assert!(
+            accuracy > 0.1 && accuracy <= 1.0,
+            "trial {}: {accuracy}",
+            t.id
+        );
+    }
+    // TPE (seeded) keeps the best trial; some kernel on the digits exceeds 95 %.
+    let best = trials
+        .iter()
+        .filter_map(|t| t.final_metric)
+        .fold(0.0, f64::max);
+    assert!(best > 0.95, "{best}");
+    // The experiment shows and exports as any other.
+    let (code, out, _) = experiment(home.path(), &["show", &id], &runs);
+    assert_eq!(code, 0);
+    assert_eq!(out.matches("SUCCEEDED").count(), 12, "{out}");
+    let (code, out, _) = experiment(home.path(), &["export", &id, "--top", "1"], &runs);
+    assert_eq!(code, 0);
+    let exported: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(exported[0]["metric"].as_f64(), Some(best));
+
+    // The legacy v1 config, given as nnictl users type it, records the same experiment.
+    let runs_v1 = home.path().join("runs-v1");
+    let v1 = example("config_v1.yml");
+    let (code, out, err) = experiment(
+        home.path(),
+        &["create", "--config", v1.to_str().unwrap()],
+        &runs_v1,
+    );
+    assert_eq!(code, 0, "{out}\n{err}");
+    let twin = Store::open(&only_experiment(&runs_v1)).unwrap();
+    assert_eq!(twin.config_text().unwrap(), store.config_text().unwrap());
+}
+
+#[test]
+fn an_nni_config_archon_cannot_honour_is_refused_before_anything_runs() {
+    let home = TempDir::new().unwrap();
+    let folder = home.path().join("exp");
+    std::fs::create_dir(&folder).unwrap();
+    for file in ["main.py", "search_space.json"] {
+        std::fs::copy(example(file), folder.join(file)).unwrap();
+    }
+    let base = std::fs::read_to_string(example("config.yml")).unwrap();
+    let runs = home.path().join("runs");
+    for (change, expected) in [
+        (
+            ("platform: local", "platform: remote"),
+            "trainingService.platform: \"remote\"",
+        ),
+        (
+            ("name: TPE", "name: SMAC"),
+            "tuner.name: \"SMAC\" is not provided by archon; the closest is TPE",
+        ),
+        (
+            ("useAnnotation: false", "useAnnotation: true"),
+            "useAnnotation: NNI annotations",
+        ),
+        (
+            ("trialCodeDirectory: .", "trialCodeDirectory: ./missing"),
+            "trial.directory:",
+        ),
+        (
+            (
+                "searchSpaceFile: search_space.json",
+                "searchSpaceFile: nowhere.json",
+            ),
+            "nowhere.json",
+        ),
+    ] {
+        let config = folder.join("config.yml");
+        assert!(base.contains(change.0));
+        std::fs::write(&config, base.replace(change.0, change.1)).unwrap();
+        let (code, out, err) = experiment(home.path(), &["run", config.to_str().unwrap()], &runs);
+        assert_ne!(code, 0, "{change:?}: {out}");
+        assert!(err.contains(expected), "{change:?}: {err}");
+        assert!(
+            err.contains("config.yml"),
+            "{change:?}: the file is named: {err}"
+        );
+        assert!(
+            !runs.exists() || std::fs::read_dir(&runs).unwrap().next().is_none(),
+            "nothing recorded"
+        );
+    }
+}
