@@ -37,8 +37,9 @@ fn info_reports_build_versions() {
     );
 }
 
-const ALL_PLUGINS: [&str; 17] = [
+const ALL_PLUGINS: [&str; 18] = [
     "random",
+    "anneal",
     "grid",
     "evolution",
     "ppo",
@@ -184,7 +185,7 @@ fn unknown_plugin_name_lists_what_exists() {
     assert_eq!(code, 1);
     assert!(err.contains("no plugin named \"nosuch\""), "{err}");
     assert!(
-        err.contains("found: asha, bohb, cdarts, darts, enas, evolution, gdas, grid, hyperband, nsga2, pdarts, ppo, proxyless, random, spos, textnas, tpe"),
+        err.contains("found: anneal, asha, bohb, cdarts, darts, enas, evolution, gdas, grid, hyperband, nsga2, pdarts, ppo, proxyless, random, spos, textnas, tpe"),
         "{err}"
     );
 }

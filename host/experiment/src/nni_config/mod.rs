@@ -120,7 +120,7 @@ fn from_v2(c: &Map<String, Value>) -> Result<Converted> {
                 let section = object(key, value)?;
                 let (name, args, mode) = algorithm(key, section)?;
                 agree(&mut direction, mode, key)?;
-                let (plugin, options) = names::tuner(&format!("{key}.name"), &name, &args)?;
+                let (plugin, options) = names::tuner(key, &name, &args)?;
                 let mut tuner = toml::Table::new();
                 tuner.insert("name".into(), plugin.into());
                 tuner.insert("options".into(), to_toml(&Value::Object(options))?);
@@ -129,7 +129,7 @@ fn from_v2(c: &Map<String, Value>) -> Result<Converted> {
             "assessor" => {
                 let (name, args, mode) = algorithm(key, object(key, value)?)?;
                 agree(&mut direction, mode, key)?;
-                let start_step = names::assessor("assessor.name", &name, &args)?;
+                let start_step = names::assessor(key, &name, &args)?;
                 let mut assessor = toml::Table::new();
                 assessor.insert("name".into(), "medianstop".into());
                 assessor.insert("start_step".into(), (start_step as i64).into());

@@ -26,6 +26,7 @@ pub fn tuner(
             ],
         ),
         "evolution" => ("evolution", &["population_size"]),
+        "anneal" => ("anneal", &["seed"]),
         "ppotuner" => (
             "ppo",
             &[
@@ -55,13 +56,13 @@ pub fn tuner(
                 "config_space",
             ],
         ),
-        _ => bail!("{key}: {name:?} {}", unsupported(&lower)),
+        _ => bail!("{key}.name: {name:?} {}", unsupported(&lower)),
     };
     let mut options = Map::new();
     for (k, v) in class_args {
         if !allowed.contains(&k.as_str()) {
             bail!(
-                "{key}: classArgs.{k}: not an argument of NNI's {name} that archon's `{plugin}` \
+                "{key}.classArgs.{k}: not an argument of NNI's {name} that archon's `{plugin}` \
                  takes (it takes: {})",
                 if allowed.is_empty() {
                     "none".to_string()
@@ -74,7 +75,7 @@ pub fn tuner(
             // TPE's arguments live in `tpe_args` (NNI ≥ 2.7) or at the top (older).
             ("tpe", "tpe_args") => {
                 let Value::Object(args) = v else {
-                    bail!("{key}: classArgs.tpe_args: expected a mapping, found {v}");
+                    bail!("{key}.classArgs.tpe_args: expected a mapping, found {v}");
                 };
                 for (k, v) in args {
                     options.insert(k.clone(), v.clone());
@@ -88,12 +89,12 @@ pub fn tuner(
                 options.insert("max_budget".into(), v.clone());
             }
             ("hyperband", "exec_mode") if v.as_str() != Some("parallelism") => bail!(
-                "{key}: classArgs.exec_mode: {v}: archon runs Hyperband's brackets as NNI's \
+                "{key}.classArgs.exec_mode: {v}: archon runs Hyperband's brackets as NNI's \
                  \"parallelism\" mode (a free slot starts the next bracket), not one at a time"
             ),
             ("hyperband", "exec_mode") => {}
             ("bohb", "config_space") => bail!(
-                "{key}: classArgs.config_space: a ConfigSpace file is not read; give the space as \
+                "{key}.classArgs.config_space: a ConfigSpace file is not read; give the space as \
                  searchSpaceFile (NNI JSON)"
             ),
             _ => {
@@ -107,7 +108,6 @@ pub fn tuner(
 /// Why NNI's tuner `lower` (lower case) is not run, with the closest archon tuner.
 fn unsupported(lower: &str) -> String {
     let closest = match lower {
-        "anneal" => "Evolution (archon's `evolution`: mutation around the best so far)",
         "gptuner" | "metistuner" | "smac" | "dngotuner" => {
             "TPE (archon's `tpe`: model-based, like it)"
         }
@@ -116,8 +116,7 @@ fn unsupported(lower: &str) -> String {
         "networkmorphism" => "a one-shot search (`archon search`)",
         _ => {
             return "is not a built-in NNI tuner archon knows (archon runs: TPE, Random, \
-                    GridSearch, Evolution, PPOTuner, Hyperband, BOHB); for your own tuner \
-                    class, see className"
+                    Anneal, GridSearch, Evolution, PPOTuner, Hyperband, BOHB)"
                 .into()
         }
     };
@@ -130,11 +129,11 @@ pub fn assessor(key: &str, name: &str, class_args: &Map<String, Value>) -> Resul
     match name.to_ascii_lowercase().as_str() {
         "medianstop" => {}
         "curvefitting" => bail!(
-            "{key}: {name:?} is not provided by archon; the closest is Medianstop \
+            "{key}.name: {name:?} is not provided by archon; the closest is Medianstop \
              (`name: Medianstop`: stops a trial below the median of the others at the same step)"
         ),
         _ => bail!(
-            "{key}: {name:?} is not a built-in NNI assessor archon knows (archon runs: Medianstop)"
+            "{key}.name: {name:?} is not a built-in NNI assessor archon knows (archon runs: Medianstop)"
         ),
     }
     let mut start_step = 1;
@@ -142,10 +141,10 @@ pub fn assessor(key: &str, name: &str, class_args: &Map<String, Value>) -> Resul
         match k.as_str() {
             "start_step" => {
                 start_step = v.as_u64().filter(|&s| s >= 1).ok_or_else(|| {
-                    anyhow::anyhow!("{key}: classArgs.start_step: {v} is not a whole number ≥ 1")
+                    anyhow::anyhow!("{key}.classArgs.start_step: {v} is not a whole number ≥ 1")
                 })? as usize;
             }
-            _ => bail!("{key}: classArgs.{k}: not an argument of Medianstop (it takes start_step)"),
+            _ => bail!("{key}.classArgs.{k}: not an argument of Medianstop (it takes start_step)"),
         }
     }
     Ok(start_step)
@@ -182,10 +181,7 @@ mod tests {
             (p.as_str(), o),
             ("hyperband", args(json!({"max_budget": 27, "eta": 3})))
         );
-        assert_eq!(
-            tuner("tuner.name", "GridSearch", &Map::new()).unwrap().0,
-            "grid"
-        );
+        assert_eq!(tuner("tuner", "GridSearch", &Map::new()).unwrap().0, "grid");
         assert_eq!(
             assessor(
                 "assessor.name",
@@ -199,28 +195,24 @@ mod tests {
 
     #[test]
     fn names_archon_lacks_are_refused_with_the_closest() {
-        let e = tuner("tuner.name", "Anneal", &Map::new())
+        let e = tuner("tuner", "GPTuner", &Map::new())
             .unwrap_err()
             .to_string();
         assert!(
-            e.contains(
-                "tuner.name: \"Anneal\" is not provided by archon; the closest is Evolution"
-            ),
+            e.contains("tuner.name: \"GPTuner\" is not provided by archon; the closest is TPE"),
             "{e}"
         );
-        let e = tuner("tuner.name", "SMAC", &Map::new())
-            .unwrap_err()
-            .to_string();
+        let e = tuner("tuner", "SMAC", &Map::new()).unwrap_err().to_string();
         assert!(e.contains("the closest is TPE"), "{e}");
-        let e = tuner("tuner.name", "Nonesuch", &Map::new())
+        let e = tuner("tuner", "Nonesuch", &Map::new())
             .unwrap_err()
             .to_string();
         assert!(e.contains("not a built-in NNI tuner"), "{e}");
-        let e = assessor("assessor.name", "Curvefitting", &Map::new())
+        let e = assessor("assessor", "Curvefitting", &Map::new())
             .unwrap_err()
             .to_string();
         assert!(e.contains("the closest is Medianstop"), "{e}");
-        let e = tuner("tuner.name", "Evolution", &args(json!({"sample_size": 3})))
+        let e = tuner("tuner", "Evolution", &args(json!({"sample_size": 3})))
             .unwrap_err()
             .to_string();
         assert!(

@@ -147,6 +147,18 @@ fn keys_archon_cannot_honour_are_refused_by_name() {
             "nonsense: not a key of NNI's experiment config",
         ),
         (
+            "multiThread: true\n",
+            "multiThread: archon's tuners are called from one thread",
+        ),
+        (
+            "experimentType: nas\n",
+            "experimentType: \"nas\": archon reads NNI's HPO experiments",
+        ),
+        (
+            "assessor: {name: Medianstop, classArgs: {start_step: 0}}\n",
+            "classArgs.start_step: 0 is not a whole number",
+        ),
+        (
             "assessor: {name: Curvefitting}\n",
             "assessor.name: \"Curvefitting\" is not provided by archon",
         ),
@@ -173,12 +185,46 @@ fn keys_archon_cannot_honour_are_refused_by_name() {
         assert!(e.contains("config.yml (NNI config, v2)"), "{e}");
     }
     let e = refusal(
-        "searchSpaceFile: s.json\ntrialCommand: t\ntrialConcurrency: 1\ntuner: {name: Anneal}\n",
+        "searchSpaceFile: s.json\ntrialCommand: t\ntrialConcurrency: 1\ntuner: {name: MetisTuner}\n",
     );
     assert!(
-        e.contains("tuner.name: \"Anneal\" is not provided by archon; the closest is Evolution"),
+        e.contains("tuner.name: \"MetisTuner\" is not provided by archon; the closest is TPE"),
         "{e}"
     );
+    assert_eq!(
+        archon("searchSpaceFile: s.json\ntrialCommand: t\ntrialConcurrency: 1\ntuner: {name: Anneal}\n")["tuner"]["name"].as_str(),
+        Some("anneal")
+    );
+    for (tuner, expected) in [
+        ("{name: PBTTuner}", "the closest is Hyperband or BOHB"),
+        ("{name: BatchTuner}", "the closest is GridSearch"),
+        (
+            "{name: NetworkMorphism}",
+            "the closest is a one-shot search",
+        ),
+        ("{name: DNGOTuner}", "the closest is TPE"),
+        (
+            "{name: Hyperband, classArgs: {exec_mode: serial}}",
+            "classArgs.exec_mode: \"serial\"",
+        ),
+        (
+            "{name: BOHB, classArgs: {config_space: cs.json}}",
+            "classArgs.config_space",
+        ),
+        (
+            "{name: TPE, includeIntermediateResults: true}",
+            "learn from final results only",
+        ),
+        (
+            "{name: TPE, classArgs: {optimize_mode: sideways}}",
+            "optimize_mode: \"sideways\"",
+        ),
+    ] {
+        let e = refusal(&format!(
+            "searchSpaceFile: s.json\ntrialCommand: t\ntrialConcurrency: 1\ntuner: {tuner}\n"
+        ));
+        assert!(e.contains(expected), "{tuner}: {e}");
+    }
     let e = refusal("searchSpaceFile: s.json\ntrialCommand: t\ntrialConcurrency: 1\ntuner: {className: my.Tuner, codeDirectory: .}\n");
     assert!(
         e.contains("tuner.className: archon does not run Python tuner classes yet"),

@@ -1,0 +1,245 @@
+//! The anneal tuner.
+
+use archon_plugin_api::{
+    plugin_options,
+    space::{standard_normal, unit, ChoiceKind, Numeric, Prior, Real},
+    Architecture, Metric, OptimizeMode, OptionSet, Options, ParameterId, PluginError, Result,
+    SearchSpace, Selection, Tuner,
+};
+use archon_plugin_support::{bad_state, SeededRng};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::{HashMap, HashSet};
+
+/// How many annealed draws to try for an unseen architecture before drawing at random.
+const DRAWS: usize = 200;
+
+plugin_options! {
+    /// The anneal tuner's options (hyperopt's defaults).
+    pub struct AnnealOptions {
+        /// Whether a larger or a smaller metric is better.
+        pub optimize_mode: OptimizeMode = OptimizeMode::Maximize,
+        /// The mean rank (1: the best) of the trial a proposal starts from.
+        pub avg_best_idx: f64 = 2.0,
+        /// How fast proposals narrow: `shrinking = 1 / (1 + results · shrink_coef)`.
+        pub shrink_coef: f64 = 0.1,
+        /// The generator's seed (drawn from the OS when absent, kept in the saved state).
+        pub seed: Option<u64> = None,
+    }
+}
+
+/// Annealing around good trials (options: [`AnnealOptions`]).
+pub struct AnnealTuner {
+    maximize: bool,
+    avg_best_idx: f64,
+    shrink_coef: f64,
+    rng: SeededRng,
+    space: Option<SearchSpace>,
+    state: State,
+}
+
+/// Everything that changes as the search goes (saved and restored).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct State {
+    /// Every result: (architecture, metric).
+    history: Vec<(Vec<Selection>, f64)>,
+    /// Proposed, not yet ended.
+    pending: HashMap<u64, Vec<Selection>>,
+    /// Every architecture proposed or reported.
+    seen: HashSet<Vec<Selection>>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Saved {
+    rng: SeededRng,
+    state: State,
+}
+
+impl AnnealTuner {
+    fn space(&self) -> Result<&SearchSpace> {
+        self.space
+            .as_ref()
+            .ok_or_else(|| PluginError::invalid_state("no search space yet"))
+    }
+
+    /// The trial a proposal starts from: the k-th best result, k geometric with mean
+    /// `avg_best_idx` (capped at the number of results).
+    fn good_trial(&mut self) -> Vec<Selection> {
+        let mut ranked: Vec<&(Vec<Selection>, f64)> = self.state.history.iter().collect();
+        ranked.sort_by(|a, b| {
+            let order = a.1.total_cmp(&b.1);
+            if self.maximize {
+                order.reverse()
+            } else {
+                order
+            }
+        });
+        // Geometric on 1, 2, … with success probability 1 / avg_best_idx.
+        let p: f64 = 1.0 / self.avg_best_idx;
+        let mut k = 0;
+        if p < 1.0 {
+            let u = 1.0 - unit(&mut |n| self.rng.below(n)); // in (0, 1]
+            k = ((u.ln() / (1.0 - p).ln()).ceil() as usize).saturating_sub(1);
+        }
+        ranked[k.min(ranked.len() - 1)].0.clone()
+    }
+
+    /// An annealed neighbour of `good` (`shrinking` in (0, 1]).
+    fn neighbour(
+        &mut self,
+        space: &SearchSpace,
+        good: &[Selection],
+        shrinking: f64,
+    ) -> Vec<Selection> {
+        let mut child =
+            archon_plugin_support::evolution::mutate(space, good, shrinking, &mut self.rng);
+        for (i, choice) in space.choices().iter().enumerate() {
+            if let ChoiceKind::Numeric(numeric) = choice.kind() {
+                let value = match good[i] {
+                    Selection::Number(Real(x)) => anneal(numeric, x, shrinking, &mut self.rng),
+                    _ => numeric.sample(&mut |n| self.rng.below(n)),
+                };
+                child[i] = Selection::Number(Real(value));
+            }
+        }
+        space.canonical(child)
+    }
+}
+
+/// A value drawn near `value`: a window `shrinking` times the prior's range wide (slid
+/// inside the bounds) for uniform types, N(value, `shrinking`·σ) for normal ones; in
+/// the prior's space (logarithms for log types), then rounded and clipped as NNI does.
+fn anneal(numeric: &Numeric, value: f64, shrinking: f64, rng: &mut SeededRng) -> f64 {
+    let x = numeric.draw_of_value(value);
+    let draw = match numeric.prior() {
+        Prior::Uniform { low, high } => {
+            let half = 0.5 * (high - low) * shrinking;
+            let middle = x.clamp(low + half, high - half);
+            middle - half + 2.0 * half * unit(&mut |n| rng.below(n))
+        }
+        Prior::Normal { sigma, .. } => {
+            x + sigma * shrinking * standard_normal(&mut |n| rng.below(n))
+        }
+    };
+    numeric.value_of_draw(draw)
+}
+
+impl Tuner for AnnealTuner {
+    /// Every type: numbers are annealed around good values, categorical choices
+    /// redrawn with a shrinking probability.
+    const SUPPORTED_TYPES: &'static [&'static str] = &archon_plugin_api::space::ALL_TYPES;
+
+    fn new(options: &Options) -> Result<Self> {
+        let options = AnnealOptions::from_options(options, "anneal")?;
+        if !(options.avg_best_idx.is_finite() && options.avg_best_idx >= 1.0) {
+            return Err(PluginError::invalid_input(format!(
+                "options: \"avg_best_idx\" is the mean rank of the trial a proposal starts from: at least 1, found {}",
+                options.avg_best_idx
+            )));
+        }
+        if !(options.shrink_coef.is_finite() && options.shrink_coef >= 0.0) {
+            return Err(PluginError::invalid_input(format!(
+                "options: \"shrink_coef\" must be 0 or more, found {}",
+                options.shrink_coef
+            )));
+        }
+        Ok(AnnealTuner {
+            maximize: options.optimize_mode == OptimizeMode::Maximize,
+            avg_best_idx: options.avg_best_idx,
+            shrink_coef: options.shrink_coef,
+            rng: SeededRng::from_seed(options.seed),
+            space: None,
+            state: State::default(),
+        })
+    }
+
+    fn update_search_space(&mut self, space: &SearchSpace) -> Result<()> {
+        self.space = Some(space.clone());
+        self.state = State::default();
+        Ok(())
+    }
+
+    fn generate_parameters(&mut self, id: ParameterId) -> Result<Option<Architecture>> {
+        let space = self.space()?.clone();
+        if space
+            .size()
+            .is_some_and(|n| self.state.seen.len() as u128 >= n)
+        {
+            return Ok(None);
+        }
+        let mut child = None;
+        if !self.state.history.is_empty() {
+            let shrinking = 1.0 / (1.0 + self.state.history.len() as f64 * self.shrink_coef);
+            for _ in 0..DRAWS {
+                let good = self.good_trial();
+                let candidate = self.neighbour(&space, &good, shrinking);
+                if !self.state.seen.contains(&candidate) {
+                    child = Some(candidate);
+                    break;
+                }
+            }
+        }
+        let child = match child {
+            Some(c) => c,
+            None => {
+                let rng = &mut self.rng;
+                match space.sample_unseen(&self.state.seen, &mut |n| rng.below(n)) {
+                    Some(c) => c,
+                    None => return Ok(None),
+                }
+            }
+        };
+        self.state.seen.insert(child.clone());
+        self.state.pending.insert(id, child.clone());
+        Architecture::new(&space, child).map(Some)
+    }
+
+    fn receive_trial_result(
+        &mut self,
+        id: ParameterId,
+        parameters: &Architecture,
+        metric: &Metric,
+    ) -> Result<()> {
+        self.state.pending.remove(&id);
+        let selections = parameters.selections().to_vec();
+        // A trial this tuner did not propose (the pre-filter's) is never proposed again.
+        self.state.seen.insert(selections.clone());
+        self.state.history.push((selections, metric.default));
+        Ok(())
+    }
+
+    fn trial_end(&mut self, id: ParameterId, _success: bool) -> Result<()> {
+        self.state.pending.remove(&id);
+        Ok(())
+    }
+
+    fn save_state(&self) -> Result<Value> {
+        let saved = Saved {
+            rng: self.rng.clone(),
+            state: self.state.clone(),
+        };
+        serde_json::to_value(saved).map_err(|e| PluginError::internal(format!("saving state: {e}")))
+    }
+
+    fn load_state(&mut self, state: &Value) -> Result<()> {
+        let saved: Saved =
+            serde_json::from_value(state.clone()).map_err(|e| bad_state("anneal-tuner", e))?;
+        let space = self.space()?.clone();
+        let fits = saved
+            .state
+            .seen
+            .iter()
+            .chain(saved.state.history.iter().map(|(s, _)| s))
+            .all(|s| Architecture::new(&space, s.clone()).is_ok());
+        if !fits {
+            return Err(PluginError::invalid_input(
+                "saved state: its architectures do not fit the current search space",
+            ));
+        }
+        self.rng = saved.rng;
+        self.state = saved.state;
+        Ok(())
+    }
+}
