@@ -75,6 +75,9 @@ fn from_v2(c: &Map<String, Value>) -> Result<Converted> {
             "experimentName" => {
                 out.insert("name".into(), slug(&string(key, value)?).into());
             }
+            "searchSpaceFile" | "searchSpace" if out.contains_key("space") => {
+                bail!("{key}: give searchSpaceFile or searchSpace, not both (NNI refuses both too)")
+            }
             "searchSpaceFile" => {
                 let mut space = toml::Table::new();
                 space.insert("file".into(), string(key, value)?.into());

@@ -151,6 +151,10 @@ fn keys_archon_cannot_honour_are_refused_by_name() {
             "multiThread: archon's tuners are called from one thread",
         ),
         (
+            "searchSpace: {x: {_type: choice, _value: [1]}}\n",
+            "searchSpace: give searchSpaceFile or searchSpace, not both",
+        ),
+        (
             "experimentType: nas\n",
             "experimentType: \"nas\": archon reads NNI's HPO experiments",
         ),
