@@ -13,5 +13,5 @@ pub mod scheduled;
 mod seeded_rng;
 pub mod tpe_model;
 
-pub use saved_state::{load_state, present, save_state};
+pub use saved_state::{check_architectures_fit, load_state, present, save_state};
 pub use seeded_rng::{bad_state, SeededRng};

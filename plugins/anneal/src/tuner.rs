@@ -6,7 +6,7 @@ use archon_plugin_api::{
     Architecture, Metric, OptimizeMode, OptionSet, Options, ParameterId, PluginError, Result,
     SearchSpace, Selection, Tuner,
 };
-use archon_plugin_support::{bad_state, SeededRng};
+use archon_plugin_support::{check_architectures_fit, load_state, save_state, SeededRng};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
@@ -216,28 +216,22 @@ impl Tuner for AnnealTuner {
     }
 
     fn save_state(&self) -> Result<Value> {
-        let saved = Saved {
+        save_state(&Saved {
             rng: self.rng.clone(),
             state: self.state.clone(),
-        };
-        serde_json::to_value(saved).map_err(|e| PluginError::internal(format!("saving state: {e}")))
+        })
     }
 
     fn load_state(&mut self, state: &Value) -> Result<()> {
-        let saved: Saved =
-            serde_json::from_value(state.clone()).map_err(|e| bad_state("anneal-tuner", e))?;
-        let space = self.space()?.clone();
-        let fits = saved
-            .state
-            .seen
-            .iter()
-            .chain(saved.state.history.iter().map(|(s, _)| s))
-            .all(|s| Architecture::new(&space, s.clone()).is_ok());
-        if !fits {
-            return Err(PluginError::invalid_input(
-                "saved state: its architectures do not fit the current search space",
-            ));
-        }
+        let saved: Saved = load_state("anneal-tuner", state)?;
+        check_architectures_fit(
+            self.space()?,
+            saved
+                .state
+                .seen
+                .iter()
+                .chain(saved.state.history.iter().map(|(s, _)| s)),
+        )?;
         self.rng = saved.rng;
         self.state = saved.state;
         Ok(())
