@@ -40,15 +40,9 @@ class NoMoreTrialError(Exception):
         return self.errorinfo
 
 
-__all__ = [
-    'get_next_parameter',
-    'get_next_parameters',
-    'get_current_parameter',
-    'report_intermediate_result',
-    'report_final_result',
-    'get_experiment_id',
-    'get_trial_id',
-    'get_sequence_id',
+from . import trial as _trial
+
+__all__ = _trial.__all__ + [
     'enable_global_logging',
     'silence_stdout',
     'ClassArgsValidator',

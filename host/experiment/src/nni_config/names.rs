@@ -140,9 +140,7 @@ pub fn assessor(key: &str, name: &str, class_args: &Map<String, Value>) -> Resul
     for (k, v) in class_args {
         match k.as_str() {
             "start_step" => {
-                start_step = v.as_u64().filter(|&s| s >= 1).ok_or_else(|| {
-                    anyhow::anyhow!("{key}.classArgs.start_step: {v} is not a whole number ≥ 1")
-                })? as usize;
+                start_step = super::positive(&format!("{key}.classArgs.start_step"), v)? as usize;
             }
             _ => bail!("{key}.classArgs.{k}: not an argument of Medianstop (it takes start_step)"),
         }

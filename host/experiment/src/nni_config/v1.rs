@@ -2,6 +2,7 @@
 //! (`authorName`, `maxExecDuration`, `trainingServicePlatform`, `searchSpacePath`,
 //! `trial: {command, codeDir, gpuNum}`, `localConfig`, `builtinTunerName`, …).
 
+use super::object;
 use anyhow::{bail, Result};
 use serde_json::{Map, Value};
 
@@ -115,10 +116,4 @@ fn algorithm(section: &str, v1: &Map<String, Value>) -> Result<Map<String, Value
         v2.insert("className".into(), Value::String(full));
     }
     Ok(v2)
-}
-
-fn object<'a>(key: &str, value: &'a Value) -> Result<&'a Map<String, Value>> {
-    value
-        .as_object()
-        .ok_or_else(|| anyhow::anyhow!("{key}: expected a mapping of keys, found {value}"))
 }
