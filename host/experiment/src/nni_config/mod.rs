@@ -226,16 +226,18 @@ fn local_service(ts: &Map<String, Value>, ignored: &mut Vec<String>) -> Result<O
 /// NNI's `gpuIndices`: a list, one number, or a comma-separated string.
 fn gpu_indices(v: &Value) -> Result<Vec<u32>> {
     let bad = || anyhow::anyhow!("trainingService.gpuIndices: {v} is not a list of GPU indices");
+    let index = |x: &Value| {
+        x.as_u64()
+            .and_then(|g| u32::try_from(g).ok())
+            .ok_or_else(bad)
+    };
     match v {
-        Value::Number(n) => Ok(vec![n.as_u64().ok_or_else(bad)? as u32]),
+        Value::Number(_) => Ok(vec![index(v)?]),
         Value::String(s) => s
             .split(',')
             .map(|p| p.trim().parse::<u32>().map_err(|_| bad()))
             .collect(),
-        Value::Array(a) => a
-            .iter()
-            .map(|x| x.as_u64().map(|g| g as u32).ok_or_else(bad))
-            .collect(),
+        Value::Array(a) => a.iter().map(index).collect(),
         _ => Err(bad()),
     }
 }
@@ -304,7 +306,9 @@ fn seconds(key: &str, v: &Value) -> Result<u64> {
         return Ok(n);
     }
     let text = v.as_str().ok_or_else(bad)?.trim();
-    let (number, unit) = text.split_at(text.len().saturating_sub(1));
+    // The last character is the unit (split at a character boundary: `10µ` is text too).
+    let split = text.char_indices().last().map_or(0, |(i, _)| i);
+    let (number, unit) = text.split_at(split);
     let factor = match unit {
         "s" => 1.0,
         "m" => 60.0,

@@ -265,8 +265,17 @@ fn durations_and_gpus_as_nni_writes_them() {
     assert_eq!(seconds("k", &serde_json::json!("2d")).unwrap(), 172_800);
     assert_eq!(seconds("k", &serde_json::json!("1.5h")).unwrap(), 5_400);
     assert_eq!(seconds("k", &serde_json::json!(90)).unwrap(), 90);
+    // A unit of several bytes is an error, not a split inside a character.
+    for bad in ["10µ", "ч", "", "5 weeks"] {
+        let e = seconds("k", &serde_json::json!(bad))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("is not a duration"), "{bad:?}: {e}");
+    }
     assert_eq!(gpu_indices(&serde_json::json!("0, 2")).unwrap(), vec![0, 2]);
     assert_eq!(gpu_indices(&serde_json::json!(1)).unwrap(), vec![1]);
+    // An index past u32 is refused, not wrapped round to a small one.
+    assert!(gpu_indices(&serde_json::json!([4294967297u64])).is_err());
     let c = archon(
         "searchSpaceFile: s.json\ntrialCommand: t\ntrialConcurrency: 1\ntuner: {name: Random}\n\
          trialGpuNumber: 1\ntrainingService: {platform: local, gpuIndices: [1, 3]}\n",
