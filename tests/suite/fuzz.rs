@@ -6,7 +6,7 @@
 //! inputs for a longer hunt); a crash found becomes a case in `found_crashes` below.
 
 use archon::{
-    experiment::{config::ExperimentConfig, service::table::Lookup},
+    experiment::{config::ExperimentConfig, nni_config, service::table::Lookup},
     search::SearchConfig,
     store::protocol::parse_line,
 };
@@ -136,7 +136,7 @@ fn the_search_space_parser_never_panics() {
 
 /// A config with one line changed: its value replaced by a hostile one, the line
 /// dropped or duplicated, or junk inserted.
-fn mutated(base: &'static str) -> impl Strategy<Value = String> {
+fn mutated(base: &'static str, sep: char) -> impl Strategy<Value = String> {
     let lines = base.lines().count();
     let hostile = prop::sample::select(vec![
         "0",
@@ -156,6 +156,10 @@ fn mutated(base: &'static str) -> impl Strategy<Value = String> {
         "\"-5m\"",
         "[1, \"a\"]",
         "{ x = 1 }",
+        "10µ",
+        "\"ч\"",
+        "null",
+        "4294967297",
     ]);
     (0..lines, 0..4u8, hostile).prop_map(move |(at, how, value)| {
         base.lines()
@@ -165,13 +169,13 @@ fn mutated(base: &'static str) -> impl Strategy<Value = String> {
                     return vec![line.to_string()];
                 }
                 match how {
-                    0 => match line.split_once('=') {
-                        Some((key, _)) => vec![format!("{key}= {value}")],
+                    0 => match line.split_once(sep) {
+                        Some((key, _)) => vec![format!("{key}{sep} {value}")],
                         None => vec![line.to_string()],
                     },
                     1 => vec![],
                     2 => vec![line.to_string(), line.to_string()],
-                    _ => vec![format!("junk_{i} = {value}"), line.to_string()],
+                    _ => vec![format!("junk_{i} {sep} {value}"), line.to_string()],
                 }
             })
             .collect::<Vec<_>>()
@@ -233,21 +237,78 @@ max_flops = 1e7
 fn the_config_parsers_never_panic() {
     assert!(ExperimentConfig::parse(EXPERIMENT, Path::new("e.toml")).is_ok());
     assert!(SearchConfig::parse(SEARCH, Path::new("s.toml")).is_ok());
-    fuzz(mutated(EXPERIMENT), |text| {
+    fuzz(mutated(EXPERIMENT, '='), |text| {
         if let Ok(cfg) = ExperimentConfig::parse(&text, Path::new("e.toml")) {
             let _ = archon::experiment::config::check_runnable(&cfg);
             let _ = cfg.max_duration();
         }
         Ok(())
     });
-    fuzz(mutated(SEARCH), |text| {
+    fuzz(mutated(SEARCH, '='), |text| {
         if let Ok(cfg) = SearchConfig::parse(&text, Path::new("s.toml")) {
             let _ = cfg.retrain_spec(Path::new("."), "{}".into());
             let _ = cfg.algorithm_options();
         }
         Ok(())
     });
+    // NNI's YAML configs, v2 and legacy v1: converted or refused, and a conversion is
+    // archon config text that its own parser reads or refuses.
+    for base in [NNI_V2, NNI_V1] {
+        assert!(nni_config::convert(base, Path::new("c.yml")).is_ok());
+        fuzz(mutated(base, ':'), |text| {
+            if let Ok(c) = nni_config::convert(&text, Path::new("c.yml")) {
+                let _ = ExperimentConfig::parse(&c.toml, Path::new("c.yml"));
+            }
+            Ok(())
+        });
+    }
 }
+
+const NNI_V2: &str = "experimentName: fuzz
+searchSpaceFile: search_space.json
+trialCommand: python3 main.py
+trialCodeDirectory: .
+trialConcurrency: 2
+trialGpuNumber: 0
+maxTrialNumber: 10
+maxExperimentDuration: 1h
+maxTrialDuration: 10m
+tuner:
+  name: TPE
+  classArgs:
+    optimize_mode: maximize
+    seed: 7
+assessor:
+  name: Medianstop
+  classArgs:
+    start_step: 2
+trainingService:
+  platform: local
+  gpuIndices: 0,1
+  maxTrialNumberPerGpu: 1
+logLevel: info
+";
+
+const NNI_V1: &str = "authorName: fuzz
+experimentName: fuzz
+trialConcurrency: 1
+maxExecDuration: 1h
+maxTrialNum: 10
+trainingServicePlatform: local
+searchSpacePath: search_space.json
+useAnnotation: false
+tuner:
+  builtinTunerName: Hyperband
+  classArgs:
+    optimize_mode: maximize
+    R: 27
+trial:
+  command: python3 main.py
+  codeDir: .
+  gpuNum: 0
+localConfig:
+  maxTrialNumPerGpu: 1
+";
 
 /// Table text: a header and rows of fields from a hostile vocabulary, joined by one
 /// delimiter, sometimes as JSON Lines.
