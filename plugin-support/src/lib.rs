@@ -2,9 +2,11 @@
 //! Third-party plugins may use them too; they are ordinary Rust, not part of the ABI.
 
 pub mod brackets;
+pub mod budget;
 pub mod decisions;
 pub mod evolution;
 pub mod fidelity;
+pub mod neighbours;
 pub mod one_shot;
 pub mod pareto;
 pub mod parzen;

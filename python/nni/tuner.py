@@ -1,6 +1,7 @@
 """Base class of tuners, with NNI's interface.
 
-archon does not run Python tuners yet; this lets code that defines one import.
+archon runs a subclass through its ``python`` tuner plugin (NNI's ``className`` +
+``codeDirectory`` + ``classArgs``), hosted by :mod:`nni.runtime.tuner_bridge`.
 """
 
 from __future__ import annotations

@@ -587,6 +587,94 @@ class SubprocessTests(unittest.TestCase):
         self.assertTrue(out[3].endswith('] Final result: 0.75'), out)
         self.assertIn('RuntimeWarning: Running trial code without runtime', proc.stderr)
 
+class HpoToArchonTests(unittest.TestCase):
+    SPACE = {
+        'x': {'_type': 'randint', '_value': [1.5, 10]},
+        'op': {'_type': 'choice', '_value': ['a', 1, True]},
+        'lr': {'_type': 'loguniform', '_value': [0.001, 0.1]},
+        'layer': {'_type': 'choice', '_value': [
+            {'_name': 'empty'},
+            {'_name': 'conv', 'k': {'_type': 'choice', '_value': [3, 5]}}]},
+        'in': {'_type': 'input_choice', '_value': {'candidates': ['p', 'q', 'r'], 'n_chosen': 2}},
+    }
+
+    def test_plain_values_get_their_indices(self):
+        got = archon.from_hpo_parameters(
+            {'x': 4, 'op': 1, 'lr': 0.01, 'layer': {'_name': 'conv', 'k': 5}, 'in': ['r', 'p']},
+            self.SPACE)
+        self.assertEqual(got, {
+            'x': {'_value': 4, '_idx': 2},  # randint's lower bound 1.5 rounds up to 2
+            'op': {'_value': 1, '_idx': 1},  # 1 is not True
+            'lr': {'_value': 0.01},
+            'layer': {'_value': 'conv', '_idx': 1, 'k': {'_value': 5, '_idx': 1}},
+            'in': {'_value': ['p', 'r'], '_idx': [0, 2]},
+        })
+        self.assertEqual(archon.from_hpo_parameters({'op': True}, self.SPACE)['op'],
+                         {'_value': True, '_idx': 2})
+        self.assertEqual(archon.from_hpo_parameters({'layer': 'empty'}, self.SPACE)['layer'],
+                         {'_value': 'empty', '_idx': 0})
+        self.assertEqual(archon.from_hpo_parameters({'x': 4.0}, self.SPACE)['x'],
+                         {'_value': 4, '_idx': 2})
+        with self.assertRaisesRegex(ValueError, 'x: 4.5 is not an integer'):
+            archon.from_hpo_parameters({'x': 4.5}, self.SPACE)
+
+    def test_round_trip_through_hpo_form(self):
+        raw = {'layer': {'_value': 'conv', '_idx': 1, 'k': {'_value': 3, '_idx': 0}},
+               'lr': {'_value': 0.05}}
+        hpo = archon.to_hpo_parameters(raw, self.SPACE)
+        self.assertEqual(hpo, {'layer': {'_name': 'conv', 'k': 3}, 'lr': 0.05})
+        self.assertEqual(archon.from_hpo_parameters(hpo, self.SPACE), raw)
+
+    def test_a_value_outside_the_space_names_the_parameter(self):
+        with self.assertRaisesRegex(ValueError, "op: 'z' is not one of the choice's values"):
+            archon.from_hpo_parameters({'op': 'z'}, self.SPACE)
+
+
+class TunerBridgeTests(unittest.TestCase):
+    def test_the_bridge_hosts_a_tuner_class(self):
+        with tempfile.TemporaryDirectory() as d:
+            Path(d, 'mine.py').write_text(textwrap.dedent('''
+                import nni
+                from nni.tuner import Tuner
+                class Mine(Tuner):
+                    def __init__(self, start):
+                        self.x = start
+                        print('to stderr, not the protocol')
+                    def update_search_space(self, space):
+                        pass
+                    def generate_parameters(self, pid, **kw):
+                        if self.x > 2:
+                            raise nni.NoMoreTrialError('done')
+                        self.x += 1
+                        return {'op': 'b', 'lr': 0.01}
+            '''))
+            requests = [
+                {'op': 'update_search_space', 'search_space': {
+                    'op': {'_type': 'choice', '_value': ['a', 'b']},
+                    'lr': {'_type': 'uniform', '_value': [0, 1]}}},
+                {'op': 'generate_parameters', 'id': 0},
+                {'op': 'generate_parameters', 'id': 1},
+                {'op': 'receive_trial_result', 'id': 99, 'value': 0.5,
+                 'parameters': {'op': {'_value': 'a', '_idx': 0}, 'lr': {'_value': 0.5}}},
+                {'op': 'nonsense'},
+            ]
+            env = dict(os.environ, PYTHONPATH=f'{SHIM_DIR}:{d}',
+                       ARCHON_TUNER_CLASS='mine.Mine', ARCHON_TUNER_ARGS='{"start": 2}')
+            proc = subprocess.run([sys.executable, '-m', 'nni.runtime.tuner_bridge'], cwd=d,
+                                  env=env, capture_output=True, text=True, timeout=60,
+                                  input=''.join(json.dumps(r) + '\n' for r in requests))
+            replies = [json.loads(line) for line in proc.stdout.splitlines()]
+            self.assertEqual(replies[0], {'ok': True, 'ready': 'mine.Mine'})
+            self.assertEqual(replies[1], {'ok': True})
+            self.assertEqual(replies[2]['parameters'],
+                             {'op': {'_value': 'b', '_idx': 1}, 'lr': {'_value': 0.01}})
+            self.assertEqual(replies[3], {'ok': False, 'no_more_trials': True,
+                                          'error': 'no more parameters'})
+            # A trial the class did not generate (the pre-filter's) is not its business.
+            self.assertEqual(replies[4], {'ok': True, 'skipped': True})
+            self.assertFalse(replies[5]['ok'])
+            self.assertIn('to stderr', proc.stderr)
+
 
 if __name__ == '__main__':
     unittest.main()

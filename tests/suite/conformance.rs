@@ -31,6 +31,11 @@ fn every_plugin_passes_the_kit() {
         assert!(crates.contains(&expected.to_string()), "{crates:?}");
     }
     for name in crates {
+        // `python` hosts a user's class, which decides what it proposes: the bridge
+        // is tested with real classes in its crate and in tests/suite/nni_configs.rs.
+        if name == "archon-python" {
+            continue;
+        }
         let plugin = load(&library(&name)).unwrap_or_else(|e| panic!("{e}"));
         assert!(!plugin.kinds.is_empty(), "{name} declares no kind");
         if plugin.kinds.contains(&PluginKind::Tuner) {

@@ -709,3 +709,134 @@ recipe = "final"
     assert_ne!(code, 0);
     assert!(stderr.contains("--seeds: 0 runs nothing"), "{stderr}");
 }
+
+#[test]
+fn bench_tuners_runs_test_functions_and_sums_up_several_problems() {
+    let home = tempfile::tempdir().unwrap();
+    let table = complete_table(home.path());
+    let (code, stdout, stderr) = run(archon(home.path())
+        .args([
+            "bench", "tuners", "--json", "--seeds", "2", "--trials", "12",
+        ])
+        .args(["--tuners", "random,local_search"])
+        .arg("--table")
+        .arg(format!("fn:branin,{}", table.display())));
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let branin = &report["problems"][0];
+    assert_eq!(branin["table"], "fn:branin");
+    // The value is −f: never above −f* = −0.397887.
+    assert!((branin["optimum"].as_f64().unwrap() + 0.397887).abs() < 1e-5);
+    for t in branin["tuners"].as_array().unwrap() {
+        assert_eq!(t["unanswered"], 0, "{t}");
+        for b in t["best"].as_array().unwrap() {
+            let b = b.as_f64().unwrap();
+            assert!(b <= -0.397887 && b > -400.0, "{b}");
+        }
+    }
+    let summary = &report["summary"];
+    assert_eq!(summary["problems"][1], table.display().to_string());
+    let rows = summary["tuners"].as_array().unwrap();
+    assert_eq!(rows[0]["tuner"], "random");
+    assert_eq!(rows[0]["gains"], serde_json::json!([0.0, 0.0]));
+    assert_eq!(rows[1]["ranks"].as_array().unwrap().len(), 2);
+    // The text summary names both problems.
+    let (code, stdout, stderr) = run(archon(home.path())
+        .args(["bench", "tuners", "--seeds", "1", "--trials", "5"])
+        .args(["--tuners", "random,gp", "--table", "fn:hartmann3,fn:branin"]));
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains("Gain over random search") && stdout.contains("fn:hartmann3"),
+        "{stdout}"
+    );
+    // Refusals name what is wrong.
+    let (code, _, stderr) =
+        run(archon(home.path()).args(["bench", "tuners", "--table", "fn:nope"]));
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("\"nope\" is not a built-in test function"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = run(archon(home.path()).args([
+        "bench",
+        "tuners",
+        "--tuners",
+        "hyperband",
+        "--table",
+        "fn:branin",
+    ]));
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("multi-fidelity tuners need budgets"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn an_experiment_answered_by_a_test_function_and_its_refusals() {
+    let home = tempfile::tempdir().unwrap();
+    let config = home.path().join("f.toml");
+    let write = |trial: &str, space: &str| {
+        std::fs::write(
+            &config,
+            format!(
+                "name = \"f\"\ndirection = \"maximize\"\nmax_trials = 6\nseed = 1\n[space]\n{space}\n[trial]\n{trial}\n[tuner]\nname = \"random\"\n"
+            ),
+        )
+        .unwrap();
+    };
+    let space = r#"json = '{"x0": {"_type": "uniform", "_value": [-5, 10]}, "x1": {"_type": "quniform", "_value": [0, 15, 1]}}'"#;
+    write(r#"function = "branin""#, space);
+    let runs = home.path().join("runs");
+    let (code, stdout, stderr) = run(archon(home.path())
+        .args(["experiment", "run"])
+        .arg(&config)
+        .arg("--runs-dir")
+        .arg(&runs));
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    let dir = std::fs::read_dir(&runs)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let store = archon::store::Store::open(&dir).unwrap();
+    let trials = store.trials().unwrap();
+    assert_eq!(trials.len(), 6);
+    for t in &trials {
+        assert_eq!(t.status, archon::store::TrialStatus::Succeeded, "{t:?}");
+        // The value is −branin: at most −0.397887; `loss` is reported beside it.
+        assert!(t.final_metric.unwrap() <= -0.397887, "{t:?}");
+        let raw = store.final_metric_raw(t.id).unwrap().unwrap();
+        assert!(raw.contains("\"loss\""), "{raw}");
+    }
+    for (trial, words) in [
+        (
+            r#"function = "nope""#,
+            "\"nope\" is not a built-in test function",
+        ),
+        (
+            "function = \"branin\"\ncommand = [\"true\"]",
+            "a test function answers trials by itself: remove trial.command",
+        ),
+    ] {
+        write(trial, space);
+        let (code, _, stderr) = run(archon(home.path())
+            .args(["experiment", "create"])
+            .arg(&config));
+        assert_eq!(code, 1, "{trial}");
+        assert!(
+            stderr.contains(words) && stderr.contains("trial.function"),
+            "{trial}: {stderr}"
+        );
+    }
+    write(r#"function = "hartmann3""#, space);
+    let (code, _, stderr) = run(archon(home.path())
+        .args(["experiment", "create"])
+        .arg(&config));
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("trial.function \"hartmann3\" takes x0, x1, x2; the space has no \"x2\""),
+        "{stderr}"
+    );
+}

@@ -105,7 +105,7 @@ fn an_nni_config_archon_cannot_honour_is_refused_before_anything_runs() {
         ),
         (
             ("name: TPE", "name: SMAC"),
-            "tuner.name: \"SMAC\" is not provided by archon; the closest is TPE",
+            "tuner.name: \"SMAC\" is not provided by archon; the closest is GPTuner",
         ),
         (
             ("useAnnotation: false", "useAnnotation: true"),
@@ -138,4 +138,89 @@ fn an_nni_config_archon_cannot_honour_is_refused_before_anything_runs() {
             "nothing recorded"
         );
     }
+}
+
+/// A copy of `examples/nni-custom-tuner` in a scratch folder (its tuner writes a log
+/// beside itself).
+fn custom_tuner_folder(home: &Path) -> PathBuf {
+    let folder = home.join("custom");
+    std::fs::create_dir(&folder).unwrap();
+    for file in [
+        "config.yml",
+        "search_space.json",
+        "trial.py",
+        "walking_tuner.py",
+    ] {
+        std::fs::copy(
+            workspace_root()
+                .join("examples/nni-custom-tuner")
+                .join(file),
+            folder.join(file),
+        )
+        .unwrap();
+    }
+    folder
+}
+
+#[test]
+fn a_custom_python_tuner_class_runs_unchanged_and_its_failures_are_clear() {
+    let home = TempDir::new().unwrap();
+    let folder = custom_tuner_folder(home.path());
+    let runs = home.path().join("runs");
+    let config = folder.join("config.yml");
+    let (code, out, err) = run(archon(home.path())
+        .args(["experiment", "run"])
+        .arg(&config)
+        .arg("--runs-dir")
+        .arg(&runs));
+    assert_eq!(code, 0, "{out}\n{err}");
+    let store = Store::open(&only_experiment(&runs)).unwrap();
+    let trials = store.trials().unwrap();
+    // x = 1, 3, …, 19 from the class's classArgs (start 1, step 2), then it raised
+    // NoMoreTrialError: 10 of the 12 allowed trials.
+    assert_eq!(trials.len(), 10, "{out}");
+    for (i, t) in trials.iter().enumerate() {
+        assert_eq!(t.status, TrialStatus::Succeeded, "trial {}", t.id);
+        let x = (1 + 2 * i) as f64;
+        let power = if i % 2 == 0 { 2 } else { 3 };
+        assert_eq!(t.final_metric, Some(x.powi(power)), "trial {}", t.id);
+        // Three intermediate results and the final one.
+        assert_eq!(store.metrics(t.id).unwrap().len(), 4, "trial {}", t.id);
+    }
+    // The class heard every result, in NNI's shapes (plain parameters, the dict).
+    let log = std::fs::read_to_string(folder.join("tuner_log.jsonl")).unwrap();
+    let heard: Vec<serde_json::Value> = log
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(heard.len(), 10, "{log}");
+    assert_eq!(
+        heard[1]["parameters"],
+        serde_json::json!({"x": 3, "kind": "cube"})
+    );
+    assert_eq!(heard[1]["value"]["power"], 3);
+    assert_eq!(heard[1]["reward"], 27.0);
+
+    // A class that raises stops the experiment with its error, never a hang.
+    let tuner = folder.join("walking_tuner.py");
+    let text = std::fs::read_to_string(&tuner).unwrap();
+    std::fs::write(
+        &tuner,
+        text.replace(
+            "        params = {'x': self.x,",
+            "        if self.count == 2:\n            raise RuntimeError('lost my way')\n        params = {'x': self.x,",
+        ),
+    )
+    .unwrap();
+    let runs = home.path().join("runs-2");
+    let (code, out, err) = run(archon(home.path())
+        .args(["experiment", "run"])
+        .arg(&config)
+        .arg("--runs-dir")
+        .arg(&runs));
+    assert_ne!(code, 0, "{out}");
+    assert!(
+        err.contains("the Python tuner walking_tuner.WalkingTuner failed in generate_parameters: RuntimeError: lost my way"),
+        "{err}"
+    );
 }

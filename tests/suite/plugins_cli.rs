@@ -37,9 +37,11 @@ fn info_reports_build_versions() {
     );
 }
 
-const ALL_PLUGINS: [&str; 18] = [
+const ALL_PLUGINS: [&str; 20] = [
     "random",
     "anneal",
+    "gp",
+    "local_search",
     "grid",
     "evolution",
     "ppo",
@@ -129,14 +131,16 @@ fn info_shows_each_plugin_s_own_defaults() {
     let home = TempDir::new().unwrap();
     for (plugin, key, default) in [
         ("ppo", "trials_per_update", "20"),
-        ("tpe", "n_startup_jobs", "20"),
+        ("tpe", "n_ei_candidates", "24"),
         ("tpe", "gamma", "0.25"),
         ("asha", "eta", "3.0"),
         ("hyperband", "max_budget", "27.0"),
         ("bohb", "top_n_percent", "15.0"),
         ("bohb", "min_budget", "1.0"),
         ("nsga2", "population_size", "20"),
-        ("evolution", "population_size", "20"),
+        ("evolution", "mutation_prob", "0.05"),
+        ("gp", "kappa", "5.0"),
+        ("gp", "utility", "\"ei\""),
         ("darts", "arch_lr", "0.0003"),
         ("pdarts", "arch_lr", "0.0006"),
         ("pdarts", "max_skip", "2"),
@@ -185,7 +189,7 @@ fn unknown_plugin_name_lists_what_exists() {
     assert_eq!(code, 1);
     assert!(err.contains("no plugin named \"nosuch\""), "{err}");
     assert!(
-        err.contains("found: anneal, asha, bohb, cdarts, darts, enas, evolution, gdas, grid, hyperband, nsga2, pdarts, ppo, proxyless, random, spos, textnas, tpe"),
+        err.contains("found: anneal, asha, bohb, cdarts, darts, enas, evolution, gdas, gp, grid, hyperband, local_search, nsga2, pdarts, ppo, proxyless, python, random, spos, textnas, tpe"),
         "{err}"
     );
 }

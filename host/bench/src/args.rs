@@ -189,9 +189,12 @@ pub struct EstimateArgs {
 /// `archon bench tuners`
 #[derive(Debug, ClapArgs)]
 pub struct BenchTunersArgs {
-    /// A ground-truth table (its header gives the space).
-    #[arg(long)]
-    pub table: PathBuf,
+    /// Problems, comma-separated: ground-truth tables (each header gives the space) and
+    /// test functions `fn:NAME` (branin, hartmann3, hartmann6, goldstein_price,
+    /// rastrigin4: numeric spaces, answered by `trial.function`). With several, a
+    /// summary ranks the tuners on each by their gain over random search.
+    #[arg(long, value_delimiter = ',', required = true)]
+    pub table: Vec<String>,
     /// The table's metric to maximise: valid or test.
     #[arg(long, default_value = "valid")]
     pub metric: String,

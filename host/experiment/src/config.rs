@@ -59,6 +59,12 @@ pub struct TrialSection {
     pub table: Option<PathBuf>,
     /// The table's column that is the trial's value (with `table`).
     pub metric: Option<String>,
+    /// Answer trials with a built-in test function instead of running anything
+    /// (in-process; for benchmarking tuners on numeric spaces): `branin`, `hartmann3`,
+    /// `hartmann6`, `goldstein_price` (its logarithm) or `rastrigin4`. A trial reports
+    /// `default` = −f(x) (larger is better) and `loss` = f(x); the space (`space.file`
+    /// or `space.json`) holds the arguments `x0`, `x1`, … as numbers.
+    pub function: Option<String>,
 }
 
 /// The tuner plugin.
@@ -369,8 +375,30 @@ impl ExperimentConfig {
             }
             _ => {}
         }
+        if let Some(name) = &self.trial.function {
+            let what = if self.trial.table.is_some() {
+                Some("trial.table")
+            } else if self.trial.command.is_some() {
+                Some("trial.command")
+            } else if self.trial.metric.is_some() {
+                Some("trial.metric")
+            } else if self.space.builtin.is_some() {
+                Some("space.builtin")
+            } else {
+                None
+            };
+            if let Some(key) = what {
+                return Err(bad(
+                    "trial.function",
+                    format!("a test function answers trials by itself: remove {key} (the space is its arguments x0, x1, …, in space.file or space.json)"),
+                ));
+            }
+            super::service::function::Function::named(name)
+                .map_err(|e| bad("trial.function", e.to_string()))?;
+        }
         if self.trial.command.is_none()
             && self.trial.table.is_none()
+            && self.trial.function.is_none()
             && self.space.builtin.is_none()
         {
             return Err(bad("trial.command", "missing: a space from a file needs a user trial command or a trial.table (the built-in trial trains built-in spaces)".into()));
@@ -510,17 +538,31 @@ impl ExperimentConfig {
         Ok(options.to_string())
     }
 
-    /// [`tuner_options`](Self::tuner_options) with `objectives` added for a tuner that
-    /// declares that option (a multi-objective tuner); others optimise `default`.
-    pub fn tuner_options_for(&self, declares_objectives: bool) -> Result<String> {
-        let text = self.tuner_options()?;
-        if self.objectives.is_empty() || !declares_objectives {
-            return Ok(text);
-        }
-        let mut options: serde_json::Value = serde_json::from_str(&text)?;
+    /// [`tuner_options`](Self::tuner_options) with what a tuner asks for by declaring
+    /// the option: `objectives` (a multi-objective tuner; others optimise `default`),
+    /// `max_trials` (a tuner whose defaults are sized to the budget), and the host's
+    /// `provided` values (the config's folder, the `nni` package's folder), each
+    /// unless the options set it.
+    pub fn tuner_options_for(
+        &self,
+        declares: impl Fn(&str) -> bool,
+        provided: &[(&str, serde_json::Value)],
+    ) -> Result<String> {
+        let mut options: serde_json::Value = serde_json::from_str(&self.tuner_options()?)?;
         if let Some(map) = options.as_object_mut() {
-            map.entry("objectives")
-                .or_insert_with(|| serde_json::to_value(&self.objectives).unwrap_or_default());
+            for (key, value) in provided {
+                if declares(key) {
+                    map.entry(key.to_string()).or_insert_with(|| value.clone());
+                }
+            }
+            if !self.objectives.is_empty() && declares("objectives") {
+                map.entry("objectives")
+                    .or_insert_with(|| serde_json::to_value(&self.objectives).unwrap_or_default());
+            }
+            if declares("max_trials") {
+                map.entry("max_trials")
+                    .or_insert_with(|| self.max_trials.into());
+            }
         }
         Ok(options.to_string())
     }
@@ -567,7 +609,7 @@ impl ExperimentConfig {
 /// Fails with a clear message if `cfg` cannot run at all.
 pub fn check_runnable(cfg: &ExperimentConfig) -> Result<()> {
     // The built-in trial's training values (a trial command takes its own).
-    if cfg.trial.command.is_none() {
+    if cfg.trial.command.is_none() && cfg.trial.function.is_none() {
         let t = &cfg.trial;
         TrainSpec {
             epochs: t.epochs,

@@ -28,6 +28,7 @@ const FILES: &[(&str, &str)] = &[
     nni_file!("runtime/archon.py"),
     nni_file!("runtime/env_vars.py"),
     nni_file!("runtime/log.py"),
+    nni_file!("runtime/tuner_bridge.py"),
     nni_file!("trial.py"),
     nni_file!("tuner.py"),
     nni_file!("typehint.py"),
@@ -59,6 +60,11 @@ impl NniTrial {
             python_dir,
             space_file,
         })
+    }
+
+    /// The folder that holds the `nni` package (what goes on `PYTHONPATH`).
+    pub fn python_dir(&self) -> &Path {
+        &self.python_dir
     }
 
     /// The variables of trial `id`: NNI's (`NNI_PLATFORM`, `NNI_EXP_ID`,

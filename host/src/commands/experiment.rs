@@ -121,6 +121,10 @@ fn create(config: &Path, runs: &RunsDir, search_path: &SearchPath) -> Result<Pat
     }
     search_space_json(&cfg, &config_dir)
         .with_context(|| format!("{}: [space]", config.display()))?;
+    if cfg.trial.function.is_some() {
+        manager::trial_function(&cfg, &config_dir)
+            .with_context(|| format!("{}", config.display()))?;
+    }
     if cfg.trial.table.is_some() {
         manager::trial_table(&cfg, &config_dir).with_context(|| format!("{}", config.display()))?;
     }

@@ -4,7 +4,9 @@ use archon_plugin_api::{
     plugin_options, Architecture, Metric, OptimizeMode, OptionSet, Options, ParameterId,
     PluginError, Result, SearchSpace, Selection, Tuner,
 };
-use archon_plugin_support::{check_architectures_fit, load_state, save_state, SeededRng};
+use archon_plugin_support::{
+    budget::sized_to_budget, check_architectures_fit, load_state, save_state, SeededRng,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::{HashMap, HashSet, VecDeque};
@@ -16,14 +18,18 @@ plugin_options! {
     /// The evolution tuner's options.
     pub struct EvolutionOptions {
         /// Architectures in the population (the oldest dies when a child is born); the
-        /// first this many trials are random.
-        pub population_size: usize = 20,
-        /// Population members drawn per tournament; the best becomes the parent.
-        pub sample_size: usize = 5,
+        /// first this many trials are random (default: a fifth of `max_trials`, 10 to
+        /// 100 — NNI's 100 at 500 trials or more; 20 without a budget).
+        pub population_size: Option<usize> = None,
+        /// Population members drawn per tournament; the best becomes the parent
+        /// (default: a quarter of the population, at least 2).
+        pub sample_size: Option<usize> = None,
         /// Per-choice probability that a mutation redraws it.
         pub mutation_prob: f64 = 0.05,
         /// Whether a larger or a smaller metric is better.
         pub optimize_mode: OptimizeMode = OptimizeMode::Maximize,
+        /// The experiment's trial budget (the host sets it from `max_trials`).
+        pub max_trials: Option<u64> = None,
         /// The generator's seed (drawn from the OS when absent, kept in the saved state).
         pub seed: Option<u64> = None,
     }
@@ -98,11 +104,13 @@ impl Tuner for EvolutionTuner {
 
     fn new(options: &Options) -> Result<Self> {
         let options = EvolutionOptions::from_options(options, "evolution")?;
-        let (population_size, sample_size, mutation_prob) = (
-            options.population_size,
-            options.sample_size,
-            options.mutation_prob,
-        );
+        let population_size = options
+            .population_size
+            .unwrap_or_else(|| sized_to_budget(options.max_trials, 0.2, 10, 100, 20));
+        let sample_size = options
+            .sample_size
+            .unwrap_or((population_size / 4).max(2).min(population_size));
+        let mutation_prob = options.mutation_prob;
         if population_size == 0 || sample_size == 0 || sample_size > population_size {
             return Err(PluginError::invalid_input(format!(
                 "options: evolution needs 1 ≤ sample_size ≤ population_size, found sample_size {sample_size}, population_size {population_size}"

@@ -6,6 +6,7 @@ use archon_plugin_api::{
 };
 use archon_plugin_support::{
     bad_state,
+    budget::sized_to_budget,
     parzen::{Args, Good},
     tpe_model::SpaceModel,
     SeededRng,
@@ -36,8 +37,11 @@ plugin_options! {
         pub optimize_mode: OptimizeMode = OptimizeMode::Maximize,
         /// The generator's seed (drawn from the OS when absent, kept in the saved state).
         pub seed: Option<u64> = None,
-        /// Trials proposed at random before the model is used.
-        pub n_startup_jobs: usize = 20,
+        /// Trials proposed at random before the model is used (default: a fifth of
+        /// `max_trials`, 5 to 20; NNI's 20 without a budget).
+        pub n_startup_jobs: Option<usize> = None,
+        /// The experiment's trial budget (the host sets it from `max_trials`).
+        pub max_trials: Option<u64> = None,
         /// Candidates drawn from the good trials' model per proposal; the one with the
         /// highest l(x)/g(x) is proposed.
         pub n_ei_candidates: usize = 24,
@@ -55,6 +59,8 @@ plugin_options! {
 /// TPE over every parameter type (options: [`TpeOptions`]).
 pub struct TpeTuner {
     options: TpeOptions,
+    /// Random trials before the model (`n_startup_jobs`, or sized to the budget).
+    startup: usize,
     space: Option<(SearchSpace, SpaceModel)>,
     state: State,
 }
@@ -103,7 +109,7 @@ impl TpeTuner {
     fn propose(&mut self) -> Result<Option<Vec<Selection>>> {
         let history = self.history_with_lies();
         let args = self.args();
-        let warm = history.len() >= self.options.n_startup_jobs;
+        let warm = history.len() >= self.startup;
         let (space, model) = self
             .space
             .as_ref()
@@ -148,6 +154,9 @@ impl Tuner for TpeTuner {
             ));
         }
         Ok(TpeTuner {
+            startup: options
+                .n_startup_jobs
+                .unwrap_or_else(|| sized_to_budget(options.max_trials, 0.2, 5, 20, 20)),
             state: State {
                 rng: SeededRng::from_seed(options.seed),
                 history: Vec::new(),

@@ -28,7 +28,7 @@ from typing import Any, Mapping, Optional
 __all__ = [
     'PARAMETERS_FILE_ENV', 'PARAMETERS_ENV', 'SEARCH_SPACE_FILE_ENV', 'METRIC_PREFIX',
     'BAD_METRIC_MESSAGE', 'in_archon', 'read_raw_parameters', 'read_search_space',
-    'to_hpo_parameters', 'scalar', 'metric_payload', 'metric_line', 'emit_line',
+    'to_hpo_parameters', 'from_hpo_parameters', 'json_fallback', 'scalar', 'metric_payload', 'metric_line', 'emit_line',
 ]
 
 PARAMETERS_FILE_ENV = 'ARCHON_PARAMETERS_FILE'
@@ -154,6 +154,78 @@ def _convert_entry(entry: Any, space_entry: Any) -> Any:
     return converted
 
 
+def from_hpo_parameters(params: Any, search_space: dict) -> Any:
+    """The reverse of :func:`to_hpo_parameters`: parameters in NNI's HPO form (what an
+    NNI tuner's ``generate_parameters`` returns: plain values, ``{"_name": ...}`` for a
+    nested choice) -> archon's form, with each choice's ``_idx`` found in
+    ``search_space``. Entries already in archon's form pass through; a value the space
+    does not hold raises ``ValueError`` naming the parameter."""
+    if not isinstance(params, dict) or not isinstance(search_space, dict):
+        return params
+    return {key: _from_hpo_entry(key, value, search_space.get(key))
+            for key, value in params.items()}
+
+
+def _same(a: Any, b: Any) -> bool:
+    """JSON equality: ``1 == 1.0`` but ``True`` is not ``1``."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return a is b
+    return a == b
+
+
+def _plain(value: Any) -> Any:
+    """numpy scalars and the like (``.item()``) as plain Python numbers."""
+    if isinstance(value, (dict, list, str, bool, int, float)) or value is None:
+        return value
+    item = getattr(value, 'item', None)
+    if callable(item):
+        try:
+            return item()
+        except Exception:  # pylint: disable=broad-except
+            return value
+    return value
+
+
+def _from_hpo_entry(key: str, value: Any, entry: Any) -> Any:
+    value = _plain(value)
+    if isinstance(value, dict) and '_value' in value:
+        return value  # already archon's form
+    if not isinstance(entry, dict):
+        return value
+    kind, values = entry.get('_type'), entry.get('_value')
+    if kind in ('choice', 'layer_choice') and isinstance(values, list):
+        named = [c for c in values if isinstance(c, dict) and '_name' in c]
+        if named and len(named) == len(values):
+            name = value.get('_name') if isinstance(value, dict) else value
+            for idx, candidate in enumerate(values):
+                if _same(candidate['_name'], name):
+                    out = {'_value': name, '_idx': idx}
+                    if isinstance(value, dict):
+                        for sub, sub_value in value.items():
+                            if sub != '_name':
+                                out[sub] = _from_hpo_entry(sub, sub_value, candidate.get(sub))
+                    return out
+            raise ValueError(f'{key}: {name!r} is not one of the choice\'s names')
+        for idx, candidate in enumerate(values):
+            if _same(candidate, value):
+                return {'_value': candidate, '_idx': idx}
+        raise ValueError(f'{key}: {value!r} is not one of the choice\'s values')
+    if kind == 'randint' and isinstance(values, list) and len(values) == 2:
+        lower = int(-(-values[0] // 1))  # NNI rounds the lower bound up
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or value != int(value):
+            raise ValueError(f'{key}: {value!r} is not an integer of the randint')
+        if not lower <= value < values[1]:
+            raise ValueError(f'{key}: {value!r} is outside the randint\'s range '
+                             f'[{values[0]}, {values[1]})')
+        return {'_value': int(value), '_idx': int(value) - lower}
+    if kind == 'input_choice' and isinstance(values, dict):
+        candidates = values.get('candidates', [])
+        chosen = value if isinstance(value, list) else [value]
+        idx = sorted(candidates.index(v) for v in chosen)
+        return {'_value': [candidates[i] for i in idx], '_idx': idx}
+    return {'_value': value}
+
+
 def scalar(value: Any) -> Any:
     """``value`` as a plain int or float if it is one (numpy scalars, one-element
     arrays and tensors included, through ``.item()``); ``None`` otherwise. A bool
@@ -201,7 +273,7 @@ def metric_payload(metric: Any) -> dict:
     return {'default': default}
 
 
-def _json_fallback(obj: Any) -> Any:
+def json_fallback(obj: Any) -> Any:
     # Extra keys beside "default" are kept for display; never fail the trial over them.
     for name in ('tolist', 'item'):
         fn = getattr(obj, name, None)
@@ -219,7 +291,7 @@ def metric_line(payload: dict) -> str:
     """``ARCHON_METRIC <JSON>``, one line, ASCII. NaN and infinities are written as
     Python (and NNI) write them (``NaN``, ``Infinity``), which is not JSON: archon
     refuses such a line, as it refuses any non-finite ``default``."""
-    text = json.dumps(payload, default=_json_fallback, ensure_ascii=True, allow_nan=True)
+    text = json.dumps(payload, default=json_fallback, ensure_ascii=True, allow_nan=True)
     return '%s %s' % (METRIC_PREFIX, text)
 
 

@@ -15,6 +15,7 @@ use super::{
     nni_trial::NniTrial,
     prefilter::{self, Pick},
     service::{
+        function::{Function, FunctionService},
         local::LocalService,
         slurm::SlurmService,
         table::{Lookup, TableService},
@@ -162,11 +163,11 @@ impl Manager {
         let store = Store::open_existing(&dir)?;
         let (cfg, config_dir) = ExperimentConfig::of_store(&store)?;
         let experiment_id = store.meta("id")?.unwrap_or_default();
-        let tuner = load_tuner(&cfg, &config_dir, &store, search_path)?;
+        let tuner = load_tuner(&cfg, &config_dir, &dir, &store, search_path)?;
         let prefilter = prefilter_picks(&cfg, &config_dir, &store, search_path)?;
         let pricer = Pricer::new(&cfg, &config_dir, search_path)?;
         let nni = match (&cfg.trial.command, &cfg.trial.table) {
-            (Some(_), None) => Some(NniTrial::install(
+            (Some(_), None) if cfg.trial.function.is_none() => Some(NniTrial::install(
                 &dir,
                 &search_space_json(&cfg, &config_dir)?,
             )?),
@@ -177,6 +178,9 @@ impl Manager {
         let service: Box<dyn TrainingService> =
             match (&cfg.trial.table, cfg.training_service.kind.as_str()) {
                 (Some(_), _) => Box::new(TableService::new(trial_table(&cfg, &config_dir)?)),
+                (None, _) if cfg.trial.function.is_some() => {
+                    Box::new(FunctionService::new(trial_function(&cfg, &config_dir)?))
+                }
                 (None, "slurm") => {
                     Box::new(SlurmService::new(&cfg.training_service, &experiment_id))
                 }
@@ -293,6 +297,16 @@ fn prefilter_picks(
 
 /// Loads the experiment's tuner, gives it the search space and restores its last
 /// checkpoint.
+/// The experiment's test function (`trial.function`), checked against its space.
+pub fn trial_function(cfg: &ExperimentConfig, config_dir: &Path) -> Result<&'static Function> {
+    let name = cfg.trial.function.as_deref().context("no trial.function")?;
+    let function = Function::named(name).context("trial.function")?;
+    let space =
+        archon_plugin_api::SearchSpace::from_json_str(&search_space_json(cfg, config_dir)?)?;
+    function.check_space(&space)?;
+    Ok(function)
+}
+
 /// The experiment's trial table (`trial.table`, relative to the config's folder),
 /// checked against the space's labels.
 pub fn trial_table(cfg: &ExperimentConfig, config_dir: &Path) -> Result<Lookup> {
@@ -327,10 +341,11 @@ pub fn trial_table(cfg: &ExperimentConfig, config_dir: &Path) -> Result<Lookup> 
 fn load_tuner(
     cfg: &ExperimentConfig,
     config_dir: &Path,
+    dir: &Path,
     store: &Store,
     search_path: &SearchPath,
 ) -> Result<TunerClient> {
-    let mut tuner = new_tuner(cfg, config_dir, search_path)?;
+    let mut tuner = new_tuner_in(cfg, config_dir, search_path, Some(dir))?;
     if let Some(state) = store.tuner_state()? {
         tuner
             .load_state(&state)
@@ -346,6 +361,19 @@ pub fn new_tuner(
     config_dir: &Path,
     search_path: &SearchPath,
 ) -> Result<TunerClient> {
+    new_tuner_in(cfg, config_dir, search_path, None)
+}
+
+/// [`new_tuner`] for the experiment in `experiment_dir` (`None`: only checking). A
+/// tuner that declares `python_path` (the `python` tuner, hosting an NNI tuner class)
+/// gets the folder of archon's `nni` package, written into the experiment's folder
+/// (when checking, into a scratch folder).
+fn new_tuner_in(
+    cfg: &ExperimentConfig,
+    config_dir: &Path,
+    search_path: &SearchPath,
+    experiment_dir: Option<&Path>,
+) -> Result<TunerClient> {
     let space_json = search_space_json(cfg, config_dir)?;
     let plugin = resolve(&cfg.tuner.name, search_path)
         .with_context(|| format!("loading the tuner {:?}", cfg.tuner.name))?;
@@ -356,20 +384,29 @@ pub fn new_tuner(
             plugin.kinds_text()
         );
     }
+    let declares = |key: &str| {
+        plugin
+            .options
+            .as_ref()
+            .is_some_and(|o| o.iter().any(|d| d.key == key))
+    };
+    let mut provided = vec![(
+        "config_dir",
+        serde_json::Value::from(config_dir.display().to_string()),
+    )];
+    if declares("python_path") {
+        let dir = match experiment_dir {
+            Some(dir) => dir.to_path_buf(),
+            None => std::env::temp_dir().join(format!("archon-check-{}", std::process::id())),
+        };
+        let nni = NniTrial::install(&dir, &space_json)?;
+        provided.push(("python_path", nni.python_dir().display().to_string().into()));
+    }
     let new_tuner = plugin.module().new_tuner();
     let mut tuner = TunerClient::from_box(
-        new_tuner(
-            cfg.tuner_options_for(
-                plugin
-                    .options
-                    .as_ref()
-                    .is_some_and(|o| o.iter().any(|d| d.key == "objectives")),
-            )?
-            .as_str()
-            .into(),
-        )
-        .into_result()
-        .context("creating the tuner")?,
+        new_tuner(cfg.tuner_options_for(declares, &provided)?.as_str().into())
+            .into_result()
+            .context("creating the tuner")?,
     );
     tuner
         .update_search_space(&space_json)

@@ -122,8 +122,17 @@ fn from_v2(c: &Map<String, Value>) -> Result<Converted> {
                 }
                 let section = object(key, value)?;
                 let (name, args, mode) = algorithm(key, section)?;
+                let (plugin, options) = match name {
+                    Named::Builtin(name) => names::tuner(key, &name, &args)?,
+                    Named::Class { class, code } if key == "tuner" => {
+                        python_tuner(class, code, args, mode.as_deref())
+                    }
+                    Named::Class { .. } => bail!(
+                        "{key}.className: archon does not run Python advisor classes; a Python \
+                         tuner class runs as `tuner: {{className, codeDirectory, classArgs}}`"
+                    ),
+                };
                 agree(&mut direction, mode, key)?;
-                let (plugin, options) = names::tuner(key, &name, &args)?;
                 let mut tuner = toml::Table::new();
                 tuner.insert("name".into(), plugin.into());
                 tuner.insert("options".into(), to_toml(&Value::Object(options))?);
@@ -132,6 +141,12 @@ fn from_v2(c: &Map<String, Value>) -> Result<Converted> {
             "assessor" => {
                 let (name, args, mode) = algorithm(key, object(key, value)?)?;
                 agree(&mut direction, mode, key)?;
+                let Named::Builtin(name) = name else {
+                    bail!(
+                        "{key}.className: archon does not run Python assessor classes yet; use \
+                         `name: Medianstop`"
+                    );
+                };
                 let start_step = names::assessor(key, &name, &args)?;
                 let mut assessor = toml::Table::new();
                 assessor.insert("name".into(), "medianstop".into());
@@ -242,23 +257,57 @@ fn gpu_indices(v: &Value) -> Result<Vec<u32>> {
     }
 }
 
-/// A tuner's, advisor's or assessor's name, its classArgs without `optimize_mode`, and
-/// that mode.
+/// What a tuner, advisor or assessor section names.
+enum Named {
+    /// A built-in (`name`).
+    Builtin(String),
+    /// A user's Python class (`className`, `codeDirectory`).
+    Class {
+        /// `module.Class`.
+        class: String,
+        /// Its code directory, if given.
+        code: Option<String>,
+    },
+}
+
+/// The `python` tuner hosting an NNI tuner class: `classArgs` go to the class as they
+/// are (with its `optimize_mode` back in them, as NNI passes it).
+fn python_tuner(
+    class: String,
+    code: Option<String>,
+    mut args: Map<String, Value>,
+    mode: Option<&str>,
+) -> (String, Map<String, Value>) {
+    if let Some(mode) = mode {
+        args.insert("optimize_mode".into(), mode.into());
+    }
+    let mut options = Map::new();
+    options.insert("class_name".into(), class.into());
+    options.insert(
+        "code_directory".into(),
+        code.unwrap_or_else(|| ".".into()).into(),
+    );
+    options.insert("class_args".into(), Value::Object(args));
+    ("python".into(), options)
+}
+
+/// A tuner's, advisor's or assessor's name (or class), its classArgs without
+/// `optimize_mode`, and that mode.
 fn algorithm(
     key: &str,
     s: &Map<String, Value>,
-) -> Result<(String, Map<String, Value>, Option<String>)> {
+) -> Result<(Named, Map<String, Value>, Option<String>)> {
     let mut name = None;
+    let mut class = None;
+    let mut code = None;
     let mut args = Map::new();
     for (k, v) in s {
         match k.as_str() {
             "name" => name = Some(string(&format!("{key}.name"), v)?),
             "classArgs" if v.is_null() => {}
             "classArgs" => args = object(&format!("{key}.classArgs"), v)?.clone(),
-            "className" | "codeDirectory" => bail!(
-                "{key}.{k}: archon does not run Python {key} classes yet; use a built-in name \
-                 (`archon plugins list` for archon's own)"
-            ),
+            "className" => class = Some(string(&format!("{key}.className"), v)?),
+            "codeDirectory" => code = Some(string(&format!("{key}.codeDirectory"), v)?),
             "gpuIndices" => {} // the tuner's GPUs (v1): archon's tuners run on the CPU
             "includeIntermediateResults" if v == &Value::Bool(false) => {}
             "includeIntermediateResults" => bail!(
@@ -267,7 +316,19 @@ fn algorithm(
             _ => bail!("{key}.{k}: not a key of NNI's {key} section (name, classArgs)"),
         }
     }
-    let name = name.with_context(|| format!("{key}.name: missing"))?;
+    if code.is_some() && class.is_none() {
+        bail!("{key}.codeDirectory: only with className (a built-in {key} has no code of yours)");
+    }
+    let name = match (name, class) {
+        (Some(_), Some(_)) => {
+            bail!("{key}: give a built-in `name` or a `className`, not both (NNI refuses both too)")
+        }
+        (Some(name), None) => Named::Builtin(name),
+        (None, Some(class)) => Named::Class { class, code },
+        (None, None) => {
+            bail!("{key}.name: missing (a built-in name, or className for your own class)")
+        }
+    };
     let mode = match args.remove("optimize_mode") {
         None => None,
         Some(Value::String(m)) if m == "maximize" || m == "minimize" => Some(m),

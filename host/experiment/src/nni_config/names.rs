@@ -27,6 +27,19 @@ pub fn tuner(
         ),
         "evolution" => ("evolution", &["population_size"]),
         "anneal" => ("anneal", &["seed"]),
+        "gptuner" => (
+            "gp",
+            &[
+                "utility",
+                "kappa",
+                "xi",
+                "nu",
+                "alpha",
+                "cold_start_num",
+                "selection_num_warm_up",
+                "selection_num_starting_points",
+            ],
+        ),
         "ppotuner" => (
             "ppo",
             &[
@@ -108,15 +121,15 @@ pub fn tuner(
 /// Why NNI's tuner `lower` (lower case) is not run, with the closest archon tuner.
 fn unsupported(lower: &str) -> String {
     let closest = match lower {
-        "gptuner" | "metistuner" | "smac" | "dngotuner" => {
-            "TPE (archon's `tpe`: model-based, like it)"
+        "metistuner" | "smac" | "dngotuner" => {
+            "GPTuner (archon's `gp`: Bayesian optimisation with a surrogate model, like it)"
         }
         "pbttuner" => "Hyperband or BOHB (archon's `hyperband`/`bohb`: trials at growing budgets)",
         "batchtuner" => "GridSearch (archon's `grid`, over a `choice` of the batch)",
         "networkmorphism" => "a one-shot search (`archon search`)",
         _ => {
             return "is not a built-in NNI tuner archon knows (archon runs: TPE, Random, \
-                    Anneal, GridSearch, Evolution, PPOTuner, Hyperband, BOHB)"
+                    Anneal, GPTuner, GridSearch, Evolution, PPOTuner, Hyperband, BOHB)"
                 .into()
         }
     };
@@ -180,6 +193,19 @@ mod tests {
             ("hyperband", args(json!({"max_budget": 27, "eta": 3})))
         );
         assert_eq!(tuner("tuner", "GridSearch", &Map::new()).unwrap().0, "grid");
+        let (p, o) = tuner(
+            "tuner",
+            "GPTuner",
+            &args(json!({"utility": "ucb", "kappa": 2.0, "selection_num_warm_up": 500})),
+        )
+        .unwrap();
+        assert_eq!(
+            (p.as_str(), o),
+            (
+                "gp",
+                args(json!({"utility": "ucb", "kappa": 2.0, "selection_num_warm_up": 500}))
+            )
+        );
         assert_eq!(
             assessor(
                 "assessor.name",
@@ -193,15 +219,11 @@ mod tests {
 
     #[test]
     fn names_archon_lacks_are_refused_with_the_closest() {
-        let e = tuner("tuner", "GPTuner", &Map::new())
-            .unwrap_err()
-            .to_string();
+        let e = tuner("tuner", "SMAC", &Map::new()).unwrap_err().to_string();
         assert!(
-            e.contains("tuner.name: \"GPTuner\" is not provided by archon; the closest is TPE"),
+            e.contains("tuner.name: \"SMAC\" is not provided by archon; the closest is GPTuner"),
             "{e}"
         );
-        let e = tuner("tuner", "SMAC", &Map::new()).unwrap_err().to_string();
-        assert!(e.contains("the closest is TPE"), "{e}");
         let e = tuner("tuner", "Nonesuch", &Map::new())
             .unwrap_err()
             .to_string();

@@ -192,7 +192,7 @@ fn keys_archon_cannot_honour_are_refused_by_name() {
         "searchSpaceFile: s.json\ntrialCommand: t\ntrialConcurrency: 1\ntuner: {name: MetisTuner}\n",
     );
     assert!(
-        e.contains("tuner.name: \"MetisTuner\" is not provided by archon; the closest is TPE"),
+        e.contains("tuner.name: \"MetisTuner\" is not provided by archon; the closest is GPTuner"),
         "{e}"
     );
     assert_eq!(
@@ -206,7 +206,7 @@ fn keys_archon_cannot_honour_are_refused_by_name() {
             "{name: NetworkMorphism}",
             "the closest is a one-shot search",
         ),
-        ("{name: DNGOTuner}", "the closest is TPE"),
+        ("{name: DNGOTuner}", "the closest is GPTuner"),
         (
             "{name: Hyperband, classArgs: {exec_mode: serial}}",
             "classArgs.exec_mode: \"serial\"",
@@ -229,9 +229,14 @@ fn keys_archon_cannot_honour_are_refused_by_name() {
         ));
         assert!(e.contains(expected), "{tuner}: {e}");
     }
-    let e = refusal("searchSpaceFile: s.json\ntrialCommand: t\ntrialConcurrency: 1\ntuner: {className: my.Tuner, codeDirectory: .}\n");
+    let e = refusal("searchSpaceFile: s.json\ntrialCommand: t\ntrialConcurrency: 1\ntuner: {name: TPE}\nassessor: {className: my.Assessor, codeDirectory: .}\n");
     assert!(
-        e.contains("tuner.className: archon does not run Python tuner classes yet"),
+        e.contains("assessor.className: archon does not run Python assessor classes yet"),
+        "{e}"
+    );
+    let e = refusal("searchSpaceFile: s.json\ntrialCommand: t\ntrialConcurrency: 1\ntuner: {name: TPE, className: my.Tuner}\n");
+    assert!(
+        e.contains("give a built-in `name` or a `className`, not both"),
         "{e}"
     );
     let e = refusal("trialCommand: t\ntrialConcurrency: 1\ntuner: {name: TPE}\n");
@@ -243,6 +248,32 @@ fn keys_archon_cannot_honour_are_refused_by_name() {
     );
     let e = refusal("a: [unclosed\n");
     assert!(e.contains("config.yml: not YAML"), "{e}");
+}
+
+#[test]
+fn a_python_tuner_class_runs_through_the_python_plugin_in_both_formats() {
+    let v2 = archon(
+        "searchSpaceFile: s.json\ntrialCommand: t\ntrialConcurrency: 1\n\
+         tuner:\n  className: my_tuner.MyTuner\n  codeDirectory: tuners\n  \
+         classArgs: {optimize_mode: minimize, start: 3}\n",
+    );
+    let tuner = v2["tuner"].as_table().unwrap();
+    assert_eq!(tuner["name"].as_str(), Some("python"));
+    let options = tuner["options"].as_table().unwrap();
+    assert_eq!(options["class_name"].as_str(), Some("my_tuner.MyTuner"));
+    assert_eq!(options["code_directory"].as_str(), Some("tuners"));
+    // The class gets its classArgs as NNI gives them, optimize_mode included.
+    let args = options["class_args"].as_table().unwrap();
+    assert_eq!(args["optimize_mode"].as_str(), Some("minimize"));
+    assert_eq!(args["start"].as_integer(), Some(3));
+    assert_eq!(v2["direction"].as_str(), Some("minimize"));
+    let v1 = archon(
+        "trialConcurrency: 1\ntrainingServicePlatform: local\nsearchSpacePath: s.json\n\
+         trial: {command: t, codeDir: .}\n\
+         tuner:\n  codeDir: tuners\n  classFileName: my_tuner.py\n  className: MyTuner\n  \
+         classArgs: {optimize_mode: minimize, start: 3}\n",
+    );
+    assert_eq!(v1["tuner"], v2["tuner"]);
 }
 
 #[test]

@@ -2,8 +2,9 @@
 //! state machine (queue, running set, retries, assessor, store); a service only runs an
 //! attempt and reports what happens to it as [`Event`]s — the local service as a child
 //! process, the Slurm service as a batch job, the table service by looking the
-//! architecture up.
+//! architecture up, the function service by computing a test function.
 
+pub mod function;
 pub mod local;
 pub mod slurm;
 pub mod table;

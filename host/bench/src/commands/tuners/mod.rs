@@ -1,8 +1,10 @@
 //! `archon bench tuners --table T --metric M`: classic tuners compared on a table of
 //! measured architectures (trials answered by `trial.table`, so thousands run in
-//! seconds): per tuner, the best value found after N trials over S seeds (mean,
-//! standard error), its regret to the table's optimum, and random search beside it;
-//! `--svg` draws the mean best-so-far curves.
+//! seconds) or a test function (`fn:NAME`, answered by `trial.function`): per tuner,
+//! the best value found after N trials over S seeds (mean, standard error), its regret
+//! to the optimum, and random search beside it; `--svg` draws the mean best-so-far
+//! curves. With several problems a summary gives each tuner's gain over random search
+//! in standard errors and its rank on each (`summary`).
 //!
 //! Multi-fidelity tuners (those with `min_budget`/`max_budget` options: asha,
 //! hyperband) get the table's epochs as their budgets (a trial at budget b is answered
@@ -11,7 +13,10 @@
 //! found. For every tuner the cost (epochs) at which its best reached random search's
 //! N-trial result is reported.
 
-use crate::{args::BenchTunersArgs, ground_truth::table::Table};
+mod problem;
+mod summary;
+
+use crate::args::BenchTunersArgs;
 use anyhow::{bail, Context, Result};
 use archon_core::reporter;
 use archon_core::{args::RunsDir, plugins::SearchPath, stats};
@@ -20,8 +25,9 @@ use archon_experiment::{config::Direction, pareto};
 use archon_store::runs::record_new;
 use archon_store::{Store, TrialStatus};
 use pareto::Objective;
+use problem::Problem;
 use serde::Serialize;
-use std::{path::Path, process::ExitCode};
+use std::process::ExitCode;
 
 /// One tuner over the seeds.
 #[derive(Debug, Serialize)]
@@ -59,10 +65,19 @@ struct TunerResult {
 #[derive(Debug, Serialize)]
 struct Report {
     table: String,
+    /// What the problem is (the text report's first line).
+    #[serde(skip)]
+    description: String,
     metric: String,
     trials: usize,
     seeds: u64,
     optimum: f64,
+    /// The cost of one full trial (a table's epochs; 1 for a function).
+    #[serde(skip)]
+    full: f64,
+    /// What a cost is counted in: "epochs" (tables) or "trials" (functions).
+    #[serde(skip)]
+    unit: &'static str,
     tuners: Vec<TunerResult>,
 }
 
@@ -70,29 +85,14 @@ struct Report {
 /// `options`.
 fn config_text(
     args: &BenchTunersArgs,
-    table: &Path,
+    problem: &Problem,
     tuner: &str,
     tuner_options: &toml::Table,
     max_trials: usize,
     seed: u64,
     objectives: &[Objective],
 ) -> Result<String> {
-    let header = Table::load(table)
-        .with_context(|| {
-            format!(
-                "{}: bench tuners reads the space from a ground-truth table's header",
-                table.display()
-            )
-        })?
-        .header;
-    let options = toml::Value::try_from(serde_json::Value::Object(header.options.clone()))
-        .context("the table's space options")?;
-    let mut space = toml::Table::new();
-    space.insert("builtin".into(), header.space.clone().into());
-    space.insert("options".into(), options);
-    let mut trial = toml::Table::new();
-    trial.insert("table".into(), table.display().to_string().into());
-    trial.insert("metric".into(), args.metric.clone().into());
+    let (space, trial) = problem.sections(&args.metric)?;
     let mut tuner_t = toml::Table::new();
     let (name, proxy) = split_tuner(tuner);
     tuner_t.insert("name".into(), name.into());
@@ -158,14 +158,58 @@ pub fn run(args: &BenchTunersArgs, search_path: &SearchPath) -> Result<ExitCode>
     if args.trials == 0 || args.seeds == 0 {
         bail!("--trials and --seeds must be at least 1");
     }
-    let table = args
+    let problems: Vec<Problem> = args
         .table
-        .canonicalize()
-        .with_context(|| format!("--table {}", args.table.display()))?;
-    let loaded = Table::load(&table)?;
-    let full = loaded.header.budget.epochs as f64;
-    let entries = loaded.entries();
+        .iter()
+        .map(|t| Problem::parse(t))
+        .collect::<Result<_>>()?;
     let objectives = parse_objectives(&args.objectives)?;
+    if let Some(f) = problems
+        .iter()
+        .find(|p| matches!(p, Problem::Function(_)) && !objectives.is_empty())
+    {
+        bail!(
+            "--objectives: {} is a test function with one value; objectives need ground-truth tables",
+            f.label()
+        );
+    }
+    if problems.len() > 1 && args.svg.is_some() {
+        bail!("--svg draws one problem's curves: give one --table with it");
+    }
+    let mut reports = Vec::new();
+    for problem in &problems {
+        let report = run_problem(args, problem, &objectives, search_path)?;
+        if !args.json {
+            print_report(&report, &objectives, args);
+        }
+        reports.push(report);
+    }
+    let summary = summary::Summary::of(&reports);
+    if args.json {
+        let json = if reports.len() == 1 {
+            serde_json::to_string_pretty(&reports[0])?
+        } else {
+            serde_json::to_string_pretty(&serde_json::json!({
+                "problems": reports,
+                "summary": summary,
+            }))?
+        };
+        reporter::note(json);
+    } else if reports.len() > 1 {
+        summary.print(args.trials, args.seeds);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// One problem's runs: every tuner over every seed.
+fn run_problem(
+    args: &BenchTunersArgs,
+    problem: &Problem,
+    objectives: &[Objective],
+    search_path: &SearchPath,
+) -> Result<Report> {
+    let full = problem.full_budget();
+    let entries = problem.entries();
     // Each objective's best and worst over the table, for the normalised hypervolume.
     let column = |e: &crate::ground_truth::table::Entry, metric: &str| match metric {
         "valid" => e.valid(),
@@ -188,11 +232,7 @@ pub fn run(args: &BenchTunersArgs, search_path: &SearchPath) -> Result<ExitCode>
             )
         })
         .collect();
-    let optimum = match args.metric.as_str() {
-        "test" => entries.iter().map(|e| e.test()).fold(f64::MIN, f64::max),
-        "valid" => entries.iter().map(|e| e.valid()).fold(f64::MIN, f64::max),
-        other => bail!("--metric {other:?}: a ground-truth table's metrics are valid and test"),
-    };
+    let optimum = problem.optimum(&args.metric)?;
     let scratch =
         Scratch(std::env::temp_dir().join(format!("archon-bench-tuners-{}", std::process::id())));
     std::fs::create_dir_all(&scratch.0)?;
@@ -200,10 +240,7 @@ pub fn run(args: &BenchTunersArgs, search_path: &SearchPath) -> Result<ExitCode>
         path: scratch.0.clone(),
     };
     let config_dir = std::env::current_dir()?;
-    let marks: Vec<usize> = [10, 25, 50, 100]
-        .iter()
-        .map(|p| (args.trials * p / 100).max(1))
-        .collect();
+    let marks = marks(args.trials);
     let mut tuners = Vec::new();
     let mut series = Vec::new();
     let budget_cap = args.trials as f64 * full;
@@ -219,6 +256,12 @@ pub fn run(args: &BenchTunersArgs, search_path: &SearchPath) -> Result<ExitCode>
                 .is_some_and(|o| o.iter().any(|d| d.key == key))
         };
         let multi_fidelity = has("min_budget") && has("max_budget");
+        if multi_fidelity && matches!(problem, Problem::Function(_)) {
+            bail!(
+                "tuner {tuner}: multi-fidelity tuners need budgets, and {} has none (use a ground-truth table)",
+                problem.label()
+            );
+        }
         let mut options = toml::Table::new();
         for item in &args.options {
             let (key, value) = item
@@ -250,7 +293,7 @@ pub fn run(args: &BenchTunersArgs, search_path: &SearchPath) -> Result<ExitCode>
         // best-so-far values over seeds.
         let mut sums = vec![(0.0, 0usize); args.trials];
         for seed in 0..args.seeds {
-            let text = config_text(args, &table, tuner, &options, max_trials, seed, &objectives)?;
+            let text = config_text(args, problem, tuner, &options, max_trials, seed, objectives)?;
             let dir = record_new(
                 &runs,
                 &format!("{}-{seed}", run_name(tuner)),
@@ -299,7 +342,7 @@ pub fn run(args: &BenchTunersArgs, search_path: &SearchPath) -> Result<ExitCode>
             if !objectives.is_empty() {
                 hypervolumes.push(front_hypervolume(
                     &Store::open(&dir)?,
-                    &objectives,
+                    objectives,
                     &bounds,
                     budget_cap,
                     full,
@@ -376,28 +419,39 @@ pub fn run(args: &BenchTunersArgs, search_path: &SearchPath) -> Result<ExitCode>
         );
         std::fs::write(svg, chart).with_context(|| format!("writing {}", svg.display()))?;
     }
-    let report = Report {
-        table: args.table.display().to_string(),
+    Ok(Report {
+        table: problem.label(),
+        description: problem.describe(&args.metric, optimum),
         metric: args.metric.clone(),
         trials: args.trials,
         seeds: args.seeds,
         optimum,
+        full,
+        unit: problem.cost_unit(),
         tuners,
-    };
-    if args.json {
-        reporter::note(serde_json::to_string_pretty(&report)?);
-        return Ok(ExitCode::SUCCESS);
-    }
+    })
+}
+
+/// Mean best-so-far after 10, 25, 50 and 100 % of `trials`.
+fn marks(trials: usize) -> Vec<usize> {
+    [10, 25, 50, 100]
+        .iter()
+        .map(|p| (trials * p / 100).max(1))
+        .collect()
+}
+
+/// One problem's table of tuners.
+fn print_report(report: &Report, objectives: &[Objective], args: &BenchTunersArgs) {
+    let (full, unit) = (report.full, report.unit);
+    let budget_cap = report.trials as f64 * full;
     reporter::note(format!(
-        "{} ({} architectures, optimum {:.4} by {}): {} trials × {} seeds per tuner",
-        report.table,
-        entries.len(),
-        optimum,
-        report.metric,
-        report.trials,
-        report.seeds
+        "{}: {} trials × {} seeds per tuner",
+        report.description, report.trials, report.seeds
     ));
-    let heads: Vec<String> = marks.iter().map(|m| format!("@{m:<6}")).collect();
+    let heads: Vec<String> = marks(report.trials)
+        .iter()
+        .map(|m| format!("@{m:<6}"))
+        .collect();
     let w = report
         .tuners
         .iter()
@@ -416,11 +470,11 @@ pub fn run(args: &BenchTunersArgs, search_path: &SearchPath) -> Result<ExitCode>
         let to_random = match t.mean_cost_to_random {
             _ if t.tuner == "random" => "-".to_string(),
             Some(c) => format!(
-                "{c:.0} of {budget_cap:.0} epochs ({reached} of {} seeds reach it)",
+                "{c:.0} of {budget_cap:.0} {unit} ({reached} of {} seeds reach it)",
                 t.cost_to_random.len()
             ),
             None => format!(
-                "not within {budget_cap:.0} epochs ({reached} of {} seeds reach it)",
+                "not within {budget_cap:.0} {unit} ({reached} of {} seeds reach it)",
                 t.cost_to_random.len()
             ),
         };
@@ -435,10 +489,12 @@ pub fn run(args: &BenchTunersArgs, search_path: &SearchPath) -> Result<ExitCode>
             to_random
         ));
     }
-    reporter::note(format!(
-        "(multi-fidelity tuners run at equal cost: {budget_cap:.0} epochs, only results at the full {full} epochs count;\n cost to random's result: where the mean over seeds of the best so far first reaches random's mean after {} trials)",
-        args.trials
-    ));
+    if unit == "epochs" {
+        reporter::note(format!(
+            "(multi-fidelity tuners run at equal cost: {budget_cap:.0} epochs, only results at the full {full} epochs count;\n cost to random's result: where the mean over seeds of the best so far first reaches random's mean after {} trials)",
+            args.trials
+        ));
+    }
     if !objectives.is_empty() {
         let names: Vec<String> = objectives
             .iter()
@@ -457,7 +513,6 @@ pub fn run(args: &BenchTunersArgs, search_path: &SearchPath) -> Result<ExitCode>
             ));
         }
     }
-    Ok(ExitCode::SUCCESS)
 }
 
 /// `--objectives valid:max,params:min` as objectives over the table's columns.
