@@ -14,6 +14,7 @@ mod saved_state;
 pub mod scheduled;
 mod seeded_rng;
 pub mod tpe_model;
+pub mod trial_book;
 
 pub use saved_state::{check_architectures_fit, load_state, present, save_state};
 pub use seeded_rng::{bad_state, SeededRng};

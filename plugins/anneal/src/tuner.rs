@@ -6,10 +6,8 @@ use archon_plugin_api::{
     Architecture, Metric, OptimizeMode, OptionSet, Options, ParameterId, PluginError, Result,
     SearchSpace, Selection, Tuner,
 };
-use archon_plugin_support::{check_architectures_fit, load_state, save_state, SeededRng};
-use serde::{Deserialize, Serialize};
+use archon_plugin_support::{trial_book::TrialBook, SeededRng};
 use serde_json::Value;
-use std::collections::{HashMap, HashSet};
 
 /// How many annealed draws to try for an unseen architecture before drawing at random.
 const DRAWS: usize = 200;
@@ -35,26 +33,7 @@ pub struct AnnealTuner {
     shrink_coef: f64,
     rng: SeededRng,
     space: Option<SearchSpace>,
-    state: State,
-}
-
-/// Everything that changes as the search goes (saved and restored).
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct State {
-    /// Every result: (architecture, metric).
-    history: Vec<(Vec<Selection>, f64)>,
-    /// Proposed, not yet ended.
-    pending: HashMap<u64, Vec<Selection>>,
-    /// Every architecture proposed or reported.
-    seen: HashSet<Vec<Selection>>,
-}
-
-#[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Saved {
-    rng: SeededRng,
-    state: State,
+    state: TrialBook,
 }
 
 impl AnnealTuner {
@@ -151,22 +130,19 @@ impl Tuner for AnnealTuner {
             shrink_coef: options.shrink_coef,
             rng: SeededRng::from_seed(options.seed),
             space: None,
-            state: State::default(),
+            state: TrialBook::default(),
         })
     }
 
     fn update_search_space(&mut self, space: &SearchSpace) -> Result<()> {
         self.space = Some(space.clone());
-        self.state = State::default();
+        self.state = TrialBook::default();
         Ok(())
     }
 
     fn generate_parameters(&mut self, id: ParameterId) -> Result<Option<Architecture>> {
         let space = self.space()?.clone();
-        if space
-            .size()
-            .is_some_and(|n| self.state.seen.len() as u128 >= n)
-        {
+        if self.state.exhausted(&space) {
             return Ok(None);
         }
         let mut child = None;
@@ -181,19 +157,8 @@ impl Tuner for AnnealTuner {
                 }
             }
         }
-        let child = match child {
-            Some(c) => c,
-            None => {
-                let rng = &mut self.rng;
-                match space.sample_unseen(&self.state.seen, &mut |n| rng.below(n)) {
-                    Some(c) => c,
-                    None => return Ok(None),
-                }
-            }
-        };
-        self.state.seen.insert(child.clone());
-        self.state.pending.insert(id, child.clone());
-        Architecture::new(&space, child).map(Some)
+        self.state
+            .propose_or_random(&space, id, child, &mut self.rng)
     }
 
     fn receive_trial_result(
@@ -202,38 +167,21 @@ impl Tuner for AnnealTuner {
         parameters: &Architecture,
         metric: &Metric,
     ) -> Result<()> {
-        self.state.pending.remove(&id);
-        let selections = parameters.selections().to_vec();
-        // A trial this tuner did not propose (the pre-filter's) is never proposed again.
-        self.state.seen.insert(selections.clone());
-        self.state.history.push((selections, metric.default));
+        self.state.receive(id, parameters, metric);
         Ok(())
     }
 
     fn trial_end(&mut self, id: ParameterId, _success: bool) -> Result<()> {
-        self.state.pending.remove(&id);
+        self.state.end(id);
         Ok(())
     }
 
     fn save_state(&self) -> Result<Value> {
-        save_state(&Saved {
-            rng: self.rng.clone(),
-            state: self.state.clone(),
-        })
+        self.state.save(&self.rng)
     }
 
     fn load_state(&mut self, state: &Value) -> Result<()> {
-        let saved: Saved = load_state("anneal-tuner", state)?;
-        check_architectures_fit(
-            self.space()?,
-            saved
-                .state
-                .seen
-                .iter()
-                .chain(saved.state.history.iter().map(|(s, _)| s)),
-        )?;
-        self.rng = saved.rng;
-        self.state = saved.state;
+        (self.rng, self.state) = TrialBook::load("anneal-tuner", self.space()?, state)?;
         Ok(())
     }
 }

@@ -9,12 +9,10 @@ use archon_plugin_api::{
     ParameterId, PluginError, Result, SearchSpace, Selection, Tuner,
 };
 use archon_plugin_support::{
-    budget::sized_to_budget, check_architectures_fit, load_state, neighbours::neighbours,
-    save_state, SeededRng,
+    budget::sized_to_budget, neighbours::neighbours, trial_book::TrialBook, SeededRng,
 };
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 option_enum! {
     /// The acquisition (NNI's `utility`): what a candidate is worth to try next.
@@ -45,7 +43,7 @@ plugin_options! {
         /// Added to the kernel's diagonal (numerical stability, known noise).
         pub alpha: f64 = 1e-6,
         /// Trials proposed at random before the model is used (at least 2; default: a
-        /// tenth of `max_trials`, 3 to 10; 10 without a budget).
+        /// third of `max_trials`, 3 to 10; 10 without a budget).
         pub cold_start_num: Option<usize> = None,
         /// Random candidates the acquisition is evaluated on per proposal (NNI: 100000).
         pub selection_num_warm_up: usize = 1000,
@@ -73,29 +71,10 @@ pub struct GpTuner {
     cold_start: usize,
     rng: SeededRng,
     space: Option<(SearchSpace, Encoder)>,
-    state: State,
+    state: TrialBook,
     /// The kernel settings last chosen and at how many points (not saved: chosen again
     /// after a restore).
     hyper: Option<(Hyper, usize)>,
-}
-
-/// Everything that changes as the search goes (saved and restored).
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct State {
-    /// Every result: (architecture, metric as given).
-    history: Vec<(Vec<Selection>, f64)>,
-    /// Proposed, not yet ended.
-    pending: HashMap<u64, Vec<Selection>>,
-    /// Every architecture proposed or reported.
-    seen: HashSet<Vec<Selection>>,
-}
-
-#[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Saved {
-    rng: SeededRng,
-    state: State,
 }
 
 /// The standard normal density and distribution function.
@@ -339,7 +318,7 @@ impl Tuner for GpTuner {
         }
         let cold_start = options
             .cold_start_num
-            .unwrap_or_else(|| sized_to_budget(options.max_trials, 0.1, 3, 10, 10));
+            .unwrap_or_else(|| sized_to_budget(options.max_trials, 1.0 / 3.0, 3, 10, 10));
         if cold_start < 2 {
             return bad(
                 "cold_start_num",
@@ -358,14 +337,14 @@ impl Tuner for GpTuner {
             rng: SeededRng::from_seed(options.seed),
             options,
             space: None,
-            state: State::default(),
+            state: TrialBook::default(),
             hyper: None,
         })
     }
 
     fn update_search_space(&mut self, space: &SearchSpace) -> Result<()> {
         self.space = Some((space.clone(), Encoder::new(space)));
-        self.state = State::default();
+        self.state = TrialBook::default();
         self.hyper = None;
         Ok(())
     }
@@ -375,10 +354,7 @@ impl Tuner for GpTuner {
             .space
             .clone()
             .ok_or_else(|| PluginError::invalid_state("no search space yet"))?;
-        if space
-            .size()
-            .is_some_and(|n| self.state.seen.len() as u128 >= n)
-        {
+        if self.state.exhausted(&space) {
             return Ok(None);
         }
         let mut child = None;
@@ -387,19 +363,8 @@ impl Tuner for GpTuner {
                 child = self.maximise(&space, &encoder, &gp);
             }
         }
-        let child = match child {
-            Some(c) => c,
-            None => {
-                let rng = &mut self.rng;
-                match space.sample_unseen(&self.state.seen, &mut |n| rng.below(n)) {
-                    Some(c) => c,
-                    None => return Ok(None),
-                }
-            }
-        };
-        self.state.seen.insert(child.clone());
-        self.state.pending.insert(id, child.clone());
-        Architecture::new(&space, child).map(Some)
+        self.state
+            .propose_or_random(&space, id, child, &mut self.rng)
     }
 
     fn receive_trial_result(
@@ -408,40 +373,21 @@ impl Tuner for GpTuner {
         parameters: &Architecture,
         metric: &Metric,
     ) -> Result<()> {
-        self.state.pending.remove(&id);
-        let selections = parameters.selections().to_vec();
-        // A trial this tuner did not propose (the pre-filter's) is never proposed again.
-        self.state.seen.insert(selections.clone());
-        if metric.default.is_finite() {
-            self.state.history.push((selections, metric.default));
-        }
+        self.state.receive(id, parameters, metric);
         Ok(())
     }
 
     fn trial_end(&mut self, id: ParameterId, _success: bool) -> Result<()> {
-        self.state.pending.remove(&id);
+        self.state.end(id);
         Ok(())
     }
 
     fn save_state(&self) -> Result<Value> {
-        save_state(&Saved {
-            rng: self.rng.clone(),
-            state: self.state.clone(),
-        })
+        self.state.save(&self.rng)
     }
 
     fn load_state(&mut self, state: &Value) -> Result<()> {
-        let saved: Saved = load_state("gp-tuner", state)?;
-        check_architectures_fit(
-            self.space()?,
-            saved
-                .state
-                .seen
-                .iter()
-                .chain(saved.state.history.iter().map(|(s, _)| s)),
-        )?;
-        self.rng = saved.rng;
-        self.state = saved.state;
+        (self.rng, self.state) = TrialBook::load("gp-tuner", self.space()?, state)?;
         self.hyper = None;
         Ok(())
     }

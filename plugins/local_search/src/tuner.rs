@@ -18,7 +18,7 @@ plugin_options! {
         /// Whether a larger or a smaller metric is better.
         pub optimize_mode: OptimizeMode = OptimizeMode::Maximize,
         /// Random architectures drawn at the start and at every restart; the walk
-        /// starts from the best of them (default: a tenth of `max_trials`, 2 to 10;
+        /// starts from the best of them (default: a third of `max_trials`, 2 to 10;
         /// 10 without a budget).
         pub initial: Option<usize> = None,
         /// The experiment's trial budget (the host sets it from `max_trials`).
@@ -117,7 +117,7 @@ impl Tuner for LocalSearchTuner {
         let options = LocalSearchOptions::from_options(options, "local_search")?;
         let initial = options
             .initial
-            .unwrap_or_else(|| sized_to_budget(options.max_trials, 0.1, 2, 10, 10));
+            .unwrap_or_else(|| sized_to_budget(options.max_trials, 1.0 / 3.0, 2, 10, 10));
         if initial == 0 {
             return Err(PluginError::invalid_input(
                 "options: \"initial\" (random architectures the walk starts from the best of) must be at least 1, found 0",

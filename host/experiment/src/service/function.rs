@@ -6,7 +6,7 @@
 //! (any NNI numeric type, or a `choice` of numbers). [`Function::space`] is its
 //! domain as an NNI space.
 
-use super::{Event, Outcome, TrainingService, TrialSpec};
+use super::{answer_in_process, Event, TrainingService, TrialSpec};
 use anyhow::{bail, Result};
 use archon_store::protocol::MetricLine;
 use serde_json::Value;
@@ -232,26 +232,7 @@ impl TrainingService for FunctionService {
         events: mpsc::UnboundedSender<Event>,
         _stop: watch::Receiver<bool>,
     ) {
-        let (id, attempt) = (spec.id, spec.attempt);
-        let outcome = match self.function.answer(&spec.parameters) {
-            Ok(metric) => {
-                let _ = events.send(Event::Metric {
-                    id,
-                    attempt,
-                    metric,
-                });
-                Outcome::Exited {
-                    code: Some(0),
-                    bad_metric: None,
-                }
-            }
-            Err(why) => Outcome::SpawnFailed(why),
-        };
-        let _ = events.send(Event::Ended {
-            id,
-            attempt,
-            outcome,
-        });
+        answer_in_process(&spec, self.function.answer(&spec.parameters), &events);
     }
 }
 

@@ -119,3 +119,32 @@ pub trait TrainingService: Send + Sync {
     /// the manager died).
     fn cancel(&self, _handles: &[String]) {}
 }
+
+/// Reports an attempt answered in-process (the table and function services): its metric
+/// and a clean exit, or a failure saying why.
+pub fn answer_in_process(
+    spec: &TrialSpec,
+    answer: Result<MetricLine, String>,
+    events: &mpsc::UnboundedSender<Event>,
+) {
+    let (id, attempt) = (spec.id, spec.attempt);
+    let outcome = match answer {
+        Ok(metric) => {
+            let _ = events.send(Event::Metric {
+                id,
+                attempt,
+                metric,
+            });
+            Outcome::Exited {
+                code: Some(0),
+                bad_metric: None,
+            }
+        }
+        Err(why) => Outcome::SpawnFailed(why),
+    };
+    let _ = events.send(Event::Ended {
+        id,
+        attempt,
+        outcome,
+    });
+}

@@ -10,7 +10,7 @@
 //! `tse@e` is derived from `train_loss@1..=e` where a table has those and not it. An
 //! architecture the table lacks is a failed trial saying so.
 
-use super::{Event, Outcome, TrainingService, TrialSpec};
+use super::{answer_in_process, Event, TrainingService, TrialSpec};
 use anyhow::{bail, Context, Result};
 use archon_store::protocol::MetricLine;
 use serde_json::{Map, Value};
@@ -387,32 +387,13 @@ impl TrainingService for TableService {
         events: mpsc::UnboundedSender<Event>,
         _stop: watch::Receiver<bool>,
     ) {
-        let parameters = spec.parameters.clone();
         let budget = spec
             .env
             .iter()
             .find(|(k, _)| k == "ARCHON_BUDGET")
             .and_then(|(_, v)| v.parse::<f64>().ok());
-        let (id, attempt) = (spec.id, spec.attempt);
-        let outcome = match self.lookup.answer(&parameters, budget) {
-            Ok(metric) => {
-                let _ = events.send(Event::Metric {
-                    id,
-                    attempt,
-                    metric,
-                });
-                Outcome::Exited {
-                    code: Some(0),
-                    bad_metric: None,
-                }
-            }
-            Err(why) => Outcome::SpawnFailed(why),
-        };
-        let _ = events.send(Event::Ended {
-            id,
-            attempt,
-            outcome,
-        });
+        let answer = self.lookup.answer(&spec.parameters, budget);
+        answer_in_process(&spec, answer, &events);
     }
 }
 
