@@ -1,10 +1,68 @@
-//! Early stopping: NNI's Medianstop. A trial is stopped when its best intermediate
+//! Early stopping: NNI's Medianstop (here) and Curvefitting (`curve_fitting`). A trial is stopped when its best intermediate
 //! value by step S is strictly worse than the median of the running averages (up to
 //! step S) of all completed trials. Judged from `start_step` on, and only once some
 //! trial has completed.
 
-use super::config::Direction;
+use super::config::{AssessorSection, Direction};
+use super::curve_fitting::CurveFitting;
 use std::collections::HashMap;
+
+/// The experiment's assessor: Medianstop or Curvefitting.
+#[derive(Debug, Clone)]
+pub enum Assessor {
+    /// NNI's Medianstop.
+    Median(MedianStop),
+    /// NNI's Curvefitting.
+    Curve(CurveFitting),
+}
+
+impl Assessor {
+    /// The assessor `section` names (checked by the config), for `direction`.
+    pub fn new(direction: Direction, section: &AssessorSection) -> Self {
+        match section.name.as_str() {
+            "curvefitting" => Assessor::Curve(CurveFitting::new(
+                direction,
+                section.start_step,
+                section.epoch_num.unwrap_or(1),
+                section.threshold.unwrap_or(0.95),
+                section.gap.unwrap_or(1),
+            )),
+            _ => Assessor::Median(MedianStop::new(direction, section.start_step)),
+        }
+    }
+
+    /// Records a completed trial's intermediate values (also used when resuming).
+    pub fn completed(&mut self, values: Vec<f64>) {
+        match self {
+            Assessor::Median(a) => a.completed(values),
+            Assessor::Curve(a) => a.completed(values),
+        }
+    }
+
+    /// A running trial ended: completed or not.
+    pub fn ended(&mut self, trial: u64, succeeded: bool) {
+        match self {
+            Assessor::Median(a) => a.ended(trial, succeeded),
+            Assessor::Curve(a) => a.ended(trial, succeeded),
+        }
+    }
+
+    /// Records an intermediate value; returns true if the trial should stop.
+    pub fn report(&mut self, trial: u64, value: f64) -> bool {
+        match self {
+            Assessor::Median(a) => a.report(trial, value),
+            Assessor::Curve(a) => a.report(trial, value),
+        }
+    }
+
+    /// Why it stopped the trial it last stopped.
+    pub fn reason(&self) -> String {
+        match self {
+            Assessor::Median(_) => "median stop: worse than the median of completed trials".into(),
+            Assessor::Curve(a) => a.reason(),
+        }
+    }
+}
 
 /// The median-stop rule and the histories it needs.
 #[derive(Debug, Clone)]

@@ -173,11 +173,22 @@ impl Default for ServiceSection {
 #[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AssessorSection {
-    /// Only "medianstop" (NNI's Medianstop).
+    /// "medianstop" (NNI's Medianstop: stop a trial whose best so far is worse than
+    /// the median of the completed trials' running averages) or "curvefitting" (NNI's
+    /// Curvefitting: stop a trial whose curve, extrapolated to `epoch_num`, is worse
+    /// than `threshold` times the best completed trial's last value).
     pub name: String,
-    /// Judge a trial from its `start_step`-th intermediate metric on.
+    /// Judge a trial from its `start_step`-th intermediate metric on (curvefitting:
+    /// at least the 3rd).
     #[serde(default = "one")]
     pub start_step: usize,
+    /// Curvefitting: the step (epoch) whose value is predicted (required for it).
+    pub epoch_num: Option<usize>,
+    /// Curvefitting: the share of the best completed value a prediction must reach,
+    /// in (0, 1] (default 0.95).
+    pub threshold: Option<f64>,
+    /// Curvefitting: judge every `gap` steps (default 1).
+    pub gap: Option<usize>,
 }
 
 /// A whole experiment config.
@@ -480,11 +491,45 @@ impl ExperimentConfig {
             }
         }
         if let Some(a) = &self.assessor {
-            if a.name != "medianstop" {
-                return Err(bad(
-                    "name",
-                    format!("assessor {:?} is not available (known: medianstop)", a.name),
-                ));
+            match a.name.as_str() {
+                "medianstop" => {
+                    for (key, given) in [
+                        ("epoch_num", a.epoch_num.is_some()),
+                        ("threshold", a.threshold.is_some()),
+                        ("gap", a.gap.is_some()),
+                    ] {
+                        if given {
+                            return Err(bad(
+                                key,
+                                "only for name = \"curvefitting\" (medianstop takes start_step)"
+                                    .into(),
+                            ));
+                        }
+                    }
+                }
+                "curvefitting" => {
+                    match a.epoch_num {
+                        None => return Err(bad("epoch_num", "missing: curvefitting predicts the value at this step (the trial's epochs)".into())),
+                        Some(0) => return Err(bad("epoch_num", "must be at least 1".into())),
+                        Some(_) => {}
+                    }
+                    if let Some(t) = a.threshold {
+                        if !(t > 0.0 && t <= 1.0) {
+                            return Err(bad("threshold", format!("must be in (0, 1], found {t}")));
+                        }
+                    }
+                    if a.gap == Some(0) {
+                        return Err(bad("gap", "must be at least 1".into()));
+                    }
+                }
+                other => {
+                    return Err(bad(
+                        "name",
+                        format!(
+                            "assessor {other:?} is not available (known: medianstop, curvefitting)"
+                        ),
+                    ))
+                }
             }
         }
         Ok(())
@@ -651,6 +696,29 @@ name = "random"
             "{:#}",
             ExperimentConfig::parse(text, Path::new("exp.toml")).unwrap_err()
         )
+    }
+
+    #[test]
+    fn assessor_keys_are_checked_by_name() {
+        for (section, words) in [
+            ("name = \"curvefitting\"", "epoch_num"),
+            ("name = \"curvefitting\"\nepoch_num = 0", "epoch_num"),
+            (
+                "name = \"curvefitting\"\nepoch_num = 9\nthreshold = 1.2",
+                "threshold",
+            ),
+            ("name = \"curvefitting\"\nepoch_num = 9\ngap = 0", "gap"),
+            (
+                "name = \"medianstop\"\ngap = 2",
+                "only for name = \"curvefitting\"",
+            ),
+            ("name = \"nope\"", "known: medianstop, curvefitting"),
+        ] {
+            let e = err(&format!("{GOOD}\n[assessor]\n{section}\n"));
+            assert!(e.contains(words), "{section}: {e}");
+        }
+        let ok = format!("{GOOD}\n[assessor]\nname = \"curvefitting\"\nepoch_num = 9\n");
+        ExperimentConfig::parse(&ok, Path::new("exp.toml")).unwrap();
     }
 
     #[test]

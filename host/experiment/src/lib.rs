@@ -4,6 +4,7 @@
 
 pub mod assessor;
 pub mod config;
+pub mod curve_fitting;
 pub mod hyperparameters;
 pub mod limits;
 pub mod manager;

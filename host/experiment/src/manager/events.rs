@@ -46,8 +46,7 @@ impl Manager {
         };
         if let (Some(rule), false) = (self.assessor.as_mut(), metric.is_final) {
             if r.early_stop.is_none() && rule.report(id, metric.value) {
-                r.early_stop =
-                    Some("median stop: worse than the median of completed trials".into());
+                r.early_stop = Some(rule.reason());
                 let _ = r.stop.send(true);
             }
         }

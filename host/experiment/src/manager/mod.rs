@@ -9,7 +9,7 @@
 //! its whole life.
 
 use super::{
-    assessor::MedianStop,
+    assessor::Assessor,
     config::ExperimentConfig,
     limits::Pricer,
     nni_trial::NniTrial,
@@ -129,7 +129,7 @@ struct Manager {
     /// Prices proposals under `[limits]` (none without limits).
     pricer: Option<Pricer>,
     running: HashMap<u64, Running>,
-    assessor: Option<MedianStop>,
+    assessor: Option<Assessor>,
     generated: u64,
     next_id: u64,
     exhausted: bool,
@@ -190,7 +190,7 @@ impl Manager {
         let assessor = cfg
             .assessor
             .as_ref()
-            .map(|a| MedianStop::new(cfg.direction, a.start_step));
+            .map(|a| Assessor::new(cfg.direction, a));
         let manager = Manager {
             _lock: lock,
             dir,

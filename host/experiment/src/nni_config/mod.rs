@@ -144,14 +144,11 @@ fn from_v2(c: &Map<String, Value>) -> Result<Converted> {
                 let Named::Builtin(name) = name else {
                     bail!(
                         "{key}.className: archon does not run Python assessor classes yet; use \
-                         `name: Medianstop`"
+                         `name: Medianstop` or `name: Curvefitting`"
                     );
                 };
-                let start_step = names::assessor(key, &name, &args)?;
-                let mut assessor = toml::Table::new();
-                assessor.insert("name".into(), "medianstop".into());
-                assessor.insert("start_step".into(), (start_step as i64).into());
-                out.insert("assessor".into(), assessor.into());
+                let assessor = names::assessor(key, &name, &args)?;
+                out.insert("assessor".into(), to_toml(&Value::Object(assessor))?);
             }
             "trainingService" => {
                 let Value::Object(ts) = value else {

@@ -1,6 +1,6 @@
 //! NNI's built-in tuner, advisor and assessor names, and what archon runs for each.
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use serde_json::{Map, Value};
 
 /// The archon tuner for NNI's `name` (a tuner's or an advisor's, case as NNI accepts
@@ -137,28 +137,51 @@ fn unsupported(lower: &str) -> String {
 }
 
 /// The archon assessor for NNI's assessor `name` with its `classArgs` (without
-/// `optimize_mode`): its `start_step`.
-pub fn assessor(key: &str, name: &str, class_args: &Map<String, Value>) -> Result<usize> {
-    match name.to_ascii_lowercase().as_str() {
-        "medianstop" => {}
-        "curvefitting" => bail!(
-            "{key}.name: {name:?} is not provided by archon; the closest is Medianstop \
-             (`name: Medianstop`: stops a trial below the median of the others at the same step)"
-        ),
+/// `optimize_mode`): the `[assessor]` section's keys (NNI's defaults filled in where
+/// they differ from archon's).
+pub fn assessor(
+    key: &str,
+    name: &str,
+    class_args: &Map<String, Value>,
+) -> Result<Map<String, Value>> {
+    let mut out = Map::new();
+    let (archon, allowed): (&str, &[&str]) = match name.to_ascii_lowercase().as_str() {
+        "medianstop" => ("medianstop", &["start_step"]),
+        "curvefitting" => {
+            // NNI's Curvefitting judges from step 6 unless told.
+            out.insert("start_step".into(), 6.into());
+            (
+                "curvefitting",
+                &["start_step", "epoch_num", "threshold", "gap"],
+            )
+        }
         _ => bail!(
-            "{key}.name: {name:?} is not a built-in NNI assessor archon knows (archon runs: Medianstop)"
+            "{key}.name: {name:?} is not a built-in NNI assessor archon knows (archon runs: \
+             Medianstop, Curvefitting)"
         ),
-    }
-    let mut start_step = 1;
+    };
+    out.insert("name".into(), archon.into());
     for (k, v) in class_args {
+        let arg = format!("{key}.classArgs.{k}");
         match k.as_str() {
-            "start_step" => {
-                start_step = super::positive(&format!("{key}.classArgs.start_step"), v)? as usize;
+            _ if !allowed.contains(&k.as_str()) => bail!(
+                "{arg}: not an argument of NNI's {name} (it takes {})",
+                allowed.join(", ")
+            ),
+            "threshold" => {
+                let t = v.as_f64().filter(|t| *t > 0.0 && *t <= 1.0);
+                let t = t.with_context(|| format!("{arg}: {v} is not a number in (0, 1]"))?;
+                out.insert(k.clone(), t.into());
             }
-            _ => bail!("{key}.classArgs.{k}: not an argument of Medianstop (it takes start_step)"),
+            _ => {
+                out.insert(k.clone(), super::positive(&arg, v)?.into());
+            }
         }
     }
-    Ok(start_step)
+    if archon == "curvefitting" && !out.contains_key("epoch_num") {
+        bail!("{key}.classArgs.epoch_num: missing (Curvefitting predicts the value at this epoch)");
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -213,7 +236,18 @@ mod tests {
                 &args(json!({"start_step": 4}))
             )
             .unwrap(),
-            4
+            args(json!({"name": "medianstop", "start_step": 4}))
+        );
+        assert_eq!(
+            assessor(
+                "assessor.name",
+                "Curvefitting",
+                &args(json!({"epoch_num": 20, "threshold": 0.9}))
+            )
+            .unwrap(),
+            args(
+                json!({"name": "curvefitting", "start_step": 6, "epoch_num": 20, "threshold": 0.9})
+            )
         );
     }
 
@@ -231,7 +265,25 @@ mod tests {
         let e = assessor("assessor", "Curvefitting", &Map::new())
             .unwrap_err()
             .to_string();
-        assert!(e.contains("the closest is Medianstop"), "{e}");
+        assert!(e.contains("classArgs.epoch_num: missing"), "{e}");
+        let e = assessor(
+            "assessor",
+            "Curvefitting",
+            &args(json!({"epoch_num": 20, "threshold": 1.5})),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("classArgs.threshold: 1.5 is not a number in (0, 1]"),
+            "{e}"
+        );
+        let e = assessor("assessor", "Medianstop", &args(json!({"gap": 2})))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("classArgs.gap: not an argument of NNI's Medianstop"),
+            "{e}"
+        );
         let e = tuner("tuner", "Evolution", &args(json!({"sample_size": 3})))
             .unwrap_err()
             .to_string();

@@ -164,7 +164,7 @@ fn keys_archon_cannot_honour_are_refused_by_name() {
         ),
         (
             "assessor: {name: Curvefitting}\n",
-            "assessor.name: \"Curvefitting\" is not provided by archon",
+            "assessor.classArgs.epoch_num: missing",
         ),
         (
             "assessor: {name: Medianstop, classArgs: {optimize_mode: minimize}}\n",
@@ -274,6 +274,19 @@ fn a_python_tuner_class_runs_through_the_python_plugin_in_both_formats() {
          classArgs: {optimize_mode: minimize, start: 3}\n",
     );
     assert_eq!(v1["tuner"], v2["tuner"]);
+}
+
+#[test]
+fn curvefitting_becomes_archon_s_curvefitting_assessor() {
+    let c = archon(
+        "searchSpaceFile: s.json\ntrialCommand: t\ntrialConcurrency: 1\ntuner: {name: TPE}\n\
+         assessor: {name: Curvefitting, classArgs: {epoch_num: 20, threshold: 0.9, gap: 2, optimize_mode: maximize}}\n",
+    );
+    let expected: toml::Table = toml::from_str(
+        "name = \"curvefitting\"\nstart_step = 6\nepoch_num = 20\nthreshold = 0.9\ngap = 2\n",
+    )
+    .unwrap();
+    assert_eq!(c["assessor"].as_table(), Some(&expected));
 }
 
 #[test]
