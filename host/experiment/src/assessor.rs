@@ -1,18 +1,26 @@
-//! Early stopping: NNI's Medianstop (here) and Curvefitting (`curve_fitting`). A trial is stopped when its best intermediate
-//! value by step S is strictly worse than the median of the running averages (up to
-//! step S) of all completed trials. Judged from `start_step` on, and only once some
-//! trial has completed.
+//! Early stopping: NNI's Medianstop (here) and Curvefitting (`curve_fitting`). The
+//! assessor keeps the running trials' intermediate values and asks its rule about each
+//! new one. Medianstop stops a trial when its best intermediate value by step S is
+//! strictly worse than the median of the running averages (up to step S) of all
+//! completed trials; judged from `start_step` on, and only once some trial has
+//! completed.
 
 use super::config::{AssessorSection, Direction};
 use super::curve_fitting::CurveFitting;
 use std::collections::HashMap;
 
-/// The experiment's assessor: Medianstop or Curvefitting.
+/// The experiment's assessor: its rule and the running trials' intermediate values.
 #[derive(Debug, Clone)]
-pub enum Assessor {
-    /// NNI's Medianstop.
+pub struct Assessor {
+    rule: Rule,
+    /// Intermediate values of running trials.
+    running: HashMap<u64, Vec<f64>>,
+}
+
+/// Medianstop or Curvefitting.
+#[derive(Debug, Clone)]
+enum Rule {
     Median(MedianStop),
-    /// NNI's Curvefitting.
     Curve(CurveFitting),
 }
 
@@ -20,76 +28,47 @@ impl Assessor {
     /// The assessor `section` names (checked by the config), for `direction`.
     pub fn new(direction: Direction, section: &AssessorSection) -> Self {
         match section.name.as_str() {
-            "curvefitting" => Assessor::Curve(CurveFitting::new(
+            "curvefitting" => Self::curve(
                 direction,
                 section.start_step,
                 section.epoch_num.unwrap_or(1),
                 section.threshold.unwrap_or(0.95),
                 section.gap.unwrap_or(1),
-            )),
-            _ => Assessor::Median(MedianStop::new(direction, section.start_step)),
+            ),
+            _ => Self::median(direction, section.start_step),
         }
     }
 
-    /// Records a completed trial's intermediate values (also used when resuming).
-    pub fn completed(&mut self, values: Vec<f64>) {
-        match self {
-            Assessor::Median(a) => a.completed(values),
-            Assessor::Curve(a) => a.completed(values),
-        }
+    /// Medianstop for `direction`, judging from the `start_step`-th value on.
+    pub fn median(direction: Direction, start_step: usize) -> Self {
+        Self::with(Rule::Median(MedianStop::new(direction, start_step)))
     }
 
-    /// A running trial ended: completed or not.
-    pub fn ended(&mut self, trial: u64, succeeded: bool) {
-        match self {
-            Assessor::Median(a) => a.ended(trial, succeeded),
-            Assessor::Curve(a) => a.ended(trial, succeeded),
-        }
+    /// Curvefitting (see [`CurveFitting::new`]).
+    pub fn curve(
+        direction: Direction,
+        start_step: usize,
+        epoch_num: usize,
+        threshold: f64,
+        gap: usize,
+    ) -> Self {
+        Self::with(Rule::Curve(CurveFitting::new(
+            direction, start_step, epoch_num, threshold, gap,
+        )))
     }
 
-    /// Records an intermediate value; returns true if the trial should stop.
-    pub fn report(&mut self, trial: u64, value: f64) -> bool {
-        match self {
-            Assessor::Median(a) => a.report(trial, value),
-            Assessor::Curve(a) => a.report(trial, value),
-        }
-    }
-
-    /// Why it stopped the trial it last stopped.
-    pub fn reason(&self) -> String {
-        match self {
-            Assessor::Median(_) => "median stop: worse than the median of completed trials".into(),
-            Assessor::Curve(a) => a.reason(),
-        }
-    }
-}
-
-/// The median-stop rule and the histories it needs.
-#[derive(Debug, Clone)]
-pub struct MedianStop {
-    direction: Direction,
-    start_step: usize,
-    /// Intermediate values of completed (succeeded) trials.
-    completed: Vec<Vec<f64>>,
-    /// Intermediate values of running trials.
-    running: HashMap<u64, Vec<f64>>,
-}
-
-impl MedianStop {
-    /// A rule for `direction`, judging from the `start_step`-th intermediate value on.
-    pub fn new(direction: Direction, start_step: usize) -> Self {
-        MedianStop {
-            direction,
-            start_step: start_step.max(1),
-            completed: Vec::new(),
+    fn with(rule: Rule) -> Self {
+        Assessor {
+            rule,
             running: HashMap::new(),
         }
     }
 
     /// Records a completed trial's intermediate values (also used when resuming).
     pub fn completed(&mut self, values: Vec<f64>) {
-        if !values.is_empty() {
-            self.completed.push(values);
+        match &mut self.rule {
+            Rule::Median(r) => r.completed(values),
+            Rule::Curve(r) => r.completed(&values),
         }
     }
 
@@ -106,6 +85,49 @@ impl MedianStop {
     pub fn report(&mut self, trial: u64, value: f64) -> bool {
         let history = self.running.entry(trial).or_default();
         history.push(value);
+        match &mut self.rule {
+            Rule::Median(r) => r.judge(history),
+            Rule::Curve(r) => r.judge(history),
+        }
+    }
+
+    /// Why it stopped the trial it last stopped.
+    pub fn reason(&self) -> String {
+        match &self.rule {
+            Rule::Median(_) => "median stop: worse than the median of completed trials".into(),
+            Rule::Curve(r) => r.reason(),
+        }
+    }
+}
+
+/// The median-stop rule and the completed trials' curves it needs.
+#[derive(Debug, Clone)]
+pub struct MedianStop {
+    direction: Direction,
+    start_step: usize,
+    /// Intermediate values of completed (succeeded) trials.
+    completed: Vec<Vec<f64>>,
+}
+
+impl MedianStop {
+    /// A rule for `direction`, judging from the `start_step`-th intermediate value on.
+    pub fn new(direction: Direction, start_step: usize) -> Self {
+        MedianStop {
+            direction,
+            start_step: start_step.max(1),
+            completed: Vec::new(),
+        }
+    }
+
+    /// Records a completed trial's intermediate values.
+    pub fn completed(&mut self, values: Vec<f64>) {
+        if !values.is_empty() {
+            self.completed.push(values);
+        }
+    }
+
+    /// Whether a running trial with these intermediate values should stop.
+    pub fn judge(&self, history: &[f64]) -> bool {
         let step = history.len();
         if step < self.start_step || self.completed.is_empty() {
             return false;
@@ -139,7 +161,7 @@ mod tests {
 
     #[test]
     fn stops_trials_worse_than_the_median_of_completed_ones() {
-        let mut rule = MedianStop::new(Direction::Maximize, 2);
+        let mut rule = Assessor::median(Direction::Maximize, 2);
         // Nothing completed yet: never stop.
         assert!(!rule.report(9, 0.0) && !rule.report(9, 0.0));
         rule.completed(vec![0.5, 0.6, 0.7]);
@@ -153,7 +175,7 @@ mod tests {
         assert!(!rule.report(2, 0.5));
         assert!(!rule.report(2, 0.6));
         // Minimizing flips the comparison.
-        let mut low = MedianStop::new(Direction::Minimize, 1);
+        let mut low = Assessor::median(Direction::Minimize, 1);
         low.completed(vec![1.0, 0.8]);
         assert!(low.report(3, 2.0));
         assert!(!low.report(4, 0.5));

@@ -9,9 +9,8 @@
 //! values.
 
 use super::config::Direction;
-use std::collections::HashMap;
 
-/// The curve-fitting rule and the histories it needs.
+/// The curve-fitting rule and the completed trials' best it needs.
 #[derive(Debug, Clone)]
 pub struct CurveFitting {
     direction: Direction,
@@ -21,8 +20,6 @@ pub struct CurveFitting {
     gap: usize,
     /// The best last intermediate value of the completed trials.
     best: Option<f64>,
-    /// Intermediate values of running trials.
-    running: HashMap<u64, Vec<f64>>,
     /// The last prediction that stopped a trial (for the reason).
     last: Option<(f64, f64)>,
 }
@@ -98,13 +95,12 @@ impl CurveFitting {
             threshold,
             gap: gap.max(1),
             best: None,
-            running: HashMap::new(),
             last: None,
         }
     }
 
-    /// Records a completed trial's intermediate values (also used when resuming).
-    pub fn completed(&mut self, values: Vec<f64>) {
+    /// Records a completed trial's intermediate values: its last one may be the best.
+    pub fn completed(&mut self, values: &[f64]) {
         if let Some(&last) = values.last() {
             self.best = Some(match self.best {
                 Some(b) if self.direction.better(b, last) => b,
@@ -113,19 +109,8 @@ impl CurveFitting {
         }
     }
 
-    /// A running trial ended: completed (its last value counts) or not.
-    pub fn ended(&mut self, trial: u64, succeeded: bool) {
-        if let Some(values) = self.running.remove(&trial) {
-            if succeeded {
-                self.completed(values);
-            }
-        }
-    }
-
-    /// Records an intermediate value; returns true if the trial should stop.
-    pub fn report(&mut self, trial: u64, value: f64) -> bool {
-        let history = self.running.entry(trial).or_default();
-        history.push(value);
+    /// Whether a running trial with these intermediate values should stop.
+    pub fn judge(&mut self, history: &[f64]) -> bool {
         let step = history.len();
         let Some(best) = self.best else {
             return false;
@@ -162,6 +147,7 @@ impl CurveFitting {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::assessor::Assessor;
 
     #[test]
     fn a_power_law_is_extrapolated() {
@@ -174,7 +160,7 @@ mod tests {
 
     #[test]
     fn a_plateau_below_the_best_stops_and_a_rising_curve_goes_on() {
-        let mut rule = CurveFitting::new(Direction::Maximize, 4, 20, 0.95, 1);
+        let mut rule = Assessor::curve(Direction::Maximize, 4, 20, 0.95, 1);
         // Nothing completed yet: never stop.
         for v in [0.3, 0.4, 0.45, 0.47, 0.48] {
             assert!(!rule.report(1, v));
@@ -199,14 +185,14 @@ mod tests {
 
     #[test]
     fn gap_and_minimising() {
-        let mut rule = CurveFitting::new(Direction::Minimize, 3, 10, 0.9, 2);
+        let mut rule = Assessor::curve(Direction::Minimize, 3, 10, 0.9, 2);
         rule.completed(vec![1.0, 0.5, 0.3]);
         // Losses stuck near 2.0: judged at steps 3, 5, …; stopped at step 3.
         assert!(!rule.report(1, 2.2));
         assert!(!rule.report(1, 2.1));
         assert!(rule.report(1, 2.05));
         // Judged at step 3 (go on), not at 4, then at 5.
-        let mut rule = CurveFitting::new(Direction::Minimize, 3, 10, 0.9, 2);
+        let mut rule = Assessor::curve(Direction::Minimize, 3, 10, 0.9, 2);
         rule.completed(vec![1.0, 0.5, 0.3]);
         assert!(!rule.report(2, 0.9) && !rule.report(2, 0.5) && !rule.report(2, 0.35));
         assert!(!rule.report(2, 5.0), "step 4 is not judged (gap 2)");

@@ -47,8 +47,6 @@ struct State {
     start_pool: Vec<(Vec<Selection>, f64)>,
     /// The current architecture's neighbours not yet proposed, in the order to try.
     queue: Vec<Vec<Selection>>,
-    /// Proposed, not yet ended.
-    pending: HashMap<u64, Vec<Selection>>,
     /// Every architecture proposed or reported.
     seen: HashSet<Vec<Selection>>,
     /// Local optima reached so far (restarts).
@@ -168,7 +166,6 @@ impl Tuner for LocalSearchTuner {
             }
         };
         self.state.seen.insert(child.clone());
-        self.state.pending.insert(id, child.clone());
         self.state.epoch.insert(id, self.state.local_optima);
         Architecture::new(&space, child).map(Some)
     }
@@ -179,7 +176,6 @@ impl Tuner for LocalSearchTuner {
         parameters: &Architecture,
         metric: &Metric,
     ) -> Result<()> {
-        self.state.pending.remove(&id);
         let epoch = self.state.epoch.remove(&id);
         let selections = parameters.selections().to_vec();
         // A trial this tuner did not propose (the pre-filter's) is never proposed again.
@@ -211,7 +207,7 @@ impl Tuner for LocalSearchTuner {
     }
 
     fn trial_end(&mut self, id: ParameterId, success: bool) -> Result<()> {
-        self.state.pending.remove(&id);
+        // A successful trial's result removes it (a result may come after its end).
         if !success {
             self.state.epoch.remove(&id);
         }

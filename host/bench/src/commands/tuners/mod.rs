@@ -440,6 +440,11 @@ fn marks(trials: usize) -> Vec<usize> {
         .collect()
 }
 
+/// The width of the tuner-name column: the longest name, at least 12.
+fn name_width<'a>(names: impl Iterator<Item = &'a str>) -> usize {
+    names.map(str::len).max().unwrap_or(0).max(12)
+}
+
 /// One problem's table of tuners.
 fn print_report(report: &Report, objectives: &[Objective], args: &BenchTunersArgs) {
     let (full, unit) = (report.full, report.unit);
@@ -452,13 +457,7 @@ fn print_report(report: &Report, objectives: &[Objective], args: &BenchTunersArg
         .iter()
         .map(|m| format!("@{m:<6}"))
         .collect();
-    let w = report
-        .tuners
-        .iter()
-        .map(|t| t.tuner.len())
-        .max()
-        .unwrap_or(5)
-        .max(12);
+    let w = name_width(report.tuners.iter().map(|t| t.tuner.as_str()));
     reporter::note(format!(
         "{:<w$} best (mean ± s.e.)   regret   {}  unanswered  cost to random's result",
         "tuner",

@@ -17,6 +17,8 @@ pub enum Problem {
         label: String,
         /// Its contents.
         table: Box<Table>,
+        /// Its architectures with their results over seeds (computed once).
+        entries: Vec<Entry>,
     },
     /// A test function.
     Function(&'static Function),
@@ -39,6 +41,7 @@ impl Problem {
         Ok(Problem::Table {
             path,
             label: item.to_string(),
+            entries: table.entries(),
             table: Box::new(table),
         })
     }
@@ -52,10 +55,10 @@ impl Problem {
     }
 
     /// A table's architectures (none for a function).
-    pub fn entries(&self) -> Vec<Entry> {
+    pub fn entries(&self) -> &[Entry] {
         match self {
-            Problem::Table { table, .. } => table.entries(),
-            Problem::Function(_) => Vec::new(),
+            Problem::Table { entries, .. } => entries,
+            Problem::Function(_) => &[],
         }
     }
 

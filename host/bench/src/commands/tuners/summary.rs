@@ -76,13 +76,7 @@ impl Summary {
 
     /// The summary as a terminal table.
     pub fn print(&self, trials: usize, seeds: u64) {
-        let w = self
-            .tuners
-            .iter()
-            .map(|t| t.tuner.len())
-            .max()
-            .unwrap_or(5)
-            .max(12);
+        let w = super::name_width(self.tuners.iter().map(|t| t.tuner.as_str()));
         reporter::note(format!(
             "\nGain over random search in standard errors (rank by mean best), {trials} trials × {seeds} seeds:"
         ));
