@@ -11,6 +11,7 @@ mod error;
 pub mod export;
 pub mod hub;
 mod network;
+pub mod parallel;
 pub mod nn;
 pub mod proxies;
 pub mod train;

@@ -50,6 +50,11 @@ pub struct SearchSection {
     pub device: String,
     /// Stop each epoch after this many steps (none: the whole weight split).
     pub steps_per_epoch: Option<usize>,
+    /// Replicas a training pass's batch is split across, each on its own thread with
+    /// single-threaded operations (data parallelism on CPU; batch norm then normalises
+    /// each part by its own statistics). None: one per intra-op thread on CPU, with at
+    /// least 16 examples each; 1 on a GPU. 1 turns it off.
+    pub replicas: Option<usize>,
     /// The plugin's options.
     #[serde(default)]
     #[schemars(with = "serde_json::Map<String, serde_json::Value>")]
@@ -235,6 +240,13 @@ impl SearchConfig {
         }
         if cfg.search.epochs == 0 {
             bail!(bad("search.epochs", "must be at least 1".into()));
+        }
+        if cfg.search.replicas == Some(0) {
+            bail!(bad(
+                "search.replicas",
+                "0: use 1 to turn data parallelism off, or leave the key out for one per core"
+                    .into()
+            ));
         }
         if cfg.search.batch_size < 1 {
             bail!(bad(

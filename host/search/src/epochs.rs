@@ -60,7 +60,10 @@ impl Search<'_> {
                 optim,
                 self.lr_at(0),
                 &mut sink,
-            )?;
+            )?
+            .with_replicas(self.cfg.search.replicas.unwrap_or_else(|| {
+                archon_spaces::parallel::auto_replicas(device, self.cfg.search.batch_size)
+            }))?;
             let first = self.begin(trainer, &mut host)?;
             self.epochs(trainer, &mut host, first)?;
             let architecture = trainer

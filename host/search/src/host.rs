@@ -5,8 +5,8 @@
 use archon_core::costs;
 use archon_plugin_api::{
     one_shot::{
-        Batch, CandidateRole, CostTable, NetId, NetworkSpec, Report, SearchInfo, Setting, Split,
-        SupernetHost,
+        backward_into, Batch, CandidateRole, CostTable, Grads, NetId, NetworkSpec, Report,
+        SearchInfo, Setting, Split, StepOutput, SupernetHost,
     },
     tch::{nn, nn::OptimizerConfig, Device, Kind, Tensor},
     Architecture, PluginError, Result,
@@ -169,6 +169,8 @@ pub struct SearchHost<'a> {
     info: SearchInfo,
     optim: WeightOptim,
     lr: f64,
+    /// Replicas each supernet's training passes are split across.
+    replicas: usize,
     sink: &'a mut dyn FnMut(Report) -> anyhow::Result<()>,
 }
 
@@ -196,10 +198,24 @@ impl<'a> SearchHost<'a> {
             info,
             optim,
             lr,
+            replicas: 1,
             sink,
         };
         host.push(Model::Supernet(supernet), cfg, None)?;
         Ok(host)
+    }
+
+    /// Splits every supernet's training passes across `n` replicas from now on
+    /// ([`Supernet::forward_backward`]).
+    pub fn with_replicas(mut self, n: usize) -> anyhow::Result<Self> {
+        self.replicas = n.max(1);
+        let family = self.family;
+        for net in &mut self.nets {
+            if let Model::Supernet(s) = &mut net.model {
+                s.set_replicas(family, &net.cfg, self.replicas)?;
+            }
+        }
+        Ok(self)
     }
 
     /// `model` with a fresh weight optimizer.
@@ -210,6 +226,7 @@ impl<'a> SearchHost<'a> {
         architecture: Option<Value>,
     ) -> anyhow::Result<Net> {
         if let Model::Supernet(supernet) = &mut model {
+            supernet.set_replicas(self.family, &cfg, self.replicas)?;
             if self.optim.shared_lr_scale != 1.0 {
                 let trainable = supernet.var_store().trainable_variables().len();
                 if supernet.group_shared_weights(SHARED_GROUP) == trainable {
@@ -385,6 +402,27 @@ impl SupernetHost for SearchHost<'_> {
 
     fn forward(&mut self, net: NetId, inputs: &Tensor) -> Result<Tensor> {
         self.net(net)?.model.forward(inputs, true)
+    }
+
+    fn forward_backward(
+        &mut self,
+        net: NetId,
+        inputs: &Tensor,
+        labels: &Tensor,
+        grads: Grads,
+    ) -> Result<StepOutput> {
+        match &mut self.net(net)?.model {
+            Model::Supernet(s) => s.forward_backward(inputs, labels, grads).map_err(err),
+            Model::Child(c) => {
+                let logits = c.forward(inputs, true).map_err(err)?;
+                let loss = logits.cross_entropy_for_logits(labels);
+                backward_into(&loss, &c.var_store().trainable_variables(), &[], grads);
+                Ok(StepOutput {
+                    loss: loss.double_value(&[]),
+                    logits: logits.detach(),
+                })
+            }
+        }
     }
 
     fn weights(&mut self, net: NetId) -> Result<Vec<Tensor>> {

@@ -16,7 +16,7 @@ mod tuner;
 pub use cell::{CellAbi, CellAbi_TO, CellBox};
 pub use metadata::{PluginKind, PluginMetadata};
 pub use one_shot::{
-    BatchAbi, OneShotTrainerAbi, OneShotTrainerAbi_TO, OneShotTrainerBox, SupernetAbi,
+    BatchAbi, OneShotTrainerAbi, OneShotTrainerAbi_TO, OneShotTrainerBox, StepAbi, SupernetAbi,
     SupernetAbi_TO, SupernetRef,
 };
 pub use root_module::{PluginMod, PluginModRef, ROOT_MODULE_SYMBOL};

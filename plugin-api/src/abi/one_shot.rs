@@ -14,7 +14,7 @@
 
 use crate::{
     error::PluginError,
-    one_shot::{CandidateRole, Split},
+    one_shot::{CandidateRole, Grads, Split},
     tensor::{OwnedTensor, TensorRef},
 };
 use abi_stable::{
@@ -32,6 +32,16 @@ pub struct BatchAbi {
     pub inputs: OwnedTensor,
     /// Class labels `[N]` (int64).
     pub labels: OwnedTensor,
+}
+
+/// What a forward-backward pass returns across the ABI.
+#[repr(C)]
+#[derive(StableAbi)]
+pub struct StepAbi {
+    /// The mean cross-entropy over the batch.
+    pub loss: f64,
+    /// The logits, detached.
+    pub logits: OwnedTensor,
 }
 
 /// The supernet context as the trainer calls it. Implemented by plugin-api's adapter
@@ -99,6 +109,17 @@ pub trait SupernetAbi {
     /// Records progress (JSON [`Report`](crate::one_shot::Report)).
     #[sabi(last_prefix_field)]
     fn report(&mut self, report: RStr<'_>) -> RResult<(), PluginError>;
+
+    /// Forward, mean cross-entropy against `labels` and backward into the gradients
+    /// `grads` names, of network `net` on one batch (plugin-api 0.3.1; after
+    /// `report`, so plugins built against 0.3.0 still load).
+    fn forward_backward(
+        &mut self,
+        net: u32,
+        inputs: TensorRef<'_>,
+        labels: TensorRef<'_>,
+        grads: Grads,
+    ) -> RResult<StepAbi, PluginError>;
 }
 
 /// The supernet context lent to the trainer for one call.

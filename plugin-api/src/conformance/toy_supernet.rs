@@ -24,8 +24,9 @@ use super::toy_rng::ToyRng;
 use crate::{
     error::{PluginError, Result},
     one_shot::{
-        Batch, CandidateCost, CandidateRole, ChoiceInfo, CostTable, DecisionKind, NetId,
-        NetworkSpec, Report, SearchDevice, SearchInfo, Setting, Split, SupernetHost,
+        backward_into, Batch, CandidateCost, CandidateRole, ChoiceInfo, CostTable, DecisionKind,
+        Grads, NetId, NetworkSpec, Report, SearchDevice, SearchInfo, Setting, Split, StepOutput,
+        SupernetHost,
     },
     space::{Architecture, SearchSpace, Selection},
 };
@@ -327,6 +328,31 @@ impl SupernetHost for ToySupernet {
             .get(net as usize)
             .ok_or_else(|| PluginError::invalid_input(format!("no network {net}")))?;
         net.forward(inputs, &self.dropout, true, &mut self.rng)
+    }
+
+    fn forward_backward(
+        &mut self,
+        net: NetId,
+        inputs: &Tensor,
+        labels: &Tensor,
+        grads: Grads,
+    ) -> Result<StepOutput> {
+        let logits = self.forward(net, inputs)?;
+        let loss = logits.cross_entropy_for_logits(labels);
+        let toy = self.net(net)?;
+        let mixture: Vec<Tensor> = toy
+            .settings
+            .values()
+            .filter_map(|s| match s {
+                Setting::Weighted { weights, .. } => Some(weights.shallow_clone()),
+                Setting::Fixed(_) => None,
+            })
+            .collect();
+        backward_into(&loss, &toy.vs.trainable_variables(), &mixture, grads);
+        Ok(StepOutput {
+            loss: loss.double_value(&[]),
+            logits: logits.detach(),
+        })
     }
 
     fn weights(&mut self, net: NetId) -> Result<Vec<Tensor>> {

@@ -55,6 +55,40 @@ impl Setting {
     }
 }
 
+/// Which gradients [`SupernetContext::forward_backward`] computes. Crosses the ABI as
+/// two flags.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, abi_stable::StableAbi)]
+pub struct Grads {
+    /// Accumulate into the network's weights' `grad` (as `loss.backward()` would).
+    pub weights: bool,
+    /// Accumulate into whatever the `Weighted` settings' weights were computed from
+    /// (the architecture parameters α, through the softmax that made them).
+    pub mixture: bool,
+}
+
+impl Grads {
+    /// The weights' gradients only (a weight step).
+    pub const WEIGHTS: Grads = Grads {
+        weights: true,
+        mixture: false,
+    };
+    /// The mixture's gradients only (a first-order architecture step).
+    pub const MIXTURE: Grads = Grads {
+        weights: false,
+        mixture: true,
+    };
+}
+
+/// What [`SupernetContext::forward_backward`] returns.
+#[derive(Debug)]
+pub struct StepOutput {
+    /// The mean cross-entropy over the batch.
+    pub loss: f64,
+    /// The logits `[N, classes]`, detached (for accuracy).
+    pub logits: Tensor,
+}
+
 /// A batch of examples, the trainer's to keep.
 #[derive(Debug)]
 pub struct Batch {
@@ -126,6 +160,30 @@ impl<'a> SupernetContext<'a> {
             .forward(net, TensorRef::new(inputs))
             .into_result()
             .map(OwnedTensor::into_tensor)
+    }
+
+    /// One training pass of `net` over `batch`: forward, the mean cross-entropy
+    /// against the labels, and backward into the gradients `grads` names (accumulated,
+    /// as `backward()` does: zero them first). On CPU the host may split the batch
+    /// across replicas that share the weights, each on its own thread (batch norm
+    /// then sees each part's statistics, as data-parallel training does), which is
+    /// faster than [`forward`](Self::forward) followed by a backward pass on this
+    /// thread; use that pair where a step needs the graph itself (second-order
+    /// gradients, gradients of something other than the cross-entropy).
+    pub fn forward_backward(&mut self, net: NetId, batch: &Batch, grads: Grads) -> Result<StepOutput> {
+        let out = self
+            .inner
+            .forward_backward(
+                net,
+                TensorRef::new(&batch.inputs),
+                TensorRef::new(&batch.labels),
+                grads,
+            )
+            .into_result()?;
+        Ok(StepOutput {
+            loss: out.loss,
+            logits: out.logits.into_tensor(),
+        })
     }
 
     /// `net`'s weight tensors: handles sharing storage and gradients with the host's,

@@ -2,12 +2,12 @@
 //! adapter that lends it across the ABI with every call guarded against panics.
 
 use super::{
-    context::{Batch, NetId, Setting, Split},
+    context::{Batch, Grads, NetId, Setting, Split, StepOutput},
     info::{CostTable, NetworkSpec, Report, SearchInfo},
     roles::CandidateRole,
 };
 use crate::{
-    abi::{BatchAbi, SupernetAbi, SupernetAbi_TO, SupernetRef},
+    abi::{BatchAbi, StepAbi, SupernetAbi, SupernetAbi_TO, SupernetRef},
     error::{PluginError, Result},
     guard::catch_panic,
     tensor::{OwnedTensor, TensorRef},
@@ -30,6 +30,14 @@ pub trait SupernetHost {
     fn next_batch(&mut self, split: Split) -> Result<Batch>;
     /// Training-mode logits.
     fn forward(&mut self, net: NetId, inputs: &Tensor) -> Result<Tensor>;
+    /// Forward, mean cross-entropy and backward into the gradients `grads` names.
+    fn forward_backward(
+        &mut self,
+        net: NetId,
+        inputs: &Tensor,
+        labels: &Tensor,
+        grads: Grads,
+    ) -> Result<StepOutput>;
     /// Handles to the weights.
     fn weights(&mut self, net: NetId) -> Result<Vec<Tensor>>;
     /// Zeroes weight gradients.
@@ -56,6 +64,33 @@ pub trait SupernetHost {
     fn set_dropout(&mut self, net: NetId, role: CandidateRole, p: f64) -> Result<()>;
     /// Records progress.
     fn report(&mut self, report: Report) -> Result<()>;
+}
+
+/// Backpropagates `loss` into `weights` (when `grads.weights`) and into the graph
+/// behind the mixture weights `mixture` (when `grads.mixture`), accumulating into
+/// `grad` as `backward()` does and leaving every other gradient alone: a host's
+/// one-thread [`SupernetHost::forward_backward`].
+pub fn backward_into(loss: &Tensor, weights: &[Tensor], mixture: &[Tensor], grads: Grads) {
+    let mut targets: Vec<&Tensor> = Vec::new();
+    if grads.weights {
+        targets.extend(weights.iter().filter(|t| t.requires_grad()));
+    }
+    if grads.mixture {
+        targets.extend(mixture.iter().filter(|t| t.requires_grad()));
+    }
+    if targets.is_empty() {
+        return;
+    }
+    let found = Tensor::run_backward(&[loss], &targets, false, false);
+    let surrogate = targets
+        .iter()
+        .zip(&found)
+        .filter(|(_, g)| g.defined())
+        .map(|(t, g)| (*t * g.detach()).sum(tch::Kind::Float))
+        .reduce(|a, b| a + b);
+    if let Some(surrogate) = surrogate {
+        surrogate.backward();
+    }
 }
 
 struct HostAdapter<'h, H: ?Sized> {
@@ -114,6 +149,28 @@ impl<H: SupernetHost + ?Sized> SupernetAbi for HostAdapter<'_, H> {
             self.host
                 .forward(net, &inputs.to_tensor())
                 .map(OwnedTensor::new)
+        })
+        .into()
+    }
+
+    fn forward_backward(
+        &mut self,
+        net: u32,
+        inputs: TensorRef<'_>,
+        labels: TensorRef<'_>,
+        grads: Grads,
+    ) -> RResult<StepAbi, PluginError> {
+        catch_panic("forward_backward", || {
+            let out = self.host.forward_backward(
+                net,
+                &inputs.to_tensor(),
+                &labels.to_tensor(),
+                grads,
+            )?;
+            Ok(StepAbi {
+                loss: out.loss,
+                logits: OwnedTensor::new(out.logits),
+            })
         })
         .into()
     }

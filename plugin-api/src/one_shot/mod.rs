@@ -18,9 +18,9 @@ mod limits;
 mod roles;
 mod trainer;
 
-pub use context::{Batch, NetId, Setting, Split, SupernetContext, SUPERNET};
+pub use context::{Batch, Grads, NetId, Setting, Split, StepOutput, SupernetContext, SUPERNET};
 pub use device::SearchDevice;
-pub use host::{with_host, SupernetHost};
+pub use host::{backward_into, with_host, SupernetHost};
 pub use info::{CandidateCost, ChoiceInfo, CostTable, NetworkSpec, Report, Scored, SearchInfo};
 pub use limits::{Excess, Limits};
 pub use roles::{CandidateRole, DecisionKind};

@@ -4,7 +4,7 @@
 
 use super::{ArchParams, Mixture};
 use archon_plugin_api::{
-    one_shot::{Batch, NetId, SupernetContext},
+    one_shot::{Batch, Grads, NetId, SupernetContext},
     tch::{Kind, Tensor},
     Result,
 };
@@ -74,11 +74,11 @@ pub fn arch_step_first_order(
         Mixture::Softmax { .. } => Mixture::Softmax { grad: true },
         other => other,
     };
-    let (loss, logits) = loss_with(ctx, net, params, mixture, valid)?;
-    let grads = Tensor::run_backward(&[&loss], params.parameters(), false, false);
-    params.set_grads(&grads);
+    params.apply(ctx, net, mixture)?;
+    params.zero_grad();
+    let out = ctx.forward_backward(net, valid, Grads::MIXTURE)?;
     params.step();
-    Ok((loss.double_value(&[]), accuracy(&logits, &valid.labels)))
+    Ok((out.loss, accuracy(&out.logits, &valid.labels)))
 }
 
 fn norm(tensors: &[Tensor]) -> f64 {
@@ -253,9 +253,7 @@ pub fn weight_step(
 /// evaluation network) all train this way. Returns (loss, accuracy) on the batch.
 pub fn train_step(ctx: &mut SupernetContext<'_>, net: NetId, batch: &Batch) -> Result<(f64, f64)> {
     ctx.zero_grad(net)?;
-    let logits = ctx.forward(net, &batch.inputs)?;
-    let loss = cross_entropy(&logits, &batch.labels);
-    loss.backward();
+    let out = ctx.forward_backward(net, batch, Grads::WEIGHTS)?;
     ctx.weight_step(net)?;
-    Ok((loss.double_value(&[]), accuracy(&logits, &batch.labels)))
+    Ok((out.loss, accuracy(&out.logits, &batch.labels)))
 }

@@ -7,6 +7,7 @@ use crate::error::{Result, SpacesError};
 pub use archon_plugin_api::one_shot::Setting;
 use archon_plugin_api::{one_shot::CandidateRole, space::ChoiceKind, Architecture, SearchSpace};
 use std::collections::HashMap;
+use tch::Tensor;
 
 /// The current setting of every choice label of a supernet.
 #[derive(Debug, Default)]
@@ -92,6 +93,54 @@ impl Settings {
             Some((r, p)) if r == role => p,
             _ => 0.0,
         }
+    }
+
+    /// The labels whose mixture weights carry a gradient back to what made them.
+    pub(crate) fn weighted_with_grad(&self) -> Vec<(String, Tensor)> {
+        let mut out: Vec<(String, Tensor)> = self
+            .by_label
+            .iter()
+            .filter_map(|(label, s)| match s {
+                Setting::Weighted { weights, .. } if weights.requires_grad() => {
+                    Some((label.clone(), weights.shallow_clone()))
+                }
+                _ => None,
+            })
+            .collect();
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        out
+    }
+
+    /// A copy whose mixture weights are cut from the graph that made them (so another
+    /// thread can run a pass with them): the labels in `leaves` get fresh leaves that
+    /// require a gradient, returned in that order; the others plain detached tensors.
+    pub(crate) fn detached(&self, leaves: &[String]) -> (Settings, Vec<Tensor>) {
+        let mut out = Vec::with_capacity(leaves.len());
+        let by_label = self
+            .by_label
+            .iter()
+            .map(|(label, s)| {
+                let copy = match s {
+                    Setting::Fixed(i) => Setting::Fixed(i.clone()),
+                    Setting::Weighted { indices, weights } => Setting::Weighted {
+                        indices: indices.clone(),
+                        weights: weights.detach(),
+                    },
+                };
+                (label.clone(), copy)
+            })
+            .collect::<HashMap<_, _>>();
+        let mut settings = Settings {
+            by_label,
+            dropout: self.dropout,
+        };
+        for label in leaves {
+            if let Some(Setting::Weighted { weights, .. }) = settings.by_label.get_mut(label) {
+                *weights = weights.detach().set_requires_grad(true);
+                out.push(weights.shallow_clone());
+            }
+        }
+        (settings, out)
     }
 
     /// Labels of `points` that have no setting.

@@ -8,6 +8,7 @@ use anyhow::{bail, Context, Result};
 use archon_core::reporter;
 use archon_core::{args::RunsDir, plugins::SearchPath};
 use archon_plugin_api::{
+    one_shot::Grads,
     space::ChoiceKind,
     tch::{self, Device, Kind, Tensor},
 };
@@ -17,7 +18,7 @@ use archon_spaces::{
     choice::Setting,
     hub::{self, SpaceConfig},
     nn::{channels_last, ConvCall},
-    parse_device, Supernet,
+    parallel, parse_device, Supernet,
 };
 use archon_store::Store;
 use std::{path::Path, process::ExitCode, time::Instant};
@@ -111,15 +112,18 @@ pub fn convs_alone(calls: &[ConvCall], device: Device, reps: usize) -> f64 {
     best
 }
 
-/// One weighted (DARTS) forward + backward of the supernet: (seconds, its convolutions).
+/// One weighted (DARTS) forward + backward of the supernet split across `replicas`
+/// (1: one pass on libtorch's intra-op threads): (seconds, its convolutions).
 fn weighted_step(
     cfg: &SpaceConfig,
     device: Device,
     batch: i64,
+    replicas: usize,
     reps: usize,
 ) -> Result<(f64, Vec<ConvCall>)> {
     let family = hub::space("darts")?;
     let mut supernet = Supernet::build(family, cfg, device)?;
+    supernet.set_replicas(family, cfg, replicas)?;
     for p in supernet.choices().to_vec() {
         let n = p.num_candidates();
         let setting = match p.kind {
@@ -135,11 +139,12 @@ fn weighted_step(
         [batch, cfg.input_channels, cfg.image_size, cfg.image_size],
         (Kind::Float, device),
     );
+    let ys = Tensor::randint(cfg.num_classes, [batch], (Kind::Int64, device));
     let calls = supernet.conv_calls(&xs)?;
     let mut best = f64::INFINITY;
     for _ in 0..=reps {
         let start = Instant::now();
-        supernet.forward(&xs, true)?.sum(Kind::Float).backward();
+        supernet.forward_backward(&xs, &ys, Grads::WEIGHTS)?;
         if device != Device::Cpu {
             tch::Cuda::synchronize(0);
         }
@@ -212,14 +217,19 @@ pub fn run(args: &OneShotBenchArgs, search_path: &SearchPath) -> Result<ExitCode
         ))?,
         ..SpaceConfig::default()
     };
-    let (step, calls) = weighted_step(&space_cfg, device, args.batch, 3)?;
+    let replicas = parallel::auto_replicas(device, args.batch);
+    let (step, calls) = weighted_step(&space_cfg, device, args.batch, replicas, 3)?;
+    let (serial, _) = weighted_step(&space_cfg, device, args.batch, 1, 3)?;
     let alone = convs_alone(&calls, device, 3);
     reporter::note(format!(
-        "one weighted forward+backward: {:.0} ms; its {} convolutions alone in libtorch: {:.0} ms: the supernet step runs at {:.0} % of libtorch's speed on its convolutions",
+        "one weighted forward+backward: {:.0} ms over {replicas} replica(s) ({:.0} ms as one pass on {} intra-op threads); its {} convolutions alone in libtorch: {:.0} ms: the supernet step runs at {:.0} % of libtorch's speed on its convolutions ({:.0} % as one pass)",
         step * 1e3,
+        serial * 1e3,
+        tch::get_num_threads(),
         calls.len(),
         alone * 1e3,
-        100.0 * alone / step
+        100.0 * alone / step,
+        100.0 * alone / serial
     ));
     Ok(ExitCode::SUCCESS)
 }

@@ -5,6 +5,7 @@ use crate::{
     error::{Result, SpacesError},
     hub::{SpaceConfig, SpaceFamily},
     nn::{AuxSlot, BoxBlock, ConvCall, Ctx},
+    parallel::TiedWeights,
 };
 use archon_plugin_api::{one_shot::CandidateRole, Architecture, SearchSpace};
 use std::{
@@ -12,6 +13,8 @@ use std::{
     collections::{HashMap, HashSet},
 };
 use tch::{nn, Device, Tensor};
+
+mod replicated;
 
 /// The NNI-format search space of a set of choice points (one entry per label).
 pub fn search_space_of(points: &[ChoicePoint]) -> Result<SearchSpace> {
@@ -77,6 +80,8 @@ pub struct Supernet {
     points: Vec<ChoicePoint>,
     space: SearchSpace,
     settings: Settings,
+    /// Further replicas for data-parallel passes (see [`Supernet::set_replicas`]).
+    replicas: Vec<(Supernet, TiedWeights)>,
 }
 
 impl Supernet {
@@ -94,6 +99,7 @@ impl Supernet {
             points,
             space,
             settings: Settings::default(),
+            replicas: Vec::new(),
         })
     }
 
