@@ -11,8 +11,8 @@ mod error;
 pub mod export;
 pub mod hub;
 mod network;
-pub mod parallel;
 pub mod nn;
+pub mod parallel;
 pub mod proxies;
 pub mod train;
 

@@ -170,7 +170,12 @@ impl<'a> SupernetContext<'a> {
     /// faster than [`forward`](Self::forward) followed by a backward pass on this
     /// thread; use that pair where a step needs the graph itself (second-order
     /// gradients, gradients of something other than the cross-entropy).
-    pub fn forward_backward(&mut self, net: NetId, batch: &Batch, grads: Grads) -> Result<StepOutput> {
+    pub fn forward_backward(
+        &mut self,
+        net: NetId,
+        batch: &Batch,
+        grads: Grads,
+    ) -> Result<StepOutput> {
         let out = self
             .inner
             .forward_backward(

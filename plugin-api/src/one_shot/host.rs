@@ -161,12 +161,9 @@ impl<H: SupernetHost + ?Sized> SupernetAbi for HostAdapter<'_, H> {
         grads: Grads,
     ) -> RResult<StepAbi, PluginError> {
         catch_panic("forward_backward", || {
-            let out = self.host.forward_backward(
-                net,
-                &inputs.to_tensor(),
-                &labels.to_tensor(),
-                grads,
-            )?;
+            let out =
+                self.host
+                    .forward_backward(net, &inputs.to_tensor(), &labels.to_tensor(), grads)?;
             Ok(StepAbi {
                 loss: out.loss,
                 logits: OwnedTensor::new(out.logits),

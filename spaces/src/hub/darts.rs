@@ -12,6 +12,7 @@ use crate::{
     choice::{Builder, InputChoice, LayerChoice, Reduction},
     error::Result,
     nn::{
+        cat_nodes,
         ops::{cell_op, DARTS_OPS},
         BoxBlock, Ctx,
     },
@@ -129,7 +130,7 @@ impl CellBody for DartsCell {
                 .unwrap_or_else(|| states[1].zeros_like());
             states.push(node);
         }
-        Ok(Tensor::cat(&states[2..], 1))
+        Ok(cat_nodes(&states[2..]))
     }
 }
 

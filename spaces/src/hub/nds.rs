@@ -18,6 +18,7 @@ use crate::{
     choice::{Builder, InputChoice, LayerChoice, Reduction},
     error::Result,
     nn::{
+        cat_nodes,
         ops::{cell_op, AMOEBA_OPS, ENAS_OPS, NASNET_OPS, PNAS_OPS},
         BoxBlock, Ctx,
     },
@@ -170,6 +171,6 @@ impl CellBody for NdsCell {
             }
             states.push(node.unwrap_or_else(|| states[1].zeros_like()));
         }
-        Ok(Tensor::cat(&states[2..], 1))
+        Ok(cat_nodes(&states[2..]))
     }
 }

@@ -190,6 +190,22 @@ impl<'a> MixInput<'a> {
     }
 }
 
+/// A cell's output: its nodes concatenated along channels. The last node feeds only
+/// the concatenation, whose backward hands it a slice of the output's gradient — not
+/// dense, so the batch norms ending its edges (a mixture's scale folded into them, no
+/// multiply between) would take libtorch's slow strided backward kernel (8 % of a
+/// DARTS supernet step). A product by one gives it a dense gradient.
+pub fn cat_nodes(nodes: &[Tensor]) -> Tensor {
+    match nodes.split_last() {
+        Some((last, rest)) if !rest.is_empty() => {
+            let mut all: Vec<Tensor> = rest.iter().map(Tensor::shallow_clone).collect();
+            all.push(last * 1.0);
+            Tensor::cat(&all, 1)
+        }
+        _ => Tensor::cat(nodes, 1),
+    }
+}
+
 /// Global average pooling of `[N, C, H, W]` to `[N, C, 1, 1]`. It is an average pool
 /// with a kernel of the whole map rather than adaptive pooling, whose backward turns
 /// channels-last gradients into NCHW ones (so every layer below would run its slow
