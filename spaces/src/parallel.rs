@@ -203,7 +203,7 @@ mod tests {
             Vec::<f32>::try_from(&wa).unwrap(),
             Vec::<f32>::try_from(&wb).unwrap()
         );
-        tch::no_grad(|| wa.shallow_clone().fill_(2.0));
+        let _ = tch::no_grad(|| wa.shallow_clone().fill_(2.0));
         assert_eq!(Vec::<f32>::try_from(&wb).unwrap(), vec![2.0; 3]);
         // Running statistics stay the replica's own.
         assert_eq!(Vec::<f32>::try_from(&rb).unwrap(), vec![1.0; 3]);

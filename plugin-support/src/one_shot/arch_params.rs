@@ -74,6 +74,9 @@ pub struct ArchParams {
     vs: nn::VarStore,
     opt: nn::Optimizer,
     pub(crate) search_space: serde_json::Value,
+    /// PC-DARTS's edge normalisation: input choices over DARTS edges mix their
+    /// inputs by a softmax of their own α (β) instead of summing them.
+    edge_normalization: bool,
     /// α's initial draws and GDAS's Gumbel noise (seeded by the search's seed; never
     /// libtorch's process-global generator).
     rng: Mutex<SeededRng>,
@@ -127,8 +130,22 @@ impl ArchParams {
             vs,
             opt,
             search_space: info.search_space.clone(),
+            edge_normalization: false,
             rng: Mutex::new(rng),
         })
+    }
+
+    /// PC-DARTS's edge normalisation (Xu et al. 2020): every input choice over DARTS
+    /// edges weights its inputs by the softmax of its own α (β) during the search, and
+    /// derivation ranks an edge by β times its best operation's weight.
+    pub fn set_edge_normalization(&mut self, on: bool) {
+        self.edge_normalization = on;
+    }
+
+    /// Whether input choices over edges are weighted by β (see
+    /// [`Self::set_edge_normalization`]).
+    pub fn edge_normalization(&self) -> bool {
+        self.edge_normalization
     }
 
     /// α for the decisions of the supernet `ctx` lends (a trainer's `begin`).
@@ -204,6 +221,7 @@ impl ArchParams {
     pub fn apply(&self, ctx: &mut SupernetContext<'_>, net: NetId, mixture: Mixture) -> Result<()> {
         for (k, c) in self.choices.iter().enumerate() {
             let setting = match self.uses[k] {
+                AlphaUse::SumEdges if self.edge_normalization => self.setting(k, mixture),
                 AlphaUse::SumEdges => Setting::Fixed((0..c.len()).collect()),
                 AlphaUse::Mix => self.setting(k, mixture),
             };

@@ -120,13 +120,17 @@ impl ArchParams {
             let strengths: Vec<f64> = if self.mixes(k) {
                 self.probabilities(k)
             } else {
+                let beta = self.edge_normalization().then(|| self.probabilities(k));
                 c.edges
                     .iter()
-                    .map(|e| {
-                        e.as_deref()
+                    .enumerate()
+                    .map(|(i, e)| {
+                        let op = e
+                            .as_deref()
                             .and_then(|l| index.get(l))
                             .and_then(|&j| best(self, j, &|_| false))
-                            .map_or(0.0, |b| b.1)
+                            .map_or(0.0, |b| b.1);
+                        op * beta.as_ref().map_or(1.0, |b| b[i])
                     })
                     .collect()
             };

@@ -9,6 +9,7 @@
 mod builder;
 mod input_choice;
 mod layer_choice;
+mod partial;
 mod repeat;
 mod role;
 mod setting;
@@ -17,6 +18,7 @@ mod value_choice;
 pub use builder::{Builder, ChoicePoint};
 pub use input_choice::{InputChoice, Reduction};
 pub use layer_choice::LayerChoice;
+pub use partial::{channel_shuffle, PartialChannels};
 pub use repeat::Repeat;
 pub use role::role_of;
 pub use setting::{Setting, Settings};

@@ -6,7 +6,7 @@
 
 use super::{check_options, int_option, SpaceConfig, SpaceEntry, SpaceFamily, SpaceOption};
 use crate::{
-    choice::{Builder, LayerChoice},
+    choice::{Builder, LayerChoice, PartialChannels},
     error::{Result, SpacesError},
     nn::{
         conv2d,
@@ -39,6 +39,12 @@ const OPTIONS: &[SpaceOption] = &[
         name: "affine",
         default: "true",
         help: "learnable batch-norm scale and shift in the operations",
+        training_only: true,
+    },
+    SpaceOption {
+        name: "partial_channels",
+        default: "1",
+        help: "PC-DARTS's search-time partial channels: only 1/K of each edge's channels go through its operations, the rest bypass them (1: all)",
         training_only: true,
     },
     SpaceOption {
@@ -117,6 +123,7 @@ impl SpaceFamily for NasBench201 {
         let c = int_option(o, "nas-bench-201", "width", 16, 1)?;
         let n = int_option(o, "nas-bench-201", "cells_per_stage", 5, 1)?;
         let affine = o.bool("affine")?.unwrap_or(true);
+        let partial = int_option(o, "nas-bench-201", "partial_channels", 1, 1)?;
         let ops = ops(cfg)?;
         let mut layers: Vec<Nb201Layer> = Vec::new();
         let mut c_prev = c;
@@ -137,7 +144,7 @@ impl SpaceFamily for NasBench201 {
                     b,
                     index,
                     c_stage,
-                    affine,
+                    (affine, partial),
                     &ops,
                 )?));
                 index += 1;
@@ -160,7 +167,7 @@ impl SpaceFamily for NasBench201 {
 /// A NAS-Bench-201 cell: node j = Σ_{i<j} op_{j,i}(node i); the output is node 3.
 #[derive(Debug)]
 struct Nb201Cell {
-    edges: Vec<LayerChoice>,
+    edges: Vec<BoxBlock>,
 }
 
 impl Nb201Cell {
@@ -169,22 +176,28 @@ impl Nb201Cell {
         b: &Builder,
         index: i64,
         c: i64,
-        affine: bool,
+        (affine, partial): (bool, i64),
         ops: &[&str],
     ) -> Result<Self> {
         b.set_group(Some("cell"));
+        let c_op = PartialChannels::part(c, partial);
         let edges = EDGES
             .iter()
             .map(|&(to, from)| {
                 let label = edge_label(to, from);
-                LayerChoice::new(
+                let choice = LayerChoice::new(
                     b,
                     &(p / label.as_str()),
                     &format!("cells.{index}.{label}"),
                     &label,
                     ops,
-                    |name, path| nb201_op(name, path, c, affine),
-                )
+                    |name, path| nb201_op(name, path, c_op, affine),
+                )?;
+                Ok(if partial > 1 {
+                    Box::new(PartialChannels::new(choice, partial)) as BoxBlock
+                } else {
+                    Box::new(choice)
+                })
             })
             .collect::<Result<Vec<_>>>()?;
         Ok(Nb201Cell { edges })
