@@ -62,6 +62,11 @@ fn darts_first_order_finds_the_best_toy_architecture() {
 }
 
 #[test]
+fn pcdarts_finds_the_best_toy_architecture() {
+    finds_the_best("archon-pcdarts", r#"{"partial_channels": 2}"#, 8);
+}
+
+#[test]
 fn darts_second_order_finds_the_best_toy_architecture() {
     finds_the_best("archon-darts", r#"{"order": 2, "arch_lr": 0.01}"#, 16);
     // The paper's exact Algorithm 1: a fresh weight gradient after the α step.
@@ -270,6 +275,48 @@ fn archon_search_runs_darts_on_fashion_mnist_exports_a_genotype_and_retrains() {
     assert_eq!(code, 0, "{err}");
     assert!(show.contains("6 steps, 2 epochs"), "{show}");
     assert!(show.contains("Genotype("), "{show}");
+}
+
+#[test]
+fn pcdarts_searches_the_darts_space_with_partial_channels_after_a_warm_up() {
+    let tmp = tempfile::tempdir().unwrap();
+    let config = write_config(
+        tmp.path(),
+        "pcdarts",
+        "options = { partial_channels = 2, warmup_epochs = 1 }",
+    );
+    let runs = tmp.path().join("runs");
+    let (code, out, err) = run(archon(tmp.path())
+        .arg("search")
+        .arg(&config)
+        .arg("--runs-dir")
+        .arg(&runs));
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(out.contains("genotype: Genotype(normal=["), "{out}");
+    let epoch = |n: &str| {
+        out.lines()
+            .find(|l| l.starts_with(&format!("epoch   {n}:")))
+            .unwrap_or_else(|| panic!("no epoch {n} in {out}"))
+            .to_string()
+    };
+    // The first epoch trains only the weights; the second moves α and β too.
+    assert!(epoch("1").contains("warmup 1.0000") && !epoch("1").contains("valid_loss"));
+    assert!(epoch("2").contains("warmup 0.0000") && epoch("2").contains("valid_loss"));
+    // A space whose edges cannot be partial is refused by the option's name.
+    let nasnet = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace(r#"builtin = "darts""#, r#"builtin = "nasnet""#);
+    std::fs::write(&config, nasnet).unwrap();
+    let (code, out, err) = run(archon(tmp.path())
+        .arg("search")
+        .arg(&config)
+        .arg("--runs-dir")
+        .arg(&runs));
+    assert_ne!(code, 0, "{out}");
+    assert!(
+        err.contains("partial_channels") && err.contains("nasnet"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -18,7 +18,7 @@ mod value_choice;
 pub use builder::{Builder, ChoicePoint};
 pub use input_choice::{InputChoice, Reduction};
 pub use layer_choice::LayerChoice;
-pub use partial::{channel_shuffle, PartialChannels};
+pub use partial::{channel_shuffle, forward_partial, PartialChannels};
 pub use repeat::Repeat;
 pub use role::role_of;
 pub use setting::{Setting, Settings};

@@ -43,20 +43,37 @@ pub fn channel_shuffle(xs: &Tensor, groups: i64) -> Tensor {
     channels_last(&shuffled)
 }
 
+/// A `k`-partial edge of `stride` (1 or 2) through `choice`, whose candidates were
+/// built with [`PartialChannels::part`] channels: the bypassing channels are
+/// max-pooled 2×2 where the edge halves the resolution (as the paper's code does).
+pub fn forward_partial(
+    choice: &LayerChoice,
+    k: i64,
+    stride: i64,
+    xs: &Tensor,
+    ctx: &Ctx,
+) -> Result<Tensor> {
+    let c = xs.size()[1];
+    let part = PartialChannels::part(c, k);
+    if part >= c {
+        return choice.forward(xs, ctx);
+    }
+    let through = choice.forward(&xs.narrow(1, 0, part), ctx)?;
+    let mut rest = xs.narrow(1, part, c - part);
+    if stride > 1 {
+        rest = rest.max_pool2d([2, 2], [2, 2], [0, 0], [1, 1], true);
+    }
+    let out = Tensor::cat(&[through, rest], 1);
+    Ok(if c % k == 0 {
+        channel_shuffle(&out, k)
+    } else {
+        out
+    })
+}
+
 impl Block for PartialChannels {
     fn forward(&self, xs: &Tensor, ctx: &Ctx) -> Result<Tensor> {
-        let c = xs.size()[1];
-        let part = Self::part(c, self.k);
-        if part >= c {
-            return self.choice.forward(xs, ctx);
-        }
-        let through = self.choice.forward(&xs.narrow(1, 0, part), ctx)?;
-        let out = Tensor::cat(&[through, xs.narrow(1, part, c - part)], 1);
-        Ok(if c % self.k == 0 {
-            channel_shuffle(&out, self.k)
-        } else {
-            out
-        })
+        forward_partial(&self.choice, self.k, 1, xs, ctx)
     }
 }
 

@@ -74,6 +74,14 @@ pub(crate) const fn cell_options(nodes_default: &'static str) -> [SpaceOption; 5
     ]
 }
 
+/// PC-DARTS's partial channels, an option of the spaces whose edges can be partial.
+pub(crate) const PARTIAL_CHANNELS: SpaceOption = SpaceOption {
+    name: "partial_channels",
+    default: "1",
+    help: "PC-DARTS's search-time partial channels: only 1/K of each edge's channels go through its operations, the rest bypass them (1: all)",
+    training_only: true,
+};
+
 /// Builds the network of a cell space; `body` builds each cell's body.
 pub(crate) fn cell_network(
     family: &dyn SpaceFamily,

@@ -5,11 +5,11 @@
 //! reduction cells another.
 
 use super::{
-    cell_network::{apply_edge, cell_network, cell_options, CellBody, CellSpec},
-    SpaceConfig, SpaceEntry, SpaceFamily, SpaceOption,
+    cell_network::{apply_edge, cell_network, cell_options, CellBody, CellSpec, PARTIAL_CHANNELS},
+    check_options, int_option, SpaceConfig, SpaceEntry, SpaceFamily, SpaceOption,
 };
 use crate::{
-    choice::{Builder, InputChoice, LayerChoice, Reduction},
+    choice::{forward_partial, Builder, InputChoice, LayerChoice, PartialChannels, Reduction},
     error::Result,
     nn::{
         cat_nodes,
@@ -24,7 +24,10 @@ pub struct Darts;
 
 inventory::submit!(SpaceEntry(&Darts));
 
-const OPTIONS: [SpaceOption; 5] = cell_options("4");
+const OPTIONS: [SpaceOption; 6] = {
+    let [a, b, c, d, e] = cell_options("4");
+    [a, b, c, d, e, PARTIAL_CHANNELS]
+};
 
 impl SpaceFamily for Darts {
     fn cell_based(&self) -> bool {
@@ -44,8 +47,10 @@ impl SpaceFamily for Darts {
     }
 
     fn build(&self, p: &nn::Path, b: &Builder, cfg: &SpaceConfig) -> Result<BoxBlock> {
+        let o = check_options(self, cfg)?;
+        let partial = int_option(o, "darts", "partial_channels", 1, 1)?;
         cell_network(self, p, cfg, 4, |cp, spec| {
-            Ok(Box::new(DartsCell::new(cp, b, spec)?))
+            Ok(Box::new(DartsCell::new(cp, b, spec, partial)?))
         })
     }
 }
@@ -59,10 +64,12 @@ struct DartsCell {
     nodes: Vec<(InputChoice, Vec<Option<LayerChoice>>)>,
     /// Whether edges from the cell inputs have stride 2.
     reduction: bool,
+    /// PC-DARTS's K: 1/K of each edge's channels go through it (1: all).
+    partial: i64,
 }
 
 impl DartsCell {
-    fn new(p: &nn::Path, b: &Builder, spec: &CellSpec) -> Result<Self> {
+    fn new(p: &nn::Path, b: &Builder, spec: &CellSpec, partial: i64) -> Result<Self> {
         let kind = spec.kind;
         b.set_group(Some(kind));
         let mut built = Vec::new();
@@ -87,7 +94,7 @@ impl DartsCell {
                 }
                 let stride = if spec.reduction && i < 2 { 2 } else { 1 };
                 let edge_path = p / format!("n{node}") / format!("p{i}");
-                let (c, affine) = (spec.c, spec.affine);
+                let (c, affine) = (PartialChannels::part(spec.c, partial), spec.affine);
                 edges.push(Some(LayerChoice::new(
                     b,
                     &edge_path,
@@ -108,6 +115,7 @@ impl DartsCell {
         Ok(DartsCell {
             nodes: built,
             reduction: spec.reduction,
+            partial,
         })
     }
 }
@@ -122,7 +130,11 @@ impl CellBody for DartsCell {
                 .map(|&i| {
                     let edge = edges[i].as_ref().expect("a child builds the edges it uses");
                     let stride = if self.reduction && i < 2 { 2 } else { 1 };
-                    apply_edge(edge, stride, &states[i], ctx)
+                    if self.partial > 1 {
+                        forward_partial(edge, self.partial, stride, &states[i], ctx)
+                    } else {
+                        apply_edge(edge, stride, &states[i], ctx)
+                    }
                 })
                 .collect::<Result<_>>()?;
             let node = choice

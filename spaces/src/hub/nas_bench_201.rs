@@ -4,7 +4,10 @@
 //! written in the benchmark's arch-string format
 //! `|op~0|+|op~0|op~1|+|op~0|op~1|op~2|`.
 
-use super::{check_options, int_option, SpaceConfig, SpaceEntry, SpaceFamily, SpaceOption};
+use super::{
+    cell_network::PARTIAL_CHANNELS, check_options, int_option, SpaceConfig, SpaceEntry,
+    SpaceFamily, SpaceOption,
+};
 use crate::{
     choice::{Builder, LayerChoice, PartialChannels},
     error::{Result, SpacesError},
@@ -41,12 +44,7 @@ const OPTIONS: &[SpaceOption] = &[
         help: "learnable batch-norm scale and shift in the operations",
         training_only: true,
     },
-    SpaceOption {
-        name: "partial_channels",
-        default: "1",
-        help: "PC-DARTS's search-time partial channels: only 1/K of each edge's channels go through its operations, the rest bypass them (1: all)",
-        training_only: true,
-    },
+    PARTIAL_CHANNELS,
     SpaceOption {
         name: "ops",
         default: "none,skip_connect,nor_conv_1x1,nor_conv_3x3,avg_pool_3x3",

@@ -117,44 +117,86 @@ fn supernet_with_fixed_settings_equals_the_child() {
 #[test]
 fn weighted_settings_pass_gradients_to_the_weights() {
     for (name, cfg) in small_spaces() {
-        let family = space(name).unwrap();
-        let mut supernet = Supernet::build(family, &cfg, Device::Cpu).unwrap();
-        let mut alphas = Vec::new();
-        let points: Vec<_> = supernet.choices().to_vec();
-        let mut done = std::collections::HashSet::new();
-        for p in &points {
-            if !done.insert(p.label.clone()) {
-                continue;
+        assert_weighted_gradients(name, &cfg);
+    }
+}
+
+/// Every layer and value choice of `name`'s supernet a softmax mixture: a backward
+/// pass reaches every mixture's α.
+fn assert_weighted_gradients(name: &str, cfg: &SpaceConfig) {
+    let family = space(name).unwrap();
+    let mut supernet = Supernet::build(family, cfg, Device::Cpu).unwrap();
+    let mut alphas = Vec::new();
+    let points: Vec<_> = supernet.choices().to_vec();
+    let mut done = std::collections::HashSet::new();
+    for p in &points {
+        if !done.insert(p.label.clone()) {
+            continue;
+        }
+        let n = p.num_candidates();
+        let setting = match &p.kind {
+            ChoiceKind::Layer { .. } | ChoiceKind::Value { .. } => {
+                let alpha =
+                    Tensor::randn([n as i64], (Kind::Float, Device::Cpu)).set_requires_grad(true);
+                let s = Setting::Weighted {
+                    indices: (0..n).collect(),
+                    weights: alpha.softmax(0, Kind::Float),
+                };
+                alphas.push((p.label.clone(), alpha));
+                s
             }
-            let n = p.num_candidates();
-            let setting = match &p.kind {
-                ChoiceKind::Layer { .. } | ChoiceKind::Value { .. } => {
-                    let alpha = Tensor::randn([n as i64], (Kind::Float, Device::Cpu))
-                        .set_requires_grad(true);
-                    let s = Setting::Weighted {
-                        indices: (0..n).collect(),
-                        weights: alpha.softmax(0, Kind::Float),
-                    };
-                    alphas.push((p.label.clone(), alpha));
-                    s
-                }
-                _ => Setting::Fixed((0..n).collect()),
-            };
-            supernet.set(&p.label, setting).unwrap();
-        }
-        let xs = input_for(name, 2);
-        let loss = supernet
-            .forward(&xs, true)
-            .unwrap()
-            .cross_entropy_for_logits(&Tensor::from_slice(&[1i64, 3]));
-        loss.backward();
-        for (label, alpha) in alphas {
-            let g = alpha.grad().abs().sum(Kind::Float).double_value(&[]);
-            assert!(
-                g > 0.0,
-                "{name}: no gradient reached the weights of {label}"
-            );
-        }
+            _ => Setting::Fixed((0..n).collect()),
+        };
+        supernet.set(&p.label, setting).unwrap();
+    }
+    let xs = input_for(name, 2);
+    let logits = supernet.forward(&xs, true).unwrap();
+    assert_eq!(logits.size(), [2, 10], "{name}");
+    logits
+        .cross_entropy_for_logits(&Tensor::from_slice(&[1i64, 3]))
+        .backward();
+    for (label, alpha) in alphas {
+        let g = alpha.grad().abs().sum(Kind::Float).double_value(&[]);
+        assert!(
+            g > 0.0,
+            "{name}: no gradient reached the weights of {label}"
+        );
+    }
+}
+
+#[test]
+fn partial_channel_supernets_mix_a_fraction_of_the_channels() {
+    for (name, options, k) in [
+        ("darts", r#"{"width": 8, "cells": 3, "nodes": 2}"#, 4),
+        ("nas-bench-201", r#"{"width": 4, "cells_per_stage": 1}"#, 2),
+    ] {
+        let full = cfg(options);
+        let mut partial = cfg(options);
+        partial.options = Options::from_json_str(
+            &options.replace('}', &format!(r#", "partial_channels": {k}}}"#)),
+        )
+        .unwrap();
+        assert_weighted_gradients(name, &partial);
+        let weights = |c: &SpaceConfig| {
+            let s = Supernet::build(space(name).unwrap(), c, Device::Cpu).unwrap();
+            let candidates: i64 = s
+                .var_store()
+                .variables()
+                .iter()
+                .filter(|(n, _)| s.is_candidate_weight(n))
+                .map(|(_, t)| t.numel() as i64)
+                .sum();
+            (candidates, s.search_space().clone())
+        };
+        let ((all, space_full), (fraction, space_partial)) = (weights(&full), weights(&partial));
+        // Convolutions scale with the square of the channels: well under 1/K.
+        assert!(
+            fraction * k < all,
+            "{name}: {fraction} candidate weights with K = {k}, {all} without"
+        );
+        // The same decisions: an architecture found with partial channels is one of
+        // the space's.
+        assert_eq!(space_full.to_json(), space_partial.to_json(), "{name}");
     }
 }
 

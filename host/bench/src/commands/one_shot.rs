@@ -153,6 +153,19 @@ fn weighted_step(
     Ok((best, calls))
 }
 
+/// The `partial_channels` option a PC-DARTS run passes (1: none): the weighted step
+/// is then timed on the supernet that plugin rebuilds.
+fn partial_channels(args: &OneShotBenchArgs) -> u64 {
+    if args.algorithm != "pcdarts" {
+        return 1;
+    }
+    args.options
+        .iter()
+        .find_map(|o| o.strip_prefix("partial_channels="))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(4)
+}
+
 /// Runs `archon bench one-shot`.
 pub fn run(args: &OneShotBenchArgs, search_path: &SearchPath) -> Result<ExitCode> {
     let text = config(args)?;
@@ -212,8 +225,10 @@ pub fn run(args: &OneShotBenchArgs, search_path: &SearchPath) -> Result<ExitCode
         image_size: args.image_size,
         num_classes: 10,
         options: archon_plugin_api::Options::from_json_str(&format!(
-            r#"{{"width": {}, "cells": {}, "nodes": 4}}"#,
-            args.width, args.cells
+            r#"{{"width": {}, "cells": {}, "nodes": 4, "partial_channels": {}}}"#,
+            args.width,
+            args.cells,
+            partial_channels(args)
         ))?,
         ..SpaceConfig::default()
     };
