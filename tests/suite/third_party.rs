@@ -131,7 +131,7 @@ fn the_example_plugin_builds_against_the_packaged_plugin_api() {
     fs::copy(example.join("src/lib.rs"), copy.join("src/lib.rs")).unwrap();
     let manifest = fs::read_to_string(example.join("Cargo.toml")).unwrap();
     assert!(
-        manifest.contains("archon-plugin-api = \"0.3\""),
+        manifest.contains("archon-plugin-api = \"0.4\""),
         "the example must depend on archon-plugin-api by version:\n{manifest}"
     );
     let manifest = manifest

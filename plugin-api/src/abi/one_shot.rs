@@ -111,8 +111,7 @@ pub trait SupernetAbi {
     fn report(&mut self, report: RStr<'_>) -> RResult<(), PluginError>;
 
     /// Forward, mean cross-entropy against `labels` and backward into the gradients
-    /// `grads` names, of network `net` on one batch (plugin-api 0.3.1; after
-    /// `report`, so plugins built against 0.3.0 still load).
+    /// `grads` names, of network `net` on one batch (plugin-api 0.4.0).
     fn forward_backward(
         &mut self,
         net: u32,
