@@ -168,12 +168,23 @@ fn a_custom_python_tuner_class_runs_unchanged_and_its_failures_are_clear() {
     let folder = custom_tuner_folder(home.path());
     let runs = home.path().join("runs");
     let config = folder.join("config.yml");
+    let scratch = home.path().join("tmp");
+    std::fs::create_dir_all(&scratch).unwrap();
     let (code, out, err) = run(archon(home.path())
+        .env("TMPDIR", &scratch)
         .args(["experiment", "run"])
         .arg(&config)
         .arg("--runs-dir")
         .arg(&runs));
     assert_eq!(code, 0, "{out}\n{err}");
+    // The check before the experiment (the class created once) leaves no folder behind.
+    let left: Vec<_> = std::fs::read_dir(&scratch)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("archon-check-"))
+        .collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
     let store = Store::open(&only_experiment(&runs)).unwrap();
     let trials = store.trials().unwrap();
     // x = 1, 3, …, 19 from the class's classArgs (start 1, step 2), then it raised

@@ -130,7 +130,7 @@ fn create(config: &Path, runs: &RunsDir, search_path: &SearchPath) -> Result<Pat
     }
     resolve(&cfg.tuner.name, search_path)
         .with_context(|| format!("{}: tuner.name", config.display()))?;
-    manager::new_tuner(&cfg, &config_dir, search_path)
+    manager::check_tuner(&cfg, &config_dir, search_path)
         .with_context(|| format!("{}: [tuner]", config.display()))?;
     record_new(
         runs,

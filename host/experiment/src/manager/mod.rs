@@ -345,7 +345,7 @@ fn load_tuner(
     store: &Store,
     search_path: &SearchPath,
 ) -> Result<TunerClient> {
-    let mut tuner = new_tuner_in(cfg, config_dir, search_path, Some(dir))?;
+    let mut tuner = new_tuner_in(cfg, config_dir, search_path, dir)?;
     if let Some(state) = store.tuner_state()? {
         tuner
             .load_state(&state)
@@ -354,25 +354,32 @@ fn load_tuner(
     Ok(tuner)
 }
 
-/// The config's tuner, created with its options and given the search space (what
-/// `experiment create` checks).
-pub fn new_tuner(
+/// Creates the config's tuner with its options and gives it the search space (what
+/// `experiment create` checks), in a scratch folder removed afterwards.
+pub fn check_tuner(
     cfg: &ExperimentConfig,
     config_dir: &Path,
     search_path: &SearchPath,
-) -> Result<TunerClient> {
-    new_tuner_in(cfg, config_dir, search_path, None)
+) -> Result<()> {
+    let scratch = tempfile::Builder::new()
+        .prefix("archon-check-")
+        .tempdir()
+        .context("creating a scratch folder to check the tuner in")?;
+    let tuner = new_tuner_in(cfg, config_dir, search_path, scratch.path())?;
+    // The tuner (a Python tuner's process with it) ends before its folder goes.
+    drop(tuner);
+    Ok(())
 }
 
-/// [`new_tuner`] for the experiment in `experiment_dir` (`None`: only checking). A
-/// tuner that declares `python_path` (the `python` tuner, hosting an NNI tuner class)
-/// gets the folder of archon's `nni` package, written into the experiment's folder
-/// (when checking, into a scratch folder).
+/// The config's tuner for the experiment in `experiment_dir`, created with its options
+/// and given the search space. A tuner that declares `python_path` (the `python`
+/// tuner, hosting an NNI tuner class) gets the folder of archon's `nni` package,
+/// written into `experiment_dir`.
 fn new_tuner_in(
     cfg: &ExperimentConfig,
     config_dir: &Path,
     search_path: &SearchPath,
-    experiment_dir: Option<&Path>,
+    experiment_dir: &Path,
 ) -> Result<TunerClient> {
     let space_json = search_space_json(cfg, config_dir)?;
     let plugin = resolve(&cfg.tuner.name, search_path)
@@ -395,11 +402,7 @@ fn new_tuner_in(
         serde_json::Value::from(config_dir.display().to_string()),
     )];
     if declares("python_path") {
-        let dir = match experiment_dir {
-            Some(dir) => dir.to_path_buf(),
-            None => std::env::temp_dir().join(format!("archon-check-{}", std::process::id())),
-        };
-        let nni = NniTrial::install(&dir, &space_json)?;
+        let nni = NniTrial::install(experiment_dir, &space_json)?;
         provided.push(("python_path", nni.python_dir().display().to_string().into()));
     }
     let new_tuner = plugin.module().new_tuner();
