@@ -523,7 +523,7 @@ fn bad_options_and_settings_are_explained() {
     .to_string();
     assert!(
         e.contains(
-            "space darts has no option \"widht\" (known: auxiliary, width, cells, nodes, affine)"
+            "space darts has no option \"widht\" (known: auxiliary, width, cells, nodes, affine, partial_channels)"
         ),
         "{e}"
     );
