@@ -66,7 +66,7 @@ fn space_options_are_checked() {
     assert_eq!(code, 1);
     assert!(
         err.contains(
-            "space darts has no option \"widht\" (known: auxiliary, width, cells, nodes, affine)"
+            "space darts has no option \"widht\" (known: auxiliary, width, cells, nodes, affine, partial_channels)"
         ),
         "{err}"
     );
