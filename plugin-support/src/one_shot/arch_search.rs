@@ -10,6 +10,17 @@ use archon_plugin_api::{
 };
 use std::collections::BTreeMap;
 
+/// The saved state of a trainer that searches α and may be stopped by its collapse
+/// guard (DARTS, PC-DARTS).
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GuardedState {
+    /// α ([`ArchSearch::state`]).
+    pub params: Value,
+    /// Whether the collapse guard stopped the search.
+    pub stopped: bool,
+}
+
 /// α (once the search began), its optimizer settings and the collapse guard.
 pub struct ArchSearch {
     optim: ArchOptim,

@@ -19,7 +19,7 @@ mod steps;
 mod within_limits;
 
 pub use arch_params::{ArchOptim, ArchParams, Mixture};
-pub use arch_search::ArchSearch;
+pub use arch_search::{ArchSearch, GuardedState};
 pub use controller::{Controller, ControllerConfig, Sample};
 pub use derive::{CollapseGuard, CollapseStats, Derived};
 pub use enas::{EnasFlavour, EnasTrainer};

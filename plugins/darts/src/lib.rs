@@ -25,11 +25,10 @@ use archon_plugin_support::{
     load_state,
     one_shot::{
         first_order_steps, report_step, second_order_steps, ArchOptions, ArchSearch, GuardOptions,
-        StepMeter,
+        GuardedState, StepMeter,
     },
     save_state,
 };
-use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 plugin_options! {
@@ -58,16 +57,6 @@ pub struct Darts {
     weight_decay: f64,
     reuse_gradient: bool,
     search: ArchSearch,
-    stopped: bool,
-}
-
-/// What DARTS saves.
-#[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct State {
-    /// α.
-    params: Value,
-    /// Whether the collapse guard stopped the search.
     stopped: bool,
 }
 
@@ -136,14 +125,14 @@ impl OneShotTrainer for Darts {
     }
 
     fn save_state(&self) -> Result<Value> {
-        save_state(&State {
+        save_state(&GuardedState {
             params: self.search.state()?,
             stopped: self.stopped,
         })
     }
 
     fn load_state(&mut self, ctx: &mut SupernetContext<'_>, state: &Value) -> Result<()> {
-        let state: State = load_state("darts", state)?;
+        let state: GuardedState = load_state("darts", state)?;
         self.search.load(ctx, &state.params)?;
         self.stopped = state.stopped;
         Ok(())

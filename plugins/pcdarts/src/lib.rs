@@ -27,12 +27,11 @@ use archon_plugin_api::{
 use archon_plugin_support::{
     load_state,
     one_shot::{
-        first_order_steps, report_step, train_step, ArchOptions, ArchSearch, GuardOptions, Mixture,
-        StepMeter,
+        first_order_steps, report_step, train_step, ArchOptions, ArchSearch, GuardOptions,
+        GuardedState, Mixture, StepMeter,
     },
     save_state,
 };
-use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 plugin_options! {
@@ -59,16 +58,6 @@ pub struct PcDarts {
     edge_normalization: bool,
     warmup_epochs: usize,
     search: ArchSearch,
-    stopped: bool,
-}
-
-/// What PC-DARTS saves.
-#[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct State {
-    /// α and β.
-    params: Value,
-    /// Whether the collapse guard stopped the search.
     stopped: bool,
 }
 
@@ -149,14 +138,14 @@ impl OneShotTrainer for PcDarts {
     }
 
     fn save_state(&self) -> Result<Value> {
-        save_state(&State {
+        save_state(&GuardedState {
             params: self.search.state()?,
             stopped: self.stopped,
         })
     }
 
     fn load_state(&mut self, ctx: &mut SupernetContext<'_>, state: &Value) -> Result<()> {
-        let state: State = load_state("pcdarts", state)?;
+        let state: GuardedState = load_state("pcdarts", state)?;
         // The host restored the supernet with the options it was rebuilt with.
         self.search.load(ctx, &state.params)?;
         let on = self.edge_normalization;
