@@ -20,6 +20,7 @@
 //! statistics, as data-parallel training without synchronised batch norm does.
 
 use crate::error::{Result, SpacesError};
+use archon_plugin_api::one_shot::pass_on_gradients;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use tch::{nn, Device, Tensor};
 
@@ -113,14 +114,8 @@ impl TiedWeights {
             }
         });
         // An original weight without a gradient yet (its own part did not reach it):
-        // one backward pass through `Σ w · g` sets it to g.
-        let surrogate = undefined
-            .iter()
-            .map(|(w, g)| (*w * g.detach()).sum(tch::Kind::Float))
-            .reduce(|a, b| a + b);
-        if let Some(surrogate) = surrogate {
-            surrogate.backward();
-        }
+        // passing g on sets it to g.
+        pass_on_gradients(undefined.iter().map(|(w, g)| (*w, g)));
         for (_, mut g) in undefined {
             let _ = g.zero_();
         }

@@ -5,7 +5,7 @@
 use archon_core::costs;
 use archon_plugin_api::{
     one_shot::{
-        backward_into, Batch, CandidateRole, CostTable, Grads, NetId, NetworkSpec, Report,
+        one_pass_step, Batch, CandidateRole, CostTable, Grads, NetId, NetworkSpec, Report,
         SearchInfo, Setting, Split, StepOutput, SupernetHost,
     },
     tch::{nn, nn::OptimizerConfig, Device, Kind, Tensor},
@@ -415,12 +415,8 @@ impl SupernetHost for SearchHost<'_> {
             Model::Supernet(s) => s.forward_backward(inputs, labels, grads).map_err(err),
             Model::Child(c) => {
                 let logits = c.forward(inputs, true).map_err(err)?;
-                let loss = logits.cross_entropy_for_logits(labels);
-                backward_into(&loss, &c.var_store().trainable_variables(), &[], grads);
-                Ok(StepOutput {
-                    loss: loss.double_value(&[]),
-                    logits: logits.detach(),
-                })
+                let weights = c.var_store().trainable_variables();
+                Ok(one_pass_step(&logits, labels, &weights, &[], grads))
             }
         }
     }

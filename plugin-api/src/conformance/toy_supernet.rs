@@ -24,7 +24,7 @@ use super::toy_rng::ToyRng;
 use crate::{
     error::{PluginError, Result},
     one_shot::{
-        backward_into, Batch, CandidateCost, CandidateRole, ChoiceInfo, CostTable, DecisionKind,
+        one_pass_step, Batch, CandidateCost, CandidateRole, ChoiceInfo, CostTable, DecisionKind,
         Grads, NetId, NetworkSpec, Report, SearchDevice, SearchInfo, Setting, Split, StepOutput,
         SupernetHost,
     },
@@ -338,7 +338,6 @@ impl SupernetHost for ToySupernet {
         grads: Grads,
     ) -> Result<StepOutput> {
         let logits = self.forward(net, inputs)?;
-        let loss = logits.cross_entropy_for_logits(labels);
         let toy = self.net(net)?;
         let mixture: Vec<Tensor> = toy
             .settings
@@ -348,11 +347,13 @@ impl SupernetHost for ToySupernet {
                 Setting::Fixed(_) => None,
             })
             .collect();
-        backward_into(&loss, &toy.vs.trainable_variables(), &mixture, grads);
-        Ok(StepOutput {
-            loss: loss.double_value(&[]),
-            logits: logits.detach(),
-        })
+        Ok(one_pass_step(
+            &logits,
+            labels,
+            &toy.vs.trainable_variables(),
+            &mixture,
+            grads,
+        ))
     }
 
     fn weights(&mut self, net: NetId) -> Result<Vec<Tensor>> {

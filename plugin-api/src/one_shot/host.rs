@@ -66,11 +66,34 @@ pub trait SupernetHost {
     fn report(&mut self, report: Report) -> Result<()>;
 }
 
-/// Backpropagates `loss` into `weights` (when `grads.weights`) and into the graph
-/// behind the mixture weights `mixture` (when `grads.mixture`), accumulating into
-/// `grad` as `backward()` does and leaving every other gradient alone: a host's
-/// one-thread [`SupernetHost::forward_backward`].
-pub fn backward_into(loss: &Tensor, weights: &[Tensor], mixture: &[Tensor], grads: Grads) {
+/// Passes each gradient `g` on to whatever made its tensor `t` — for a leaf, adds `g`
+/// to its `grad` — with one backward pass through `Σ t · g` (undefined gradients
+/// skipped; nothing when none is left). How a gradient computed elsewhere (another
+/// thread, `run_backward`) reaches the leaves behind a tensor.
+pub fn pass_on_gradients<'a>(pairs: impl IntoIterator<Item = (&'a Tensor, &'a Tensor)>) {
+    let surrogate = pairs
+        .into_iter()
+        .filter(|(_, g)| g.defined())
+        .map(|(t, g)| (t * g.detach()).sum(tch::Kind::Float))
+        .reduce(|a, b| a + b);
+    if let Some(surrogate) = surrogate {
+        surrogate.backward();
+    }
+}
+
+/// A host's one-thread [`SupernetHost::forward_backward`] from the pass's `logits`:
+/// the mean cross-entropy against `labels`, backpropagated into `weights` (when
+/// `grads.weights`) and into the graph behind the mixture weights `mixture` (when
+/// `grads.mixture`), accumulating into `grad` as `backward()` does and leaving every
+/// other gradient alone.
+pub fn one_pass_step(
+    logits: &Tensor,
+    labels: &Tensor,
+    weights: &[Tensor],
+    mixture: &[Tensor],
+    grads: Grads,
+) -> StepOutput {
+    let loss = logits.cross_entropy_for_logits(labels);
     let mut targets: Vec<&Tensor> = Vec::new();
     if grads.weights {
         targets.extend(weights.iter().filter(|t| t.requires_grad()));
@@ -78,18 +101,13 @@ pub fn backward_into(loss: &Tensor, weights: &[Tensor], mixture: &[Tensor], grad
     if grads.mixture {
         targets.extend(mixture.iter().filter(|t| t.requires_grad()));
     }
-    if targets.is_empty() {
-        return;
+    if !targets.is_empty() {
+        let found = Tensor::run_backward(&[&loss], &targets, false, false);
+        pass_on_gradients(targets.iter().copied().zip(&found));
     }
-    let found = Tensor::run_backward(&[loss], &targets, false, false);
-    let surrogate = targets
-        .iter()
-        .zip(&found)
-        .filter(|(_, g)| g.defined())
-        .map(|(t, g)| (*t * g.detach()).sum(tch::Kind::Float))
-        .reduce(|a, b| a + b);
-    if let Some(surrogate) = surrogate {
-        surrogate.backward();
+    StepOutput {
+        loss: loss.double_value(&[]),
+        logits: logits.detach(),
     }
 }
 

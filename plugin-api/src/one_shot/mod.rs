@@ -20,7 +20,7 @@ mod trainer;
 
 pub use context::{Batch, Grads, NetId, Setting, Split, StepOutput, SupernetContext, SUPERNET};
 pub use device::SearchDevice;
-pub use host::{backward_into, with_host, SupernetHost};
+pub use host::{one_pass_step, pass_on_gradients, with_host, SupernetHost};
 pub use info::{CandidateCost, ChoiceInfo, CostTable, NetworkSpec, Report, Scored, SearchInfo};
 pub use limits::{Excess, Limits};
 pub use roles::{CandidateRole, DecisionKind};

@@ -3,7 +3,7 @@
 
 use crate::SeededRng;
 use archon_plugin_api::{
-    one_shot::{ChoiceInfo, NetId, SearchInfo, Setting, SupernetContext},
+    one_shot::{pass_on_gradients, ChoiceInfo, NetId, SearchInfo, Setting, SupernetContext},
     tch::{nn, nn::OptimizerConfig, Device, Kind, Tensor},
     PluginError, Result,
 };
@@ -71,7 +71,9 @@ pub struct ArchParams {
     uses: Vec<AlphaUse>,
     pub(crate) alphas: Vec<Tensor>,
     pub(crate) active: Vec<Vec<usize>>,
-    vs: nn::VarStore,
+    /// The store α's variables were made in (kept with them; the optimizer and
+    /// `alphas` hold its tensors).
+    _vs: nn::VarStore,
     opt: nn::Optimizer,
     pub(crate) search_space: serde_json::Value,
     /// PC-DARTS's edge normalisation: input choices over DARTS edges mix their
@@ -127,7 +129,7 @@ impl ArchParams {
             choices: info.choices.clone(),
             uses,
             alphas,
-            vs,
+            _vs: vs,
             opt,
             search_space: info.search_space.clone(),
             edge_normalization: false,
@@ -329,17 +331,7 @@ impl ArchParams {
     /// Sets α's gradients to `grads` (one per decision, as from `run_backward`).
     pub fn set_grads(&mut self, grads: &[Tensor]) {
         self.opt.zero_grad();
-        let surrogate = self
-            .alphas
-            .iter()
-            .zip(grads)
-            .filter(|(_, g)| g.defined())
-            .map(|(a, g)| (a * g.detach()).sum(Kind::Float))
-            .fold(
-                Tensor::zeros([], (Kind::Float, self.vs.device())),
-                |acc, t| acc + t,
-            );
-        surrogate.backward();
+        pass_on_gradients(self.alphas.iter().zip(grads));
     }
 
     /// One Adam step on the gradients α holds.

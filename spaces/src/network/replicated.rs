@@ -7,8 +7,8 @@ use crate::{
     hub::{SpaceConfig, SpaceFamily},
     parallel::{self, Job, TiedWeights},
 };
-use archon_plugin_api::one_shot::{Grads, StepOutput};
-use tch::{Kind, Tensor};
+use archon_plugin_api::one_shot::{pass_on_gradients, Grads, StepOutput};
+use tch::Tensor;
 
 /// One replica's share of a pass: its loss (already scaled by its share of the
 /// batch), its logits (detached) and the gradients of its mixture leaves.
@@ -96,8 +96,8 @@ impl Supernet {
             }
         }
         // The mixture leaves' gradients, summed over the parts, go on through the
-        // graph that made the weights: one backward pass through Σ w · g.
-        let surrogate = mixture
+        // graph that made the weights.
+        let sums: Vec<(&Tensor, Tensor)> = mixture
             .iter()
             .enumerate()
             .filter_map(|(k, (_, w))| {
@@ -110,12 +110,10 @@ impl Supernet {
                         })
                     },
                 )?;
-                Some((w * g).sum(Kind::Float))
+                Some((w, g))
             })
-            .reduce(|a, b| a + b);
-        if let Some(surrogate) = surrogate {
-            surrogate.backward();
-        }
+            .collect();
+        pass_on_gradients(sums.iter().map(|(w, g)| (*w, g)));
         let logits: Vec<Tensor> = parts.iter().map(|p| p.1.shallow_clone()).collect();
         Ok(StepOutput {
             loss: parts.iter().map(|p| p.0).sum(),
@@ -161,7 +159,7 @@ mod tests {
     use super::*;
     use crate::{choice::Setting, hub};
     use archon_plugin_api::{space::ChoiceKind, Options};
-    use tch::Device;
+    use tch::{Device, Kind};
 
     /// A small DARTS supernet, every layer choice a softmax mixture of its α, the
     /// α leaves returned; with the weights and α of `like` (tests share the global
