@@ -9,26 +9,15 @@ WARMUP steps, steps, and the peak resident memory.
 """
 
 import argparse
-import gzip
 import json
 import resource
-import struct
 import time
 
 import numpy as np
 import torch
+from fmnist_idx import read_idx
 
 WARMUP = 3
-
-
-def read_idx(path):
-    with gzip.open(path, "rb") as f:
-        data = f.read()
-    magic, n = struct.unpack(">II", data[:8])
-    if magic == 2051:
-        rows, cols = struct.unpack(">II", data[8:16])
-        return np.frombuffer(data, np.uint8, offset=16).reshape(n, rows, cols)
-    return np.frombuffer(data, np.uint8, offset=8)
 
 
 def main():

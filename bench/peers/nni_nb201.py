@@ -13,29 +13,18 @@ seconds and the peak resident memory.
 """
 
 import argparse
-import gzip
 import json
 import resource
-import struct
 import time
 
 START = time.time()
 
 import numpy as np
 import torch
+from fmnist_idx import read_idx
 import torch.nn as nn
 
 OPS = ["skip_connect", "nor_conv_3x3", "avg_pool_3x3"]
-
-
-def read_idx(path):
-    with gzip.open(path, "rb") as f:
-        data = f.read()
-    magic, n = struct.unpack(">II", data[:8])
-    if magic == 2051:
-        rows, cols = struct.unpack(">II", data[8:16])
-        return np.frombuffer(data, np.uint8, offset=16).reshape(n, rows, cols)
-    return np.frombuffer(data, np.uint8, offset=8)
 
 
 class SgdMomentum(torch.optim.SGD):
