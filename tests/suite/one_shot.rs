@@ -336,6 +336,7 @@ fn bad_search_configs_name_the_field() {
         ("epochs_typo = 3", "epochs_typo"),
         ("options = { order = 7 }", "order"),
         ("[weights]\nshared_lr_scale = 0", "weights.shared_lr_scale"),
+        ("replicas = 0", "search.replicas"),
     ] {
         let err = refused(&write_config(tmp.path(), "darts", extra));
         assert!(err.contains(needle), "{extra}: {err}");
