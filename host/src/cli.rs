@@ -339,6 +339,17 @@ pub enum ExperimentCommand {
         /// json or table.
         #[arg(long, default_value = "json")]
         format: String,
+        /// NNI's export instead (nnictl's `--type`): every trial with a final result,
+        /// as NNI's JSON records or CSV table.
+        #[arg(long = "type", short = 't', value_name = "json|csv", conflicts_with_all = ["top", "format"])]
+        nni_type: Option<String>,
+        /// Write NNI's export to this file (nnictl's `--filename`); stdout without it.
+        #[arg(long, short = 'f', requires = "nni_type")]
+        filename: Option<PathBuf>,
+        /// Add each trial's intermediate results to NNI's export (nnictl's
+        /// `--intermediate`).
+        #[arg(long, short = 'i', requires = "nni_type")]
+        intermediate: bool,
         #[command(flatten)]
         runs: RunsDir,
     },

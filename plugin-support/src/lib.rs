@@ -10,6 +10,7 @@ pub mod neighbours;
 pub mod one_shot;
 pub mod pareto;
 pub mod parzen;
+pub mod python_bridge;
 mod saved_state;
 pub mod scheduled;
 mod seeded_rng;

@@ -1,6 +1,7 @@
 """Base class of assessors (early stopping), with NNI's interface.
 
-archon does not run Python assessors yet; this lets code that defines one import.
+archon runs a subclass through `nni.runtime.assessor_bridge` (NNI's `className` +
+`codeDirectory` + `classArgs` for an assessor).
 """
 
 from __future__ import annotations

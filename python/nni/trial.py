@@ -100,6 +100,13 @@ class _TrialRuntime:
         raw = archon.read_raw_parameters(self._env)
         space = archon.read_search_space(self._env)
         parameters = archon.to_hpo_parameters(raw, space)
+        if self._env.get('ARCHON_NNI_BATCH') == '1':
+            parameters = archon.batch_parameters(parameters)
+        save_dir = self._env.get('ARCHON_SAVE_CHECKPOINT_DIR')
+        if save_dir and isinstance(parameters, dict):
+            # As NNI's PBTTuner: where this step starts from and where it saves.
+            parameters['load_checkpoint_dir'] = self._env.get('ARCHON_LOAD_CHECKPOINT_DIR', save_dir)
+            parameters['save_checkpoint_dir'] = save_dir
         budget = self._env.get('ARCHON_BUDGET')
         if budget and isinstance(parameters, dict):
             # As NNI's Hyperband and BOHB advisors: the trial's budget is a parameter.

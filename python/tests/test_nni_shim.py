@@ -269,6 +269,20 @@ class ArchonTrialTests(unittest.TestCase):
         rt, _ = archon_runtime(self.PARAMS, ARCHON_BUDGET='2.5')
         self.assertEqual(rt.get_next_parameter()['TRIAL_BUDGET'], 2.5)
 
+    def test_batch_tuner_trials_receive_the_chosen_set(self):
+        batch = {'combine_params': {'_value': {'x': 1, 'y': [2, 3]}, '_idx': 1}}
+        rt, _ = archon_runtime(batch, ARCHON_NNI_BATCH='1')
+        self.assertEqual(rt.get_next_parameter(), {'x': 1, 'y': [2, 3]})
+        rt, _ = archon_runtime(batch)
+        self.assertEqual(rt.get_next_parameter(), {'combine_params': {'x': 1, 'y': [2, 3]}})
+
+    def test_pbt_trials_receive_their_checkpoint_folders(self):
+        rt, _ = archon_runtime(self.PARAMS, ARCHON_LOAD_CHECKPOINT_DIR='/ck/2/0',
+                               ARCHON_SAVE_CHECKPOINT_DIR='/ck/0/1')
+        self.assertEqual(rt.get_next_parameter(), {
+            'lr': 0.01, 'opt': 'adam',
+            'load_checkpoint_dir': '/ck/2/0', 'save_checkpoint_dir': '/ck/0/1'})
+
     def test_ids(self):
         rt, _ = archon_runtime(self.PARAMS, ARCHON_EXPERIMENT_ID='exp', ARCHON_TRIAL_ID='12')
         self.assertEqual((rt.experiment_id, rt.trial_id, rt.sequence_id), ('exp', '12', 12))
@@ -674,6 +688,46 @@ class TunerBridgeTests(unittest.TestCase):
             self.assertEqual(replies[4], {'ok': True, 'skipped': True})
             self.assertFalse(replies[5]['ok'])
             self.assertIn('to stderr', proc.stderr)
+
+    def test_the_bridge_hosts_an_assessor_class(self):
+        with tempfile.TemporaryDirectory() as d:
+            Path(d, 'judge.py').write_text(textwrap.dedent('''
+                from nni.assessor import Assessor, AssessResult
+                class Judge(Assessor):
+                    def __init__(self, bar):
+                        self.bar = bar
+                        self.ended = []
+                    def assess_trial(self, trial_job_id, trial_history):
+                        if trial_history[-1] == 'weird':
+                            return 'maybe'
+                        last = trial_history[-1]
+                        if isinstance(last, dict):
+                            return last['default'] >= self.bar
+                        return AssessResult.Good if last >= self.bar else AssessResult.Bad
+                    def trial_end(self, trial_job_id, success):
+                        print('ended', trial_job_id, success)
+            '''))
+            requests = [
+                {'op': 'assess_trial', 'trial_job_id': '1', 'trial_history': [0.9]},
+                {'op': 'assess_trial', 'trial_job_id': '2', 'trial_history': [0.9, 0.1]},
+                {'op': 'assess_trial', 'trial_job_id': '3', 'trial_history': [{'default': 0.7}]},
+                {'op': 'assess_trial', 'trial_job_id': '4', 'trial_history': ['weird']},
+                {'op': 'trial_end', 'trial_job_id': '2', 'success': False},
+            ]
+            env = dict(os.environ, PYTHONPATH=f'{SHIM_DIR}:{d}',
+                       ARCHON_ASSESSOR_CLASS='judge.Judge', ARCHON_ASSESSOR_ARGS='{"bar": 0.5}')
+            proc = subprocess.run([sys.executable, '-m', 'nni.runtime.assessor_bridge'], cwd=d,
+                                  env=env, capture_output=True, text=True, timeout=60,
+                                  input=''.join(json.dumps(r) + '\n' for r in requests))
+            replies = [json.loads(line) for line in proc.stdout.splitlines()]
+            self.assertEqual(replies[0], {'ok': True, 'ready': 'judge.Judge'})
+            self.assertEqual(replies[1], {'ok': True, 'good': True})
+            self.assertEqual(replies[2], {'ok': True, 'good': False})
+            self.assertEqual(replies[3], {'ok': True, 'good': True})
+            self.assertFalse(replies[4]['ok'])
+            self.assertIn('must be an object of AssessResult', replies[4]['error'])
+            self.assertEqual(replies[5], {'ok': True})
+            self.assertIn('ended 2 False', proc.stderr)
 
 
 if __name__ == '__main__':

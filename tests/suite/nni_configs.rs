@@ -74,6 +74,65 @@ fn an_nni_v2_config_runs_unchanged_and_its_v1_twin_records_the_same_experiment()
     assert_eq!(code, 0);
     let exported: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(exported[0]["metric"].as_f64(), Some(best));
+    // And in nnictl's export shapes: every trial, parameters as the trial got them,
+    // the value and the intermediate results as NNI's JSON text.
+    let nni_json = home.path().join("export.json");
+    let (code, _, err) = experiment(
+        home.path(),
+        &[
+            "export",
+            &id,
+            "--type",
+            "json",
+            "--intermediate",
+            "--filename",
+            nni_json.to_str().unwrap(),
+        ],
+        &runs,
+    );
+    assert_eq!(code, 0, "{err}");
+    let records: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&nni_json).unwrap()).unwrap();
+    let records = records.as_array().unwrap();
+    assert_eq!(records.len(), 12);
+    for (record, trial) in records.iter().zip(&trials) {
+        assert_eq!(record["trialJobId"], trial.id.to_string());
+        let value: f64 = record["value"].as_str().unwrap().parse().unwrap();
+        assert_eq!(Some(value), trial.final_metric, "{record}");
+        let kernel = record["parameter"]["kernel"].as_str().unwrap();
+        assert!(
+            ["linear", "rbf", "poly", "sigmoid"].contains(&kernel),
+            "{record}"
+        );
+        assert!(record["parameter"]["C"].is_f64(), "{record}");
+        let intermediate = record["intermediate"].as_array().unwrap();
+        assert_eq!(intermediate.len(), 1, "{record}");
+        assert!(intermediate[0].as_str().unwrap().parse::<f64>().is_ok());
+    }
+    let nni_csv = home.path().join("export.csv");
+    let (code, _, err) = experiment(
+        home.path(),
+        &["export", &id, "-t", "csv", "-f", nni_csv.to_str().unwrap()],
+        &runs,
+    );
+    assert_eq!(code, 0, "{err}");
+    let csv = std::fs::read_to_string(&nni_csv).unwrap();
+    let mut header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    header.sort_unstable();
+    assert_eq!(
+        header,
+        [
+            "C",
+            "coef0",
+            "degree",
+            "gamma",
+            "kernel",
+            "reward",
+            "trialJobId"
+        ],
+        "{csv}"
+    );
+    assert_eq!(csv.lines().count(), 13, "{csv}");
 
     // The legacy v1 config, given as nnictl users type it, records the same experiment.
     let runs_v1 = home.path().join("runs-v1");
@@ -232,6 +291,187 @@ fn a_custom_python_tuner_class_runs_unchanged_and_its_failures_are_clear() {
     assert_ne!(code, 0, "{out}");
     assert!(
         err.contains("the Python tuner walking_tuner.WalkingTuner failed in generate_parameters: RuntimeError: lost my way"),
+        "{err}"
+    );
+}
+
+/// NNI's BatchTuner: each parameter set of the one `choice` once, in order, and the
+/// trial receives the set itself; a space that is not one choice of sets is refused
+/// before anything runs.
+#[test]
+fn a_batch_tuner_config_runs_each_parameter_set_once_in_order() {
+    let home = TempDir::new().unwrap();
+    let folder = home.path().join("batch");
+    std::fs::create_dir(&folder).unwrap();
+    std::fs::write(
+        folder.join("search_space.json"),
+        r#"{"combine_params": {"_type": "choice", "_value": [
+            {"optimizer": "Adam", "learning_rate": 0.001},
+            {"optimizer": "SGD", "learning_rate": 0.01},
+            {"optimizer": "SGD", "learning_rate": 0.005}]}}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        folder.join("trial.py"),
+        "import nni\n\
+         p = nni.get_next_parameter()\n\
+         assert set(p) == {'optimizer', 'learning_rate'}, p\n\
+         nni.report_final_result({'default': p['learning_rate'], 'sgd': p['optimizer'] == 'SGD'})\n",
+    )
+    .unwrap();
+    let config = folder.join("config.yml");
+    std::fs::write(
+        &config,
+        "searchSpaceFile: search_space.json\ntrialCommand: python3 trial.py\n\
+         trialConcurrency: 1\ntuner:\n  name: BatchTuner\ntrainingService:\n  platform: local\n",
+    )
+    .unwrap();
+    let runs = home.path().join("runs");
+    let (code, out, err) = experiment(home.path(), &["run", config.to_str().unwrap()], &runs);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(out.contains(": 3 succeeded, 0 failed"), "{out}\n{err}");
+    let store = Store::open(&only_experiment(&runs)).unwrap();
+    let values: Vec<Option<f64>> = store
+        .trials()
+        .unwrap()
+        .iter()
+        .map(|t| t.final_metric)
+        .collect();
+    assert_eq!(values, [Some(0.001), Some(0.01), Some(0.005)]);
+
+    std::fs::write(
+        folder.join("search_space.json"),
+        r#"{"lr": {"_type": "choice", "_value": [0.1, 0.01]}}"#,
+    )
+    .unwrap();
+    let (code, _, err) = experiment(
+        home.path(),
+        &["create", config.to_str().unwrap()],
+        &home.path().join("runs2"),
+    );
+    assert_ne!(code, 0);
+    assert!(
+        err.contains("\"lr\"._value must be a non-empty list of parameter sets"),
+        "{err}"
+    );
+}
+
+/// An assessor class of your own (NNI's `assessor: {className, codeDirectory,
+/// classArgs}`) judges every intermediate result as NNI's dispatcher asks it; trials it
+/// calls Bad stop early naming it, it hears every trial's end; a class that raises
+/// stops the experiment with its error.
+#[test]
+fn a_custom_python_assessor_class_stops_trials_and_its_failures_are_clear() {
+    let home = TempDir::new().unwrap();
+    let folder = home.path().join("assessed");
+    std::fs::create_dir(&folder).unwrap();
+    std::fs::write(
+        folder.join("search_space.json"),
+        r#"{"x": {"_type": "choice", "_value": [1, 2, 3, 4]}}"#,
+    )
+    .unwrap();
+    // A trial the assessor should stop would sleep a minute: stopping it is the test.
+    std::fs::write(
+        folder.join("trial.py"),
+        "import time\nimport nni\n\
+         x = nni.get_next_parameter()['x']\n\
+         nni.report_intermediate_result({'default': x, 'double': 2 * x})\n\
+         if x < 3:\n    time.sleep(60)\n\
+         nni.report_intermediate_result({'default': x + 0.5, 'double': 2 * x})\n\
+         nni.report_final_result(x)\n",
+    )
+    .unwrap();
+    std::fs::write(
+        folder.join("threshold.py"),
+        "import json\nfrom nni.assessor import Assessor, AssessResult\n\n\
+         class Threshold(Assessor):\n\
+         \x20   def __init__(self, bar, optimize_mode):\n\
+         \x20       assert optimize_mode == 'maximize'\n\
+         \x20       self.bar = bar\n\
+         \x20   def assess_trial(self, trial_job_id, trial_history):\n\
+         \x20       if self.bar < 0:\n\
+         \x20           raise RuntimeError('cannot judge')\n\
+         \x20       with open('heard.jsonl', 'a') as f:\n\
+         \x20           f.write(json.dumps([trial_job_id, trial_history]) + '\\n')\n\
+         \x20       good = trial_history[-1]['default'] >= self.bar\n\
+         \x20       return AssessResult.Good if good else AssessResult.Bad\n\
+         \x20   def trial_end(self, trial_job_id, success):\n\
+         \x20       with open('ended.jsonl', 'a') as f:\n\
+         \x20           f.write(json.dumps([trial_job_id, success]) + '\\n')\n",
+    )
+    .unwrap();
+    let config = folder.join("config.yml");
+    let yaml = "searchSpaceFile: search_space.json\ntrialCommand: python3 trial.py\n\
+                trialConcurrency: 2\nmaxTrialDuration: 5m\n\
+                tuner:\n  name: GridSearch\n\
+                assessor:\n  className: threshold.Threshold\n  codeDirectory: .\n\
+                \x20 classArgs:\n    optimize_mode: maximize\n    bar: 3\n\
+                trainingService:\n  platform: local\n";
+    std::fs::write(&config, yaml).unwrap();
+    let runs = home.path().join("runs");
+    let (code, out, err) = experiment(home.path(), &["run", config.to_str().unwrap()], &runs);
+    assert_eq!(code, 0, "{out}\n{err}");
+    let store = Store::open(&only_experiment(&runs)).unwrap();
+    let trials = store.trials().unwrap();
+    assert_eq!(trials.len(), 4);
+    for t in &trials {
+        let x: serde_json::Value = serde_json::from_str(&t.parameters).unwrap();
+        let x = x["x"]["_value"].as_i64().unwrap();
+        if x < 3 {
+            assert_eq!(t.status, TrialStatus::EarlyStopped, "x = {x}");
+            let reason = t.reason.as_deref().unwrap_or_default();
+            assert!(
+                reason.contains("assessor threshold.Threshold: AssessResult.Bad after 1"),
+                "{reason}"
+            );
+        } else {
+            assert_eq!(t.status, TrialStatus::Succeeded, "x = {x}");
+            assert_eq!(t.final_metric, Some(x as f64));
+        }
+    }
+    // It saw the dicts the trials reported, and heard every end.
+    let heard = std::fs::read_to_string(folder.join("heard.jsonl")).unwrap();
+    assert_eq!(heard.lines().count(), 2 + 2 * 2, "{heard}");
+    assert!(
+        heard.contains(r#"{"default": 3.5, "double": 6}"#),
+        "{heard}"
+    );
+    let ended = std::fs::read_to_string(folder.join("ended.jsonl")).unwrap();
+    let mut ended: Vec<(String, bool)> = ended
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    ended.sort();
+    let expected: Vec<(String, bool)> = trials
+        .iter()
+        .map(|t| (t.id.to_string(), t.status == TrialStatus::Succeeded))
+        .collect();
+    assert_eq!(ended, expected);
+
+    // A class that raises stops the experiment with its error, naming class and call.
+    std::fs::write(&config, yaml.replace("bar: 3", "bar: -1")).unwrap();
+    let (code, out, err) = experiment(
+        home.path(),
+        &["run", config.to_str().unwrap()],
+        &home.path().join("runs-2"),
+    );
+    assert_ne!(code, 0, "{out}");
+    assert!(
+        err.contains(
+            "the Python assessor threshold.Threshold failed in assess_trial: RuntimeError: cannot judge"
+        ),
+        "{err}"
+    );
+    // One that cannot be created is refused at create, before anything runs.
+    std::fs::write(&config, yaml.replace("    bar: 3\n", "")).unwrap();
+    let (code, _, err) = experiment(
+        home.path(),
+        &["create", config.to_str().unwrap()],
+        &home.path().join("runs-3"),
+    );
+    assert_ne!(code, 0);
+    assert!(
+        err.contains("[assessor]") && err.contains("creating threshold.Threshold: TypeError"),
         "{err}"
     );
 }

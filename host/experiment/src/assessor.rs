@@ -1,33 +1,64 @@
-//! Early stopping: NNI's Medianstop (here) and Curvefitting (`curve_fitting`). The
-//! assessor keeps the running trials' intermediate values and asks its rule about each
-//! new one. Medianstop stops a trial when its best intermediate value by step S is
-//! strictly worse than the median of the running averages (up to step S) of all
-//! completed trials; judged from `start_step` on, and only once some trial has
-//! completed.
+//! Early stopping: NNI's Medianstop (here), Curvefitting (`curve_fitting`) and an
+//! assessor class of your own in Python (`python_assessor`). The assessor keeps the
+//! running trials' intermediate values and asks its rule about each new one.
+//! Medianstop stops a trial when its best intermediate value by step S is strictly
+//! worse than the median of the running averages (up to step S) of all completed
+//! trials; judged from `start_step` on, and only once some trial has completed.
 
 use super::config::{AssessorSection, Direction};
 use super::curve_fitting::CurveFitting;
+use super::nni_export::reported_value;
+use super::python_assessor::PythonAssessor;
+use anyhow::Result;
+use archon_store::protocol::MetricLine;
+use serde_json::Value;
 use std::collections::HashMap;
+use std::path::Path;
 
 /// The experiment's assessor: its rule and the running trials' intermediate values.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Assessor {
     rule: Rule,
     /// Intermediate values of running trials.
-    running: HashMap<u64, Vec<f64>>,
+    running: HashMap<u64, Curve>,
 }
 
-/// Medianstop or Curvefitting.
-#[derive(Debug, Clone)]
+/// A running trial's intermediate results: the values, and what it reported (a
+/// Python class sees those, as under NNI).
+#[derive(Debug, Default)]
+struct Curve {
+    values: Vec<f64>,
+    reported: Vec<Value>,
+}
+
+/// Medianstop, Curvefitting or a Python class.
+#[derive(Debug)]
 enum Rule {
     Median(MedianStop),
     Curve(CurveFitting),
+    Python(Box<PythonAssessor>),
+}
+
+/// Where a Python assessor's files are.
+#[derive(Debug, Clone, Copy)]
+pub struct AssessorDirs<'a> {
+    /// The config's folder (the class's code directory is relative to it).
+    pub config_dir: &'a Path,
+    /// The folder holding archon's `nni` package.
+    pub python_dir: &'a Path,
+    /// The experiment's folder (the class's log, `python-assessor.log`, goes there).
+    pub experiment_dir: &'a Path,
 }
 
 impl Assessor {
-    /// The assessor `section` names (checked by the config), for `direction`.
-    pub fn new(direction: Direction, section: &AssessorSection) -> Self {
-        match section.name.as_str() {
+    /// The assessor `section` names (checked by the config), for `direction`; a Python
+    /// class is started (an error if it cannot be).
+    pub fn new(
+        direction: Direction,
+        section: &AssessorSection,
+        dirs: AssessorDirs<'_>,
+    ) -> Result<Self> {
+        Ok(match section.name.as_str() {
             "curvefitting" => Self::curve(
                 direction,
                 section.start_step,
@@ -35,8 +66,14 @@ impl Assessor {
                 section.threshold.unwrap_or(0.95),
                 section.gap.unwrap_or(1),
             ),
+            "python" => Self::with(Rule::Python(Box::new(PythonAssessor::start(
+                section,
+                dirs.config_dir,
+                dirs.python_dir,
+                &dirs.experiment_dir.join("python-assessor.log"),
+            )?))),
             _ => Self::median(direction, section.start_step),
-        }
+        })
     }
 
     /// Medianstop for `direction`, judging from the `start_step`-th value on.
@@ -64,31 +101,42 @@ impl Assessor {
         }
     }
 
-    /// Records a completed trial's intermediate values (also used when resuming).
+    /// Records a completed trial's intermediate values (also used when resuming; a
+    /// Python class is not told of trials that ended before it started, as in NNI).
     pub fn completed(&mut self, values: Vec<f64>) {
         match &mut self.rule {
             Rule::Median(r) => r.completed(values),
             Rule::Curve(r) => r.completed(&values),
+            Rule::Python(_) => {}
         }
     }
 
     /// A running trial ended: completed (its values count) or not (they are dropped).
-    pub fn ended(&mut self, trial: u64, succeeded: bool) {
-        if let Some(values) = self.running.remove(&trial) {
-            if succeeded {
-                self.completed(values);
-            }
+    pub fn ended(&mut self, trial: u64, succeeded: bool) -> Result<()> {
+        let curve = self.running.remove(&trial);
+        if let Rule::Python(class) = &mut self.rule {
+            return class.trial_end(trial, succeeded);
         }
+        if let (Some(curve), true) = (curve, succeeded) {
+            self.completed(curve.values);
+        }
+        Ok(())
     }
 
-    /// Records an intermediate value; returns true if the trial should stop.
-    pub fn report(&mut self, trial: u64, value: f64) -> bool {
-        let history = self.running.entry(trial).or_default();
-        history.push(value);
-        match &mut self.rule {
-            Rule::Median(r) => r.judge(history),
-            Rule::Curve(r) => r.judge(history),
-        }
+    /// Records an intermediate result; returns true if the trial should stop.
+    pub fn report(&mut self, trial: u64, metric: &MetricLine) -> Result<bool> {
+        let curve = self.running.entry(trial).or_default();
+        curve.values.push(metric.value);
+        Ok(match &mut self.rule {
+            Rule::Median(r) => r.judge(&curve.values),
+            Rule::Curve(r) => r.judge(&curve.values),
+            Rule::Python(class) => {
+                let reported = serde_json::from_str(&reported_value(&metric.raw))
+                    .unwrap_or(Value::from(metric.value));
+                curve.reported.push(reported);
+                class.judge(trial, &curve.reported)?
+            }
+        })
     }
 
     /// Why it stopped the trial it last stopped.
@@ -96,6 +144,7 @@ impl Assessor {
         match &self.rule {
             Rule::Median(_) => "median stop: worse than the median of completed trials".into(),
             Rule::Curve(r) => r.reason(),
+            Rule::Python(class) => class.reason(),
         }
     }
 }
@@ -156,6 +205,19 @@ impl MedianStop {
 }
 
 #[cfg(test)]
+impl Assessor {
+    /// `report` of a plain value (tests).
+    pub(crate) fn value(&mut self, trial: u64, value: f64) -> bool {
+        let metric = MetricLine {
+            value,
+            raw: value.to_string(),
+            is_final: false,
+        };
+        self.report(trial, &metric).unwrap()
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
@@ -163,21 +225,21 @@ mod tests {
     fn stops_trials_worse_than_the_median_of_completed_ones() {
         let mut rule = Assessor::median(Direction::Maximize, 2);
         // Nothing completed yet: never stop.
-        assert!(!rule.report(9, 0.0) && !rule.report(9, 0.0));
+        assert!(!rule.value(9, 0.0) && !rule.value(9, 0.0));
         rule.completed(vec![0.5, 0.6, 0.7]);
         rule.completed(vec![0.4, 0.5, 0.6]);
         rule.completed(vec![0.6, 0.7, 0.8]);
         // Step 1 is before start_step.
-        assert!(!rule.report(1, 0.1));
+        assert!(!rule.value(1, 0.1));
         // Step 2: median of running averages (0.55, 0.45, 0.65) is 0.55; best 0.2 < 0.55.
-        assert!(rule.report(1, 0.2));
+        assert!(rule.value(1, 0.2));
         // A good trial goes on.
-        assert!(!rule.report(2, 0.5));
-        assert!(!rule.report(2, 0.6));
+        assert!(!rule.value(2, 0.5));
+        assert!(!rule.value(2, 0.6));
         // Minimizing flips the comparison.
         let mut low = Assessor::median(Direction::Minimize, 1);
         low.completed(vec![1.0, 0.8]);
-        assert!(low.report(3, 2.0));
-        assert!(!low.report(4, 0.5));
+        assert!(low.value(3, 2.0));
+        assert!(!low.value(4, 0.5));
     }
 }

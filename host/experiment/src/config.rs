@@ -49,6 +49,12 @@ pub struct TrialSection {
     /// How often a failed trial is run again before it counts as failed.
     #[serde(default)]
     pub retries: u32,
+    /// NNI's BatchTuner: the search space is one `choice` of parameter sets (objects),
+    /// and the `nni` module hands each trial its chosen set as its whole parameters
+    /// (`{"x": 0, "y": 1}`, not `{"combine_params": {...}}`). Only with a trial
+    /// `command`; the `grid` tuner then runs each set once, in order.
+    #[serde(default)]
+    pub batch: bool,
     /// Answer trials from this table instead of running anything (in-process): CSV
     /// with a header row (RFC 4180 quoting, a byte-order mark allowed, comma, tab or
     /// semicolon detected from the header) or JSON Lines, one column per choice label
@@ -174,9 +180,11 @@ impl Default for ServiceSection {
 #[serde(deny_unknown_fields)]
 pub struct AssessorSection {
     /// "medianstop" (NNI's Medianstop: stop a trial whose best so far is worse than
-    /// the median of the completed trials' running averages) or "curvefitting" (NNI's
+    /// the median of the completed trials' running averages), "curvefitting" (NNI's
     /// Curvefitting: stop a trial whose curve, extrapolated to `epoch_num`, is worse
-    /// than `threshold` times the best completed trial's last value).
+    /// than `threshold` times the best completed trial's last value) or "python" (an
+    /// assessor class of your own, NNI's `className` + `codeDirectory` + `classArgs`:
+    /// a subclass of `nni.assessor.Assessor` asked about every intermediate result).
     pub name: String,
     /// Judge a trial from its `start_step`-th intermediate metric on (curvefitting:
     /// at least the 3rd).
@@ -189,6 +197,32 @@ pub struct AssessorSection {
     pub threshold: Option<f64>,
     /// Curvefitting: judge every `gap` steps (default 1).
     pub gap: Option<usize>,
+    /// Python: the assessor class, `MODULE.CLASS` (NNI's `className`).
+    pub class_name: Option<String>,
+    /// Python: the folder holding the class's code (relative to the config's folder;
+    /// default: the config's folder), as NNI's `codeDirectory`.
+    pub code_directory: Option<PathBuf>,
+    /// Python: the class's keyword arguments (NNI's `classArgs`).
+    #[schemars(with = "Option<serde_json::Map<String, serde_json::Value>>")]
+    pub class_args: Option<toml::Table>,
+    /// Python: the interpreter (default "python3").
+    pub python: Option<String>,
+    /// Python: seconds the class may take to answer one call before the experiment
+    /// stops with an error (default 600).
+    pub timeout: Option<f64>,
+}
+
+impl AssessorSection {
+    /// The keys only the python assessor takes, and whether each is given.
+    fn python_keys(&self) -> [(&'static str, bool); 5] {
+        [
+            ("class_name", self.class_name.is_some()),
+            ("code_directory", self.code_directory.is_some()),
+            ("class_args", self.class_args.is_some()),
+            ("python", self.python.is_some()),
+            ("timeout", self.timeout.is_some()),
+        ]
+    }
 }
 
 /// A whole experiment config.
@@ -414,6 +448,13 @@ impl ExperimentConfig {
         {
             return Err(bad("trial.command", "missing: a space from a file needs a user trial command or a trial.table (the built-in trial trains built-in spaces)".into()));
         }
+        if self.trial.batch
+            && (self.trial.command.is_none()
+                || self.trial.table.is_some()
+                || self.trial.function.is_some())
+        {
+            return Err(bad("trial.batch", "only with a trial command: the `nni` module hands each trial its parameter set (a table or test function answers by the space's own keys)".into()));
+        }
         if !self.space.hyperparameters.is_empty() {
             if self.space.builtin.is_none()
                 || self.trial.command.is_some()
@@ -491,6 +532,14 @@ impl ExperimentConfig {
             }
         }
         if let Some(a) = &self.assessor {
+            if a.name != "python" {
+                if let Some((key, _)) = a.python_keys().into_iter().find(|(_, given)| *given) {
+                    return Err(bad(
+                        key,
+                        "only for name = \"python\" (an assessor class of your own)".into(),
+                    ));
+                }
+            }
             match a.name.as_str() {
                 "medianstop" => {
                     for (key, given) in [
@@ -522,11 +571,32 @@ impl ExperimentConfig {
                         return Err(bad("gap", "must be at least 1".into()));
                     }
                 }
+                "python" => {
+                    for (key, given) in [
+                        ("epoch_num", a.epoch_num.is_some()),
+                        ("threshold", a.threshold.is_some()),
+                        ("gap", a.gap.is_some()),
+                    ] {
+                        if given {
+                            return Err(bad(
+                                key,
+                                "only for name = \"curvefitting\" (a python assessor takes class_args)".into(),
+                            ));
+                        }
+                    }
+                    let class = a.class_name.as_deref().unwrap_or_default().trim();
+                    archon_plugin_support::python_bridge::check_class_name(class)
+                        .map_err(|why| bad("class_name", why))?;
+                    if let Some(t) = a.timeout {
+                        archon_plugin_support::python_bridge::check_timeout(t)
+                            .map_err(|why| bad("timeout", why))?;
+                    }
+                }
                 other => {
                     return Err(bad(
                         "name",
                         format!(
-                            "assessor {other:?} is not available (known: medianstop, curvefitting)"
+                            "assessor {other:?} is not available (known: medianstop, curvefitting, python)"
                         ),
                     ))
                 }
@@ -712,13 +782,47 @@ name = "random"
                 "name = \"medianstop\"\ngap = 2",
                 "only for name = \"curvefitting\"",
             ),
-            ("name = \"nope\"", "known: medianstop, curvefitting"),
+            ("name = \"nope\"", "known: medianstop, curvefitting, python"),
+            ("name = \"python\"", "class_name"),
+            (
+                "name = \"python\"\nclass_name = \"Judge\"",
+                "write MODULE.CLASS",
+            ),
+            (
+                "name = \"python\"\nclass_name = \"a.Judge\"\ntimeout = -1",
+                "timeout",
+            ),
+            (
+                "name = \"python\"\nclass_name = \"a.Judge\"\ngap = 2",
+                "only for name = \"curvefitting\"",
+            ),
+            (
+                "name = \"medianstop\"\nclass_name = \"a.Judge\"",
+                "only for name = \"python\"",
+            ),
         ] {
             let e = err(&format!("{GOOD}\n[assessor]\n{section}\n"));
             assert!(e.contains(words), "{section}: {e}");
         }
         let ok = format!("{GOOD}\n[assessor]\nname = \"curvefitting\"\nepoch_num = 9\n");
         ExperimentConfig::parse(&ok, Path::new("exp.toml")).unwrap();
+    }
+
+    #[test]
+    fn batch_is_only_for_a_trial_command() {
+        let builtin = GOOD.replace("command = [\"python3\", \"trial.py\"]", "batch = true");
+        let e = err(&builtin);
+        assert!(
+            e.contains("trial.batch") && e.contains("only with a trial command"),
+            "{e}"
+        );
+        let ok = GOOD.replace("timeout = \"30s\"", "timeout = \"30s\"\nbatch = true");
+        assert!(
+            ExperimentConfig::parse(&ok, Path::new("exp.toml"))
+                .unwrap()
+                .trial
+                .batch
+        );
     }
 
     #[test]

@@ -163,13 +163,13 @@ mod tests {
         let mut rule = Assessor::curve(Direction::Maximize, 4, 20, 0.95, 1);
         // Nothing completed yet: never stop.
         for v in [0.3, 0.4, 0.45, 0.47, 0.48] {
-            assert!(!rule.report(1, v));
+            assert!(!rule.value(1, v));
         }
         rule.ended(1, true);
         rule.completed(vec![0.6, 0.8, 0.85, 0.88, 0.9]);
         // A trial that levels off near 0.5 is stopped at step 4 (start_step).
         let flat = [0.40, 0.46, 0.49, 0.50];
-        let stops: Vec<bool> = flat.iter().map(|&v| rule.report(2, v)).collect();
+        let stops: Vec<bool> = flat.iter().map(|&v| rule.value(2, v)).collect();
         assert_eq!(stops, vec![false, false, false, true]);
         assert!(
             rule.reason().contains("worse than 0.8550"),
@@ -179,7 +179,7 @@ mod tests {
         // One that rises toward the best is not.
         for x in 1..=8 {
             let v = 0.92 - 0.4 * (x as f64).powf(-0.7);
-            assert!(!rule.report(3, v), "step {x}: {v}");
+            assert!(!rule.value(3, v), "step {x}: {v}");
         }
     }
 
@@ -188,13 +188,13 @@ mod tests {
         let mut rule = Assessor::curve(Direction::Minimize, 3, 10, 0.9, 2);
         rule.completed(vec![1.0, 0.5, 0.3]);
         // Losses stuck near 2.0: judged at steps 3, 5, …; stopped at step 3.
-        assert!(!rule.report(1, 2.2));
-        assert!(!rule.report(1, 2.1));
-        assert!(rule.report(1, 2.05));
+        assert!(!rule.value(1, 2.2));
+        assert!(!rule.value(1, 2.1));
+        assert!(rule.value(1, 2.05));
         // Judged at step 3 (go on), not at 4, then at 5.
         let mut rule = Assessor::curve(Direction::Minimize, 3, 10, 0.9, 2);
         rule.completed(vec![1.0, 0.5, 0.3]);
-        assert!(!rule.report(2, 0.9) && !rule.report(2, 0.5) && !rule.report(2, 0.35));
-        assert!(!rule.report(2, 5.0), "step 4 is not judged (gap 2)");
+        assert!(!rule.value(2, 0.9) && !rule.value(2, 0.5) && !rule.value(2, 0.35));
+        assert!(!rule.value(2, 5.0), "step 4 is not judged (gap 2)");
     }
 }

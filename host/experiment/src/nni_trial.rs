@@ -26,6 +26,8 @@ const FILES: &[(&str, &str)] = &[
     nni_file!("recoverable.py"),
     nni_file!("runtime/__init__.py"),
     nni_file!("runtime/archon.py"),
+    nni_file!("runtime/assessor_bridge.py"),
+    nni_file!("runtime/class_host.py"),
     nni_file!("runtime/env_vars.py"),
     nni_file!("runtime/log.py"),
     nni_file!("runtime/tuner_bridge.py"),

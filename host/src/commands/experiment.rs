@@ -75,9 +75,23 @@ pub fn run(cmd: ExperimentCommand, search_path: &SearchPath) -> Result<ExitCode>
         ExperimentCommand::Stop { id, runs } => stop(&experiment_dir(&runs, &id)?)?,
         ExperimentCommand::Export {
             id,
+            nni_type: Some(nni_type),
+            filename,
+            intermediate,
+            runs,
+            ..
+        } => export_nni(
+            &experiment_dir(&runs, &id)?,
+            &nni_type,
+            filename.as_deref(),
+            intermediate,
+        )?,
+        ExperimentCommand::Export {
+            id,
             top,
             format,
             runs,
+            ..
         } => export(&experiment_dir(&runs, &id)?, top, &format)?,
         ExperimentCommand::Logs { id, trial, runs } => logs(&experiment_dir(&runs, &id)?, trial)?,
     }
@@ -132,6 +146,8 @@ fn create(config: &Path, runs: &RunsDir, search_path: &SearchPath) -> Result<Pat
         .with_context(|| format!("{}: tuner.name", config.display()))?;
     manager::check_tuner(&cfg, &config_dir, search_path)
         .with_context(|| format!("{}: [tuner]", config.display()))?;
+    manager::check_assessor(&cfg, &config_dir)
+        .with_context(|| format!("{}: [assessor]", config.display()))?;
     record_new(
         runs,
         cfg.name.as_deref().unwrap_or("exp"),
@@ -532,6 +548,36 @@ fn export(dir: &Path, top: usize, format: &str) -> Result<()> {
             }
         }
         other => bail!("--format {other:?}: use json or table"),
+    }
+    Ok(())
+}
+
+/// NNI's export shapes (`nnictl experiment export --type json|csv`).
+fn export_nni(
+    dir: &Path,
+    nni_type: &str,
+    filename: Option<&Path>,
+    intermediate: bool,
+) -> Result<()> {
+    use archon_experiment::nni_export::{self, NniExportType};
+    let kind = NniExportType::parse(nni_type)?;
+    let store = Store::open_read_only(dir)?;
+    let records = nni_export::records(&store, dir, intermediate)?;
+    let text = match kind {
+        NniExportType::Json => nni_export::to_json(&records),
+        NniExportType::Csv => nni_export::to_csv(&records)?,
+    };
+    match filename {
+        Some(path) => {
+            std::fs::write(path, &text)
+                .with_context(|| format!("writing the export to {}", path.display()))?;
+            reporter::note(format!(
+                "{} trials exported to {}",
+                records.len(),
+                path.display()
+            ));
+        }
+        None => println!("{text}"),
     }
     Ok(())
 }

@@ -1,10 +1,10 @@
 //! The `python` tuner: options, and each tuner call as a request to the class.
 
-use crate::bridge::{Bridge, Launch};
 use archon_plugin_api::{
     plugin_options, Architecture, Metric, OptimizeMode, OptionSet, Options, ParameterId,
     PluginError, Result, SearchSpace, Tuner,
 };
+use archon_plugin_support::python_bridge::{check_class_name, check_timeout, Bridge, Launch, Role};
 use archon_plugin_support::{load_state, save_state};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -86,29 +86,8 @@ impl Tuner for PythonTuner {
     fn new(options: &Options) -> Result<Self> {
         let options = PythonOptions::from_options(options, "python")?;
         let class = options.class_name.trim();
-        if class.is_empty() {
-            return Err(bad(
-                "class_name",
-                "is missing: name the tuner class as MODULE.CLASS (NNI's className), e.g. \"my_tuner.MyTuner\"".into(),
-            ));
-        }
-        if !class.contains('.') || class.starts_with('.') || class.ends_with('.') {
-            return Err(bad(
-                "class_name",
-                format!(
-                    "{class:?}: write MODULE.CLASS (NNI's className), e.g. \"my_tuner.MyTuner\""
-                ),
-            ));
-        }
-        if !(options.timeout > 0.0 && options.timeout <= 1e9) {
-            return Err(bad(
-                "timeout",
-                format!(
-                    "must be a positive number of seconds (at most 1e9), found {}",
-                    options.timeout
-                ),
-            ));
-        }
+        check_class_name(class).map_err(|why| bad("class_name", why))?;
+        check_timeout(options.timeout).map_err(|why| bad("timeout", why))?;
         let base = options
             .config_dir
             .as_deref()
@@ -125,6 +104,7 @@ impl Tuner for PythonTuner {
         }
         let python_path = options.python_path.as_deref().map(Path::new);
         let bridge = Bridge::start(&Launch {
+            role: Role::Tuner,
             python: &options.python,
             class_name: class,
             class_args: &options.class_args,

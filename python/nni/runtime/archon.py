@@ -154,6 +154,16 @@ def _convert_entry(entry: Any, space_entry: Any) -> Any:
     return converted
 
 
+def batch_parameters(parameters: Any) -> Any:
+    """NNI's BatchTuner: the space is one ``choice`` of parameter sets, and a trial
+    receives the chosen set itself (``{"x": 0, "y": 1}``), not
+    ``{"combine_params": {"x": 0, "y": 1}}``."""
+    if isinstance(parameters, dict) and len(parameters) == 1:
+        (chosen,) = parameters.values()
+        return chosen
+    return parameters
+
+
 def from_hpo_parameters(params: Any, search_space: dict) -> Any:
     """The reverse of :func:`to_hpo_parameters`: parameters in NNI's HPO form (what an
     NNI tuner's ``generate_parameters`` returns: plain values, ``{"_name": ...}`` for a

@@ -27,41 +27,16 @@ returned parameters are turned back into archon's form with the search space.
 
 from __future__ import annotations
 
-import importlib
-import json
-import os
 import sys
-import traceback
 from typing import Any, Optional
 
 import nni
 
-from .archon import from_hpo_parameters, json_fallback, to_hpo_parameters
+from .archon import from_hpo_parameters, to_hpo_parameters
+from .class_host import serve
 
 CLASS_ENV = 'ARCHON_TUNER_CLASS'
 ARGS_ENV = 'ARCHON_TUNER_ARGS'
-
-
-def load_class(spec: str) -> type:
-    """``module.Class`` (``file.Class`` for ``file.py`` on the path) -> the class."""
-    module_name, _, class_name = spec.rpartition('.')
-    if not module_name or not class_name:
-        raise ValueError(f'className {spec!r}: write MODULE.CLASS, e.g. my_tuner.MyTuner')
-    module = importlib.import_module(module_name)
-    try:
-        return getattr(module, class_name)
-    except AttributeError:
-        raise ValueError(f'className {spec!r}: {module_name} has no {class_name}') from None
-
-
-def describe(error: BaseException) -> str:
-    """The exception and where it was raised (its last frame), on one line."""
-    frames = traceback.extract_tb(error.__traceback__)
-    where = ''
-    if frames:
-        last = frames[-1]
-        where = f' (at {os.path.basename(last.filename)}:{last.lineno} in {last.name})'
-    return f'{type(error).__name__}: {error}{where}'
 
 
 class Bridge:
@@ -117,47 +92,7 @@ class Bridge:
 
 
 def main() -> int:
-    out = sys.stdout
-    sys.stdout = sys.stderr  # the tuner's prints must not reach the protocol
-
-    def reply(obj: dict) -> None:
-        try:
-            text = json.dumps(obj, default=json_fallback)
-        except (TypeError, ValueError) as e:
-            text = json.dumps({'ok': False, 'error': f'the reply is not JSON: {describe(e)}'})
-        out.write(text + '\n')
-        out.flush()
-
-    spec = os.environ.get(CLASS_ENV, '')
-    seed = os.environ.get('ARCHON_SEED')
-    if seed is not None and seed.isdigit():
-        import random
-        random.seed(int(seed))
-        try:
-            import numpy
-            numpy.random.seed(int(seed) % 2**32)
-        except ImportError:
-            pass
-    try:
-        args = json.loads(os.environ.get(ARGS_ENV) or '{}')
-        if not isinstance(args, dict):
-            raise ValueError(f'classArgs must be a mapping, found {args!r}')
-        tuner = load_class(spec)(**args)
-    except BaseException as e:  # noqa: BLE001 - reported to archon, then exit
-        reply({'ok': False, 'error': f'creating {spec}: {describe(e)}'})
-        return 1
-    reply({'ok': True, 'ready': spec})
-    bridge = Bridge(tuner)
-    for line in sys.stdin:
-        if not line.strip():
-            continue
-        try:
-            response = bridge.handle(json.loads(line))
-        except Exception as e:  # noqa: BLE001 - the user's class failed: say so, go on
-            traceback.print_exc(file=sys.stderr)
-            response = {'ok': False, 'error': describe(e)}
-        reply(response)
-    return 0
+    return serve(CLASS_ENV, ARGS_ENV, lambda tuner: Bridge(tuner).handle)
 
 
 if __name__ == '__main__':

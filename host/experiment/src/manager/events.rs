@@ -45,7 +45,7 @@ impl Manager {
             return Ok(());
         };
         if let (Some(rule), false) = (self.assessor.as_mut(), metric.is_final) {
-            if r.early_stop.is_none() && rule.report(id, metric.value) {
+            if r.early_stop.is_none() && rule.report(id, &metric)? {
                 r.early_stop = Some(rule.reason());
                 let _ = r.stop.send(true);
             }
@@ -79,7 +79,7 @@ impl Manager {
             (_, reason, _) => reason,
         };
         if let Some(rule) = self.assessor.as_mut() {
-            rule.ended(id, status == TrialStatus::Succeeded);
+            rule.ended(id, status == TrialStatus::Succeeded)?;
         }
         if status == TrialStatus::Failed && attempt <= self.cfg.trial.retries && !self.stopping {
             archon_core::reporter::trial(

@@ -3,7 +3,7 @@
 
 use super::{Manager, Running};
 use crate::{limits, service::TrialSpec};
-use anyhow::Result;
+use anyhow::{Context, Result};
 use std::time::Duration;
 use tokio::sync::watch;
 
@@ -198,6 +198,9 @@ impl Manager {
                 &self.code_dir(),
                 std::env::var_os("PYTHONPATH"),
             ));
+            if self.cfg.trial.batch {
+                env.push(("ARCHON_NNI_BATCH".into(), "1".into()));
+            }
         }
         // Threads per trial, unless the user chose them (OMP_NUM_THREADS is inherited).
         let cores = std::thread::available_parallelism().map_or(1, usize::from);
@@ -220,6 +223,17 @@ impl Manager {
                 "ARCHON_RESUME_FROM".into(),
                 self.store.trial_dir(from).display().to_string(),
             ));
+        }
+        // A step of population based training: the checkpoint to start from and the
+        // folder to save to (the `nni` module hands them over as NNI's PBT does).
+        if let (Some(load), Some(save)) = (
+            info["checkpoint"]["load"].as_str(),
+            info["checkpoint"]["save"].as_str(),
+        ) {
+            std::fs::create_dir_all(save)
+                .with_context(|| format!("creating the checkpoint folder {save}"))?;
+            env.push(("ARCHON_LOAD_CHECKPOINT_DIR".into(), load.to_string()));
+            env.push(("ARCHON_SAVE_CHECKPOINT_DIR".into(), save.to_string()));
         }
         Ok(TrialSpec {
             id,

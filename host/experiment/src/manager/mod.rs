@@ -9,7 +9,7 @@
 //! its whole life.
 
 use super::{
-    assessor::Assessor,
+    assessor::{Assessor, AssessorDirs},
     config::ExperimentConfig,
     limits::Pricer,
     nni_trial::NniTrial,
@@ -163,14 +163,14 @@ impl Manager {
         let store = Store::open_existing(&dir)?;
         let (cfg, config_dir) = ExperimentConfig::of_store(&store)?;
         let experiment_id = store.meta("id")?.unwrap_or_default();
-        let tuner = load_tuner(&cfg, &config_dir, &dir, &store, search_path)?;
+        // archon's `nni` package, written once for whoever needs it: a Python tuner or
+        // assessor class, and trial commands.
+        let mut package = NniPackage::new(&dir, search_space_json(&cfg, &config_dir)?);
+        let tuner = load_tuner(&cfg, &config_dir, &store, search_path, &mut package)?;
         let prefilter = prefilter_picks(&cfg, &config_dir, &store, search_path)?;
         let pricer = Pricer::new(&cfg, &config_dir, search_path)?;
         let nni = match (&cfg.trial.command, &cfg.trial.table) {
-            (Some(_), None) if cfg.trial.function.is_none() => Some(NniTrial::install(
-                &dir,
-                &search_space_json(&cfg, &config_dir)?,
-            )?),
+            (Some(_), None) if cfg.trial.function.is_none() => Some(package.get()?.clone()),
             _ => None,
         };
         store.set_status(ExperimentStatus::Running)?;
@@ -187,10 +187,18 @@ impl Manager {
                 (None, _) => Box::new(LocalService),
             };
         let (events_tx, events) = mpsc::unbounded_channel::<Event>();
-        let assessor = cfg
-            .assessor
-            .as_ref()
-            .map(|a| Assessor::new(cfg.direction, a));
+        let assessor = match &cfg.assessor {
+            Some(section) => Some(Assessor::new(
+                cfg.direction,
+                section,
+                AssessorDirs {
+                    config_dir: &config_dir,
+                    python_dir: package.get()?.python_dir(),
+                    experiment_dir: &dir,
+                },
+            )?),
+            None => None,
+        };
         let manager = Manager {
             _lock: lock,
             dir,
@@ -341,11 +349,11 @@ pub fn trial_table(cfg: &ExperimentConfig, config_dir: &Path) -> Result<Lookup> 
 fn load_tuner(
     cfg: &ExperimentConfig,
     config_dir: &Path,
-    dir: &Path,
     store: &Store,
     search_path: &SearchPath,
+    package: &mut NniPackage,
 ) -> Result<TunerClient> {
-    let mut tuner = new_tuner_in(cfg, config_dir, search_path, dir)?;
+    let mut tuner = new_tuner_in(cfg, config_dir, search_path, package)?;
     if let Some(state) = store.tuner_state()? {
         tuner
             .load_state(&state)
@@ -365,23 +373,73 @@ pub fn check_tuner(
         .prefix("archon-check-")
         .tempdir()
         .context("creating a scratch folder to check the tuner in")?;
-    let tuner = new_tuner_in(cfg, config_dir, search_path, scratch.path())?;
+    let mut package = NniPackage::new(scratch.path(), search_space_json(cfg, config_dir)?);
+    let tuner = new_tuner_in(cfg, config_dir, search_path, &mut package)?;
     // The tuner (a Python tuner's process with it) ends before its folder goes.
     drop(tuner);
     Ok(())
 }
 
-/// The config's tuner for the experiment in `experiment_dir`, created with its options
-/// and given the search space. A tuner that declares `python_path` (the `python`
-/// tuner, hosting an NNI tuner class) gets the folder of archon's `nni` package,
-/// written into `experiment_dir`.
+/// Starts the config's assessor as the manager would (a Python class is created once),
+/// in a scratch folder removed afterwards: what `experiment create` checks.
+pub fn check_assessor(cfg: &ExperimentConfig, config_dir: &Path) -> Result<()> {
+    let Some(section) = &cfg.assessor else {
+        return Ok(());
+    };
+    let scratch = tempfile::Builder::new()
+        .prefix("archon-check-")
+        .tempdir()
+        .context("creating a scratch folder to check the assessor in")?;
+    let mut package = NniPackage::new(scratch.path(), search_space_json(cfg, config_dir)?);
+    let assessor = Assessor::new(
+        cfg.direction,
+        section,
+        AssessorDirs {
+            config_dir,
+            python_dir: package.get()?.python_dir(),
+            experiment_dir: scratch.path(),
+        },
+    )?;
+    // The class's process ends before its folder goes.
+    drop(assessor);
+    Ok(())
+}
+
+/// archon's `nni` package for one experiment folder, written when first asked for.
+struct NniPackage<'a> {
+    experiment_dir: &'a Path,
+    space_json: String,
+    installed: Option<NniTrial>,
+}
+
+impl<'a> NniPackage<'a> {
+    fn new(experiment_dir: &'a Path, space_json: String) -> Self {
+        NniPackage {
+            experiment_dir,
+            space_json,
+            installed: None,
+        }
+    }
+
+    /// The package, written into the experiment's folder the first time.
+    fn get(&mut self) -> Result<&NniTrial> {
+        if self.installed.is_none() {
+            self.installed = Some(NniTrial::install(self.experiment_dir, &self.space_json)?);
+        }
+        Ok(self.installed.as_ref().expect("installed above"))
+    }
+}
+
+/// The config's tuner, created with its options and given the search space. A tuner
+/// that declares `python_path` (the `python` tuner, hosting an NNI tuner class) gets
+/// the folder of archon's `nni` package (`package`).
 fn new_tuner_in(
     cfg: &ExperimentConfig,
     config_dir: &Path,
     search_path: &SearchPath,
-    experiment_dir: &Path,
+    package: &mut NniPackage,
 ) -> Result<TunerClient> {
-    let space_json = search_space_json(cfg, config_dir)?;
+    let space_json = package.space_json.clone();
     let plugin = resolve(&cfg.tuner.name, search_path)
         .with_context(|| format!("loading the tuner {:?}", cfg.tuner.name))?;
     if !plugin.kinds.contains(&PluginKind::Tuner) {
@@ -397,13 +455,19 @@ fn new_tuner_in(
             .as_ref()
             .is_some_and(|o| o.iter().any(|d| d.key == key))
     };
-    let mut provided = vec![(
-        "config_dir",
-        serde_json::Value::from(config_dir.display().to_string()),
-    )];
+    let mut provided = vec![
+        (
+            "config_dir",
+            serde_json::Value::from(config_dir.display().to_string()),
+        ),
+        (
+            "experiment_dir",
+            serde_json::Value::from(package.experiment_dir.display().to_string()),
+        ),
+    ];
     if declares("python_path") {
-        let nni = NniTrial::install(experiment_dir, &space_json)?;
-        provided.push(("python_path", nni.python_dir().display().to_string().into()));
+        let python_dir = package.get()?.python_dir().display().to_string();
+        provided.push(("python_path", python_dir.into()));
     }
     let new_tuner = plugin.module().new_tuner();
     let mut tuner = TunerClient::from_box(

@@ -123,7 +123,12 @@ fn from_v2(c: &Map<String, Value>) -> Result<Converted> {
                 let section = object(key, value)?;
                 let (name, args, mode) = algorithm(key, section)?;
                 let (plugin, options) = match name {
-                    Named::Builtin(name) => names::tuner(key, &name, &args)?,
+                    Named::Builtin(name) => {
+                        if names::is_batch_tuner(&name) {
+                            trial.insert("batch".into(), true.into());
+                        }
+                        names::tuner(key, &name, &args)?
+                    }
                     Named::Class { class, code } if key == "tuner" => {
                         python_tuner(class, code, args, mode.as_deref())
                     }
@@ -140,14 +145,11 @@ fn from_v2(c: &Map<String, Value>) -> Result<Converted> {
             }
             "assessor" => {
                 let (name, args, mode) = algorithm(key, object(key, value)?)?;
-                agree(&mut direction, mode, key)?;
-                let Named::Builtin(name) = name else {
-                    bail!(
-                        "{key}.className: archon does not run Python assessor classes yet; use \
-                         `name: Medianstop` or `name: Curvefitting`"
-                    );
+                let assessor = match name {
+                    Named::Builtin(name) => names::assessor(key, &name, &args)?,
+                    Named::Class { class, code } => python_assessor(class, code, args, mode.as_deref()),
                 };
-                let assessor = names::assessor(key, &name, &args)?;
+                agree(&mut direction, mode, key)?;
                 out.insert("assessor".into(), to_toml(&Value::Object(assessor))?);
             }
             "trainingService" => {
@@ -286,6 +288,29 @@ fn python_tuner(
     );
     options.insert("class_args".into(), Value::Object(args));
     ("python".into(), options)
+}
+
+/// An assessor class of your own: archon's `python` assessor with NNI's `className`,
+/// `codeDirectory` and `classArgs` (`optimize_mode` given back to the class, as NNI
+/// passes all of `classArgs`).
+fn python_assessor(
+    class: String,
+    code: Option<String>,
+    mut args: Map<String, Value>,
+    mode: Option<&str>,
+) -> Map<String, Value> {
+    if let Some(mode) = mode {
+        args.insert("optimize_mode".into(), mode.into());
+    }
+    let mut section = Map::new();
+    section.insert("name".into(), "python".into());
+    section.insert("class_name".into(), class.into());
+    section.insert(
+        "code_directory".into(),
+        code.unwrap_or_else(|| ".".into()).into(),
+    );
+    section.insert("class_args".into(), Value::Object(args));
+    section
 }
 
 /// A tuner's, advisor's or assessor's name (or class), its classArgs without

@@ -16,6 +16,9 @@ pub fn tuner(
     let (plugin, allowed): (&str, &[&str]) = match lower.as_str() {
         "random" | "randomtuner" => ("random", &["seed"]),
         "gridsearch" | "gridsearchtuner" => ("grid", &[]),
+        // Each parameter set of the space's one choice once, in order; the trial gets
+        // the set itself (the converted config sets `trial.batch`).
+        "batchtuner" | "batch" => ("grid", &[]),
         "tpe" => (
             "tpe",
             &[
@@ -26,6 +29,17 @@ pub fn tuner(
             ],
         ),
         "evolution" => ("evolution", &["population_size"]),
+        "pbttuner" | "pbt" => (
+            "pbt",
+            &[
+                "all_checkpoint_dir",
+                "population_size",
+                "factor",
+                "factors",
+                "resample_probability",
+                "fraction",
+            ],
+        ),
         "anneal" => ("anneal", &["seed"]),
         "gptuner" => (
             "gp",
@@ -106,6 +120,13 @@ pub fn tuner(
                  \"parallelism\" mode (a free slot starts the next bracket), not one at a time"
             ),
             ("hyperband", "exec_mode") => {}
+            ("pbt", "all_checkpoint_dir") => {
+                options.insert("checkpoint_dir".into(), v.clone());
+            }
+            // NNI's argument checker spells it `factors`, its constructor `factor`.
+            ("pbt", "factors") => {
+                options.insert("factor".into(), v.clone());
+            }
             ("bohb", "config_space") => bail!(
                 "{key}.classArgs.config_space: a ConfigSpace file is not read; give the space as \
                  searchSpaceFile (NNI JSON)"
@@ -118,18 +139,21 @@ pub fn tuner(
     Ok((plugin.to_string(), options))
 }
 
+/// Whether NNI's tuner `name` is BatchTuner (its trials receive a parameter set whole).
+pub fn is_batch_tuner(name: &str) -> bool {
+    matches!(name.to_ascii_lowercase().as_str(), "batchtuner" | "batch")
+}
+
 /// Why NNI's tuner `lower` (lower case) is not run, with the closest archon tuner.
 fn unsupported(lower: &str) -> String {
     let closest = match lower {
         "metistuner" | "smac" | "dngotuner" => {
             "GPTuner (archon's `gp`: Bayesian optimisation with a surrogate model, like it)"
         }
-        "pbttuner" => "Hyperband or BOHB (archon's `hyperband`/`bohb`: trials at growing budgets)",
-        "batchtuner" => "GridSearch (archon's `grid`, over a `choice` of the batch)",
         "networkmorphism" => "a one-shot search (`archon search`)",
         _ => {
             return "is not a built-in NNI tuner archon knows (archon runs: TPE, Random, \
-                    Anneal, GPTuner, GridSearch, Evolution, PPOTuner, Hyperband, BOHB)"
+                    Anneal, GPTuner, GridSearch, BatchTuner, Evolution, PBTTuner, PPOTuner, Hyperband, BOHB)"
                 .into()
         }
     };

@@ -199,9 +199,26 @@ fn keys_archon_cannot_honour_are_refused_by_name() {
         archon("searchSpaceFile: s.json\ntrialCommand: t\ntrialConcurrency: 1\ntuner: {name: Anneal}\n")["tuner"]["name"].as_str(),
         Some("anneal")
     );
+    // BatchTuner: the grid over the one choice, and trials get the set itself.
+    let batch = archon(
+        "searchSpaceFile: s.json\ntrialCommand: t\ntrialConcurrency: 1\ntuner: {name: BatchTuner}\n",
+    );
+    assert_eq!(batch["tuner"]["name"].as_str(), Some("grid"));
+    assert_eq!(batch["trial"]["batch"].as_bool(), Some(true));
+    // PBTTuner: archon's pbt, its checkpoint folder under archon's name.
+    let pbt = archon(
+        "searchSpaceFile: s.json\ntrialCommand: t\ntrialConcurrency: 1\ntuner: {name: PBTTuner, classArgs: {optimize_mode: maximize, all_checkpoint_dir: ck, population_size: 4}}\n",
+    );
+    assert_eq!(pbt["tuner"]["name"].as_str(), Some("pbt"));
+    assert_eq!(
+        pbt["tuner"]["options"]["checkpoint_dir"].as_str(),
+        Some("ck")
+    );
+    assert_eq!(
+        pbt["tuner"]["options"]["population_size"].as_integer(),
+        Some(4)
+    );
     for (tuner, expected) in [
-        ("{name: PBTTuner}", "the closest is Hyperband or BOHB"),
-        ("{name: BatchTuner}", "the closest is GridSearch"),
         (
             "{name: NetworkMorphism}",
             "the closest is a one-shot search",
@@ -229,10 +246,16 @@ fn keys_archon_cannot_honour_are_refused_by_name() {
         ));
         assert!(e.contains(expected), "{tuner}: {e}");
     }
-    let e = refusal("searchSpaceFile: s.json\ntrialCommand: t\ntrialConcurrency: 1\ntuner: {name: TPE}\nassessor: {className: my.Assessor, codeDirectory: .}\n");
-    assert!(
-        e.contains("assessor.className: archon does not run Python assessor classes yet"),
-        "{e}"
+    // An assessor class of your own runs as archon's python assessor.
+    let with_class = archon("searchSpaceFile: s.json\ntrialCommand: t\ntrialConcurrency: 1\ntuner: {name: TPE}\nassessor: {className: my.Judge, codeDirectory: code, classArgs: {bar: 0.5, optimize_mode: maximize}}\n");
+    let assessor = &with_class["assessor"];
+    assert_eq!(assessor["name"].as_str(), Some("python"));
+    assert_eq!(assessor["class_name"].as_str(), Some("my.Judge"));
+    assert_eq!(assessor["code_directory"].as_str(), Some("code"));
+    assert_eq!(assessor["class_args"]["bar"].as_float(), Some(0.5));
+    assert_eq!(
+        assessor["class_args"]["optimize_mode"].as_str(),
+        Some("maximize")
     );
     let e = refusal("searchSpaceFile: s.json\ntrialCommand: t\ntrialConcurrency: 1\ntuner: {name: TPE, className: my.Tuner}\n");
     assert!(

@@ -1,6 +1,8 @@
-//! The Python subprocess hosting the user's class: started, asked one request at a
-//! time (a JSON line each way) with a time limit, and killed when it fails or is
-//! dropped.
+//! The Python subprocess hosting a user's NNI class (a tuner for the `python` plugin,
+//! an assessor for the experiment manager): started, asked one request at a time (a
+//! JSON line each way) with a time limit, and killed when it fails or is dropped. The
+//! Python side is `nni.runtime.tuner_bridge` / `nni.runtime.assessor_bridge` in the
+//! `nni` package archon ships; the protocol is in PLUGINS.md.
 
 use archon_plugin_api::{PluginError, Result};
 use serde_json::{Map, Value};
@@ -14,8 +16,69 @@ use std::time::Duration;
 /// Lines of the class's stderr kept for error messages.
 const TAIL: usize = 8;
 
+/// Which kind of NNI class the process hosts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// An `nni.tuner.Tuner` subclass.
+    Tuner,
+    /// An `nni.assessor.Assessor` subclass.
+    Assessor,
+}
+
+impl Role {
+    /// "tuner" or "assessor", for messages.
+    pub fn word(self) -> &'static str {
+        match self {
+            Role::Tuner => "tuner",
+            Role::Assessor => "assessor",
+        }
+    }
+
+    /// The Python module that hosts the class.
+    fn module(self) -> &'static str {
+        match self {
+            Role::Tuner => "nni.runtime.tuner_bridge",
+            Role::Assessor => "nni.runtime.assessor_bridge",
+        }
+    }
+
+    /// The variables naming the class and holding its arguments.
+    fn variables(self) -> (&'static str, &'static str) {
+        match self {
+            Role::Tuner => ("ARCHON_TUNER_CLASS", "ARCHON_TUNER_ARGS"),
+            Role::Assessor => ("ARCHON_ASSESSOR_CLASS", "ARCHON_ASSESSOR_ARGS"),
+        }
+    }
+}
+
+/// Why `class` is not NNI's `className` form `MODULE.CLASS`, if it is not.
+pub fn check_class_name(class: &str) -> std::result::Result<(), String> {
+    if class.is_empty() {
+        return Err("is missing: name the class as MODULE.CLASS (NNI's className), e.g. \"my_tuner.MyTuner\"".into());
+    }
+    if !class.contains('.') || class.starts_with('.') || class.ends_with('.') {
+        return Err(format!(
+            "{class:?}: write MODULE.CLASS (NNI's className), e.g. \"my_tuner.MyTuner\""
+        ));
+    }
+    Ok(())
+}
+
+/// Why `seconds` is not a time limit for one call, if it is not.
+pub fn check_timeout(seconds: f64) -> std::result::Result<(), String> {
+    if seconds > 0.0 && seconds <= 1e9 {
+        Ok(())
+    } else {
+        Err(format!(
+            "must be a positive number of seconds (at most 1e9), found {seconds}"
+        ))
+    }
+}
+
 /// How to start the class.
 pub struct Launch<'a> {
+    /// What the class is.
+    pub role: Role,
     /// The interpreter.
     pub python: &'a str,
     /// NNI's `className`: `module.Class`.
@@ -37,6 +100,7 @@ pub struct Launch<'a> {
 /// A running class.
 pub struct Bridge {
     class_name: String,
+    role: Role,
     child: Child,
     stdin: Option<ChildStdin>,
     replies: mpsc::Receiver<String>,
@@ -59,13 +123,14 @@ impl Bridge {
         if let Some(seed) = launch.seed {
             command.env("ARCHON_SEED", seed.to_string());
         }
+        let (class_variable, args_variable) = launch.role.variables();
         let mut child = command
-            .args(["-u", "-m", "nni.runtime.tuner_bridge"])
+            .args(["-u", "-m", launch.role.module()])
             .current_dir(launch.code_directory)
             .env("PYTHONPATH", path.join(":"))
-            .env("ARCHON_TUNER_CLASS", launch.class_name)
+            .env(class_variable, launch.class_name)
             .env(
-                "ARCHON_TUNER_ARGS",
+                args_variable,
                 Value::Object(launch.class_args.clone()).to_string(),
             )
             .stdin(Stdio::piped())
@@ -74,8 +139,10 @@ impl Bridge {
             .spawn()
             .map_err(|e| {
                 PluginError::invalid_input(format!(
-                    "options: \"python\": cannot run {:?} for the tuner class {}: {e}",
-                    launch.python, launch.class_name
+                    "\"python\": cannot run {:?} for the {} class {}: {e}",
+                    launch.python,
+                    launch.role.word(),
+                    launch.class_name
                 ))
             })?;
         let stdout = child.stdout.take().expect("piped stdout");
@@ -119,6 +186,7 @@ impl Bridge {
         });
         let mut bridge = Bridge {
             class_name: launch.class_name.to_string(),
+            role: launch.role,
             stdin: child.stdin.take(),
             child,
             replies,
@@ -156,7 +224,8 @@ impl Bridge {
                 let _ = self.child.kill();
                 let _ = self.child.wait();
                 return Err(PluginError::internal(format!(
-                    "the Python tuner {} did not answer {during} within {} s; it was stopped{}",
+                    "the Python {} {} did not answer {during} within {} s; it was stopped{}",
+                    self.role.word(),
                     self.class_name,
                     self.timeout.as_secs_f64(),
                     self.stderr_text()
@@ -166,7 +235,8 @@ impl Bridge {
         };
         let Ok(Value::Object(reply)) = serde_json::from_str::<Value>(&line) else {
             return Err(PluginError::internal(format!(
-                "the Python tuner {}'s bridge answered {during} with {line:?}, not a JSON object",
+                "the Python {} {}'s bridge answered {during} with {line:?}, not a JSON object",
+                self.role.word(),
                 self.class_name
             )));
         };
@@ -180,7 +250,8 @@ impl Bridge {
             .and_then(Value::as_str)
             .unwrap_or("no reason given");
         Err(PluginError::invalid_input(format!(
-            "the Python tuner {} failed in {during}: {error}",
+            "the Python {} {} failed in {during}: {error}",
+            self.role.word(),
             self.class_name
         )))
     }
@@ -197,7 +268,8 @@ impl Bridge {
         });
         std::thread::sleep(Duration::from_millis(50));
         PluginError::internal(format!(
-            "the Python tuner {} exited during {during} ({}){}",
+            "the Python {} {} exited during {during} ({}){}",
+            self.role.word(),
             self.class_name,
             status.unwrap_or_else(|| "still running, not reading".into()),
             self.stderr_text()
