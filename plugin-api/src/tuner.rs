@@ -100,8 +100,10 @@ pub trait Tuner: Send + 'static {
     /// after `generate_parameters(id)`: for multi-fidelity tuners a JSON object with
     /// `"budget"` (a positive number: the trial's epochs, or the fidelity a table
     /// answers at) and, for a promotion, `"promoted_from"` (the trial id whose
-    /// architecture continues); any other keys are shown as given. `None` (the
-    /// default): a trial at the experiment's own budget.
+    /// architecture continues); `"checkpoint": {"load": DIR, "save": DIR}` for a
+    /// trial that continues a checkpoint (population based training: the trial gets
+    /// `ARCHON_LOAD_CHECKPOINT_DIR` and `ARCHON_SAVE_CHECKPOINT_DIR`); any other keys
+    /// are shown as given. `None` (the default): a trial at the experiment's own budget.
     fn trial_info(&self, _id: ParameterId) -> Result<Option<Value>> {
         Ok(None)
     }

@@ -475,3 +475,75 @@ fn a_custom_python_assessor_class_stops_trials_and_its_failures_are_clear() {
         "{err}"
     );
 }
+
+/// NNI's PBTTuner: generations of a population whose trials continue from checkpoint
+/// folders they receive as `load_checkpoint_dir` / `save_checkpoint_dir`, as NNI's PBT
+/// trials do.
+#[test]
+fn a_pbt_config_trains_generations_that_continue_from_checkpoints() {
+    let home = TempDir::new().unwrap();
+    let folder = home.path().join("pbt");
+    std::fs::create_dir(&folder).unwrap();
+    std::fs::write(
+        folder.join("search_space.json"),
+        r#"{"lr": {"_type": "uniform", "_value": [0.0, 1.0]}}"#,
+    )
+    .unwrap();
+    // One "epoch" per trial: the state grows from the checkpoint it loads.
+    std::fs::write(
+        folder.join("trial.py"),
+        "import json, os\nimport nni\n\
+         p = nni.get_next_parameter()\n\
+         load = os.path.join(p['load_checkpoint_dir'], 'model.json')\n\
+         state = json.load(open(load)) if os.path.isfile(load) else {'progress': 0.0, 'steps': 0}\n\
+         state['progress'] += 1.0 - abs(p['lr'] - 0.3)\n\
+         state['steps'] += 1\n\
+         os.makedirs(p['save_checkpoint_dir'], exist_ok=True)\n\
+         json.dump(state, open(os.path.join(p['save_checkpoint_dir'], 'model.json'), 'w'))\n\
+         nni.report_final_result(state['progress'])\n",
+    )
+    .unwrap();
+    let config = folder.join("config.yml");
+    std::fs::write(
+        &config,
+        "searchSpaceFile: search_space.json\ntrialCommand: python3 trial.py\n\
+         trialConcurrency: 2\nmaxTrialNumber: 12\n\
+         tuner:\n  name: PBTTuner\n  classArgs:\n    optimize_mode: maximize\n\
+         \x20   population_size: 4\n    all_checkpoint_dir: checkpoints\n\
+         trainingService:\n  platform: local\n",
+    )
+    .unwrap();
+    let runs = home.path().join("runs");
+    let (code, out, err) = experiment(home.path(), &["run", config.to_str().unwrap()], &runs);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(out.contains(": 12 succeeded, 0 failed"), "{out}\n{err}");
+    // Three generations of four members; each step continued its checkpoint.
+    for member in 0..4 {
+        for generation in 0..3 {
+            let saved = folder.join(format!("checkpoints/{member}/{generation}/model.json"));
+            let state: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(&saved).unwrap()).unwrap();
+            assert_eq!(state["steps"], generation + 1, "{}", saved.display());
+        }
+    }
+    let store = Store::open(&only_experiment(&runs)).unwrap();
+    let trials = store.trials().unwrap();
+    let generation = |t: &archon::store::TrialRecord| {
+        store.trial_info(t.id).unwrap()["pbt"]["generation"]
+            .as_u64()
+            .unwrap()
+    };
+    assert_eq!(
+        trials.iter().map(generation).collect::<Vec<_>>(),
+        [0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2]
+    );
+    // The last generation's best has trained three steps: it beats every first step.
+    let best = |g: u64| {
+        trials
+            .iter()
+            .filter(|t| generation(t) == g)
+            .filter_map(|t| t.final_metric)
+            .fold(f64::MIN, f64::max)
+    };
+    assert!(best(2) > best(0) + 1.0, "{} vs {}", best(2), best(0));
+}

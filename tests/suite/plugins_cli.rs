@@ -37,8 +37,9 @@ fn info_reports_build_versions() {
     );
 }
 
-const ALL_PLUGINS: [&str; 20] = [
+const ALL_PLUGINS: [&str; 21] = [
     "random",
+    "pbt",
     "anneal",
     "gp",
     "local_search",
@@ -189,7 +190,7 @@ fn unknown_plugin_name_lists_what_exists() {
     assert_eq!(code, 1);
     assert!(err.contains("no plugin named \"nosuch\""), "{err}");
     assert!(
-        err.contains("found: anneal, asha, bohb, cdarts, darts, enas, evolution, gdas, gp, grid, hyperband, local_search, nsga2, pcdarts, pdarts, ppo, proxyless, python, random, spos, textnas, tpe"),
+        err.contains("found: anneal, asha, bohb, cdarts, darts, enas, evolution, gdas, gp, grid, hyperband, local_search, nsga2, pbt, pcdarts, pdarts, ppo, proxyless, python, random, spos, textnas, tpe"),
         "{err}"
     );
 }

@@ -165,7 +165,7 @@ mod tests {
         for v in [0.3, 0.4, 0.45, 0.47, 0.48] {
             assert!(!rule.value(1, v));
         }
-        rule.ended(1, true);
+        rule.ended(1, true).unwrap();
         rule.completed(vec![0.6, 0.8, 0.85, 0.88, 0.9]);
         // A trial that levels off near 0.5 is stopped at step 4 (start_step).
         let flat = [0.40, 0.46, 0.49, 0.50];
