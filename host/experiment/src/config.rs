@@ -540,22 +540,24 @@ impl ExperimentConfig {
                     ));
                 }
             }
-            match a.name.as_str() {
-                "medianstop" => {
-                    for (key, given) in [
-                        ("epoch_num", a.epoch_num.is_some()),
-                        ("threshold", a.threshold.is_some()),
-                        ("gap", a.gap.is_some()),
-                    ] {
-                        if given {
-                            return Err(bad(
-                                key,
-                                "only for name = \"curvefitting\" (medianstop takes start_step)"
-                                    .into(),
-                            ));
-                        }
+            // Curvefitting's own keys, refused for the other assessors.
+            let curve_keys_refused = |takes: &str| {
+                for (key, given) in [
+                    ("epoch_num", a.epoch_num.is_some()),
+                    ("threshold", a.threshold.is_some()),
+                    ("gap", a.gap.is_some()),
+                ] {
+                    if given {
+                        return Err(bad(
+                            key,
+                            format!("only for name = \"curvefitting\" ({takes})"),
+                        ));
                     }
                 }
+                Ok(())
+            };
+            match a.name.as_str() {
+                "medianstop" => curve_keys_refused("medianstop takes start_step")?,
                 "curvefitting" => {
                     match a.epoch_num {
                         None => return Err(bad("epoch_num", "missing: curvefitting predicts the value at this step (the trial's epochs)".into())),
@@ -572,18 +574,7 @@ impl ExperimentConfig {
                     }
                 }
                 "python" => {
-                    for (key, given) in [
-                        ("epoch_num", a.epoch_num.is_some()),
-                        ("threshold", a.threshold.is_some()),
-                        ("gap", a.gap.is_some()),
-                    ] {
-                        if given {
-                            return Err(bad(
-                                key,
-                                "only for name = \"curvefitting\" (a python assessor takes class_args)".into(),
-                            ));
-                        }
-                    }
+                    curve_keys_refused("a python assessor takes class_args")?;
                     let class = a.class_name.as_deref().unwrap_or_default().trim();
                     archon_plugin_support::python_bridge::check_class_name(class)
                         .map_err(|why| bad("class_name", why))?;
