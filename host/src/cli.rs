@@ -339,7 +339,7 @@ pub enum ExperimentCommand {
         /// json or table.
         #[arg(long, default_value = "json")]
         format: String,
-        /// NNI's export instead (nnictl's `--type`): every trial with a final result,
+        /// NNI's export instead (nnictl's `--type`): every succeeded trial with its result,
         /// as NNI's JSON records or CSV table.
         #[arg(long = "type", short = 't', value_name = "json|csv", conflicts_with_all = ["top", "format"])]
         nni_type: Option<String>,

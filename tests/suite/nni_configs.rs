@@ -105,9 +105,11 @@ fn an_nni_v2_config_runs_unchanged_and_its_v1_twin_records_the_same_experiment()
             "{record}"
         );
         assert!(record["parameter"]["C"].is_f64(), "{record}");
+        // Every result in order, the final one last (as nnictl lists NNI's metric data).
         let intermediate = record["intermediate"].as_array().unwrap();
-        assert_eq!(intermediate.len(), 1, "{record}");
+        assert_eq!(intermediate.len(), 2, "{record}");
         assert!(intermediate[0].as_str().unwrap().parse::<f64>().is_ok());
+        assert_eq!(intermediate[1], record["value"]);
     }
     let nni_csv = home.path().join("export.csv");
     let (code, _, err) = experiment(

@@ -9,7 +9,7 @@ use super::config::{AssessorSection, Direction};
 use super::curve_fitting::CurveFitting;
 use super::nni_export::reported_value;
 use super::python_assessor::PythonAssessor;
-use anyhow::Result;
+use anyhow::{Context, Result};
 use archon_store::protocol::MetricLine;
 use serde_json::Value;
 use std::collections::HashMap;
@@ -44,8 +44,8 @@ enum Rule {
 pub struct AssessorDirs<'a> {
     /// The config's folder (the class's code directory is relative to it).
     pub config_dir: &'a Path,
-    /// The folder holding archon's `nni` package.
-    pub python_dir: &'a Path,
+    /// The folder holding archon's `nni` package (for a Python class).
+    pub python_dir: Option<&'a Path>,
     /// The experiment's folder (the class's log, `python-assessor.log`, goes there).
     pub experiment_dir: &'a Path,
 }
@@ -69,7 +69,8 @@ impl Assessor {
             "python" => Self::with(Rule::Python(Box::new(PythonAssessor::start(
                 section,
                 dirs.config_dir,
-                dirs.python_dir,
+                dirs.python_dir
+                    .context("internal: a Python assessor without archon's nni package")?,
                 &dirs.experiment_dir.join("python-assessor.log"),
             )?))),
             _ => Self::median(direction, section.start_step),
@@ -111,16 +112,24 @@ impl Assessor {
         }
     }
 
-    /// A running trial ended: completed (its values count) or not (they are dropped).
+    /// A running trial ended: completed (its values count) or not (they are dropped). A
+    /// Python class hears `trial_end` of the trials it was asked about, as under NNI.
     pub fn ended(&mut self, trial: u64, succeeded: bool) -> Result<()> {
         let curve = self.running.remove(&trial);
-        if let Rule::Python(class) = &mut self.rule {
-            return class.trial_end(trial, succeeded);
+        match (&mut self.rule, curve) {
+            (Rule::Python(class), Some(_)) => class.trial_end(trial, succeeded),
+            (Rule::Python(_), None) => Ok(()),
+            (_, Some(curve)) if succeeded => {
+                self.completed(curve.values);
+                Ok(())
+            }
+            _ => Ok(()),
         }
-        if let (Some(curve), true) = (curve, succeeded) {
-            self.completed(curve.values);
-        }
-        Ok(())
+    }
+
+    /// A trial's attempt failed and it runs again: its curve so far is dropped.
+    pub fn restarted(&mut self, trial: u64) {
+        self.running.remove(&trial);
     }
 
     /// Records an intermediate result; returns true if the trial should stop.

@@ -575,6 +575,9 @@ impl ExperimentConfig {
                 }
                 "python" => {
                     curve_keys_refused("a python assessor takes class_args")?;
+                    if a.start_step != 1 {
+                        return Err(bad("start_step", "only for medianstop and curvefitting (a python class is asked from the first result on, as under NNI)".into()));
+                    }
                     let class = a.class_name.as_deref().unwrap_or_default().trim();
                     archon_plugin_support::python_bridge::check_class_name(class)
                         .map_err(|why| bad("class_name", why))?;
@@ -782,6 +785,10 @@ name = "random"
             (
                 "name = \"python\"\nclass_name = \"a.Judge\"\ntimeout = -1",
                 "timeout",
+            ),
+            (
+                "name = \"python\"\nclass_name = \"a.Judge\"\nstart_step = 3",
+                "start_step",
             ),
             (
                 "name = \"python\"\nclass_name = \"a.Judge\"\ngap = 2",

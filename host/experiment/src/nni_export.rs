@@ -2,17 +2,19 @@
 //! [--intermediate]`), so that the scripts and notebooks that read NNI's exports read
 //! archon's unchanged.
 //!
-//! As NNI's manager does, every trial with a final result is one record:
+//! As NNI's manager does, every trial that succeeded with a result is one record:
 //! `{"parameter": {...}, "value": "<the metric as JSON text>", "trialJobId": "..."}`
 //! — `parameter` in the form the trial received (NNI's HPO form: plain values,
 //! `{"_name": ...}` for nested choices), `value` the reported number or dict *as a JSON
-//! string* (NNI stores metrics as text), and with `--intermediate` the intermediate
-//! results as a list of such strings. The CSV has one row per record: the parameters,
+//! string* (NNI stores metrics as text), and with `--intermediate` every result the
+//! trial reported, in order (the final one last, as nnictl lists NNI's metric data),
+//! as a list of such strings. The CSV has one row per record: the parameters,
 //! then the metric's keys (a dict) or `reward` (a number), `trialJobId` and, with
 //! `--intermediate`, `intermediate` as `[a,b,...]`.
 
+use crate::config::ExperimentConfig;
 use anyhow::{bail, Result};
-use archon_store::Store;
+use archon_store::{Store, TrialStatus};
 use serde_json::{Map, Value};
 use std::path::Path;
 
@@ -49,8 +51,8 @@ pub struct NniRecord {
     pub intermediate: Option<Vec<String>>,
 }
 
-/// Every trial of the experiment in `dir` (its store open in `store`) that reported a
-/// final result, in trial order.
+/// Every trial of the experiment in `dir` (its store open in `store`) that succeeded
+/// with a result, in trial order — what NNI's manager exports.
 pub fn records(store: &Store, dir: &Path, intermediate: bool) -> Result<Vec<NniRecord>> {
     if store.is_one_shot()? {
         bail!(
@@ -58,35 +60,70 @@ pub fn records(store: &Store, dir: &Path, intermediate: bool) -> Result<Vec<NniR
              `archon experiment export ID` (without --type) prints its architecture"
         );
     }
+    let cfg = ExperimentConfig::parse(&store.config_text()?, Path::new("experiment.toml"))?;
     let space: Option<Value> = std::fs::read_to_string(dir.join("search_space.json"))
         .ok()
         .and_then(|text| serde_json::from_str(&text).ok());
     let mut out = Vec::new();
     for trial in store.trials()? {
-        let metrics = store.metrics(trial.id)?;
-        // The final result: the last line marked final, else the last line (archon's
-        // own protocol); everything else was intermediate.
+        if trial.status != TrialStatus::Succeeded {
+            continue;
+        }
+        // The attempt that succeeded; its final result is the last line marked final,
+        // else its last line (archon's own protocol).
+        let metrics = store.metrics_of_attempt(trial.id, trial.attempts)?;
         let final_at = metrics
             .iter()
-            .rposition(|(_, _, is_final)| *is_final)
+            .rposition(|m| m.is_final)
             .or_else(|| metrics.len().checked_sub(1));
         let Some(final_at) = final_at else { continue };
         let parameters: Value = serde_json::from_str(&trial.parameters).unwrap_or(Value::Null);
         out.push(NniRecord {
-            parameter: to_hpo_parameters(&parameters, space.as_ref()),
-            value: reported_value(&metrics[final_at].1),
+            parameter: received_parameters(
+                &parameters,
+                space.as_ref(),
+                cfg.trial.batch,
+                &store.trial_info(trial.id)?,
+            ),
+            value: reported_value(&metrics[final_at].raw),
             trial_job_id: trial.id.to_string(),
-            intermediate: intermediate.then(|| {
-                metrics
-                    .iter()
-                    .enumerate()
-                    .filter(|(i, (_, _, is_final))| *i != final_at && !is_final)
-                    .map(|(_, (_, raw, _))| reported_value(raw))
-                    .collect()
-            }),
+            // NNI's metric data, every line in order (the final one last).
+            intermediate: intermediate
+                .then(|| metrics.iter().map(|m| reported_value(&m.raw)).collect()),
         });
     }
     Ok(out)
+}
+
+/// The parameters as the trial received them from the `nni` module: NNI's HPO form,
+/// a BatchTuner's set itself, `TRIAL_BUDGET` under Hyperband and BOHB, PBT's
+/// checkpoint folders.
+fn received_parameters(raw: &Value, space: Option<&Value>, batch: bool, info: &Value) -> Value {
+    let mut parameters = to_hpo_parameters(raw, space);
+    if batch {
+        if let Some(set) = parameters.as_object().filter(|m| m.len() == 1) {
+            parameters = set.values().next().cloned().unwrap_or_default();
+        }
+    }
+    if let Value::Object(map) = &mut parameters {
+        if let Some(budget) = info["budget"].as_f64() {
+            let budget = if budget.fract() == 0.0 && budget.abs() < 9e15 {
+                Value::from(budget as i64)
+            } else {
+                Value::from(budget)
+            };
+            map.insert("TRIAL_BUDGET".into(), budget);
+        }
+        for (key, field) in [
+            ("load_checkpoint_dir", "load"),
+            ("save_checkpoint_dir", "save"),
+        ] {
+            if let Some(dir) = info["checkpoint"][field].as_str() {
+                map.insert(key.into(), dir.into());
+            }
+        }
+    }
+    parameters
 }
 
 /// The records as NNI's JSON export.
@@ -281,6 +318,21 @@ mod tests {
         );
         // Without the space, a choice with no sub-parameters is its value.
         assert_eq!(to_hpo_parameters(&adam, None), json!({"opt": "adam"}));
+    }
+
+    #[test]
+    fn parameters_carry_what_the_nni_module_adds() {
+        let raw = json!({"p": {"_value": {"lr": 0.1}, "_idx": 0}});
+        let info = json!({"budget": 9.0, "checkpoint": {"load": "/a", "save": "/b"}});
+        assert_eq!(
+            received_parameters(&raw, None, true, &info),
+            json!({"lr": 0.1, "TRIAL_BUDGET": 9, "load_checkpoint_dir": "/a",
+                   "save_checkpoint_dir": "/b"})
+        );
+        assert_eq!(
+            received_parameters(&raw, None, false, &json!({"budget": 2.5})),
+            json!({"p": {"lr": 0.1}, "TRIAL_BUDGET": 2.5})
+        );
     }
 
     #[test]

@@ -10,7 +10,7 @@ use archon_plugin_support::SeededRng;
 #[derive(Debug, Clone, Copy)]
 pub struct Perturbation {
     /// A number moves by `factor` × its range (uniform types, in log space for log
-    /// types) or × σ (normal types).
+    /// types) or × σ (normal types); a quantised one (`q` types) by one quantum.
     pub factor: f64,
     /// The chance that a parameter is drawn afresh instead of moved.
     pub resample_probability: f64,
@@ -39,6 +39,14 @@ impl Perturbation {
             }
             let up = unit(rng) > 0.5;
             child[i] = match (&parent[i], choice.kind()) {
+                // A quantised number moves by one quantum (NNI: round(x/q) ± 1, times q).
+                (Selection::Number(Real(x)), ChoiceKind::Numeric(numeric))
+                    if numeric.q.is_some() =>
+                {
+                    let q = numeric.q.unwrap_or(1.0);
+                    let moved = ((x / q).round() + if up { 1.0 } else { -1.0 }) * q;
+                    Selection::Number(Real(numeric.value_of_draw(numeric.draw_of_value(moved))))
+                }
                 (Selection::Number(Real(x)), ChoiceKind::Numeric(numeric)) => {
                     let draw = numeric.draw_of_value(*x);
                     let moved = match numeric.prior() {

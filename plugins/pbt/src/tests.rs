@@ -174,3 +174,48 @@ fn bad_options_name_the_option() {
         assert!(e.to_string().contains(words), "{options}: {e}");
     }
 }
+
+#[test]
+fn quantised_numbers_move_by_one_quantum_and_fraction_zero_keeps_everyone() {
+    let space = r#"{"n": {"_type": "quniform", "_value": [0, 100, 1]}}"#;
+    let mut t = TunerClient::in_process::<PbtTuner>(
+        &json!({"population_size": 1, "fraction": 1.0, "resample_probability": 0.0, "seed": 2})
+            .to_string(),
+    )
+    .unwrap();
+    t.update_search_space(space).unwrap();
+    let n = |p: &Value| p["n"]["_value"].as_f64().unwrap();
+    let mut previous = t.generate_parameters(0).unwrap().unwrap();
+    for id in 1..20 {
+        t.receive_trial_result(id - 1, &previous.to_string(), "1")
+            .unwrap();
+        let p = t.generate_parameters(id).unwrap().unwrap();
+        let step = (n(&p) - n(&previous)).abs();
+        assert!(
+            step == 1.0 || (step == 0.0 && [0.0, 100.0].contains(&n(&p))),
+            "{previous} -> {p}"
+        );
+        previous = p;
+    }
+    // No exploitation at fraction 0: every member continues its own checkpoint as it was.
+    let mut t =
+        pbt(json!({"population_size": 3, "fraction": 0.0, "seed": 4, "checkpoint_dir": "/ck"}));
+    let gen0: Vec<Value> = (0..3)
+        .map(|id| t.generate_parameters(id).unwrap().unwrap())
+        .collect();
+    for (id, p) in gen0.iter().enumerate() {
+        t.receive_trial_result(id as u64, &p.to_string(), &(id as f64).to_string())
+            .unwrap();
+    }
+    for id in 3..6 {
+        assert_eq!(
+            t.generate_parameters(id).unwrap().unwrap(),
+            gen0[id as usize - 3]
+        );
+        let member = id - 3;
+        assert_eq!(
+            info(&mut t, id)["checkpoint"]["load"],
+            format!("/ck/{member}/0")
+        );
+    }
+}

@@ -74,7 +74,8 @@ struct State {
     next: usize,
     /// Trials of this generation without a result yet, by id.
     running: BTreeMap<ParameterId, usize>,
-    /// Every trial PBT proposed.
+    /// What those trials run (the host reads it right after proposing; kept until the
+    /// trial's result, so that the state stays the population's size).
     issued: BTreeMap<ParameterId, Issued>,
 }
 
@@ -143,7 +144,8 @@ impl PbtTuner {
             }
         });
         let cutoff =
-            ((self.fraction * self.population as f64).ceil() as usize).clamp(1, self.population);
+            ((self.fraction * self.population as f64).ceil() as usize).min(self.population);
+        // Exploit and explore (none at fraction 0, as NNI).
         let tops: Vec<usize> = ranked[..cutoff].to_vec();
         let bottoms: Vec<usize> = ranked[self.population - cutoff..].to_vec();
         let generation = self.state.generation + 1;
@@ -298,6 +300,7 @@ impl Tuner for PbtTuner {
     ) -> Result<()> {
         // Only this generation's own trials count (a foreign or late result is kept out).
         if let Some(member) = self.state.running.remove(&id) {
+            self.state.issued.remove(&id);
             self.finish(member, metric.default)?;
         }
         Ok(())
@@ -307,6 +310,7 @@ impl Tuner for PbtTuner {
         // A success brings its result through receive_trial_result; a failure ranks last.
         if !success {
             if let Some(member) = self.state.running.remove(&id) {
+                self.state.issued.remove(&id);
                 self.finish(member, self.worst())?;
             }
         }

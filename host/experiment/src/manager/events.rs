@@ -78,10 +78,11 @@ impl Manager {
             ),
             (_, reason, _) => reason,
         };
-        if let Some(rule) = self.assessor.as_mut() {
-            rule.ended(id, status == TrialStatus::Succeeded)?;
-        }
         if status == TrialStatus::Failed && attempt <= self.cfg.trial.retries && !self.stopping {
+            // The next attempt's curve starts afresh; the trial has not ended.
+            if let Some(rule) = self.assessor.as_mut() {
+                rule.restarted(id);
+            }
             archon_core::reporter::trial(
                 id,
                 format!(
@@ -107,6 +108,10 @@ impl Manager {
         self.count(id, status, value);
         if !self.quiet {
             archon_core::reporter::trial(id, self.progress_line(id, status, reason));
+        }
+        // Last, so that a Python assessor that fails here finds the trial recorded.
+        if let Some(rule) = self.assessor.as_mut() {
+            rule.ended(id, status == TrialStatus::Succeeded)?;
         }
         Ok(())
     }

@@ -10,7 +10,7 @@
 
 use super::{
     assessor::{Assessor, AssessorDirs},
-    config::ExperimentConfig,
+    config::{AssessorSection, ExperimentConfig},
     limits::Pricer,
     nni_trial::NniTrial,
     prefilter::{self, Pick},
@@ -193,7 +193,7 @@ impl Manager {
                 section,
                 AssessorDirs {
                     config_dir: &config_dir,
-                    python_dir: package.get()?.python_dir(),
+                    python_dir: package.for_assessor(section)?.as_deref(),
                     experiment_dir: &dir,
                 },
             )?),
@@ -383,7 +383,8 @@ pub fn check_tuner(
 /// Starts the config's assessor as the manager would (a Python class is created once),
 /// in a scratch folder removed afterwards: what `experiment create` checks.
 pub fn check_assessor(cfg: &ExperimentConfig, config_dir: &Path) -> Result<()> {
-    let Some(section) = &cfg.assessor else {
+    // Medianstop and Curvefitting are whole once their section is read.
+    let Some(section) = cfg.assessor.as_ref().filter(|a| a.name == "python") else {
         return Ok(());
     };
     let scratch = tempfile::Builder::new()
@@ -396,7 +397,7 @@ pub fn check_assessor(cfg: &ExperimentConfig, config_dir: &Path) -> Result<()> {
         section,
         AssessorDirs {
             config_dir,
-            python_dir: package.get()?.python_dir(),
+            python_dir: package.for_assessor(section)?.as_deref(),
             experiment_dir: scratch.path(),
         },
     )?;
@@ -419,6 +420,14 @@ impl<'a> NniPackage<'a> {
             space_json,
             installed: None,
         }
+    }
+
+    /// The package's folder for `section`'s assessor: written for a Python class only.
+    fn for_assessor(&mut self, section: &AssessorSection) -> Result<Option<PathBuf>> {
+        Ok(match section.name.as_str() {
+            "python" => Some(self.get()?.python_dir().to_path_buf()),
+            _ => None,
+        })
     }
 
     /// The package, written into the experiment's folder the first time.
