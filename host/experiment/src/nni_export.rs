@@ -279,12 +279,15 @@ fn chosen_named_candidate<'a>(space_entry: Option<&'a Value>, entry: &Value) -> 
         c.get("_name")
             .is_some_and(|n| Some(n) == entry.get("_value"))
     };
-    let by_index = entry
+    // A valid `_idx` decides alone (as the `nni` module does); else the name.
+    match entry
         .get("_idx")
         .and_then(Value::as_u64)
         .and_then(|i| candidates.get(i as usize))
-        .filter(named);
-    by_index.or_else(|| candidates.iter().find(named))
+    {
+        Some(chosen) => Some(chosen).filter(named),
+        None => candidates.iter().find(named),
+    }
 }
 
 #[cfg(test)]
