@@ -144,10 +144,8 @@ fn create(config: &Path, runs: &RunsDir, search_path: &SearchPath) -> Result<Pat
     }
     resolve(&cfg.tuner.name, search_path)
         .with_context(|| format!("{}: tuner.name", config.display()))?;
-    manager::check_tuner(&cfg, &config_dir, search_path)
-        .with_context(|| format!("{}: [tuner]", config.display()))?;
-    manager::check_assessor(&cfg, &config_dir)
-        .with_context(|| format!("{}: [assessor]", config.display()))?;
+    manager::check_algorithms(&cfg, &config_dir, search_path)
+        .with_context(|| format!("{}", config.display()))?;
     record_new(
         runs,
         cfg.name.as_deref().unwrap_or("exp"),

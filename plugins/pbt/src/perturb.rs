@@ -1,7 +1,7 @@
 //! PBT's explore step: one hyper-parameter set perturbed as NNI's PBTTuner perturbs it.
 
 use archon_plugin_api::{
-    space::{ChoiceKind, Prior, Real},
+    space::{unit, ChoiceKind, Prior, Real},
     SearchSpace, Selection,
 };
 use archon_plugin_support::SeededRng;
@@ -33,11 +33,11 @@ impl Perturbation {
             if choice.is_nested() {
                 continue;
             }
-            if unit(rng) < self.resample_probability {
+            if unit(&mut |n| rng.below(n)) < self.resample_probability {
                 child[i] = choice.sample(&mut |n| rng.below(n));
                 continue;
             }
-            let up = unit(rng) > 0.5;
+            let up = unit(&mut |n| rng.below(n)) > 0.5;
             child[i] = match (&parent[i], choice.kind()) {
                 // A quantised number moves by one quantum (NNI: round(x/q) ± 1, times q).
                 (Selection::Number(Real(x)), ChoiceKind::Numeric(numeric))
@@ -80,10 +80,4 @@ impl Perturbation {
         }
         space.canonical(child)
     }
-}
-
-/// A uniform number in [0, 1).
-fn unit(rng: &mut SeededRng) -> f64 {
-    const STEPS: u128 = 1 << 53;
-    rng.below(STEPS) as f64 / STEPS as f64
 }

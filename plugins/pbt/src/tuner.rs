@@ -53,16 +53,6 @@ struct Member {
     score: Option<f64>,
 }
 
-/// One trial: which member and generation it ran, and its folders.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Issued {
-    member: usize,
-    generation: u64,
-    load: String,
-    save: String,
-}
-
 /// Everything that changes, saved and restored whole.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -72,11 +62,10 @@ struct State {
     members: Vec<Member>,
     /// The next member of this generation to hand out.
     next: usize,
-    /// Trials of this generation without a result yet, by id.
+    /// Trials of this generation without a result yet, by id, with their member (whose
+    /// folders and generation are their `trial_info`: a generation ends only once all
+    /// its trials have results).
     running: BTreeMap<ParameterId, usize>,
-    /// What those trials run (the host reads it right after proposing; kept until the
-    /// trial's result, so that the state stays the population's size).
-    issued: BTreeMap<ParameterId, Issued>,
 }
 
 /// Population based training (options: [`PbtOptions`]).
@@ -232,7 +221,6 @@ impl Tuner for PbtTuner {
                 members: Vec::new(),
                 next: 0,
                 running: BTreeMap::new(),
-                issued: BTreeMap::new(),
             },
         })
     }
@@ -243,7 +231,6 @@ impl Tuner for PbtTuner {
         self.state.generation = 0;
         self.state.next = 0;
         self.state.running.clear();
-        self.state.issued.clear();
         self.state.members = (0..self.population)
             .map(|member| {
                 // The first step starts from nothing: its load folder is its own
@@ -268,26 +255,18 @@ impl Tuner for PbtTuner {
         }
         let member = self.state.next;
         self.state.next += 1;
-        let m = &self.state.members[member];
-        let architecture = Architecture::new(&space, m.selections.clone())?;
-        self.state.issued.insert(
-            id,
-            Issued {
-                member,
-                generation: self.state.generation,
-                load: m.load.clone(),
-                save: m.save.clone(),
-            },
-        );
+        let architecture =
+            Architecture::new(&space, self.state.members[member].selections.clone())?;
         self.state.running.insert(id, member);
         Ok(Some(architecture))
     }
 
     fn trial_info(&self, id: ParameterId) -> Result<Option<Value>> {
-        Ok(self.state.issued.get(&id).map(|i| {
+        Ok(self.state.running.get(&id).map(|&member| {
+            let m = &self.state.members[member];
             json!({
-                "checkpoint": {"load": i.load, "save": i.save},
-                "pbt": {"member": i.member, "generation": i.generation},
+                "checkpoint": {"load": m.load, "save": m.save},
+                "pbt": {"member": member, "generation": self.state.generation},
             })
         }))
     }
@@ -300,7 +279,6 @@ impl Tuner for PbtTuner {
     ) -> Result<()> {
         // Only this generation's own trials count (a foreign or late result is kept out).
         if let Some(member) = self.state.running.remove(&id) {
-            self.state.issued.remove(&id);
             self.finish(member, metric.default)?;
         }
         Ok(())
@@ -310,7 +288,6 @@ impl Tuner for PbtTuner {
         // A success brings its result through receive_trial_result; a failure ranks last.
         if !success {
             if let Some(member) = self.state.running.remove(&id) {
-                self.state.issued.remove(&id);
                 self.finish(member, self.worst())?;
             }
         }

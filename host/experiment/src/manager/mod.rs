@@ -362,9 +362,11 @@ fn load_tuner(
     Ok(tuner)
 }
 
-/// Creates the config's tuner with its options and gives it the search space (what
-/// `experiment create` checks), in a scratch folder removed afterwards.
-pub fn check_tuner(
+/// What `experiment create` checks: the config's tuner created with its options and
+/// given the search space, and a Python assessor class started as the manager would
+/// (Medianstop and Curvefitting are whole once their section is read) — in one scratch
+/// folder, removed afterwards. Errors say which: `[tuner]` or `[assessor]`.
+pub fn check_algorithms(
     cfg: &ExperimentConfig,
     config_dir: &Path,
     search_path: &SearchPath,
@@ -372,37 +374,24 @@ pub fn check_tuner(
     let scratch = tempfile::Builder::new()
         .prefix("archon-check-")
         .tempdir()
-        .context("creating a scratch folder to check the tuner in")?;
+        .context("creating a scratch folder to check the tuner and assessor in")?;
     let mut package = NniPackage::new(scratch.path(), search_space_json(cfg, config_dir)?);
-    let tuner = new_tuner_in(cfg, config_dir, search_path, &mut package)?;
-    // The tuner (a Python tuner's process with it) ends before its folder goes.
+    let tuner = new_tuner_in(cfg, config_dir, search_path, &mut package).context("[tuner]")?;
+    // Each class's process ends before the folder goes.
     drop(tuner);
-    Ok(())
-}
-
-/// Starts the config's assessor as the manager would (a Python class is created once),
-/// in a scratch folder removed afterwards: what `experiment create` checks.
-pub fn check_assessor(cfg: &ExperimentConfig, config_dir: &Path) -> Result<()> {
-    // Medianstop and Curvefitting are whole once their section is read.
-    let Some(section) = cfg.assessor.as_ref().filter(|a| a.name == "python") else {
-        return Ok(());
-    };
-    let scratch = tempfile::Builder::new()
-        .prefix("archon-check-")
-        .tempdir()
-        .context("creating a scratch folder to check the assessor in")?;
-    let mut package = NniPackage::new(scratch.path(), search_space_json(cfg, config_dir)?);
-    let assessor = Assessor::new(
-        cfg.direction,
-        section,
-        AssessorDirs {
-            config_dir,
-            python_dir: package.for_assessor(section)?.as_deref(),
-            experiment_dir: scratch.path(),
-        },
-    )?;
-    // The class's process ends before its folder goes.
-    drop(assessor);
+    if let Some(section) = cfg.assessor.as_ref().filter(|a| a.name == "python") {
+        let assessor = Assessor::new(
+            cfg.direction,
+            section,
+            AssessorDirs {
+                config_dir,
+                python_dir: package.for_assessor(section)?.as_deref(),
+                experiment_dir: scratch.path(),
+            },
+        )
+        .context("[assessor]")?;
+        drop(assessor);
+    }
     Ok(())
 }
 

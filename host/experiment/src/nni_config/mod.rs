@@ -130,7 +130,7 @@ fn from_v2(c: &Map<String, Value>) -> Result<Converted> {
                         names::tuner(key, &name, &args)?
                     }
                     Named::Class { class, code } if key == "tuner" => {
-                        python_tuner(class, code, args, mode.as_deref())
+                        ("python".to_string(), python_class(class, code, args, mode.as_deref()))
                     }
                     Named::Class { .. } => bail!(
                         "{key}.className: archon does not run Python advisor classes; a Python \
@@ -147,7 +147,12 @@ fn from_v2(c: &Map<String, Value>) -> Result<Converted> {
                 let (name, args, mode) = algorithm(key, object(key, value)?)?;
                 let assessor = match name {
                     Named::Builtin(name) => names::assessor(key, &name, &args)?,
-                    Named::Class { class, code } => python_assessor(class, code, args, mode.as_deref()),
+                    Named::Class { class, code } => {
+                        let mut keys = Map::new();
+                        keys.insert("name".into(), "python".into());
+                        keys.extend(python_class(class, code, args, mode.as_deref()));
+                        keys
+                    }
                 };
                 agree(&mut direction, mode, key)?;
                 out.insert("assessor".into(), to_toml(&Value::Object(assessor))?);
@@ -269,31 +274,10 @@ enum Named {
     },
 }
 
-/// The `python` tuner hosting an NNI tuner class: `classArgs` go to the class as they
-/// are (with its `optimize_mode` back in them, as NNI passes it).
-fn python_tuner(
-    class: String,
-    code: Option<String>,
-    mut args: Map<String, Value>,
-    mode: Option<&str>,
-) -> (String, Map<String, Value>) {
-    if let Some(mode) = mode {
-        args.insert("optimize_mode".into(), mode.into());
-    }
-    let mut options = Map::new();
-    options.insert("class_name".into(), class.into());
-    options.insert(
-        "code_directory".into(),
-        code.unwrap_or_else(|| ".".into()).into(),
-    );
-    options.insert("class_args".into(), Value::Object(args));
-    ("python".into(), options)
-}
-
-/// An assessor class of your own: archon's `python` assessor with NNI's `className`,
-/// `codeDirectory` and `classArgs` (`optimize_mode` given back to the class, as NNI
-/// passes all of `classArgs`).
-fn python_assessor(
+/// A class of your own (an NNI tuner or assessor) as archon's `python` tuner options or
+/// `python` assessor keys: `class_name`, `code_directory` and `classArgs` as they are
+/// (with its `optimize_mode` back in them, as NNI passes it).
+fn python_class(
     class: String,
     code: Option<String>,
     mut args: Map<String, Value>,
@@ -302,15 +286,14 @@ fn python_assessor(
     if let Some(mode) = mode {
         args.insert("optimize_mode".into(), mode.into());
     }
-    let mut section = Map::new();
-    section.insert("name".into(), "python".into());
-    section.insert("class_name".into(), class.into());
-    section.insert(
+    let mut keys = Map::new();
+    keys.insert("class_name".into(), class.into());
+    keys.insert(
         "code_directory".into(),
         code.unwrap_or_else(|| ".".into()).into(),
     );
-    section.insert("class_args".into(), Value::Object(args));
-    section
+    keys.insert("class_args".into(), Value::Object(args));
+    keys
 }
 
 /// A tuner's, advisor's or assessor's name (or class), its classArgs without

@@ -18,7 +18,7 @@ pub fn tuner(
         "gridsearch" | "gridsearchtuner" => ("grid", &[]),
         // Each parameter set of the space's one choice once, in order; the trial gets
         // the set itself (the converted config sets `trial.batch`).
-        "batchtuner" | "batch" => ("grid", &[]),
+        name if is_batch_tuner(name) => ("grid", &[]),
         "tpe" => (
             "tpe",
             &[
